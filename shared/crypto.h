@@ -1,0 +1,79 @@
+/* crypto.h: every cryptographic operation sotto uses, on libgcrypt.
+ *
+ * Secrets (Ed25519 seeds, RSA private keys, group keys, AEAD key schedules)
+ * live in libgcrypt secure memory and are wiped when freed. Functions
+ * return 0 or a negative sotto_err; out-parameters are cleared first.
+ */
+#ifndef SOTTO_CRYPTO_H
+#define SOTTO_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wire.h"
+
+/* Once per process, before threads: version check, secure memory pool. */
+int sotto_crypto_init(void);
+
+/* Strong random bytes (GCRY_STRONG_RANDOM): keys. */
+void sotto_random(void *p, size_t n);
+/* Unpredictable non-key bytes (gcry_create_nonce): nonces, padding. */
+void sotto_random_nonce(void *p, size_t n);
+/* Uniform integer in [0, bound) without modulo bias; bound > 0. */
+uint32_t sotto_random_uniform(uint32_t bound);
+
+/* Secure memory: wiped on free. NULL on failure. */
+void *sotto_secure_alloc(size_t n);
+void sotto_secure_free(void *p, size_t n);
+
+void sotto_sha256(uint8_t out[static SOTTO_SHA256_LEN], const void *p, size_t n);
+int sotto_hmac_sha256(uint8_t out[static SOTTO_SHA256_LEN], const uint8_t *key,
+    size_t key_len, const void *p, size_t n);
+
+/* --- Ed25519 identity keys ----------------------------------------------- */
+struct sotto_ed25519;   /* opaque: seed in secure memory, cached key s-exp */
+
+int sotto_ed25519_generate(struct sotto_ed25519 **out);
+int sotto_ed25519_from_seed(struct sotto_ed25519 **out,
+    const uint8_t seed[static SOTTO_ED25519_SEC]);
+void sotto_ed25519_free(struct sotto_ed25519 *k);
+/* Borrowed: valid while k lives. */
+const uint8_t *sotto_ed25519_pub(const struct sotto_ed25519 *k);
+/* The seed, borrowed from secure memory (for writing the key file). */
+const uint8_t *sotto_ed25519_seed(const struct sotto_ed25519 *k);
+int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
+    size_t n, uint8_t sig[static SOTTO_ED25519_SIG]);
+/* 0 when the signature verifies, SOTTO_E_SIG when not. */
+int sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
+    const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG]);
+
+/* --- AES-256-GCM --------------------------------------------------------- */
+struct sotto_aead;      /* opaque: cipher handle in secure memory */
+
+int sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY]);
+void sotto_aead_free(struct sotto_aead *a);
+/* ct gets n bytes (may equal pt); tag 16 bytes. */
+int sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
+    const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,
+    uint8_t tag[static SOTTO_GCM_TAG]);
+/* SOTTO_E_DECRYPT when the tag does not match; pt is then wiped. */
+int sotto_aead_open(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
+    const void *aad, size_t aad_len, const uint8_t *ct, size_t n,
+    const uint8_t tag[static SOTTO_GCM_TAG], uint8_t *pt);
+
+/* --- RSA-4096, OAEP-SHA256 (MGF1-SHA256, empty label) -------------------- */
+struct sotto_rsa;       /* opaque: private key s-exp in secure memory */
+
+/* Slow (a second or more): call it off the event loop. */
+int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits);
+void sotto_rsa_free(struct sotto_rsa *k);
+/* The modulus, big-endian, left-padded to exactly `len` bytes. */
+int sotto_rsa_modulus(const struct sotto_rsa *k, uint8_t *n, size_t len);
+/* Wrap msg to the public key (n, e): out gets exactly n_len bytes. */
+int sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
+    const void *msg, size_t msg_len, uint8_t *out, size_t out_len);
+/* Unwrap into out (caller's secure memory); *msg_len set on success.
+ * Any failure is SOTTO_E_DECRYPT. */
+int sotto_rsa_unwrap(const struct sotto_rsa *k, const uint8_t *ct,
+    size_t ct_len, uint8_t *out, size_t out_cap, size_t *msg_len);
+
+#endif

@@ -1,0 +1,32 @@
+/* trust.h: the whitelist folder of *.pub files; name = file name without .pub. */
+#ifndef SOTTO_TRUST_H
+#define SOTTO_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "wire.h"
+#include "sshkey.h"
+
+struct sotto_peer {
+	char    *name;                          /* owned */
+	uint8_t  pub[SOTTO_ED25519_PUB];
+	uint8_t  fpr[SOTTO_FPR_LEN];
+	char     fpr_str[SOTTO_FPR_STR_LEN];
+};
+
+struct sotto_trust {
+	struct sotto_peer *peers;   /* owned, sorted by name */
+	size_t             n;
+};
+
+/* Load every *.pub in dir. A bad file fails the whole load with one line
+ * in err naming the file, so a typo never silently distrusts someone. */
+int sotto_trust_load(const char *dir, struct sotto_trust **out, char *err,
+    size_t err_len);
+void sotto_trust_free(struct sotto_trust *t);
+/* The peer with this public key, or NULL. Compares every entry in
+ * constant time per entry. Borrowed: valid while t lives. */
+const struct sotto_peer *sotto_trust_find(const struct sotto_trust *t,
+    const uint8_t pub[static SOTTO_ED25519_PUB]);
+
+#endif
