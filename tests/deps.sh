@@ -1,0 +1,23 @@
+#!/bin/sh
+# deps.sh: install, as root on Debian 12, the packages sotto needs that are missing.
+# usage: tests/deps.sh [build|test|bench]   (each level includes the ones before)
+set -eu
+level=${1:-build}
+pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev"
+case $level in
+  build) ;;
+  test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps" ;;
+  bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps redis-server gnuplot-nox" ;;
+  *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "deps.sh: installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi

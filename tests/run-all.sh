@@ -1,0 +1,35 @@
+#!/bin/sh
+# run-all.sh: build and run every test: the whole suite under ASan+UBSan, the
+# end-to-end relay and client tests again under valgrind memcheck, and each
+# fuzz target under libFuzzer for a fixed number of runs.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+fail=0
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "ASan+UBSan build, whole suite"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -LE 'bench|valgrind' -j2 || fail=1
+
+step "valgrind memcheck: end-to-end relay and client tests"
+cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-vg -j"$jobs"
+vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+SOTTO_RELAY_WRAPPER="$vg" SOTTO_CLIENT_WRAPPER="$vg" SOTTO_TIME_SCALE=8 \
+  ctest --test-dir build-vg --output-on-failure -L valgrind || fail=1
+
+step "libFuzzer (clang): every fuzz target, fixed number of runs"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_SANITIZE=ON -DSOTTO_FUZZ=ON -DSOTTO_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -L fuzz || fail=1
+
+if [ "$fail" -ne 0 ]; then
+  echo "run-all: FAILED"
+  exit 1
+fi
+echo "run-all: all test stages passed"
