@@ -2,7 +2,8 @@
  *
  * Modelled on OpenSSH's sshbuf: every get checks the remaining length before
  * it copies (no addition that can overflow), clears its out-parameter first,
- * and returns 0 or a negative sotto_err. Callers chain them:
+ * and returns 0 or a negative sotto_err; a failed get does not move the
+ * reader. Callers chain them:
  *
  *   if ((r = sotto_rd_u8(&rd, &v)) != 0 || (r = sotto_rd_u32(&rd, &id)) != 0)
  *           return r;
@@ -10,7 +11,11 @@
  * Ownership: a sotto_rd borrows the bytes it reads; pointers it hands out
  * (sotto_rd_ptr) point into that memory and live as long as it does.
  * A sotto_wbuf owns its storage; sotto_wbuf_free releases it (wiping it
- * first when created with sotto_wbuf_init_secure).
+ * first when created with sotto_wbuf_init_secure) and leaves it empty and
+ * usable again. The queued bytes are always b->p[0 .. b->len); after
+ * sotto_wbuf_reserve(b, n) the caller may write up to n bytes at
+ * b->p + b->len and then add what it wrote to b->len. Any call that can
+ * grow or consume the buffer may move b->p.
  */
 #ifndef SOTTO_BUF_H
 #define SOTTO_BUF_H
@@ -44,9 +49,10 @@ int sotto_rd_end(const struct sotto_rd *rd);
 struct sotto_wbuf {
 	uint8_t *p;
 	size_t   len;
-	size_t   cap;
+	size_t   cap;     /* storage size, counted from p - off */
 	size_t   max;     /* hard bound on len; 0 means SIZE_MAX/2 */
 	int      secure;  /* storage from gcry_malloc_secure, wiped on free */
+	size_t   off;     /* consumed bytes before p: storage starts at p - off */
 };
 
 void sotto_wbuf_init(struct sotto_wbuf *b, size_t max);
@@ -61,7 +67,8 @@ int sotto_wbuf_u32(struct sotto_wbuf *b, uint32_t v);
 int sotto_wbuf_u64(struct sotto_wbuf *b, uint64_t v);
 int sotto_wbuf_string32(struct sotto_wbuf *b, const void *p, size_t n);
 int sotto_wbuf_string16(struct sotto_wbuf *b, const void *p, size_t n);
-/* Drop the first n bytes (consumed output). */
+/* Drop the first n bytes (consumed output); O(1), the space is reclaimed
+ * by a later reserve. n larger than len empties the buffer. */
 void sotto_wbuf_consume(struct sotto_wbuf *b, size_t n);
 
 /* Big-endian helpers on caller-checked fixed buffers (no untrusted lengths). */
