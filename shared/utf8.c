@@ -1,0 +1,92 @@
+/* utf8.c: strict UTF-8 decoding through the bounds-checked reader. */
+#include "buf.h"
+#include "err.h"
+#include "utf8.h"
+
+/* Sequence length and payload bits of a lead byte; 0 for bytes that can
+ * never start a sequence (continuations, C0/C1 overlong leads, F5..FF). */
+static size_t
+utf8_lead(uint8_t b, uint32_t *bits)
+{
+	if (b < 0x80) {
+		*bits = b;
+		return 1;
+	}
+	if (b >= 0xc2 && b <= 0xdf) {
+		*bits = b & 0x1f;
+		return 2;
+	}
+	if (b >= 0xe0 && b <= 0xef) {
+		*bits = b & 0x0f;
+		return 3;
+	}
+	if (b >= 0xf0 && b <= 0xf4) {
+		*bits = b & 0x07;
+		return 4;
+	}
+	return 0;
+}
+
+/* The smallest code point a sequence of this length may encode. */
+static uint32_t
+utf8_min(size_t len)
+{
+	return len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+}
+
+int
+sotto_utf8_next(struct sotto_rd *rd, uint32_t *cp)
+{
+	struct sotto_rd t = *rd;
+	uint32_t v;
+	size_t len, i;
+	uint8_t b;
+
+	*cp = 0;
+	if (sotto_rd_u8(&t, &b) != 0)
+		return SOTTO_E_SHORT;
+	if ((len = utf8_lead(b, &v)) == 0)
+		return SOTTO_E_FORMAT;
+	for (i = 1; i < len; i++) {
+		if (sotto_rd_u8(&t, &b) != 0 || (b & 0xc0) != 0x80)
+			return SOTTO_E_FORMAT;
+		v = (v << 6) | (b & 0x3f);
+	}
+	if (len > 1 && v < utf8_min(len))
+		return SOTTO_E_FORMAT;          /* overlong */
+	if ((v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return SOTTO_E_FORMAT;          /* surrogate or out of range */
+	*cp = v;
+	*rd = t;
+	return 0;
+}
+
+int
+sotto_utf8_valid(const uint8_t *p, size_t n)
+{
+	struct sotto_rd rd;
+	uint32_t cp;
+
+	sotto_rd_init(&rd, p, n);
+	while (sotto_rd_left(&rd) > 0)
+		if (sotto_utf8_next(&rd, &cp) != 0)
+			return SOTTO_E_FORMAT;
+	return 0;
+}
+
+size_t
+sotto_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	struct sotto_rd rd;
+
+	sotto_rd_init(&rd, p, n);
+	if (sotto_utf8_next(&rd, cp) != 0)
+		return 0;
+	return n - sotto_rd_left(&rd);
+}
+
+int
+sotto_unicode_is_cc(uint32_t cp)
+{
+	return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f);
+}
