@@ -24,6 +24,8 @@ uint32_t sotto_random_uniform(uint32_t bound);
 /* Secure memory: wiped on free. NULL on failure. */
 void *sotto_secure_alloc(size_t n);
 void sotto_secure_free(void *p, size_t n);
+/* Whether p points into libgcrypt secure memory (tests, assertions). */
+int sotto_crypto_is_secure(const void *p);
 
 void sotto_sha256(uint8_t out[static SOTTO_SHA256_LEN], const void *p, size_t n);
 int sotto_hmac_sha256(uint8_t out[static SOTTO_SHA256_LEN], const uint8_t *key,
@@ -42,6 +44,8 @@ const uint8_t *sotto_ed25519_pub(const struct sotto_ed25519 *k);
 const uint8_t *sotto_ed25519_seed(const struct sotto_ed25519 *k);
 int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
     size_t n, uint8_t sig[static SOTTO_ED25519_SIG]);
+/* Whether seed and cached key s-expression sit in secure memory (tests). */
+int sotto_ed25519_is_secure(const struct sotto_ed25519 *k);
 /* 0 when the signature verifies, SOTTO_E_SIG when not. */
 int sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG]);
@@ -66,6 +70,8 @@ struct sotto_rsa;       /* opaque: private key s-exp in secure memory */
 /* Slow (a second or more): call it off the event loop. */
 int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits);
 void sotto_rsa_free(struct sotto_rsa *k);
+/* Whether the private key s-expression sits in secure memory (tests). */
+int sotto_rsa_is_secure(const struct sotto_rsa *k);
 /* The modulus, big-endian, left-padded to exactly `len` bytes. */
 int sotto_rsa_modulus(const struct sotto_rsa *k, uint8_t *n, size_t len);
 /* Wrap msg to the public key (n, e): out gets exactly n_len bytes. */
