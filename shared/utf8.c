@@ -62,6 +62,21 @@ sotto_utf8_next(struct sotto_rd *rd, uint32_t *cp)
 }
 
 int
+sotto_utf8_take(struct sotto_rd *rd, uint32_t *cp, const uint8_t **seq,
+    size_t *len)
+{
+	struct sotto_rd before = *rd;
+	int r;
+
+	*seq = NULL;
+	*len = 0;
+	if ((r = sotto_utf8_next(rd, cp)) != 0)
+		return r;
+	*len = sotto_rd_left(&before) - sotto_rd_left(rd);
+	return sotto_rd_ptr(&before, seq, *len);
+}
+
+int
 sotto_utf8_valid(const uint8_t *p, size_t n)
 {
 	struct sotto_rd rd;

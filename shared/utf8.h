@@ -11,6 +11,9 @@ struct sotto_rd;
  * SOTTO_E_SHORT when rd is empty; SOTTO_E_FORMAT when the next bytes are
  * not a valid UTF-8 sequence (the reader does not move). */
 int sotto_utf8_next(struct sotto_rd *rd, uint32_t *cp);
+/* Like sotto_utf8_next, and also borrow the sequence's bytes from rd. */
+int sotto_utf8_take(struct sotto_rd *rd, uint32_t *cp, const uint8_t **seq,
+    size_t *len);
 /* 0 when p[0..n) is valid UTF-8, SOTTO_E_FORMAT when not. */
 int sotto_utf8_valid(const uint8_t *p, size_t n);
 /* Decode one code point at p (n bytes available): returns its length
