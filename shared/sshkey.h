@@ -19,6 +19,10 @@ struct sotto_wbuf;
 /* The key blob: string "ssh-ed25519", string key. */
 #define SOTTO_SSH_BLOB_LEN (4 + 11 + 4 + SOTTO_ED25519_PUB)
 #define SOTTO_KEYFILE_MAX  (64u * 1024u)   /* larger key files are refused */
+/* Base64 characters of the padded blob (51 bytes). */
+#define SOTTO_SSH_BLOB_B64 68
+/* Key comments: UTF-8 without control characters, at most this long. */
+#define SOTTO_COMMENT_MAX  1024u
 
 void sotto_ssh_blob(const uint8_t pub[static SOTTO_ED25519_PUB],
     uint8_t blob[static SOTTO_SSH_BLOB_LEN]);
@@ -44,6 +48,21 @@ int sotto_sshpriv_parse(const uint8_t *data, size_t len,
 /* Append the armoured private key to out (use a secure wbuf). */
 int sotto_sshpriv_format(struct sotto_wbuf *out, const struct sotto_ed25519 *key,
     const char *comment);
+
+/* The parsers the loaders below use on a file's bytes, with one line in
+ * err that starts with `name` (fuzz targets call these too). */
+int sotto_pubkey_parse(const char *name, const uint8_t *data, size_t len,
+    uint8_t pub[static SOTTO_ED25519_PUB], char **comment, char *err,
+    size_t err_len);
+int sotto_identity_parse(const char *name, const uint8_t *data, size_t len,
+    struct sotto_ed25519 **key, char **comment, char *err, size_t err_len);
+
+/* Read a whole key file (regular file, at most SOTTO_KEYFILE_MAX bytes).
+ * private: refuses modes with any group/other bit (SOTTO_E_PERM) and
+ * reads into secure memory. Free *buf with sotto_keyfile_free. */
+int sotto_keyfile_read(const char *path, int private, uint8_t **buf,
+    size_t *len, char *err, size_t err_len);
+void sotto_keyfile_free(uint8_t *buf, int private);
 
 /* Load files. Private: refuses modes readable by group/others
  * (SOTTO_E_PERM), files over SOTTO_KEYFILE_MAX. */

@@ -19,6 +19,20 @@ struct sotto_trust {
 	size_t             n;
 };
 
+/* Display names: file name minus .pub, UTF-8 without control characters. */
+#define SOTTO_PEER_NAME_MAX   128u
+/* A folder with more *.pub files than this is refused. */
+#define SOTTO_TRUST_MAX_KEYS  65536u
+
+/* An empty list (sotto_trust_add fills it). NULL when out of memory. */
+struct sotto_trust *sotto_trust_new(void);
+/* Parse one .pub file's bytes and add the key as `name`: the function
+ * sotto_trust_load calls per file (and the fuzz target calls). `label`
+ * names the file in err. Refuses a bad name, a bad key, a name already
+ * present and a key already present under another name. Keeps t sorted. */
+int sotto_trust_add(struct sotto_trust *t, const char *name, const char *label,
+    const uint8_t *data, size_t len, char *err, size_t err_len);
+
 /* Load every *.pub in dir. A bad file fails the whole load with one line
  * in err naming the file, so a typo never silently distrusts someone. */
 int sotto_trust_load(const char *dir, struct sotto_trust **out, char *err,
