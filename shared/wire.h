@@ -48,4 +48,48 @@ enum sotto_frame_type {
 /* --- Padding (§3.5) ----------------------------------------------------- */
 #define SOTTO_PAD_MAX           255u    /* pad length uniform in 0..255 */
 
+/* --- Frame bodies behind the room prefix (docs/protocol.md) ------------- */
+#define SOTTO_LABEL_LEN         12u     /* every frame label below */
+#define SOTTO_LABEL_INI         "sotto-v1 INI"
+#define SOTTO_LABEL_KEY         "sotto-v1 KEY"
+#define SOTTO_LABEL_DAT         "sotto-v1 DAT"
+#define SOTTO_LABEL_KEY_ID      "sotto-v1 key-id"    /* HMAC input naming a group key */
+#define SOTTO_LABEL_KEY_ID_LEN  15u
+#define SOTTO_LABEL_DAT_KEY     "sotto-v1 dat-key"   /* HMAC prefix of the DAT subkey */
+#define SOTTO_LABEL_DAT_KEY_LEN 16u
+#define SOTTO_ID_LEN            4u      /* u32 member id */
+#define SOTTO_TS_LEN            8u      /* u64 milliseconds since the Unix epoch */
+#define SOTTO_EPOCH_LEN         4u      /* u32 group-key epoch */
+#define SOTTO_COUNTER_LEN       8u      /* u64 DAT counter */
+
+/* INI (after the room prefix): flags ask id_pub nonce ts epoch key_id
+ * rsa_n_len rsa_n sig. */
+#define SOTTO_INI_REPLY         0x01u   /* flags bit 0: answer to a join; never answered */
+#define SOTTO_INI_FLAGS_KNOWN   SOTTO_INI_REPLY
+#define SOTTO_INI_FIXED         (1u + SOTTO_ID_LEN + SOTTO_ED25519_PUB + \
+    SOTTO_JOIN_NONCE + SOTTO_TS_LEN + SOTTO_EPOCH_LEN + SOTTO_KEY_ID + 2u + \
+    SOTTO_RSA_MOD + SOTTO_ED25519_SIG)
+
+/* KEY: id_pub to_fpr to_nonce ts epoch key_id wrapped_len wrapped
+ * n_marks marks sig. The wrap holds group_key || u32 epoch. */
+#define SOTTO_WRAP_PLAIN        (SOTTO_GROUP_KEY + SOTTO_EPOCH_LEN)
+#define SOTTO_MARK_LEN          (SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE + SOTTO_COUNTER_LEN)
+#define SOTTO_MARKS_MAX         1024u   /* watermarks per KEY */
+#define SOTTO_KEY_FIXED         (SOTTO_ED25519_PUB + SOTTO_FPR_LEN + \
+    SOTTO_JOIN_NONCE + SOTTO_TS_LEN + SOTTO_EPOCH_LEN + SOTTO_KEY_ID + 2u + \
+    SOTTO_RSA_MOD + 2u + SOTTO_ED25519_SIG)
+
+/* DAT: id_pub session epoch counter ts | ct_len ct tag sig. The part
+ * before ct_len is the body's share of the AAD. */
+#define SOTTO_DAT_HDR           (SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE + \
+    SOTTO_EPOCH_LEN + SOTTO_COUNTER_LEN + SOTTO_TS_LEN)
+#define SOTTO_DAT_FIXED         (SOTTO_DAT_HDR + 4u + SOTTO_GCM_TAG + SOTTO_ED25519_SIG)
+#define SOTTO_TEXT_MAX          16384u  /* bytes of UTF-8 text in one message */
+/* Largest plaintext: u8 type, u32 len, text, pad (shared/pad.h). */
+#define SOTTO_DAT_PT_MAX        (1u + 4u + SOTTO_TEXT_MAX + SOTTO_PAD_MAX)
+
+/* Freshness (docs/protocol.md "Replay and staleness"). */
+#define SOTTO_INI_WINDOW_MS     (5u * 60u * 1000u)  /* INI/KEY ts within now +- this */
+#define SOTTO_CLOCK_SKEW_DEFAULT 30.0   /* seconds; --clock-skew */
+
 #endif
