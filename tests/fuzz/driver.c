@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 #define MAX_SEEDS 512
-#define MAX_INPUT (70u * 1024u)
+#define DRIVER_MAX_INPUT (70u * 1024u)
 
 struct seed { uint8_t *p; size_t n; };
 
@@ -42,8 +42,8 @@ static size_t load_seeds(const char *dir, struct seed *seeds)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if ((f = fopen(path, "rb")) == NULL)
 			continue;
-		seeds[n].p = malloc(MAX_INPUT);
-		seeds[n].n = fread(seeds[n].p, 1, MAX_INPUT, f);
+		seeds[n].p = malloc(DRIVER_MAX_INPUT);
+		seeds[n].n = fread(seeds[n].p, 1, DRIVER_MAX_INPUT, f);
 		fclose(f);
 		n++;
 	}
@@ -61,7 +61,7 @@ static size_t mutate(uint8_t *buf, size_t n)
 		case 0: if (n) buf[at] ^= (uint8_t)(1u << (rng() % 8)); break;
 		case 1: if (n) buf[at] = (uint8_t)rng(); break;
 		case 2: n = at; break;                              /* truncate */
-		case 3: if (n < MAX_INPUT) { memmove(buf + at + 1, buf + at, n - at); buf[at] = (uint8_t)rng(); n++; } break;
+		case 3: if (n < DRIVER_MAX_INPUT) { memmove(buf + at + 1, buf + at, n - at); buf[at] = (uint8_t)rng(); n++; } break;
 		case 4: if (n) { memmove(buf + at, buf + at + 1, n - at - 1); n--; } break;
 		}
 	}
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	static struct seed seeds[MAX_SEEDS];
 	size_t nseeds, i;
 	long iters = argc > 2 ? atol(argv[2]) : 10000;
-	uint8_t *buf = malloc(MAX_INPUT);
+	uint8_t *buf = malloc(DRIVER_MAX_INPUT);
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s CORPUS_DIR [ITERATIONS]\n", argv[0]);
