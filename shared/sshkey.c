@@ -483,7 +483,8 @@ priv_blob_parse(const uint8_t *p, size_t n, struct sotto_ed25519 **key,
 	if (!bytes_eq(cipher, cipher_len, "none") || !bytes_eq(kdf, kdf_len, "none"))
 		return fail(e, SOTTO_E_UNSUPPORTED, "passphrase-protected keys are "
 		    "not supported yet (cipher \"%s\"); remove the passphrase with "
-		    "ssh-keygen -p -N '' -f FILE", quote(q, cipher, cipher_len));
+		    "ssh-keygen -p -N '' -f %s", quote(q, cipher, cipher_len),
+		    e && e->name ? e->name : "FILE");
 	if (kdfopt_len != 0)
 		return fail(e, SOTTO_E_FORMAT, "kdf \"none\" with kdf options");
 	if ((r = sotto_rd_u32(&rd, &nkeys)) != 0)
