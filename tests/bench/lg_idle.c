@@ -213,30 +213,42 @@ struct idle_result {
 	long     settled_kb;
 };
 
+/* Server bytes per joined connection above its RSS before any connected. */
+static double per_conn(const struct idle_result *r, long rss_kb)
+{
+	return r->joined ? (double)(rss_kb - r->base.rss_kb) * 1024.0 /
+	    (double)r->joined : 0;
+}
+
+/* Two figures: right after joining (buffers a server sized for the joins
+ * may still be held) and at the end of the hold, when a server that trims
+ * idle clients (Redis does, over about ten seconds) has done so. */
 static void idle_print(const struct lg_opts *o, const struct idle_result *r)
 {
-	double per = r->joined ? (double)(r->settled_kb - r->base.rss_kb) * 1024.0 /
-	    (double)r->joined : 0;
 	const char *proto = o->proto == LG_SOTTO ? "sotto" : "redis";
 
 	if (o->json) {
 		printf("{\"proto\":\"%s\",\"mode\":\"idle\",\"rooms\":%u,\"members\":%u,"
 		    "\"conns\":%u,\"joined\":%u,\"failed\":%u,\"closed\":%u,\"procs\":%u,"
 		    "\"join_s\":%.3f,\"hold_s\":%.1f,\"base_rss_kb\":%ld,"
-		    "\"rss_kb\":%ld,\"end_rss_kb\":%ld,\"hwm_kb\":%ld,"
-		    "\"bytes_per_conn\":%.1f,\"server_cpu_s\":%.3f}\n",
+		    "\"joined_rss_kb\":%ld,\"end_rss_kb\":%ld,\"hwm_kb\":%ld,"
+		    "\"bytes_per_conn_joined\":%.1f,\"bytes_per_conn\":%.1f,"
+		    "\"server_cpu_s\":%.3f}\n",
 		    proto, o->rooms, o->members, r->conns, r->joined, r->failed,
 		    r->closed, r->procs, r->join_s, o->seconds, r->base.rss_kb,
-		    r->settled_kb, r->end.rss_kb, r->end.hwm_kb, per,
+		    r->settled_kb, r->end.rss_kb, r->end.hwm_kb,
+		    per_conn(r, r->settled_kb), per_conn(r, r->end.rss_kb),
 		    r->end.cpu_s - r->base.cpu_s);
 		return;
 	}
 	printf("%s idle: %u of %u connections joined (%u failed) in %.3f s, %u "
 	    "process(es); %u closed during the %.1f s hold\n", proto, r->joined,
 	    r->conns, r->failed, r->join_s, r->procs, r->closed, o->seconds);
-	printf("  server RSS %ld kB before, %ld kB joined, %ld kB at the end, "
-	    "peak %ld kB: %.0f bytes per connection\n", r->base.rss_kb,
-	    r->settled_kb, r->end.rss_kb, r->end.hwm_kb, per);
+	printf("  server RSS %ld kB before, %ld kB joined, %ld kB after the hold, "
+	    "peak %ld kB\n", r->base.rss_kb, r->settled_kb, r->end.rss_kb,
+	    r->end.hwm_kb);
+	printf("  bytes per connection: %.0f joined, %.0f after the hold\n",
+	    per_conn(r, r->settled_kb), per_conn(r, r->end.rss_kb));
 }
 
 static int idle_run(const struct lg_opts *o, struct idle_child *ch,
