@@ -382,12 +382,12 @@ sotto_wbuf_consume(struct sotto_wbuf *b, size_t n)
 		n = b->len;
 	if (n == 0)
 		return;
-	if (b->secure)
-		sotto_wipe(b->p, n);
 	if (n == b->len) {
-		sotto_wbuf_reset(b);
+		sotto_wbuf_reset(b);    /* wipes, and starts again at the front */
 		return;
 	}
+	if (b->secure)
+		sotto_wipe(b->p, n);
 	b->p += n;
 	b->off += n;
 	b->len -= n;

@@ -20,14 +20,13 @@ test_reader_ints(void)
 	uint16_t b;
 	uint32_t c;
 	uint64_t d;
-	int r;
 
 	sotto_rd_init(&rd, in, sizeof(in));
 	CHECK_EQ(sotto_rd_left(&rd), 15);
-	r = 0;
-	if ((r = sotto_rd_u8(&rd, &a)) != 0 || (r = sotto_rd_u16(&rd, &b)) != 0 ||
-	    (r = sotto_rd_u32(&rd, &c)) != 0 || (r = sotto_rd_u64(&rd, &d)) != 0)
-		CHECK_EQ(r, 0);
+	CHECK_EQ(sotto_rd_u8(&rd, &a), 0);
+	CHECK_EQ(sotto_rd_u16(&rd, &b), 0);
+	CHECK_EQ(sotto_rd_u32(&rd, &c), 0);
+	CHECK_EQ(sotto_rd_u64(&rd, &d), 0);
 	CHECK_EQ(a, 0x01);
 	CHECK_EQ(b, 0x0203);
 	CHECK_EQ(c, 0x04050607u);
@@ -152,10 +151,11 @@ test_writer_roundtrip(void)
 	CHECK_MEM(b.p, "\xfe\xab\xcd\xde\xad\xbe\xef", 7);
 
 	sotto_rd_init(&rd, b.p, b.len);
-	if ((r = sotto_rd_u8(&rd, &a)) != 0 || (r = sotto_rd_u16(&rd, &s)) != 0 ||
-	    (r = sotto_rd_u32(&rd, &c)) != 0 || (r = sotto_rd_u64(&rd, &d)) != 0 ||
-	    (r = sotto_rd_string32(&rd, &p, &n, 64)) != 0)
-		CHECK_EQ(r, 0);
+	CHECK_EQ(sotto_rd_u8(&rd, &a), 0);
+	CHECK_EQ(sotto_rd_u16(&rd, &s), 0);
+	CHECK_EQ(sotto_rd_u32(&rd, &c), 0);
+	CHECK_EQ(sotto_rd_u64(&rd, &d), 0);
+	CHECK_EQ(sotto_rd_string32(&rd, &p, &n, 64), 0);
 	CHECK_EQ(a, 0xfe);
 	CHECK_EQ(s, 0xabcd);
 	CHECK(c == 0xdeadbeefu);
