@@ -1,0 +1,72 @@
+/* ui-status.c: draws the status line: who, where, connection state, epoch, members, pending, -- more --. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui-colour.h"
+#include "ui-status.h"
+#include "ui-text.h"
+
+#define MORE_LABEL " -- more -- "
+
+struct bar {
+	WINDOW *w;
+	int     x;       /* next column: counted, since the cursor sticks at the edge */
+	int     limit;   /* first column not to write */
+	attr_t  base;    /* A_REVERSE on a terminal without colour */
+};
+
+/* One field, with a separator before all but the first. */
+static void field(struct bar *b, const char *s, attr_t attr, short pair)
+{
+	if (b->x >= b->limit)
+		return;
+	wmove(b->w, 0, b->x);
+	if (b->x > 1)
+		b->x += ui_label_draw(b->w, ui_text_utf8() ? " \u2502 " : " | ",
+		    b->limit - b->x, b->base | A_DIM, ui_colour_role(UI_ROLE_STATUS));
+	b->x += ui_label_draw(b->w, s, b->limit - b->x, b->base | attr, pair);
+}
+
+static void fields_draw(struct bar *b, const struct ui_status *st)
+{
+	short bar = ui_colour_role(UI_ROLE_STATUS);
+	bool ready = strcmp(st->state, "ready") == 0;
+	char buf[96];
+
+	if (st->name != NULL)
+		field(b, st->name, A_BOLD, bar);
+	snprintf(buf, sizeof(buf), "#%.64s", st->room);
+	field(b, buf, A_BOLD, bar);
+	field(b, st->relay, A_NORMAL, bar);
+	field(b, st->state, A_BOLD,
+	    ui_colour_role(ready ? UI_ROLE_STATUS_OK : UI_ROLE_STATUS_WAIT));
+	if (st->epoch > 0) {
+		snprintf(buf, sizeof(buf), "epoch %u", (unsigned)st->epoch);
+		field(b, buf, A_NORMAL, bar);
+	}
+	snprintf(buf, sizeof(buf), "%zu member%s", st->members,
+	    st->members == 1 ? "" : "s");
+	field(b, buf, A_NORMAL, bar);
+	if (st->pending > 0) {
+		snprintf(buf, sizeof(buf), "%zu pending", st->pending);
+		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
+	}
+}
+
+void status_draw(WINDOW *w, const struct ui_status *st)
+{
+	int width = getmaxx(w), more_w = (int)strlen(MORE_LABEL);
+	short pair = ui_colour_role(UI_ROLE_STATUS);
+	struct bar b = { w, 1, width, pair != 0 ? A_NORMAL : A_REVERSE };
+
+	if (st->more)
+		b.limit = width - more_w;
+	wbkgdset(w, (chtype)(' ' | b.base | COLOR_PAIR(pair)));
+	werase(w);
+	fields_draw(&b, st);
+	if (st->more && width > more_w) {
+		wmove(w, 0, width - more_w);
+		ui_label_draw(w, MORE_LABEL, more_w, A_BOLD,
+		    ui_colour_role(UI_ROLE_MORE));
+	}
+}
