@@ -154,75 +154,79 @@ net_resolve(const char *what, const char *hostport, int passive, char *err,
 	return res;
 }
 
+/* Close fd after a failed call without losing that call's errno. */
+static int
+close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static int
+net_socket(const struct addrinfo *ai)
+{
+	return socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+}
+
 static int
 listen_one(const struct addrinfo *ai, int backlog)
 {
-	int fd, on = 1, saved;
+	int on = 1, fd = net_socket(ai);
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    listen(fd, backlog) < 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-int
-sotto_net_listen(const char *hostport, int backlog, char *err, size_t err_len)
-{
-	struct addrinfo *res, *ai;
-	int fd = -1, saved = 0;
-
-	if ((res = net_resolve("listen", hostport, 1, err, err_len)) == NULL)
-		return -1;
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-		if ((fd = listen_one(ai, backlog)) < 0)
-			saved = errno;
-	freeaddrinfo(res);
-	if (fd < 0)
-		net_err(err, err_len, "listen %s: %s", hostport, strerror(saved));
+	    listen(fd, backlog) < 0)
+		return close_keep_errno(fd);
 	return fd;
 }
 
 static int
 connect_one(const struct addrinfo *ai)
 {
-	int fd, saved;
+	int fd = net_socket(ai);
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
 	if (fd < 0)
 		return -1;
 	(void)sotto_net_tune(fd);       /* best effort: a fine link without it */
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+		return close_keep_errno(fd);
 	return fd;
+}
+
+/* Resolve hostport and try its addresses in turn; the first that works
+ * wins, else the last failure is reported against the address. */
+static int
+net_open(const char *what, const char *hostport, int listening, int backlog,
+    char *err, size_t err_len)
+{
+	struct addrinfo *res, *ai;
+	int fd = -1, saved = 0;
+
+	if ((res = net_resolve(what, hostport, listening, err, err_len)) == NULL)
+		return -1;
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+		if ((fd = listening ? listen_one(ai, backlog) : connect_one(ai)) < 0)
+			saved = errno;
+	freeaddrinfo(res);
+	if (fd < 0)
+		net_err(err, err_len, "%s %s: %s", what, hostport, strerror(saved));
+	return fd;
+}
+
+int
+sotto_net_listen(const char *hostport, int backlog, char *err, size_t err_len)
+{
+	return net_open("listen", hostport, 1, backlog, err, err_len);
 }
 
 int
 sotto_net_connect(const char *hostport, char *err, size_t err_len)
 {
-	struct addrinfo *res, *ai;
-	int fd = -1, saved = 0;
-
-	if ((res = net_resolve("connect", hostport, 0, err, err_len)) == NULL)
-		return -1;
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-		if ((fd = connect_one(ai)) < 0)
-			saved = errno;
-	freeaddrinfo(res);
-	if (fd < 0)
-		net_err(err, err_len, "connect %s: %s", hostport, strerror(saved));
-	return fd;
+	return net_open("connect", hostport, 0, 0, err, err_len);
 }
