@@ -1,0 +1,53 @@
+/* outq.h: reference-counted frame buffers and the per-connection output queue.
+ *
+ * A broadcast builds its frame once (`from` patched once) in a struct fb
+ * and every recipient's queue holds a reference to that same buffer, so a
+ * room of N costs N pointers, not N copies. A queue owns no storage while
+ * it is empty, which keeps idle connections small.
+ */
+#ifndef SOTTO_RELAY_OUTQ_H
+#define SOTTO_RELAY_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct fb {
+	uint32_t refs;
+	uint32_t len;
+	uint8_t  data[];
+};
+
+/* A buffer of len bytes (contents undefined) holding one reference. */
+struct fb *fb_new(size_t len);
+/* A buffer holding a copy of p[0..len). */
+struct fb *fb_copy(const void *p, size_t len);
+void fb_ref(struct fb *f);
+void fb_unref(struct fb *f);
+
+struct outq {
+	struct fb **ring;   /* NULL while empty */
+	uint32_t    cap;    /* slots in ring: a power of two */
+	uint32_t    head;   /* slot of the oldest frame */
+	uint32_t    n;      /* frames queued */
+	uint32_t    off;    /* bytes of the oldest frame already written */
+	size_t      bytes;  /* unsent bytes in all queued frames */
+};
+
+void outq_init(struct outq *q);
+/* Queue f (taking a new reference). 0 or SOTTO_E_ALLOC. */
+int outq_push(struct outq *q, struct fb *f);
+/* Fill up to max iovecs with unsent bytes, oldest first; *total gets
+ * their sum. Returns the number filled. */
+int outq_iov(const struct outq *q, struct iovec *iov, int max, size_t *total);
+/* n bytes were written: release every frame sent completely. */
+void outq_consume(struct outq *q, size_t n);
+/* Release every frame and the ring. */
+void outq_clear(struct outq *q);
+
+static inline size_t outq_bytes(const struct outq *q)
+{
+	return q->bytes;
+}
+
+#endif

@@ -1,0 +1,76 @@
+/* relay.h: the relay's configuration and the process-wide state its parts share. */
+#ifndef SOTTO_RELAY_H
+#define SOTTO_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <ev.h>
+
+#include "ids.h"
+
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* One read per readiness event into this buffer keeps every connection's
+ * share of the loop fair; bytes of a partial frame move into that
+ * connection's decoder, so idle connections hold no read buffer. */
+#define RELAY_SCRATCH       (64u * 1024u)
+/* Connections accepted per listen event, so a connect storm cannot starve
+ * established connections. */
+#define RELAY_ACCEPT_BATCH  64
+/* File descriptors kept beyond max-clients: stdio, listener, the loop's
+ * own (epoll, signal pipe), the spare fd for EMFILE, libgcrypt's random
+ * device. */
+#define RELAY_FD_RESERVE    32u
+
+struct relay_cfg {
+	const char *listen;        /* HOST:PORT */
+	uint32_t    max_frame;     /* bound on a frame's len field */
+	size_t      max_queue;     /* unsent output bytes per connection */
+	uint32_t    max_clients;   /* simultaneous connections */
+	double      join_timeout;  /* seconds from accept to the first INI */
+};
+
+struct conn;
+struct room;
+TAILQ_HEAD(conn_list, conn);
+STAILQ_HEAD(conn_fifo, conn);
+
+struct relay {
+	struct ev_loop  *loop;
+	struct relay_cfg cfg;
+	int              lfd;          /* listening socket, -1 once stopped */
+	int              spare_fd;     /* given up to accept-and-close on EMFILE */
+	ev_io            accept_w;
+	ev_prepare       flush_w;      /* writes and closes, once per loop turn */
+	ev_timer         join_w;       /* deadline of the oldest waiting conn */
+	ev_signal        sigint_w;
+	ev_signal        sigterm_w;
+	struct sotto_ids ids;
+	struct conn     *by_id;        /* uthash on conn->id; every open conn */
+	struct room     *rooms;        /* uthash on the room name */
+	uint32_t         nconns;
+	uint32_t         nrooms;
+	struct conn_list waiting;      /* not joined yet, oldest first */
+	struct conn_fifo flush;        /* output queued since the last flush */
+	struct conn_fifo closing;      /* marked, freed before the loop sleeps */
+	uint64_t         dropped;      /* frames dropped for a bad `to` */
+	ev_tstamp        refused_logged; /* rate limit for refusal lines */
+	uint64_t         refused_quiet;  /* refusals not logged since then */
+	uint8_t          scratch[RELAY_SCRATCH];
+};
+
+/* server.c */
+struct relay *relay_new(const struct relay_cfg *cfg);
+int relay_listen(struct relay *r, char *err, size_t err_len);
+void relay_run(struct relay *r);
+void relay_free(struct relay *r);
+struct conn *relay_conn_by_id(struct relay *r, uint32_t id);
+
+/* joinwait.c: connections that have not joined yet, under one timer. */
+void joinwait_init(struct relay *r);
+void joinwait_add(struct relay *r, struct conn *c);
+void joinwait_remove(struct relay *r, struct conn *c);
+
+#endif
