@@ -1,0 +1,343 @@
+/* client.c: the protocol core's lifecycle and public API: load identity and trust, events, /who, /reload, shutdown. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+#include "crypto.h"
+#include "err.h"
+#include "trust.h"
+#include "utf8.h"
+
+/* --- events -------------------------------------------------------------- */
+
+uint64_t
+core_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Oldest signing time we accept from a session not vouched for: our own
+ * join minus the allowed clock skew. */
+uint64_t
+core_min_ts(const struct client *c)
+{
+	uint64_t skew = (uint64_t)(c->skew * 1000.0);
+
+	return c->join_ts > skew ? c->join_ts - skew : 0;
+}
+
+void
+core_emit(struct client *c, struct client_event *ev)
+{
+	if (ev->relay == NULL)
+		ev->relay = c->relay;
+	if (ev->room == NULL)
+		ev->room = c->room_str;
+	c->fn(ev, c->ctx);
+}
+
+void
+core_emit_status(struct client *c, const char *state)
+{
+	struct client_event ev = { .type = CLIENT_EV_STATUS, .state = state };
+
+	core_emit(c, &ev);
+}
+
+void
+core_reject(struct client *c, int verdict, const char *fmt, ...)
+{
+	struct client_event ev = { .type = CLIENT_EV_REJECTED };
+	const char *word = sotto_verdict_word(verdict);
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	/* A local failure (out of memory) still drops exactly one frame. */
+	if (word == NULL) {
+		word = "malformed";
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+		    " (local error: %s)", sotto_strerror(verdict));
+	}
+	ev.reason = word;
+	ev.detail = detail;
+	core_emit(c, &ev);
+}
+
+/* A fatal error: tell the front-end, then stop every watcher so its loop
+ * ends. */
+void
+core_fatal(struct client *c, const char *reason, const char *detail)
+{
+	struct client_event ev = { .type = CLIENT_EV_ERROR, .reason = reason,
+	    .detail = detail };
+
+	core_emit(c, &ev);
+	client_shutdown(c);
+}
+
+/* --- identity and trust -------------------------------------------------- */
+
+/* Our display name: the trusted folder's name for our key, else the
+ * identity file's comment, else "me". */
+static int
+self_name_update(struct client *c)
+{
+	const struct sotto_peer *p = sotto_trust_find(c->trust, sotto_ed25519_pub(c->id));
+	const char *name = p ? p->name : (c->comment && *c->comment ? c->comment : "me");
+	char *dup;
+
+	if ((dup = strdup(name)) == NULL)
+		return SOTTO_E_ALLOC;
+	free(c->self_name);
+	c->self_name = dup;
+	return 0;
+}
+
+static void
+on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct client *c = container_of(w, struct client, sighup);
+	char err[512];
+
+	(void)loop;
+	(void)revents;
+	if (client_reload(c, err, sizeof(err)) != 0) {
+		/* Not fatal: the old trusted set stays in force. */
+		struct client_event ev = { .type = CLIENT_EV_STATUS,
+		    .state = "reload-failed", .reason = "reload-failed", .detail = err };
+
+		core_emit(c, &ev);
+	}
+}
+
+int
+client_reload(struct client *c, char *err, size_t err_len)
+{
+	struct sotto_trust *t;
+	struct member *m, *tmp;
+	const struct sotto_peer *p;
+	int r;
+
+	if ((r = sotto_trust_load(c->trusted_path, &t, err, err_len)) != 0)
+		return r;
+	sotto_trust_free(c->trust);
+	c->trust = t;
+	(void)self_name_update(c);
+	/* A member no longer trusted is forgotten: not shown, not served. */
+	HASH_ITER(hh, c->members, m, tmp) {
+		if (!m->known)
+			continue;
+		if ((p = sotto_trust_find(t, m->pub)) != NULL) {
+			(void)members_set_peer(m, p);
+			continue;
+		}
+		if (m->shown) {
+			struct client_event ev = { .type = CLIENT_EV_LEFT,
+			    .name = m->name, .fpr = m->fpr };
+
+			core_emit(c, &ev);
+		}
+		if (c->asked == m->id)
+			c->asked = 0;
+		members_del(c, m);
+	}
+	return 0;
+}
+
+/* --- lifecycle ----------------------------------------------------------- */
+
+static void
+on_rsa(void *ctx)
+{
+	sess_rsa_ready(ctx);
+}
+
+static int
+config_copy(struct client *c, const struct client_config *cfg, char *err,
+    size_t err_len)
+{
+	const char *room = cfg->room ? cfg->room : "lobby";
+
+	c->identity_path = strdup(cfg->identity ? cfg->identity : "keys/id_ed25519");
+	c->trusted_path = strdup(cfg->trusted ? cfg->trusted : "keys/trusted");
+	c->relay = strdup(cfg->relay ? cfg->relay : "127.0.0.1:7700");
+	if (c->identity_path == NULL || c->trusted_path == NULL || c->relay == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return SOTTO_E_ALLOC;
+	}
+	if (sotto_room_valid(room) != 0) {
+		snprintf(err, err_len, "room \"%s\": must be 1..64 bytes of UTF-8 "
+		    "without control characters", room);
+		return SOTTO_E_ROOM;
+	}
+	c->room_len = strlen(room);
+	memcpy(c->room, room, c->room_len);
+	memcpy(c->room_str, room, c->room_len);
+	c->room_str[c->room_len] = '\0';
+	if (!(cfg->clock_skew >= 0.0 && cfg->clock_skew <= 86400.0)) {
+		snprintf(err, err_len, "clock skew %g: must be 0..86400 seconds",
+		    cfg->clock_skew);
+		return SOTTO_E_INVAL;
+	}
+	c->skew = cfg->clock_skew;
+	return 0;
+}
+
+static int
+client_load(struct client *c, const struct client_config *cfg, char *err,
+    size_t err_len)
+{
+	int r;
+
+	if ((r = config_copy(c, cfg, err, err_len)) != 0)
+		return r;
+	if ((r = sotto_identity_load(c->identity_path, &c->id, &c->comment, err,
+	    err_len)) != 0)
+		return r;
+	sotto_fingerprint(sotto_ed25519_pub(c->id), c->fpr);
+	sotto_fingerprint_str(sotto_ed25519_pub(c->id), c->fpr_str);
+	if ((r = sotto_trust_load(c->trusted_path, &c->trust, err, err_len)) != 0)
+		return r;
+	if ((r = self_name_update(c)) != 0 ||
+	    (r = sotto_dat_rx_new(&c->rx, c->room, c->room_len)) != 0) {
+		snprintf(err, err_len, "%s", sotto_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+struct client *
+client_new(struct ev_loop *loop, const struct client_config *cfg,
+    client_event_fn fn, void *ctx, char *err, size_t err_len)
+{
+	struct client *c;
+
+	if (err_len > 0)
+		err[0] = '\0';
+	if (sotto_crypto_init() != 0) {
+		snprintf(err, err_len, "libgcrypt initialisation failed");
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	c->loop = loop;
+	c->fn = fn;
+	c->ctx = ctx;
+	c->fd = -1;
+	outbox_init(&c->ob);
+	conn_init(c);
+	sess_init(c);
+	if (client_load(c, cfg, err, err_len) != 0) {
+		client_free(c);
+		return NULL;
+	}
+	if ((c->rsagen = rsagen_new(loop, on_rsa, c)) == NULL) {
+		snprintf(err, err_len, "out of memory");
+		client_free(c);
+		return NULL;
+	}
+	/* The session key takes seconds: start it now, while connecting. */
+	rsagen_request(c->rsagen, false);
+	ev_signal_init(&c->sighup, on_sighup, SIGHUP);
+	ev_signal_start(loop, &c->sighup);
+	conn_start(c);
+	return c;
+}
+
+void
+client_shutdown(struct client *c)
+{
+	if (c->st == CS_CLOSED)
+		return;
+	conn_stop(c);
+	sess_reset(c);
+	c->st = CS_CLOSED;
+	ev_signal_stop(c->loop, &c->sighup);
+	rsagen_stop(c->rsagen);
+}
+
+void
+client_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->loop != NULL && c->st != CS_CLOSED && c->id != NULL)
+		client_shutdown(c);
+	rsagen_free(c->rsagen);
+	sotto_rsa_free(c->rsa);
+	sotto_dat_tx_free(c->tx);
+	sotto_dat_rx_free(c->rx);
+	sotto_group_free(c->group);
+	members_clear(c);
+	sessions_free(c);
+	dat_drop_pending(c, NULL);
+	outbox_free(&c->ob);
+	sotto_wbuf_free(&c->out);
+	sotto_dec_free(&c->dec);
+	sotto_trust_free(c->trust);
+	sotto_ed25519_free(c->id);
+	free(c->comment);
+	free(c->self_name);
+	free(c->identity_path);
+	free(c->trusted_path);
+	free(c->relay);
+	free(c);
+}
+
+/* --- API ----------------------------------------------------------------- */
+
+int
+client_send_text(struct client *c, const char *text, size_t len)
+{
+	int r;
+
+	if (len > SOTTO_TEXT_MAX)
+		return SOTTO_E_TOOLONG;
+	if (sotto_utf8_valid((const uint8_t *)text, len) != 0)
+		return SOTTO_E_FORMAT;
+	if (c->st == CS_CLOSED)
+		return SOTTO_E_INVAL;
+	if ((r = outbox_push(&c->ob, text, len)) != 0)
+		return r;
+	dat_pump(c);
+	return 0;
+}
+
+void
+client_who(struct client *c)
+{
+	struct client_event ev = { .type = CLIENT_EV_MEMBERS };
+	struct client_member *l;
+	size_t n;
+
+	if ((l = members_list(c, &n)) == NULL)
+		return;
+	ev.members = l;
+	ev.n_members = n;
+	core_emit(c, &ev);
+	members_list_free(l, n);
+}
+
+const char *
+client_fingerprint(const struct client *c)
+{
+	return c->fpr_str;
+}
+
+bool
+client_drained(const struct client *c)
+{
+	return outbox_empty(&c->ob) && c->out.len == 0;
+}

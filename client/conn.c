@@ -1,0 +1,268 @@
+/* conn.c: the relay connection: non-blocking connect, framed reads, one bounded output buffer, reconnect with capped exponential backoff.
+ *
+ * "Unreachable at start": when the very first connection attempt of the
+ * process fails (refused, unresolvable, or no answer within
+ * CORE_CONNECT_TIMEOUT) the client reports a fatal `error` and the
+ * front-end exits non-zero. Once it has been connected, every later drop
+ * or failure is retried forever with backoff (0.25 s doubling to 8 s,
+ * jittered to 50..100 %), each attempt a fresh session.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "crypto.h"
+#include "err.h"
+#include "net.h"
+
+static void on_read(struct ev_loop *loop, ev_io *w, int revents);
+static void on_write(struct ev_loop *loop, ev_io *w, int revents);
+static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents);
+
+void
+conn_init(struct client *c)
+{
+	ev_init(&c->rio, on_read);
+	ev_init(&c->wio, on_write);
+	ev_init(&c->conn_timer, on_conn_timer);
+	sotto_wbuf_init(&c->out, CORE_OUT_MAX);
+	sotto_dec_init(&c->dec, SOTTO_MAX_FRAME_DEFAULT, SOTTO_DEC_ALL_TYPES);
+	c->backoff = CORE_BACKOFF_MIN;
+}
+
+static void
+schedule_reconnect(struct client *c)
+{
+	/* Jitter to 50..100 % so clients dropped together do not return
+	 * together. */
+	double delay = c->backoff * (0.5 + sotto_random_uniform(1001) / 2000.0);
+
+	c->backoff = c->backoff * 2 > CORE_BACKOFF_MAX ? CORE_BACKOFF_MAX : c->backoff * 2;
+	c->st = CS_IDLE;
+	ev_timer_stop(c->loop, &c->conn_timer);
+	ev_timer_set(&c->conn_timer, delay, 0.0);
+	ev_timer_start(c->loop, &c->conn_timer);
+	core_emit_status(c, "reconnecting");
+}
+
+/* The first attempt of the process failed: fatal (see the file comment). */
+static void
+connect_failed(struct client *c, const char *why)
+{
+	char detail[512];
+
+	if (!c->ever_connected) {
+		snprintf(detail, sizeof(detail), "relay %s unreachable: %s", c->relay, why);
+		core_fatal(c, "relay-unreachable", detail);
+		return;
+	}
+	conn_stop(c);
+	schedule_reconnect(c);
+}
+
+void
+conn_start(struct client *c)
+{
+	char err[SOTTO_NET_ERR_LEN];
+
+	c->st = CS_CONNECTING;
+	core_emit_status(c, "connecting");
+	if ((c->fd = sotto_net_connect(c->relay, err, sizeof(err))) < 0) {
+		connect_failed(c, err);
+		return;
+	}
+	(void)sotto_net_tune(c->fd);
+	ev_io_set(&c->wio, c->fd, EV_WRITE);
+	ev_io_start(c->loop, &c->wio);
+	ev_io_set(&c->rio, c->fd, EV_READ);
+	ev_timer_set(&c->conn_timer, CORE_CONNECT_TIMEOUT, 0.0);
+	ev_timer_start(c->loop, &c->conn_timer);
+}
+
+/* Close the socket and stop its watchers; keeps the outbox. */
+void
+conn_stop(struct client *c)
+{
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->conn_timer);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	sotto_dec_free(&c->dec);
+	sotto_dec_init(&c->dec, SOTTO_MAX_FRAME_DEFAULT, SOTTO_DEC_ALL_TYPES);
+	sotto_wbuf_reset(&c->out);
+	c->out_queued = c->out_written = 0;
+	c->conn_gen++;
+}
+
+/* An established connection ended: tell the front-end, end the session,
+ * try again later. Typed lines not yet written stay queued. */
+void
+conn_close(struct client *c, const char *reason)
+{
+	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED, .reason = reason };
+
+	if (c->st == CS_CLOSED)
+		return;
+	conn_stop(c);
+	sess_reset(c);
+	core_emit(c, &ev);
+	if (c->st != CS_CLOSED)
+		schedule_reconnect(c);
+}
+
+static void
+connected(struct client *c)
+{
+	struct client_event ev = { .type = CLIENT_EV_CONNECTED };
+
+	ev_timer_stop(c->loop, &c->conn_timer);
+	ev_io_stop(c->loop, &c->wio);
+	ev_io_start(c->loop, &c->rio);
+	c->ever_connected = true;
+	c->st = CS_WAIT_RSA;
+	core_emit(c, &ev);
+	if (c->st == CS_WAIT_RSA)
+		sess_rsa_ready(c);
+}
+
+static void
+on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = container_of(w, struct client, conn_timer);
+
+	(void)loop;
+	(void)revents;
+	if (c->st == CS_CONNECTING)
+		connect_failed(c, "no answer within 10 s");
+	else if (c->st == CS_IDLE)
+		conn_start(c);
+}
+
+static void
+flush_out(struct client *c)
+{
+	ssize_t n;
+
+	while (c->out.len > 0) {
+		n = send(c->fd, c->out.p, c->out.len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "write to relay: %s",
+			    n < 0 ? strerror(errno) : "closed");
+			conn_close(c, why);
+			return;
+		}
+		sotto_wbuf_consume(&c->out, (size_t)n);
+		c->out_written += (uint64_t)n;
+	}
+	outbox_written(&c->ob, c->out_written);
+	/* Write interest only while output is queued. */
+	if (c->out.len == 0)
+		ev_io_stop(c->loop, &c->wio);
+	else if (!ev_is_active(&c->wio))
+		ev_io_start(c->loop, &c->wio);
+}
+
+static void
+on_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, wio);
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	(void)loop;
+	(void)revents;
+	if (c->st == CS_CONNECTING) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+			soerr = errno;
+		if (soerr != 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "connect: %s", strerror(soerr));
+			connect_failed(c, why);
+			return;
+		}
+		connected(c);
+		return;
+	}
+	flush_out(c);
+	if (c->fd >= 0)
+		dat_pump(c);
+}
+
+int
+conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
+    size_t len)
+{
+	size_t before = c->out.len;
+	int r;
+
+	if (c->fd < 0 || c->st < CS_WAIT_RSA || c->st == CS_CLOSED)
+		return SOTTO_E_INVAL;
+	if ((r = sotto_frame_encode(&c->out, type, 0, to, body, len)) != 0) {
+		/* The relay has not read 16 MiB: treat it as gone. */
+		conn_close(c, "output to the relay exceeds its bound");
+		return r;
+	}
+	c->out_queued += c->out.len - before;
+	if (!ev_is_active(&c->wio))
+		ev_io_start(c->loop, &c->wio);
+	return 0;
+}
+
+static void
+on_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, rio);
+	struct sotto_frame f;
+	unsigned gen = c->conn_gen;
+	uint8_t *p;
+	size_t avail;
+	ssize_t n;
+	int r;
+
+	(void)loop;
+	(void)revents;
+	if ((p = sotto_dec_space(&c->dec, CORE_READ_CHUNK, &avail)) == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	n = recv(c->fd, p, avail, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", n == 0 ? "relay closed the connection" :
+		    strerror(errno));
+		conn_close(c, why);
+		return;
+	}
+	sotto_dec_commit(&c->dec, (size_t)n);
+	while ((r = sotto_dec_next(&c->dec, &f)) == 1) {
+		sess_on_frame(c, &f);
+		if (c->conn_gen != gen)   /* the handler closed the connection */
+			return;
+	}
+	if (r < 0) {
+		char why[128];
+
+		/* The stream cannot be resynchronised: one rejected frame,
+		 * then a fresh connection. */
+		core_reject(c, SOTTO_V_MALFORMED, "frame header from the relay: %s",
+		    sotto_strerror(r));
+		snprintf(why, sizeof(why), "relay sent a bad frame: %s", sotto_strerror(r));
+		conn_close(c, why);
+	}
+}

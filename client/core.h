@@ -1,0 +1,227 @@
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, session.c, dat.c, members.c, outbox.c, rsagen.c). */
+#ifndef SOTTO_CLIENT_CORE_H
+#define SOTTO_CLIENT_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+#include <uthash.h>
+
+#include "buf.h"
+#include "client.h"
+#include "frame.h"
+#include "proto.h"
+#include "sshkey.h"
+#include "wire.h"
+
+/* Timing and bounds (docs/protocol.md "Limits"). */
+#define CORE_KEY_TIMEOUT     3.0      /* s to wait for the asked keyholder */
+#define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
+#define CORE_BACKOFF_MIN     0.25     /* s, doubled per failure ... */
+#define CORE_BACKOFF_MAX     8.0      /* ... up to this, with jitter */
+#define CORE_OUT_MAX         (16u * 1024u * 1024u)  /* hard bound on unsent bytes */
+#define CORE_OUT_HIGH        (256u * 1024u)  /* stop encoding lines above this */
+#define CORE_PENDING_MAX     256u     /* DATs held until the key arrives */
+#define CORE_SESS_MAX        4096u    /* remote sessions remembered */
+#define CORE_READ_CHUNK      65536u
+
+#ifndef container_of
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+#endif
+
+enum core_state {
+	CS_IDLE,        /* not connected: waiting to (re)connect */
+	CS_CONNECTING,  /* TCP connect in progress */
+	CS_WAIT_RSA,    /* connected, session RSA key not ready yet */
+	CS_JOINING,     /* INI sent, waiting for the relay's roster */
+	CS_KEYWAIT,     /* asking keyholders for the group key */
+	CS_READY,       /* holding the group key */
+	CS_CLOSED,      /* shut down */
+};
+
+/* A remote sender session (id_pub || session nonce): replay state and its
+ * cached AEAD subkey. Outlives connections so replays of old sessions stay
+ * refused; bounded by CORE_SESS_MAX (the least recently used ended or
+ * unreferenced ones go first). */
+struct rsess {
+	uint8_t               key[SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE];
+	struct sotto_dat_peer dp;
+	unsigned              key_gen;      /* group key the subkey belongs to */
+	uint64_t              last_ini_ts;  /* INIs at or below this are replays */
+	uint64_t              used;         /* LRU stamp */
+	unsigned              refs;         /* members pointing here */
+	bool                  ended;        /* its member left */
+	bool                  vouched;      /* joined after us: no timestamp check */
+	UT_hash_handle        hh;
+};
+
+/* A member of our room on this connection, keyed by relay member id. */
+struct member {
+	uint32_t           id;
+	struct rsess      *sess;            /* NULL until its INI was accepted */
+	bool               in_roster;       /* present when we joined: a key candidate */
+	bool               tried;           /* asked in this round */
+	bool               known;           /* a valid trusted INI seen */
+	bool               shown;           /* front-end told (joined/ready) */
+	bool               key_wanted;      /* asked us before we were READY */
+	char              *name;
+	char               fpr[SOTTO_FPR_STR_LEN];
+	uint8_t            pub[SOTTO_ED25519_PUB];
+	uint8_t            nonce[SOTTO_JOIN_NONCE];
+	uint8_t            rsa_n[SOTTO_RSA_MOD];
+	uint32_t           epoch;           /* advertised in its last INI */
+	uint8_t            key_id[SOTTO_KEY_ID];
+	struct sotto_mark *marks;           /* watermarks for its KEY */
+	size_t             n_marks;
+	UT_hash_handle     hh;
+};
+
+struct line {                           /* a typed message, in order */
+	struct line *next;
+	char        *text;
+	size_t       len;
+	bool         encoded;               /* its DAT is in the output buffer */
+	uint64_t     end;                   /* out_queued after its DAT */
+};
+
+struct outbox {
+	struct line  *head, **tail;
+	struct line  *next_unsent;          /* first line not yet encoded */
+	size_t        n;
+};
+
+struct pending {                        /* a verified DAT held until the key */
+	uint8_t *body;
+	size_t   len;
+};
+
+struct rsagen;
+
+struct client {
+	struct ev_loop         *loop;
+	client_event_fn         fn;
+	void                   *ctx;
+	char                   *identity_path, *trusted_path, *relay;
+	uint8_t                 room[SOTTO_ROOM_MAX];
+	size_t                  room_len;
+	char                    room_str[SOTTO_ROOM_MAX + 1];
+	double                  skew;
+
+	struct sotto_ed25519   *id;
+	uint8_t                 fpr[SOTTO_FPR_LEN];
+	char                    fpr_str[SOTTO_FPR_STR_LEN];
+	char                   *self_name;
+	char                   *comment;
+	struct sotto_trust     *trust;
+
+	/* connection */
+	enum core_state         st;
+	int                     fd;
+	ev_io                   rio, wio;
+	ev_timer                conn_timer;   /* connect timeout, then backoff */
+	struct sotto_dec        dec;
+	struct sotto_wbuf       out;
+	uint64_t                out_queued, out_written;
+	unsigned                conn_gen;     /* bumped on every disconnect */
+	bool                    ever_connected;
+	double                  backoff;
+
+	/* session */
+	uint8_t                 nonce[SOTTO_JOIN_NONCE];
+	struct sotto_rsa       *rsa;
+	uint8_t                 rsa_n[SOTTO_RSA_MOD];
+	uint32_t                self_id;
+	uint64_t                join_ts, last_ini_ts, last_key_ts;
+	ev_timer                key_timer;
+	uint32_t                asked;        /* member asked for the key, 0 none */
+	bool                    round_wait;   /* key_timer is a backoff between rounds */
+	double                  round_backoff;
+	uint32_t                adopting;     /* conflict: winner asked, 0 none */
+	uint64_t                tx_next;      /* next DAT counter of this session */
+
+	/* keys */
+	struct sotto_group     *group;
+	unsigned                key_gen;
+	struct sotto_dat_tx    *tx;
+	struct sotto_dat_rx    *rx;
+
+	struct member          *members;
+	struct rsess           *sessions;
+	size_t                  n_sessions;
+	uint64_t                lru;
+	struct pending          pend[CORE_PENDING_MAX];
+	size_t                  pend_head, pend_n;
+	struct outbox           ob;
+	struct rsagen          *rsagen;
+	ev_signal               sighup;
+};
+
+/* client.c: events, time, trust */
+uint64_t core_now_ms(void);
+void core_emit(struct client *c, struct client_event *ev);
+void core_emit_status(struct client *c, const char *state);
+void core_reject(struct client *c, int verdict, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void core_fatal(struct client *c, const char *reason, const char *detail);
+uint64_t core_min_ts(const struct client *c);
+
+/* conn.c: the relay connection */
+void conn_start(struct client *c);
+void conn_close(struct client *c, const char *reason);
+void conn_stop(struct client *c);
+int conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
+    size_t len);
+void conn_init(struct client *c);
+
+/* session.c: join state machine, keyholder choice, conflicts */
+void sess_rsa_ready(struct client *c);
+void sess_on_frame(struct client *c, const struct sotto_frame *f);
+void sess_reset(struct client *c);
+void sess_init(struct client *c);
+int sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags);
+
+/* dat.c: messages in and out */
+void dat_on_frame(struct client *c, const uint8_t *body, size_t len);
+void dat_flush_pending(struct client *c);
+void dat_drop_pending(struct client *c, const char *why);
+void dat_pump(struct client *c);
+int dat_new_key(struct client *c);
+
+/* members.c: the member and session tables */
+struct member *members_get(struct client *c, uint32_t id, bool create);
+void members_del(struct client *c, struct member *m);
+void members_clear(struct client *c);
+size_t members_count(const struct client *c);
+struct client_member *members_list(struct client *c, size_t *n);
+void members_list_free(struct client_member *l, size_t n);
+struct rsess *sess_get(struct client *c, const uint8_t *pub,
+    const uint8_t *nonce, bool create);
+void sess_ref(struct rsess *s, struct member *m);
+void sess_unref(struct client *c, struct member *m);
+void sessions_free(struct client *c);
+int members_snapshot(struct client *c, struct member *m);
+int members_set_peer(struct member *m, const struct sotto_peer *p);
+
+/* outbox.c: typed lines, in order, never lost across reconnects */
+void outbox_init(struct outbox *ob);
+int outbox_push(struct outbox *ob, const char *text, size_t len);
+struct line *outbox_next(struct outbox *ob);
+void outbox_encoded(struct outbox *ob, struct line *l, uint64_t end);
+void outbox_written(struct outbox *ob, uint64_t written);
+void outbox_rewind(struct outbox *ob);
+bool outbox_empty(const struct outbox *ob);
+void outbox_free(struct outbox *ob);
+
+/* rsagen.c: RSA-4096 session keys made off the loop */
+typedef void (*rsagen_fn)(void *ctx);
+struct rsagen *rsagen_new(struct ev_loop *loop, rsagen_fn fn, void *ctx);
+/* Start making a key unless one is ready or being made. */
+void rsagen_request(struct rsagen *g, bool background);
+/* A ready key (caller owns it), or NULL. */
+struct sotto_rsa *rsagen_take(struct rsagen *g);
+void rsagen_stop(struct rsagen *g);
+void rsagen_free(struct rsagen *g);
+
+#endif

@@ -1,0 +1,632 @@
+/* session.c: the join state machine, keyholder choice and recovery, serving keys, conflict resolution (docs/protocol.md "Joining").
+ *
+ *   CONNECTING -> WAIT_RSA -> (INI to 0) -> JOINING -> roster from the relay
+ *     count 0: key held from an earlier connection, or a fresh one -> READY
+ *     count>0: KEYWAIT: ask one roster member at a time (INI to=ask=id),
+ *              KEY_TIMEOUT each; a valid KEY -> READY
+ *
+ * Only the asked member answers, so a newcomer gets O(1) KEY frames.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "crypto.h"
+#include "err.h"
+#include "trust.h"
+
+static void on_key_timer(struct ev_loop *loop, ev_timer *w, int revents);
+static void ask_next(struct client *c);
+
+void
+sess_init(struct client *c)
+{
+	ev_init(&c->key_timer, on_key_timer);
+	c->round_backoff = CORE_BACKOFF_MIN;
+}
+
+static void
+key_timer_start(struct client *c, double after)
+{
+	ev_timer_stop(c->loop, &c->key_timer);
+	ev_timer_set(&c->key_timer, after, 0.0);
+	ev_timer_start(c->loop, &c->key_timer);
+}
+
+/* Our own ended session joins the session table, so its watermark goes
+ * to later newcomers: a relay replaying our old DATs to them is caught. */
+static void
+remember_own_session(struct client *c)
+{
+	struct rsess *s;
+
+	if (c->tx_next <= 1)
+		return;
+	if ((s = sess_get(c, sotto_ed25519_pub(c->id), c->nonce, true)) == NULL)
+		return;
+	s->dp.highest = c->tx_next - 1;
+	s->ended = true;
+}
+
+/* End the session of a connection (keeps the group key: the room's key
+ * survives a relay restart, and it is what we keep if we find ourselves
+ * first again). */
+void
+sess_reset(struct client *c)
+{
+	ev_timer_stop(c->loop, &c->key_timer);
+	remember_own_session(c);
+	members_clear(c);
+	dat_drop_pending(c, "connection lost before the group key arrived");
+	outbox_rewind(&c->ob);
+	sotto_dat_tx_free(c->tx);
+	c->tx = NULL;
+	sotto_rsa_free(c->rsa);
+	c->rsa = NULL;
+	c->self_id = 0;
+	c->asked = 0;
+	c->adopting = 0;
+	c->round_wait = false;
+	c->round_backoff = CORE_BACKOFF_MIN;
+	c->tx_next = 1;
+	c->last_ini_ts = c->last_key_ts = 0;
+}
+
+/* INI timestamps strictly increase within a session, so a receiver can
+ * refuse a replayed one by its time alone. */
+static uint64_t
+ini_ts(struct client *c)
+{
+	uint64_t now = core_now_ms();
+
+	c->last_ini_ts = now > c->last_ini_ts ? now : c->last_ini_ts + 1;
+	return c->last_ini_ts;
+}
+
+int
+sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags)
+{
+	struct sotto_wbuf b;
+	struct sotto_ini f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.room = c->room;
+	f.room_len = c->room_len;
+	f.flags = flags;
+	f.ask = ask;
+	f.nonce = c->nonce;
+	f.ts_ms = ini_ts(c);
+	f.rsa_n = c->rsa_n;
+	/* Only a key held in this session is advertised. */
+	if (c->st == CS_READY && c->group != NULL) {
+		f.epoch = c->group->epoch;
+		f.key_id = c->group->key_id;
+	}
+	sotto_wbuf_init(&b, 0);
+	if ((r = sotto_ini_build(&b, &f, c->id)) == 0)
+		r = conn_send(c, SOTTO_T_INI, to, b.p, b.len);
+	sotto_wbuf_free(&b);
+	return r;
+}
+
+/* Connected and the session key is ready: start a fresh session. */
+void
+sess_rsa_ready(struct client *c)
+{
+	if (c->st != CS_WAIT_RSA) {
+		/* Not connected yet: keep the key for when we are. */
+		return;
+	}
+	if (c->rsa == NULL && (c->rsa = rsagen_take(c->rsagen)) == NULL) {
+		rsagen_request(c->rsagen, false);
+		core_emit_status(c, "making-key");
+		return;
+	}
+	if (sotto_rsa_modulus(c->rsa, c->rsa_n, sizeof(c->rsa_n)) != 0) {
+		conn_close(c, "session RSA key unusable");
+		return;
+	}
+	sotto_random_nonce(c->nonce, sizeof(c->nonce));
+	c->tx_next = 1;
+	c->join_ts = core_now_ms();
+	c->last_ini_ts = c->join_ts - 1;
+	c->st = CS_JOINING;
+	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, 0) != 0)
+		return;
+	core_emit_status(c, "joining");
+}
+
+/* --- READY --------------------------------------------------------------- */
+
+static void send_key(struct client *c, struct member *m);
+
+static void
+emit_ready(struct client *c, bool first)
+{
+	struct client_event ev = { .type = CLIENT_EV_READY, .first = first };
+	struct client_member *l;
+	struct member *m;
+	size_t n;
+
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->known)
+			m->shown = true;
+	l = members_list(c, &n);
+	ev.epoch = c->group->epoch;
+	ev.members = l;
+	ev.n_members = l ? n : 0;
+	core_emit(c, &ev);
+	members_list_free(l, n);
+}
+
+static void
+become_ready(struct client *c, bool first)
+{
+	struct member *m, *tmp;
+	unsigned gen = c->conn_gen;
+
+	ev_timer_stop(c->loop, &c->key_timer);
+	c->asked = 0;
+	c->adopting = 0;
+	c->round_wait = false;
+	if (dat_new_key(c) != 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->st = CS_READY;
+	c->backoff = CORE_BACKOFF_MIN;
+	core_emit_status(c, "ready");
+	emit_ready(c, first);
+	/* The next session's RSA key, made while we chat. */
+	rsagen_request(c->rsagen, true);
+	HASH_ITER(hh, c->members, m, tmp)
+		if (m->key_wanted && m->known) {
+			m->key_wanted = false;
+			send_key(c, m);
+			if (c->conn_gen != gen)
+				return;
+		}
+	dat_flush_pending(c);
+	if (c->conn_gen == gen)
+		dat_pump(c);
+}
+
+/* --- the relay's roster and LEFT ----------------------------------------- */
+
+static void
+on_roster(struct client *c, const struct sotto_frame *f)
+{
+	struct sotto_roster ro;
+	struct member *m;
+	uint32_t id, i;
+	int r;
+
+	if ((r = sotto_roster_parse(f->body, f->body_len, &ro)) != 0) {
+		core_reject(c, r, "roster from the relay");
+		return;
+	}
+	if (c->st != CS_JOINING || ro.room_len != c->room_len ||
+	    memcmp(ro.room, c->room, c->room_len) != 0 || f->hdr.to == 0) {
+		core_reject(c, SOTTO_V_MALFORMED, "unexpected roster from the relay");
+		return;
+	}
+	c->self_id = f->hdr.to;
+	for (i = 0; i < ro.count; i++) {
+		if (sotto_rd_u32(&ro.ids, &id) != 0 || id == 0 || id == c->self_id)
+			continue;
+		if ((m = members_get(c, id, true)) != NULL)
+			m->in_roster = true;
+	}
+	if (ro.count == 0) {
+		/* First in the room: keep the key this process already held
+		 * for it (a relay restart), else make the room's key. */
+		bool fresh = c->group == NULL;
+
+		if (fresh && (r = sotto_group_generate(&c->group, 1)) != 0) {
+			conn_close(c, "cannot generate the group key");
+			return;
+		}
+		if (fresh)
+			c->key_gen++;
+		become_ready(c, fresh);
+		return;
+	}
+	c->st = CS_KEYWAIT;
+	core_emit_status(c, "waiting-key");
+	ask_next(c);
+}
+
+static void
+on_left(struct client *c, const struct sotto_frame *f)
+{
+	struct member *m;
+	uint32_t id;
+	bool was_asked;
+	int r;
+
+	if ((r = sotto_left_parse(f->body, f->body_len, &id)) != 0) {
+		core_reject(c, r, "LEFT from the relay");
+		return;
+	}
+	/* A LEFT for an id we never knew has nothing to act on. */
+	if ((m = members_get(c, id, false)) == NULL)
+		return;
+	if (m->shown) {
+		struct client_event ev = { .type = CLIENT_EV_LEFT, .name = m->name,
+		    .fpr = m->fpr };
+
+		core_emit(c, &ev);
+	}
+	if (m->sess != NULL && m->sess->refs == 1)
+		m->sess->ended = true;
+	was_asked = c->asked == id;
+	if (c->adopting == id)
+		c->adopting = 0;
+	members_del(c, m);
+	if (c->st == CS_KEYWAIT && was_asked) {
+		c->asked = 0;
+		ask_next(c);
+	}
+	if (c->st == CS_READY && c->adopting == 0)
+		dat_pump(c);
+}
+
+/* --- asking for the key -------------------------------------------------- */
+
+/* The next keyholder to ask: untried roster members, those that advertised
+ * a key first, then the lowest id (the longest present). NULL when none. */
+static struct member *
+pick_candidate(struct client *c, bool *any_left)
+{
+	struct member *m, *best = NULL;
+
+	*any_left = false;
+	for (m = c->members; m != NULL; m = m->hh.next) {
+		if (!m->in_roster)
+			continue;
+		*any_left = true;
+		if (m->tried)
+			continue;
+		if (best == NULL || (m->epoch > 0) > (best->epoch > 0) ||
+		    ((m->epoch > 0) == (best->epoch > 0) && m->id < best->id))
+			best = m;
+	}
+	return best;
+}
+
+static void
+ask_next(struct client *c)
+{
+	struct member *m;
+	bool any;
+
+	if ((m = pick_candidate(c, &any)) == NULL) {
+		if (!any) {
+			/* Every keyholder left: a fresh join is told count 0. */
+			conn_close(c, "every member that could hand over the key left");
+			return;
+		}
+		/* All asked and still present: wait, then start over. */
+		c->asked = 0;
+		c->round_wait = true;
+		key_timer_start(c, c->round_backoff);
+		c->round_backoff = c->round_backoff * 2 > CORE_BACKOFF_MAX ?
+		    CORE_BACKOFF_MAX : c->round_backoff * 2;
+		return;
+	}
+	m->tried = true;
+	c->asked = m->id;
+	if (sess_send_ini(c, m->id, m->id, 0) != 0)
+		return;
+	key_timer_start(c, CORE_KEY_TIMEOUT);
+}
+
+static void
+on_key_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = container_of(w, struct client, key_timer);
+	struct member *m;
+
+	(void)loop;
+	(void)revents;
+	if (c->st == CS_READY) {
+		/* The conflict winner did not answer: go on with our key. */
+		c->adopting = 0;
+		dat_pump(c);
+		return;
+	}
+	if (c->st != CS_KEYWAIT)
+		return;
+	if (c->round_wait) {
+		c->round_wait = false;
+		for (m = c->members; m != NULL; m = m->hh.next)
+			m->tried = false;
+	}
+	c->asked = 0;
+	ask_next(c);
+}
+
+/* --- serving keys -------------------------------------------------------- */
+
+static void
+send_key(struct client *c, struct member *m)
+{
+	struct sotto_key_to to = { m->pub, m->nonce, m->rsa_n };
+	struct sotto_wbuf b;
+	int r;
+
+	sotto_wbuf_init(&b, 0);
+	r = sotto_key_build(&b, c->room, c->room_len, c->id, c->group, &to,
+	    core_now_ms(), m->marks, m->n_marks);
+	if (r == 0)
+		(void)conn_send(c, SOTTO_T_KEY, m->id, b.p, b.len);
+	sotto_wbuf_free(&b);
+}
+
+/* --- INI from a member --------------------------------------------------- */
+
+static void
+emit_joined(struct client *c, struct member *m)
+{
+	struct client_event ev = { .type = CLIENT_EV_JOINED, .name = m->name,
+	    .fpr = m->fpr };
+
+	m->shown = true;
+	core_emit(c, &ev);
+}
+
+/* Record what the INI says about its sender. 0, or a verdict. */
+static int
+ini_record(struct client *c, struct member *m, const struct sotto_ini *ini,
+    const struct sotto_peer *peer, struct rsess *s)
+{
+	if (m->sess != s) {
+		/* A new session under this id: a member that rejoined. */
+		sess_unref(c, m);
+		sess_ref(s, m);
+		m->known = false;
+	}
+	if (members_set_peer(m, peer) != 0)
+		return SOTTO_E_ALLOC;
+	memcpy(m->nonce, ini->nonce, sizeof(m->nonce));
+	memcpy(m->rsa_n, ini->rsa_n, sizeof(m->rsa_n));
+	m->epoch = ini->epoch;
+	memcpy(m->key_id, ini->key_id, sizeof(m->key_id));
+	return 0;
+}
+
+/* A newcomer's first INI: watermarks for its KEY, and our own INI back so
+ * it learns who is here. */
+static void
+greet(struct client *c, struct member *m, const struct sotto_ini *ini)
+{
+	if (ini->flags & SOTTO_INI_REPLY)
+		return;
+	m->sess->vouched = true;
+	m->sess->dp.min_ts_ms = 0;
+	(void)members_snapshot(c, m);
+	(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
+}
+
+/* Two keys for one room (§3.6): the higher epoch wins, then the lower
+ * key_id. The loser asks the winner for its key. */
+static void
+check_conflict(struct client *c, struct member *m)
+{
+	if (c->st != CS_READY || m->epoch == 0 || c->adopting != 0)
+		return;
+	if (sotto_group_cmp(m->epoch, m->key_id, c->group->epoch,
+	    c->group->key_id) <= 0)
+		return;
+	c->adopting = m->id;
+	if (sess_send_ini(c, m->id, m->id, 0) != 0)
+		return;
+	key_timer_start(c, CORE_KEY_TIMEOUT);
+}
+
+/* While waiting for the key, prefer a member that advertised one over an
+ * asked member that turned out to hold none. */
+static void
+maybe_switch(struct client *c)
+{
+	struct member *asked, *m;
+
+	if (c->st != CS_KEYWAIT || c->asked == 0)
+		return;
+	asked = members_get(c, c->asked, false);
+	if (asked == NULL || !asked->known || asked->epoch != 0)
+		return;
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->in_roster && !m->tried && m->epoch > 0) {
+			ask_next(c);
+			return;
+		}
+}
+
+static void
+on_ini(struct client *c, const struct sotto_frame *f)
+{
+	const struct sotto_peer *peer;
+	struct sotto_ini ini;
+	struct member *m;
+	struct rsess *s;
+	unsigned gen = c->conn_gen;
+	bool fresh_member;
+	int r;
+
+	r = sotto_ini_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
+	    core_now_ms(), core_min_ts(c), &ini, &peer);
+	if (r != 0) {
+		if (r == SOTTO_V_UNTRUSTED) {
+			char fpr[SOTTO_FPR_STR_LEN];
+
+			sotto_fingerprint_str(ini.id_pub, fpr);
+			core_reject(c, r, "INI from %s (not in %s)", fpr, c->trusted_path);
+		} else {
+			core_reject(c, r, "INI from member %u", f->hdr.from);
+		}
+		return;
+	}
+	if (c->st < CS_JOINING || c->st == CS_CLOSED)
+		return;
+	if ((s = sess_get(c, ini.id_pub, ini.nonce, true)) == NULL) {
+		core_reject(c, SOTTO_E_ALLOC, "INI from %s", peer->name);
+		return;
+	}
+	if (s->ended || ini.ts_ms <= s->last_ini_ts) {
+		core_reject(c, SOTTO_V_REPLAY, "INI from %s: %s", peer->name,
+		    s->ended ? "its session has left" : "not newer than the last one");
+		return;
+	}
+	s->last_ini_ts = ini.ts_ms;
+	if (f->hdr.from == 0 || f->hdr.from == c->self_id ||
+	    (m = members_get(c, f->hdr.from, true)) == NULL) {
+		core_reject(c, SOTTO_V_MALFORMED, "INI from %s with member id %u",
+		    peer->name, f->hdr.from);
+		return;
+	}
+	if ((r = ini_record(c, m, &ini, peer, s)) != 0) {
+		core_reject(c, r, "INI from %s", peer->name);
+		return;
+	}
+	fresh_member = !m->known;
+	m->known = true;
+	if (fresh_member) {
+		greet(c, m, &ini);
+		if (c->conn_gen != gen)
+			return;
+		if (c->st == CS_READY)
+			emit_joined(c, m);
+	}
+	check_conflict(c, m);
+	if (c->conn_gen != gen)
+		return;
+	if (ini.ask != 0 && ini.ask == c->self_id) {
+		if (c->st == CS_READY)
+			send_key(c, m);
+		else
+			m->key_wanted = true;
+		if (c->conn_gen != gen)
+			return;
+	}
+	maybe_switch(c);
+}
+
+/* --- KEY ----------------------------------------------------------------- */
+
+static void
+apply_marks(struct client *c, const struct sotto_key *k)
+{
+	struct sotto_mark mk;
+	struct rsess *s;
+	size_t i;
+
+	for (i = 0; i < k->n_marks; i++) {
+		if (sotto_key_mark(k, i, &mk) != 0)
+			break;
+		/* Our own sessions are not ours to limit. */
+		if (memcmp(mk.id_pub, sotto_ed25519_pub(c->id), SOTTO_ED25519_PUB) == 0 &&
+		    memcmp(mk.session, c->nonce, SOTTO_JOIN_NONCE) == 0)
+			continue;
+		if ((s = sess_get(c, mk.id_pub, mk.session, true)) == NULL)
+			continue;
+		if (mk.next > s->dp.floor)
+			s->dp.floor = mk.next;
+	}
+}
+
+static void
+adopt(struct client *c, struct sotto_group *g)
+{
+	sotto_group_free(c->group);
+	c->group = g;
+	c->key_gen++;
+}
+
+static void
+on_key(struct client *c, const struct sotto_frame *f)
+{
+	const struct sotto_peer *peer;
+	struct sotto_group *g = NULL;
+	struct sotto_key k;
+	int r, cmp;
+
+	if (c->rsa == NULL || (c->st != CS_KEYWAIT && c->st != CS_READY)) {
+		core_reject(c, SOTTO_V_NOTFORME, "KEY from member %u before we asked",
+		    f->hdr.from);
+		return;
+	}
+	r = sotto_key_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
+	    c->fpr, c->nonce, c->rsa, core_now_ms(), core_min_ts(c), &k, &peer, &g);
+	if (r != 0) {
+		if (r == SOTTO_V_UNTRUSTED) {
+			char fpr[SOTTO_FPR_STR_LEN];
+
+			sotto_fingerprint_str(k.id_pub, fpr);
+			core_reject(c, r, "KEY from %s (not in %s)", fpr, c->trusted_path);
+		} else {
+			core_reject(c, r, "KEY from member %u", f->hdr.from);
+		}
+		return;
+	}
+	if (k.ts_ms <= c->last_key_ts) {
+		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: not newer than the last one",
+		    peer->name);
+		sotto_group_free(g);
+		return;
+	}
+	c->last_key_ts = k.ts_ms;
+	if (c->st != CS_READY) {
+		apply_marks(c, &k);
+		adopt(c, g);
+		become_ready(c, false);
+		return;
+	}
+	cmp = sotto_group_cmp(g->epoch, g->key_id, c->group->epoch, c->group->key_id);
+	if (cmp == 0) {
+		/* A second keyholder answered with the key we hold. */
+		sotto_group_free(g);
+		return;
+	}
+	if (cmp < 0) {
+		core_reject(c, SOTTO_V_STALE, "KEY from %s: its key loses to the one held",
+		    peer->name);
+		sotto_group_free(g);
+		return;
+	}
+	/* Conflict resolved in the sender's favour: switch keys, tell the
+	 * room which key we hold now. */
+	adopt(c, g);
+	become_ready(c, false);
+	if (c->st == CS_READY)
+		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+}
+
+/* --- dispatch ------------------------------------------------------------ */
+
+void
+sess_on_frame(struct client *c, const struct sotto_frame *f)
+{
+	switch (f->hdr.type) {
+	case SOTTO_T_LEFT:
+		on_left(c, f);
+		break;
+	case SOTTO_T_INI:
+		if (f->hdr.from == SOTTO_ID_RELAY)
+			on_roster(c, f);
+		else
+			on_ini(c, f);
+		break;
+	case SOTTO_T_KEY:
+		on_key(c, f);
+		break;
+	case SOTTO_T_DAT:
+		dat_on_frame(c, f->body, f->body_len);
+		break;
+	default:
+		core_reject(c, SOTTO_V_MALFORMED, "frame type %u", f->hdr.type);
+		break;
+	}
+}
