@@ -77,7 +77,8 @@ struct conn *relay_conn_by_id(struct relay *r, uint32_t id)
 
 /* --- admission ----------------------------------------------------------- */
 
-/* Close fd (unless -1) and say why, at most once per REFUSE_LOG_EVERY. */
+/* Close fd (unless -1) and say why, at most once per REFUSE_LOG_EVERY.
+ * sa may be NULL when the peer is unknown. */
 static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
     const char *why)
 {
@@ -91,7 +92,8 @@ static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
 		return;
 	}
 	sotto_log(SOTTO_LOG_WARN, "refused %s: %s (%llu more refused unlogged)",
-	    sockaddr_str(sa, addr), why, (unsigned long long)r->refused_quiet);
+	    sa != NULL ? sockaddr_str(sa, addr) : "a connection", why,
+	    (unsigned long long)r->refused_quiet);
 	r->refused_logged = now;
 	r->refused_quiet = 0;
 }
@@ -151,7 +153,7 @@ static void relay_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct relay *r = container_of(w, struct relay, accept_w);
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int i, fd;
+	int i, fd, e;
 
 	(void)loop;
 	(void)revents;
@@ -170,10 +172,12 @@ static void relay_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		case EMFILE:
 		case ENFILE:
-			sotto_log(SOTTO_LOG_ERR, "accept: %s; dropping a "
-			    "connection (raise the open-file limit or lower "
-			    "--max-clients)", strerror(errno));
+			e = errno;      /* relay_shed makes system calls */
 			relay_shed(r);
+			relay_refuse(r, -1, NULL, e == EMFILE ?
+			    "out of file descriptors (raise the open-file "
+			    "limit or lower --max-clients)" :
+			    "the system is out of file descriptors");
 			return;
 		case EAGAIN:
 #if EAGAIN != EWOULDBLOCK

@@ -104,7 +104,7 @@ def wait_until(cond, timeout, what):
 class Relay:
     """A sotto-relay process on 127.0.0.1:<free port>."""
 
-    def __init__(self, *args, wrapper=True):
+    def __init__(self, *args, wrapper=True, preexec=None):
         self.args = list(args)
         self.logfile = tempfile.NamedTemporaryFile(prefix="relay-", suffix=".log", delete=False)
         self.log_path = self.logfile.name
@@ -112,7 +112,7 @@ class Relay:
             self.port = free_port()
             cmd = (WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self.logfile)
+                                         stderr=self.logfile, preexec_fn=preexec)
             state = wait_until(self._started, 10, "the relay to listen")
             if state == "up":
                 return

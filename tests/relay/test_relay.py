@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True          # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from relaytest import (DAT, INI, KEY, LEFT, SLOW, WRAPPER, Client, Relay,  # noqa: E402
                        TestFailure, check, check_eq, exchange, frame, raise_nofile,
@@ -775,6 +776,53 @@ def test_max_clients():
         e = r.client()
         eid, roster = e.join("full")
         check_eq(roster, [a.id, b.id], "a freed slot admits a newcomer")
+        r.stop()
+
+
+@test
+def test_open_file_limit_caps_clients():
+    """Where the hard limit is too low for --max-clients the relay says so,
+    serves as many as fit and refuses the rest at once."""
+    import resource
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    with Relay("--max-clients", "1000", preexec=low_limit) as r:
+        m = r.wait_log(r"warn: open-file limit (\d+) \(hard\) allows (\d+) clients, "
+                       r"not --max-clients 1000")
+        fit = int(m.group(2))
+        check(0 < fit <= 64 - 32, "clients that fit: %d" % fit)
+        r.wait_log(r"max-clients %d," % fit)
+        clients = [r.client() for _ in range(fit)]
+        for c in clients:
+            id_of(r, c)
+        extra = r.client()
+        extra.expect_closed()
+        r.wait_log(r"refused 127\.0\.0\.1:%d: --max-clients reached" % extra.sock.getsockname()[1])
+        a, b = clients[0], clients[1]
+        a.join("room")
+        b.join("room")
+        a.recv()
+        exchange(a, b)
+        r.stop()
+
+
+@test
+def test_keepalive_on_accepted_sockets():
+    """Accepted sockets have keepalive on (ss shows its timer), so peers
+    that vanish without a FIN are found."""
+    with Relay() as r:
+        a, b = room_of(r, "room", 2)
+        ports = {a.sock.getsockname()[1], b.sock.getsockname()[1]}
+        out = subprocess.run(["ss", "-tnoH", "state", "established", "( sport = :%d )" % r.port],
+                             capture_output=True, text=True, check=True).stdout
+        seen = set()
+        for line in out.splitlines():
+            m = re.search(r"127\.0\.0\.1:%d\s+127\.0\.0\.1:(\d+)" % r.port, line)
+            if m and int(m.group(1)) in ports:
+                check("timer:(keepalive" in line, "keepalive on the relay's socket: %r" % line)
+                seen.add(int(m.group(1)))
+        check_eq(seen, ports, "ss listed the relay's sockets")
         r.stop()
 
 
