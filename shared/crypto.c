@@ -9,6 +9,17 @@
 #include "crypto.h"
 #include "err.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SOTTO_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SOTTO_LSAN 1
+#endif
+#endif
+#ifdef SOTTO_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* RSA-4096 key generation and OAEP decryption keep several 4096-bit
  * secure MPIs alive at once, plus the Ed25519 and AES key schedules. */
 #define SECMEM_POOL        (1024u * 1024u)
@@ -43,6 +54,19 @@ static void crypto_init_once(void)
 	 * pool runs dry; let it grow instead of dying mid-session. */
 	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, SECMEM_POOL);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+#ifdef SOTTO_LSAN
+	{
+		/* libgcrypt's jitter-entropy collector, made on the first
+		 * GCRY_VERY_STRONG_RANDOM request (RSA key generation), keeps a
+		 * heap block referenced only from the secure pool, which
+		 * LeakSanitizer does not scan. Make it here, unreported, so
+		 * sanitizer runs still catch every leak of ours. */
+		uint8_t b;
+		__lsan_disable();
+		gcry_randomize(&b, 1, GCRY_VERY_STRONG_RANDOM);
+		__lsan_enable();
+	}
+#endif
 	init_result = 0;
 }
 

@@ -412,6 +412,7 @@ static void test_rsa_roundtrip(unsigned bits)
 		CHECK_EQ(sotto_rsa_wrap(n, mod_len, SOTTO_RSA_E, msg, 8, ct2,
 		    mod_len), SOTTO_E_FORMAT);
 		n[mod_len - 1] ^= 1;
+		sotto_rsa_free(other);
 		CHECK_EQ(sotto_rsa_generate(&other, 1024), SOTTO_E_INVAL);
 		CHECK(other == NULL);
 		/* The largest message OAEP-SHA256 allows still round-trips. */
