@@ -1,0 +1,395 @@
+"""clienttest.py: helpers for the sotto client suite: keys, a relay, batch clients, a frame-aware TCP proxy.
+
+Everything talks to 127.0.0.1 only. Binaries come from the command line
+(--client, --relay, --keygen); SOTTO_CLIENT_WRAPPER and SOTTO_RELAY_WRAPPER
+prefix the client and relay commands (e.g. "valgrind --log-file=/tmp/vg.%p
+--error-exitcode=99"), and SOTTO_TEST_SLOW multiplies every deadline
+(default 10 when a wrapper is set, else 1). Every wait is for an actual
+event with a deadline; polling sleeps only between checks.
+"""
+import json
+import os
+import shlex
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CLIENT_BIN = RELAY_BIN = KEYGEN_BIN = None
+CLIENT_WRAPPER = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
+RELAY_WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
+SLOW = float(os.environ.get("SOTTO_TEST_SLOW",
+                            "10" if (CLIENT_WRAPPER or RELAY_WRAPPER) else "1"))
+
+# RSA-4096 generation dominates the time to `ready`; on two busy cores a
+# few clients at once take tens of seconds.
+READY_TIMEOUT = 90.0
+EVENT_TIMEOUT = 20.0
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise TestFailure(what)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise TestFailure("%s: got %r, want %r" % (what, got, want))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(cond, timeout, what, step=0.02):
+    deadline = time.monotonic() + timeout * SLOW
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out after %.0f s waiting for %s" % (timeout * SLOW, what))
+        time.sleep(step)
+
+
+class Keys:
+    """A temporary folder of identities made by sotto-keygen and trusted folders."""
+
+    def __init__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="sotto-client-test-")
+        self.dir = self.tmp.name
+        self.fprs = {}
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def make(self, *names):
+        for name in names:
+            key = self.path(name)
+            subprocess.run([KEYGEN_BIN, "-f", key, "-C", name], check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=30)
+            out = subprocess.run([KEYGEN_BIN, "-l", "-f", key], check=True,
+                                 capture_output=True, text=True, timeout=30).stdout
+            fpr = [w for w in out.split() if w.startswith("SHA256:")]
+            check(len(fpr) == 1, "sotto-keygen -l prints one fingerprint: %r" % out)
+            self.fprs[name] = fpr[0]
+
+    def trusted(self, folder, *names):
+        """A trusted folder holding name.pub for each name."""
+        d = self.path(folder)
+        os.makedirs(d, exist_ok=True)
+        for name in names:
+            with open(self.path(name + ".pub")) as src, open(os.path.join(d, name + ".pub"), "w") as dst:
+                dst.write(src.read())
+        return d
+
+    def cleanup(self):
+        self.tmp.cleanup()
+
+
+class Relay:
+    def __init__(self, port=None, args=()):
+        self.port = port or free_port()
+        self.args = list(args)
+        self.proc = None
+        self.errfile = None
+
+    def start(self):
+        self.errfile = tempfile.TemporaryFile()
+        cmd = RELAY_WRAPPER + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port,
+                               "--join-timeout", str(int(60 * SLOW))] + self.args
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.errfile)
+        wait_until(self._listening, 20, "the relay to listen on %d" % self.port, step=0.05)
+        return self
+
+    def _listening(self):
+        if self.proc.poll() is not None:
+            raise TestFailure("relay exited %s: %s" % (self.proc.returncode, self.log()))
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=1)
+        except OSError:
+            return False
+        s.close()
+        return True
+
+    def log(self):
+        if self.errfile is None:
+            return ""
+        self.errfile.seek(0)
+        return self.errfile.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30 * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Client:
+    """One `sotto --batch` process; its stdout events are collected by a thread."""
+
+    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
+        self.name = name
+        self.events = []
+        self.bad_lines = []
+        self.cond = threading.Condition()
+        self.errfile = tempfile.TemporaryFile()
+        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
+                                "--trusted", trusted, "--room", room,
+                                "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errfile)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            try:
+                ev = json.loads(raw.decode("utf-8"))
+                ok = isinstance(ev, dict) and isinstance(ev.get("event"), str)
+            except ValueError:
+                ok = False
+            with self.cond:
+                if ok:
+                    self.events.append(ev)
+                else:
+                    self.bad_lines.append(raw)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def send(self, *lines):
+        for line in lines:
+            self.proc.stdin.write(line.encode("utf-8") + b"\n")
+        self.proc.stdin.flush()
+
+    def close_stdin(self):
+        self.proc.stdin.close()
+
+    def all(self, kind=None, **match):
+        with self.cond:
+            evs = list(self.events)
+        return [e for e in evs if (kind is None or e["event"] == kind)
+                and all(e.get(k) == v for k, v in match.items())]
+
+    def wait(self, kind, timeout=EVENT_TIMEOUT, count=1, **match):
+        """Wait until `count` events of `kind` matching `match` arrived; return the last."""
+        deadline = time.monotonic() + timeout * SLOW
+        with self.cond:
+            while True:
+                found = [e for e in self.events if e["event"] == kind
+                         and all(e.get(k) == v for k, v in match.items())]
+                if len(found) >= count:
+                    return found[count - 1]
+                if self.proc.poll() is not None and not self.reader.is_alive():
+                    raise TestFailure("%s exited (%s) before %s %r: events %r, stderr %r" % (
+                        self.name, self.proc.returncode, kind, match, self.events, self.stderr()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("%s: timed out after %.0f s waiting for %s %r; events %r" % (
+                        self.name, timeout * SLOW, kind, match, self.events))
+                self.cond.wait(min(left, 0.5))
+
+    def ready(self, timeout=READY_TIMEOUT):
+        return self.wait("ready", timeout=timeout)
+
+    def stderr(self):
+        self.errfile.seek(0)
+        return self.errfile.read().decode("utf-8", "replace")
+
+    def stderr_lines(self):
+        # Valgrind writes "==PID== ..." lines when not told --log-file.
+        return [l for l in self.stderr().splitlines() if l and not l.startswith("==")]
+
+    def wait_exit(self, timeout=30):
+        try:
+            rc = self.proc.wait(timeout=timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("%s did not exit within %.0f s; events %r" % (
+                self.name, timeout * SLOW, self.events))
+        self.reader.join(timeout=10)
+        return rc
+
+    def quit(self):
+        self.send("/quit")
+        return self.wait_exit()
+
+    def no_bad_output(self):
+        with self.cond:
+            check(not self.bad_lines, "%s printed lines that are not JSON events: %r" % (
+                self.name, self.bad_lines))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGCONT)
+                self.proc.kill()
+            except OSError:
+                pass
+            self.proc.wait()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+
+def read_frame(sock_file):
+    hdr = sock_file.read(14)
+    if len(hdr) < 14:
+        return None
+    length, ver, ftype, frm, to = struct.unpack(">IBBII", hdr)
+    body = sock_file.read(length - 10)
+    if len(body) < length - 10:
+        return None
+    return ftype, frm, to, hdr + body
+
+
+class Proxy:
+    """A TCP proxy in front of the relay for one client connection at a time.
+
+    It forwards both ways; in the relay->client direction it cuts the
+    stream into frames, records them (self.frames: (type, from, to, raw))
+    and can inject extra frames between two of them: what a hostile relay
+    could do.
+    """
+
+    def __init__(self, relay_port):
+        self.relay_port = relay_port
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.frames = []
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.client_sock = None
+        self.inject_after = None      # (predicate, [raw frames]) checked per frame
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            r = socket.create_connection(("127.0.0.1", self.relay_port))
+            with self.lock:
+                self.client_sock = c
+            threading.Thread(target=self._up, args=(c, r), daemon=True).start()
+            threading.Thread(target=self._down, args=(c, r), daemon=True).start()
+
+    def _up(self, c, r):
+        try:
+            while True:
+                data = c.recv(65536)
+                if not data:
+                    break
+                r.sendall(data)
+        except OSError:
+            pass
+        for s in (r,):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _down(self, c, r):
+        f = r.makefile("rb")
+        try:
+            while True:
+                fr = read_frame(f)
+                if fr is None:
+                    break
+                with self.lock:
+                    c.sendall(fr[3])
+                    self.frames.append(fr[:3] + (fr[3],))
+                    inj = self.inject_after
+                    if inj is not None and inj[0](fr):
+                        self.inject_after = None
+                        for raw in inj[1]:
+                            c.sendall(raw)
+                    self.cond.notify_all()
+        except OSError:
+            pass
+        try:
+            c.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def inject(self, raws):
+        """Send frames to the client now, between two relay frames."""
+        with self.lock:
+            for raw in raws:
+                self.client_sock.sendall(raw)
+
+    def inject_when(self, predicate, raws):
+        with self.lock:
+            self.inject_after = (predicate, list(raws))
+
+    def recorded(self, ftype):
+        with self.lock:
+            return [f for f in self.frames if f[0] == ftype]
+
+    def close(self):
+        self.stopped = True
+        self.lsock.close()
+
+
+def run(tests, argv):
+    """test_client.py --client BIN --relay BIN --keygen BIN NAME | --list"""
+    global CLIENT_BIN, RELAY_BIN, KEYGEN_BIN
+    args = list(argv[1:])
+    if args == ["--list"]:
+        print("\n".join(sorted(tests)))
+        return 0
+    names = []
+    while args:
+        a = args.pop(0)
+        if a == "--client":
+            CLIENT_BIN = args.pop(0)
+        elif a == "--relay":
+            RELAY_BIN = args.pop(0)
+        elif a == "--keygen":
+            KEYGEN_BIN = args.pop(0)
+        else:
+            names.append(a)
+    if not (CLIENT_BIN and RELAY_BIN and KEYGEN_BIN):
+        print("usage: test_client.py --client BIN --relay BIN --keygen BIN [TEST...] | --list",
+              file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names or sorted(tests):
+        t0 = time.monotonic()
+        try:
+            tests[name]()
+            print("PASS %s (%.1f s)" % (name, time.monotonic() - t0))
+        except TestFailure as e:
+            failed += 1
+            print("FAIL %s: %s" % (name, e))
+    return 1 if failed else 0

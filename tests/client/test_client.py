@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""test_client.py: end-to-end tests of `sotto --batch` against the real sotto-relay (one ctest per test_ function)."""
+import os
+import signal
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clienttest as ct  # noqa: E402
+from clienttest import Client, Keys, Proxy, Relay, check, check_eq  # noqa: E402
+
+
+class Scene:
+    """Keys, one relay and the clients of one test; everything stopped at the end."""
+
+    def __init__(self, *names, relay_port=None):
+        self.keys = Keys()
+        self.keys.make(*names)
+        self.relay = Relay(port=relay_port).start()
+        self.clients = []
+        self.proxies = []
+
+    def client(self, name, trusted, room="lobby", port=None, **kw):
+        c = Client(self.keys, name, trusted, port or self.relay.port, room=room, **kw)
+        self.clients.append(c)
+        return c
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        for c in self.clients:
+            c.kill()
+        for p in self.proxies:
+            p.close()
+        self.relay.stop()
+        self.keys.cleanup()
+        if etype is None:
+            for c in self.clients:
+                c.no_bad_output()
+
+
+def members_of(ev):
+    return sorted((m["name"], m["fingerprint"]) for m in ev["members"])
+
+
+def texts(client, name=None):
+    return [e["text"] for e in client.all("message") if name is None or e["name"] == name]
+
+
+# --- tests -------------------------------------------------------------------
+
+def test_three_clients():
+    """Names, fingerprints, first/epoch, /who, joined and left among three members."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        check_eq(ra["first"], True, "first joiner's ready.first")
+        check_eq(ra["room"], "lobby", "ready.room")
+        check_eq(a.wait("connected")["room"], "lobby", "connected.room")
+        b = s.client("bob", tr)
+        c = s.client("carol", tr)
+        rb, rc = b.ready(), c.ready()
+        check_eq((rb["first"], rc["first"]), (False, False), "later joiners' ready.first")
+        check_eq({ra["epoch"], rb["epoch"], rc["epoch"]}, {ra["epoch"]}, "one epoch")
+        check(ra["epoch"] >= 1, "epoch >= 1")
+        fpr = s.keys.fprs
+        for who in (b, c):
+            ev = a.wait("joined", name=who.name)
+            check_eq(ev["fingerprint"], fpr[who.name], "joined fingerprint of " + who.name)
+
+        t0 = time.time()
+        a.send("hello from alice")
+        b.send("hello from bob")
+        c.send("hello from carol")
+        for rx in (a, b, c):
+            for tx in (a, b, c):
+                if rx is tx:
+                    continue
+                ev = rx.wait("message", name=tx.name, text="hello from " + tx.name)
+                check_eq(ev["fingerprint"], fpr[tx.name], "%s's fingerprint at %s" % (tx.name, rx.name))
+                check(abs(ev["ts"] - t0) <= 60, "message ts is the sending time: %r" % ev)
+            check_eq(len(rx.all("message")), 2, "%s got exactly two messages" % rx.name)
+
+        want = sorted((n, fpr[n]) for n in names)
+        for cl in (a, b, c):
+            cl.send("/who")
+            check_eq(members_of(cl.wait("members")), want, "/who at " + cl.name)
+
+        check_eq(c.quit(), 0, "carol's exit status after /quit")
+        for cl in (a, b):
+            ev = cl.wait("left", name="carol")
+            check_eq(ev["fingerprint"], fpr["carol"], "left fingerprint")
+            cl.send("/who")
+            check_eq(members_of(cl.wait("members", count=2)),
+                     sorted((n, fpr[n]) for n in ("alice", "bob")), "/who after carol left")
+        for cl in (a, b, c):
+            check_eq(cl.all("rejected"), [], "no frame rejected at " + cl.name)
+
+
+def test_untrusted():
+    """An untrusted member never gets the key; a member only some trust has its frames refused by the others."""
+    with Scene("alice", "bob", "ursula", "victor") as s:
+        tr_a = s.keys.trusted("ta", "alice", "bob", "ursula")
+        tr_b = s.keys.trusted("tb", "alice", "bob")
+        tr_u = s.keys.trusted("tu", "alice", "bob", "ursula")
+        tr_all = s.keys.trusted("tall", "alice", "bob", "ursula", "victor")
+        a = s.client("alice", tr_a)
+        a.ready()
+        b = s.client("bob", tr_b)
+        b.ready()
+        # ursula asks the longest-present member (alice), who trusts her.
+        u = s.client("ursula", tr_u)
+        ru = u.ready()
+        check_eq(ru["first"], False, "ursula got the room's key")
+        a.wait("joined", name="ursula")
+        b.wait("rejected", reason="untrusted-key")
+        u.send("from ursula")
+        a.wait("message", name="ursula", text="from ursula")
+        b.wait("rejected", reason="untrusted-key", count=2)
+        # victor: trusted by nobody in the room.
+        v = s.client("victor", tr_all)
+        v.send("from victor")
+        a.wait("rejected", reason="untrusted-key")
+        b.wait("rejected", reason="untrusted-key", count=3)
+        u.wait("rejected", reason="untrusted-key")
+        # Give victor two full rounds of asking (3 s per keyholder).
+        a.send("after victor")
+        b.wait("message", name="alice", text="after victor")
+        deadline = time.monotonic() + 8 * ct.SLOW
+        while time.monotonic() < deadline:
+            check_eq(v.all("ready"), [], "victor must never be ready")
+            time.sleep(0.2)
+        check(v.all("connected") != [], "victor did connect")
+        check_eq(texts(a, "victor") + texts(b, "victor") + texts(u, "victor"), [],
+                 "nobody shows victor's line")
+        check_eq(texts(b, "ursula"), [], "bob never shows ursula's message")
+        for cl in (a, b):
+            cl.send("/who")
+            listed = [n for n, _ in members_of(cl.wait("members"))]
+            check("victor" not in listed, "victor not listed at %s: %r" % (cl.name, listed))
+
+
+def test_two_rooms():
+    """Two rooms on one relay are separate."""
+    names = ("r1", "r2", "b1", "b2")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        r1 = s.client("r1", tr, room="red")
+        b1 = s.client("b1", tr, room="blue")
+        check_eq((r1.ready()["first"], b1.ready()["first"]), (True, True), "each room has a first")
+        r2 = s.client("r2", tr, room="red")
+        b2 = s.client("b2", tr, room="blue")
+        check_eq(r2.ready()["room"], "red", "r2's room")
+        check_eq(b2.ready()["room"], "blue", "b2's room")
+        r1.send("red secret")
+        b1.send("blue secret")
+        r2.wait("message", text="red secret")
+        b2.wait("message", text="blue secret")
+        r2.send("red 2")
+        b2.send("blue 2")
+        r1.wait("message", text="red 2")
+        b1.wait("message", text="blue 2")
+        check_eq(texts(r1) + texts(r2), ["red 2", "red secret"], "red sees only red")
+        check_eq(texts(b1) + texts(b2), ["blue 2", "blue secret"], "blue sees only blue")
+        check_eq([e["name"] for e in r1.all("joined")], ["r2"], "red joins")
+        check_eq([e["name"] for e in b1.all("joined")], ["b2"], "blue joins")
+
+
+def test_newcomer_sees_no_history():
+    """Old DATs replayed to a newcomer (before and after its key) are stale; a replay to an old member is a replay."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        a.ready()
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        a.send("old 1", "old 2")
+        b.wait("message", text="old 2")
+        old = [f[3] for f in pb.recorded(3)]
+        check_eq(len(old), 2, "two DATs recorded on their way to bob")
+
+        # A hostile relay replays them to bob: counters already passed.
+        pb.inject(old)
+        b.wait("rejected", reason="replay", count=2)
+
+        # carol joins through a proxy that replays them right after the
+        # roster (before her key) and again once she is ready.
+        pc = Proxy(s.relay.port)
+        s.proxies.append(pc)
+        pc.inject_when(lambda fr: fr[0] == 1 and fr[1] == 0, old)
+        c = s.client("carol", tr, port=pc.port)
+        c.ready()
+        c.wait("rejected", reason="stale", count=2)
+        pc.inject(old)
+        c.wait("rejected", reason="stale", count=4)
+        a.send("new 1")
+        c.wait("message", text="new 1")
+        check_eq(texts(c), ["new 1"], "carol shows only what was sent after she joined")
+        check_eq(len(c.all("rejected")), 4, "one rejected per replayed frame")
+        b.wait("message", text="new 1")
+        check_eq(texts(b), ["old 1", "old 2", "new 1"], "bob's messages, each once")
+
+
+def test_relay_restart():
+    """Lines typed while the relay is down arrive after it is back; the room keeps its key."""
+    port = ct.free_port()
+    with Scene("alice", "bob", relay_port=port) as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        a = s.client("alice", tr)
+        ra = a.ready()
+        b = s.client("bob", tr)
+        b.ready()
+        a.send("before")
+        b.wait("message", text="before")
+
+        s.relay.stop()
+        a.wait("disconnected")
+        b.wait("disconnected")
+        a.send("during 1", "during 2", "/who")
+        a.wait("members")             # the lines are in alice's outbox now
+        # bob must be back in the room before alice sends: hold alice.
+        a.proc.send_signal(signal.SIGSTOP)
+        try:
+            s.relay.start()
+            rb2 = b.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        finally:
+            a.proc.send_signal(signal.SIGCONT)
+        check_eq(rb2["epoch"], ra["epoch"], "the key's epoch survives the restart")
+        check_eq(rb2["first"], False, "bob kept the room's key, did not make one")
+        ra2 = a.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        check_eq(ra2["epoch"], ra["epoch"], "alice's epoch after the restart")
+        b.wait("message", text="during 2")
+        check_eq(texts(b), ["before", "during 1", "during 2"], "bob got every line, in order")
+        b.send("after")
+        a.wait("message", text="after")
+        check_eq(len(a.all("connected")), 2, "alice connected twice")
+
+
+def test_ten_at_once():
+    """Ten clients started together become ready with one key."""
+    names = tuple("m%d" % i for i in range(10))
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        cs = [s.client(n, tr) for n in names]
+        readies = [c.ready(timeout=ct.READY_TIMEOUT * 2) for c in cs]
+        check_eq(sum(1 for r in readies if r["first"]), 1, "exactly one first")
+        check_eq(len({r["epoch"] for r in readies}), 1, "one epoch")
+        # One key, not just one epoch number: everyone reads everyone.
+        cs[0].send("to all from m0")
+        cs[9].send("to all from m9")
+        for c in cs:
+            if c is not cs[0]:
+                c.wait("message", text="to all from m0")
+            if c is not cs[9]:
+                c.wait("message", text="to all from m9")
+        for c in cs:
+            check_eq(c.all("rejected"), [], "no frame rejected at " + c.name)
+
+
+def test_lines_before_ready():
+    """Lines typed before the key are sent once ready, in order; EOF sends them all, then exits 0."""
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        a = s.client("alice", tr)
+        a.ready()
+        b = s.client("bob", tr)
+        lines = ["early %d" % i for i in range(5)]
+        b.send(*lines)
+        b.send("/bogus", "x" * 20000, "/who")
+        b.close_stdin()
+        check_eq(b.wait_exit(timeout=ct.READY_TIMEOUT), 0, "bob's exit status at end of input")
+        check(b.all("ready") != [], "bob became ready before leaving")
+        a.wait("message", text="early 4")
+        check_eq(texts(a), lines, "alice got the early lines in order")
+        a.wait("left", name="bob")
+        check_eq(b.all("notice", reason="unknown-command")[0]["detail"], "/bogus", "unknown command notice")
+        check_eq(len(b.all("notice", reason="line-too-long")), 1, "over-long line notice")
+        check_eq(len(b.all("members")), 1, "/who answered before ready")
+
+
+def start_fail(s, name, trusted, port=None, extra=()):
+    c = s.client(name, trusted, port=port, extra=extra)
+    rc = c.wait_exit(timeout=30)
+    check(rc != 0, "%s: non-zero exit, got %d" % (name, rc))
+    errs = c.stderr_lines()
+    check_eq(len(errs), 1, "%s: one line on stderr: %r" % (name, errs))
+    evs = c.all()
+    check(len(evs) >= 1 and evs[-1]["event"] == "error", "%s: an error event last: %r" % (name, evs))
+    return errs[0]
+
+
+def test_startup_errors():
+    """Bad identity, missing trusted folder, unreachable relay, key readable by others: one line, non-zero exit."""
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        with open(s.keys.path("bad"), "w") as f:
+            f.write("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n")
+        os.chmod(s.keys.path("bad"), 0o600)
+        line = start_fail(s, "bad", tr)
+        check(s.keys.path("bad") in line, "names the identity file: %r" % line)
+
+        line = start_fail(s, "alice", s.keys.path("no-such-folder"))
+        check("no-such-folder" in line, "names the trusted folder: %r" % line)
+
+        dead = ct.free_port()
+        line = start_fail(s, "alice", tr, port=dead)
+        check(str(dead) in line, "names the relay address: %r" % line)
+
+        os.chmod(s.keys.path("bob"), 0o644)
+        line = start_fail(s, "bob", tr)
+        check(s.keys.path("bob") in line and "644" in line, "says the mode is wrong: %r" % line)
+
+        line = start_fail(s, "alice", tr, extra=("--room", ""))
+        check("room" in line, "names the bad room: %r" % line)
+
+
+TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
+
+if __name__ == "__main__":
+    sys.exit(ct.run(TESTS, sys.argv))
