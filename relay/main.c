@@ -131,7 +131,8 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 	unsigned long long v;
 	int opt, quiet = 0, verbose = 0;
 
-	while ((opt = getopt_long(argc, argv, "qv", long_opts, NULL)) != -1) {
+	opterr = 0;             /* one line of our own per mistake */
+	while ((opt = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN:
 			cfg->listen = optarg;
@@ -172,9 +173,17 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 			printf(PROG " " SOTTO_VERSION " (wire protocol v%d)\n",
 			    SOTTO_WIRE_VERSION);
 			return 1;
+		case ':':
+			fprintf(stderr, PROG ": %s needs a value; try --help\n",
+			    argv[optind - 1]);
+			return -1;
 		default:
-			/* getopt has printed what was wrong. */
-			fprintf(stderr, PROG ": try --help\n");
+			if (optopt != 0)
+				fprintf(stderr, PROG ": unknown option \"-%c\"; "
+				    "try --help\n", optopt);
+			else
+				fprintf(stderr, PROG ": unknown option \"%s\"; "
+				    "try --help\n", argv[optind - 1]);
 			return -1;
 		}
 	}

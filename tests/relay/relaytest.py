@@ -72,6 +72,16 @@ def free_port():
     return port
 
 
+def child_setup(more):
+    """In the relay's child process: die with the test driver (a ctest
+    timeout kills only the driver), then any test-specific setup."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if more is not None:
+        more()
+
+
 def listening(port):
     """Whether something listens on 127.0.0.1:port (read from /proc, so the
     check neither connects nor depends on what the relay logs)."""
@@ -106,13 +116,23 @@ class Relay:
 
     def __init__(self, *args, wrapper=True, preexec=None):
         self.args = list(args)
+        self.proc = None
         self.logfile = tempfile.NamedTemporaryFile(prefix="relay-", suffix=".log", delete=False)
         self.log_path = self.logfile.name
+        try:
+            self._start(wrapper, preexec)
+        except BaseException:
+            # No `with` body runs, so no __exit__: never leave a relay behind.
+            print("--- relay log ---\n" + self.tail(60), file=sys.stderr)
+            self.cleanup()
+            raise
+
+    def _start(self, wrapper, preexec):
         for attempt in range(5):
             self.port = free_port()
             cmd = (WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self.logfile, preexec_fn=preexec)
+                                         stderr=self.logfile, preexec_fn=lambda: child_setup(preexec))
             state = wait_until(self._started, 10, "the relay to listen")
             if state == "up":
                 return
@@ -168,7 +188,7 @@ class Relay:
         return rc
 
     def kill(self):
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
 
