@@ -34,7 +34,8 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = SOTTO_E_CRYPTO;
 
-static void crypto_init_once(void)
+static void
+crypto_init_once(void)
 {
 	if (gcry_check_version(GCRYPT_VERSION) == NULL)
 		return;
@@ -70,7 +71,8 @@ static void crypto_init_once(void)
 	init_result = 0;
 }
 
-int sotto_crypto_init(void)
+int
+sotto_crypto_init(void)
 {
 	/* libgcrypt >= 1.6 is thread-safe once initialised; pthread_once
 	 * makes the initialisation itself safe to reach from any thread. */
@@ -81,17 +83,20 @@ int sotto_crypto_init(void)
 
 /* --- randomness ---------------------------------------------------------- */
 
-void sotto_random(void *p, size_t n)
+void
+sotto_random(void *p, size_t n)
 {
 	gcry_randomize(p, n, GCRY_STRONG_RANDOM);
 }
 
-void sotto_random_nonce(void *p, size_t n)
+void
+sotto_random_nonce(void *p, size_t n)
 {
 	gcry_create_nonce(p, n);
 }
 
-uint32_t sotto_random_uniform(uint32_t bound)
+uint32_t
+sotto_random_uniform(uint32_t bound)
 {
 	uint32_t r, floor;
 
@@ -108,12 +113,14 @@ uint32_t sotto_random_uniform(uint32_t bound)
 
 /* --- secure memory ------------------------------------------------------- */
 
-void *sotto_secure_alloc(size_t n)
+void *
+sotto_secure_alloc(size_t n)
 {
 	return gcry_calloc_secure(1, n ? n : 1);
 }
 
-void sotto_secure_free(void *p, size_t n)
+void
+sotto_secure_free(void *p, size_t n)
 {
 	if (p == NULL)
 		return;
@@ -121,19 +128,22 @@ void sotto_secure_free(void *p, size_t n)
 	gcry_free(p);
 }
 
-int sotto_crypto_is_secure(const void *p)
+int
+sotto_crypto_is_secure(const void *p)
 {
 	return p != NULL && gcry_is_secure(p);
 }
 
 /* --- hashes -------------------------------------------------------------- */
 
-void sotto_sha256(uint8_t out[static SOTTO_SHA256_LEN], const void *p, size_t n)
+void
+sotto_sha256(uint8_t out[static SOTTO_SHA256_LEN], const void *p, size_t n)
 {
 	gcry_md_hash_buffer(GCRY_MD_SHA256, out, p, n);
 }
 
-int sotto_hmac_sha256(uint8_t out[static SOTTO_SHA256_LEN], const uint8_t *key,
+int
+sotto_hmac_sha256(uint8_t out[static SOTTO_SHA256_LEN], const uint8_t *key,
     size_t key_len, const void *p, size_t n)
 {
 	gcry_mac_hd_t h;
@@ -162,7 +172,8 @@ struct sotto_ed25519 {               /* the whole struct is secure memory */
 };
 
 /* The byte string of the first element after token `name` in s. */
-static int sexp_bytes(gcry_sexp_t s, const char *name, uint8_t *out,
+static int
+sexp_bytes(gcry_sexp_t s, const char *name, uint8_t *out,
     size_t len)
 {
 	gcry_sexp_t l = gcry_sexp_find_token(s, name, 0);
@@ -181,7 +192,8 @@ static int sexp_bytes(gcry_sexp_t s, const char *name, uint8_t *out,
 }
 
 /* Public key from seed: libgcrypt derives Q from d in an EC context. */
-static int ed25519_derive_pub(struct sotto_ed25519 *k)
+static int
+ed25519_derive_pub(struct sotto_ed25519 *k)
 {
 	gcry_sexp_t d = NULL;
 	gcry_ctx_t ctx = NULL;
@@ -208,7 +220,8 @@ static int ed25519_derive_pub(struct sotto_ed25519 *k)
 	return r;
 }
 
-int sotto_ed25519_from_seed(struct sotto_ed25519 **out,
+int
+sotto_ed25519_from_seed(struct sotto_ed25519 **out,
     const uint8_t seed[static SOTTO_ED25519_SEC])
 {
 	struct sotto_ed25519 *k;
@@ -235,7 +248,8 @@ int sotto_ed25519_from_seed(struct sotto_ed25519 **out,
 	return r;
 }
 
-int sotto_ed25519_generate(struct sotto_ed25519 **out)
+int
+sotto_ed25519_generate(struct sotto_ed25519 **out)
 {
 	uint8_t *seed;
 	int r;
@@ -249,7 +263,8 @@ int sotto_ed25519_generate(struct sotto_ed25519 **out)
 	return r;
 }
 
-void sotto_ed25519_free(struct sotto_ed25519 *k)
+void
+sotto_ed25519_free(struct sotto_ed25519 *k)
 {
 	if (k == NULL)
 		return;
@@ -257,22 +272,26 @@ void sotto_ed25519_free(struct sotto_ed25519 *k)
 	sotto_secure_free(k, sizeof(*k));
 }
 
-const uint8_t *sotto_ed25519_pub(const struct sotto_ed25519 *k)
+const uint8_t *
+sotto_ed25519_pub(const struct sotto_ed25519 *k)
 {
 	return k->pub;
 }
 
-const uint8_t *sotto_ed25519_seed(const struct sotto_ed25519 *k)
+const uint8_t *
+sotto_ed25519_seed(const struct sotto_ed25519 *k)
 {
 	return k->seed;
 }
 
-int sotto_ed25519_is_secure(const struct sotto_ed25519 *k)
+int
+sotto_ed25519_is_secure(const struct sotto_ed25519 *k)
 {
 	return gcry_is_secure(k) && gcry_is_secure(k->skey);
 }
 
-static int eddsa_data(gcry_sexp_t *data, const void *msg, size_t n)
+static int
+eddsa_data(gcry_sexp_t *data, const void *msg, size_t n)
 {
 	if (n > INT_MAX)
 		return SOTTO_E_TOOLONG;
@@ -282,7 +301,8 @@ static int eddsa_data(gcry_sexp_t *data, const void *msg, size_t n)
 	return 0;
 }
 
-int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
+int
+sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
     size_t n, uint8_t sig[static SOTTO_ED25519_SIG])
 {
 	gcry_sexp_t data = NULL, s = NULL;
@@ -301,7 +321,8 @@ int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
 	return r;
 }
 
-int sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
+int
+sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG])
 {
 	gcry_sexp_t key = NULL, data = NULL, s = NULL;
@@ -328,7 +349,8 @@ struct sotto_aead {
 	gcry_cipher_hd_t h;   /* opened GCRY_CIPHER_SECURE: key schedule secure */
 };
 
-int sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY])
+int
+sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY])
 {
 	struct sotto_aead *a;
 
@@ -348,7 +370,8 @@ int sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP
 	return 0;
 }
 
-void sotto_aead_free(struct sotto_aead *a)
+void
+sotto_aead_free(struct sotto_aead *a)
 {
 	if (a == NULL)
 		return;
@@ -357,7 +380,8 @@ void sotto_aead_free(struct sotto_aead *a)
 }
 
 /* setiv restarts GCM: counter, GHASH and length state. */
-static int aead_start(struct sotto_aead *a, const uint8_t *nonce,
+static int
+aead_start(struct sotto_aead *a, const uint8_t *nonce,
     const void *aad, size_t aad_len)
 {
 	if (gcry_cipher_setiv(a->h, nonce, SOTTO_GCM_NONCE) != 0)
@@ -369,7 +393,8 @@ static int aead_start(struct sotto_aead *a, const uint8_t *nonce,
 	return 0;
 }
 
-int sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
+int
+sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
     const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,
     uint8_t tag[static SOTTO_GCM_TAG])
 {
@@ -391,7 +416,8 @@ int sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_N
 	return 0;
 }
 
-int sotto_aead_open(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
+int
+sotto_aead_open(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
     const void *aad, size_t aad_len, const uint8_t *ct, size_t n,
     const uint8_t tag[static SOTTO_GCM_TAG], uint8_t *pt)
 {
@@ -423,7 +449,8 @@ struct sotto_rsa {
 
 /* The unsigned integer after token `name`, big-endian, left-padded with
  * zeros to exactly len bytes. */
-static int sexp_uint(gcry_sexp_t s, const char *name, uint8_t *out, size_t len)
+static int
+sexp_uint(gcry_sexp_t s, const char *name, uint8_t *out, size_t len)
 {
 	gcry_sexp_t l = gcry_sexp_find_token(s, name, 0);
 	gcry_mpi_t m = NULL;
@@ -450,7 +477,8 @@ static int sexp_uint(gcry_sexp_t s, const char *name, uint8_t *out, size_t len)
 	return r;
 }
 
-static size_t sexp_uint_len(gcry_sexp_t s, const char *name)
+static size_t
+sexp_uint_len(gcry_sexp_t s, const char *name)
 {
 	gcry_sexp_t l = gcry_sexp_find_token(s, name, 0);
 	gcry_mpi_t m = l ? gcry_sexp_nth_mpi(l, 1, GCRYMPI_FMT_USG) : NULL;
@@ -461,7 +489,8 @@ static size_t sexp_uint_len(gcry_sexp_t s, const char *name)
 	return n;
 }
 
-int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits)
+int
+sotto_rsa_generate(struct sotto_rsa **out, unsigned bits)
 {
 	struct sotto_rsa *k;
 	gcry_sexp_t parms = NULL;
@@ -488,7 +517,8 @@ int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits)
 	return r;
 }
 
-void sotto_rsa_free(struct sotto_rsa *k)
+void
+sotto_rsa_free(struct sotto_rsa *k)
 {
 	if (k == NULL)
 		return;
@@ -496,19 +526,22 @@ void sotto_rsa_free(struct sotto_rsa *k)
 	free(k);
 }
 
-int sotto_rsa_is_secure(const struct sotto_rsa *k)
+int
+sotto_rsa_is_secure(const struct sotto_rsa *k)
 {
 	return k->key != NULL && gcry_is_secure(k->key);
 }
 
-int sotto_rsa_modulus(const struct sotto_rsa *k, uint8_t *n, size_t len)
+int
+sotto_rsa_modulus(const struct sotto_rsa *k, uint8_t *n, size_t len)
 {
 	memset(n, 0, len);
 	return sexp_uint(k->key, "n", n, len);
 }
 
 /* A peer's modulus: exact length (no leading zero byte), odd, in range. */
-static int rsa_pub_check(const uint8_t *n, size_t n_len, uint32_t e)
+static int
+rsa_pub_check(const uint8_t *n, size_t n_len, uint32_t e)
 {
 	if (n_len < RSA_MOD_MIN || n_len > RSA_MOD_MAX)
 		return SOTTO_E_LEN;
@@ -519,7 +552,8 @@ static int rsa_pub_check(const uint8_t *n, size_t n_len, uint32_t e)
 	return 0;
 }
 
-int sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
+int
+sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
     const void *msg, size_t msg_len, uint8_t *out, size_t out_len)
 {
 	gcry_mpi_t mn = NULL, me = NULL;
@@ -554,7 +588,8 @@ int sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
 	return r;
 }
 
-int sotto_rsa_unwrap(const struct sotto_rsa *k, const uint8_t *ct,
+int
+sotto_rsa_unwrap(const struct sotto_rsa *k, const uint8_t *ct,
     size_t ct_len, uint8_t *out, size_t out_cap, size_t *msg_len)
 {
 	gcry_sexp_t enc = NULL, plain = NULL;
