@@ -2,7 +2,8 @@
  * unencrypted openssh-key-v1 private keys, SHA256: fingerprints.
  *
  * Loaders take an error buffer and fill it with one line that names the file
- * and what is wrong, e.g. "keys/id: group- or world-readable (mode 0644); chmod 600 it".
+ * and what is wrong, e.g. "keys/id: private key is accessible by group or
+ * others (mode 0644); run chmod 600 keys/id".
  */
 #ifndef SOTTO_SSHKEY_H
 #define SOTTO_SSHKEY_H
@@ -64,8 +65,8 @@ int sotto_keyfile_read(const char *path, int private, uint8_t **buf,
     size_t *len, char *err, size_t err_len);
 void sotto_keyfile_free(uint8_t *buf, int private);
 
-/* Load files. Private: refuses modes readable by group/others
- * (SOTTO_E_PERM), files over SOTTO_KEYFILE_MAX. */
+/* Load files. Private: refuses modes with any group/other bit
+ * (SOTTO_E_PERM), as ssh does; both refuse files over SOTTO_KEYFILE_MAX. */
 int sotto_identity_load(const char *path, struct sotto_ed25519 **key,
     char **comment, char *err, size_t err_len);
 int sotto_pubkey_load(const char *path, uint8_t pub[static SOTTO_ED25519_PUB],
