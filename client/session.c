@@ -404,8 +404,13 @@ greet(struct client *c, struct member *m, const struct sotto_ini *ini)
 {
 	if (ini->flags & SOTTO_INI_REPLY)
 		return;
-	m->sess->vouched = true;
-	m->sess->dp.min_ts_ms = 0;
+	/* A join signed after ours: everything that session sends is newer
+	 * than our join, no clock check needed. An older join INI (replayed,
+	 * or a concurrent joiner with a fast clock) leaves the check on. */
+	if (ini->ts_ms >= core_min_ts(c)) {
+		m->sess->vouched = true;
+		m->sess->dp.min_ts_ms = 0;
+	}
 	(void)members_snapshot(c, m);
 	(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
 }
@@ -456,8 +461,10 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	bool fresh_member;
 	int r;
 
+	/* Only the +- window here: a concurrent joiner's INI may be signed a
+	 * moment before our own join. */
 	r = sotto_ini_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
-	    core_now_ms(), core_min_ts(c), &ini, &peer);
+	    core_now_ms(), 0, &ini, &peer);
 	if (r != 0) {
 		if (r == SOTTO_V_UNTRUSTED) {
 			char fpr[SOTTO_FPR_STR_LEN];
@@ -559,7 +566,7 @@ on_key(struct client *c, const struct sotto_frame *f)
 		return;
 	}
 	r = sotto_key_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
-	    c->fpr, c->nonce, c->rsa, core_now_ms(), core_min_ts(c), &k, &peer, &g);
+	    c->fpr, c->nonce, c->rsa, core_now_ms(), 0, &k, &peer, &g);
 	if (r != 0) {
 		if (r == SOTTO_V_UNTRUSTED) {
 			char fpr[SOTTO_FPR_STR_LEN];
