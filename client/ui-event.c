@@ -122,16 +122,16 @@ static void on_members(struct ui *ui, const struct client_event *ev)
 		members_print(ui);
 }
 
+/* One dim line per dropped frame; the core names the sender in the detail
+ * when it knows one. */
 static void on_rejected(struct ui *ui, const struct client_event *ev)
 {
-	const char *from = or(ev->name, or(ev->fpr, "an unknown sender"));
+	const char *from = ev->name != NULL ? ev->name : ev->fpr;
+	const char *detail = or(ev->detail, NULL);
 
-	if (ev->detail != NULL && ev->detail[0] != '\0')
-		ui_line(ui, SB_WARN, "dropped a frame from %s: %s (%s)", from,
-		    or(ev->reason, "?"), ev->detail);
-	else
-		ui_line(ui, SB_WARN, "dropped a frame from %s: %s", from,
-		    or(ev->reason, "?"));
+	ui_line(ui, SB_WARN, "dropped a frame%s%s: %s%s%s%s", from ? " from " : "",
+	    from ? from : "", or(ev->reason, "?"), detail ? " (" : "",
+	    detail ? detail : "", detail ? ")" : "");
 }
 
 static void on_error(struct ui *ui, const struct client_event *ev)
@@ -157,6 +157,11 @@ static void on_status(struct ui *ui, const struct client_event *ev)
 {
 	if (ev->state == NULL)
 		return;
+	if (ev->reason != NULL) {
+		/* A notice (a failed reload on SIGHUP), not a connection state. */
+		ui_line(ui, SB_WARN, "%s: %s", ev->reason, or(ev->detail, "?"));
+		return;
+	}
 	ui_set_str(&ui->state, ev->state);
 	ui->ready = strcmp(ev->state, "ready") == 0;
 	if (ev->epoch != 0)

@@ -339,6 +339,7 @@ static int ui_run(struct ui *ui, const struct client_config *cfg)
 		return 1;
 	}
 	watchers_start(ui);
+	ui->want_who = true;      /* our own name, before the first line is typed */
 	ui_line(ui, SB_INFO, "sotto: type /help for commands; PgUp/PgDn scroll, Ctrl-D quits");
 	ev_run(ui->loop, 0);
 	watchers_stop(ui);
