@@ -224,8 +224,9 @@ static void join(struct conn *c, const struct sotto_frame *f)
 	}
 	joinwait_remove(c->relay, c);
 	room_add(rm, c);
-	sotto_log(SOTTO_LOG_INFO, "join id=%u room=\"%s\" members=%u", c->id,
-	    room_escape(esc, rm->name, rm->name_len), rm->n);
+	sotto_log(SOTTO_LOG_INFO, "join id=%u room=\"%s\" members=%u rooms=%u",
+	    c->id, room_escape(esc, rm->name, rm->name_len), rm->n,
+	    c->relay->nrooms);
 	forward(c, f);
 	answer_join(c);
 }

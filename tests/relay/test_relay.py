@@ -62,7 +62,7 @@ def test_roster_empty():
         aid, roster = a.join("lobby")
         check_eq(aid, 1, "the first id")
         check_eq(roster, [], "first joiner's roster")
-        r.wait_log(r'join id=1 room="lobby" members=1')
+        r.wait_log(r'join id=1 room="lobby" members=1 rooms=1')
         r.stop()
 
 
@@ -230,10 +230,15 @@ def test_left_on_close():
         a.expect_left(b.id)
         a.close()
         r.wait_log(r"leave id=%d " % a.id)
-        # The room went with its last member: a newcomer is first again.
+        # The room went with its last member: the relay holds no rooms, and
+        # a newcomer to that name is first again.
+        o = r.client()
+        oid, _ = o.join("other")
+        r.wait_log(r'join id=%d room="other" members=1 rooms=1\n' % oid)
         n = r.client()
-        _, roster = n.join("room")
+        nid, roster = n.join("room")
         check_eq(roster, [], "room was freed and starts empty")
+        r.wait_log(r'join id=%d room="room" members=1 rooms=2\n' % nid)
         r.stop()
 
 
