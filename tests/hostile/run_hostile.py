@@ -1,0 +1,465 @@
+#!/usr/bin/env python3
+"""run_hostile.py: real `sotto --batch` clients through the hostile relay, one fault mode.
+
+The scenario, the same for every mode:
+  1. alice and bob start together and become ready (one is first);
+  2. phase 1: both send lines; 3. carol joins (a newcomer with two
+  possible keyholders) and becomes ready; 4. phase 2: all three send;
+  5. the relay is told `honest`; 6. phase 3: all three send, and every
+  line must now reach every other client; 7. stdin is closed and every
+  client must exit 0.
+
+Every line sent is a unique token, so the checks are exact. From the
+relay's log of every frame copy it wrote (honest or tampered) the test
+derives, per client, the set of lines it must show and the faults it must
+report; then it asserts:
+  - every `message` carries a token its claimed sender really sent, with
+    that sender's name and fingerprint, at most once per receiver, and the
+    receiver shows exactly the lines of the honest copies it was sent;
+  - every tampered, replayed, duplicated, forged or misdirected copy gives
+    exactly one `rejected`, with a reason allowed for that fault (see
+    REASONS and docs/testing.md); nothing else is rejected;
+  - no client disconnects or fails, each is ready once, and a newcomer whose
+    first KEY was lost recovers by asking (another) keyholder;
+  - the relay really injected faults (at least MIN_FAULTS[mode]).
+Waits are polls on the actual condition with deadlines (SOTTO_TIME_SCALE
+multiplies them). SOTTO_CLIENT_WRAPPER, if set, prefixes the client command.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import random
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SCALE = float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
+ROOM = "hostile"
+NAMES = ("alice", "bob", "carol")
+LINES = {1: 4, 2: 3, 3: 2}          # lines each active client sends per phase
+
+# What a receiver must say when it drops a faulty copy (wire-v1 §5 words).
+# A bit flip gives the reason of the field it lands in (flip_reasons); a
+# dropped KEY is not a frame the receiver ever saw: no rejection.
+REASONS = {
+    ("DAT", "trunc"): {"malformed"},
+    ("KEY", "trunc"): {"malformed"},
+    ("DAT", "dup"): {"replay"},
+    ("DAT", "replay"): {"replay"},
+    ("DAT", "late"): {"replay"},
+    ("DAT", "stale-replay"): {"stale"},
+    ("DAT", "forged"): {"untrusted-key"},
+    ("KEY", "misdirect"): {"not-for-me"},
+}
+# Field layout of the bodies (docs/protocol.md; shared/wire.h): (first
+# byte, end, reasons a flipped bit there may give). The receiver checks
+# parse -> trusted? -> signature, so: a flip in the sender's identity key
+# names an unknown key (untrusted-key); in a length or count the body no
+# longer parses (malformed); in an epoch or counter it parses unless it
+# turned the value into 0 (malformed), else, like every other signed byte
+# and the signature itself, it breaks the signature (bad-signature).
+SIG, BAD = {"bad-signature"}, {"malformed"}
+EITHER = {"bad-signature", "malformed"}
+LAYOUT = {
+    "DAT": [(0, 32, {"untrusted-key"}), (32, 64, SIG), (64, 68, EITHER),
+            (68, 76, EITHER), (76, 84, SIG), (84, 88, BAD), (88, None, SIG)],
+    "KEY": [(0, 32, {"untrusted-key"}), (32, 104, SIG), (104, 108, EITHER),
+            (108, 116, SIG), (116, 118, BAD), (118, 630, SIG), (630, 632, BAD),
+            (632, None, SIG)],
+}
+FIELDS = {
+    "DAT": ["id_pub", "session", "epoch", "counter", "ts", "ct_len", "ct/tag/sig"],
+    "KEY": ["id_pub", "to_fpr/to_nonce/ts", "epoch", "key_id", "wrapped_len",
+            "wrapped", "n_marks", "marks/sig"],
+}
+
+
+def flip_field(rec):
+    for i, (lo, hi, reasons) in enumerate(LAYOUT[rec["type"]]):
+        if lo <= rec["offset"] and (hi is None or rec["offset"] < hi):
+            return FIELDS[rec["type"]][i], reasons
+    raise Failure("flip outside the layout: %r" % rec)
+
+
+SHOWN_KINDS = {"ok", "from"}        # copies whose line the receiver must show
+SILENT_KINDS = {"drop"}             # faults that leave nothing to reject
+
+# KEY modes tamper with the first two KEYs to each newcomer: carol's first
+# two candidates both fail her, so she must also start over (design:
+# "all tried and still present: start over with capped backoff").
+KEY_FAULTS = 2
+
+MIN_FAULTS = {
+    "none": 0, "flip-dat": 8, "flip-key": 4, "replay-later": 3,
+    "replay-newcomer": 4, "dup-dat": 4, "rewrite-from": 4, "misdirect-key": 1,
+    "drop-key": 4, "truncate-dat": 4, "truncate-key": 4, "forge": 4,
+    "reorder": 3,
+}
+
+
+class Failure(Exception):
+    pass
+
+
+def fingerprint(pub_path):
+    """SHA256:<unpadded base64 of SHA-256 of the key blob>, as ssh-keygen -l."""
+    with open(pub_path) as f:
+        blob = base64.b64decode(f.read().split()[1])
+    digest = hashlib.sha256(blob).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def deadline(seconds):
+    return time.monotonic() + seconds * SCALE
+
+
+def wait_for(pred, seconds, what, dump=None):
+    end = deadline(seconds)
+    while True:
+        r = pred()
+        if r:
+            return r
+        if time.monotonic() > end:
+            raise Failure("timed out after %gs waiting for %s%s" %
+                          (seconds * SCALE, what, "\n" + dump() if dump else ""))
+        time.sleep(0.05)
+
+
+class Client:
+    """One `sotto --batch` process; its stdout parsed into JSON events."""
+
+    def __init__(self, name, argv, workdir):
+        self.name = name
+        self.sent = []               # tokens in the order written to stdin
+        self.events = []
+        self.bad = []                # stdout lines that are not JSON objects
+        self.lock = threading.Lock()
+        self.errpath = os.path.join(workdir, name + ".stderr")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=open(self.errpath, "wb"))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            try:
+                ev = json.loads(raw)
+                if not isinstance(ev, dict) or "event" not in ev:
+                    raise ValueError
+            except ValueError:
+                with self.lock:
+                    self.bad.append(raw)
+                continue
+            with self.lock:
+                self.events.append(ev)
+
+    def evs(self, kind=None):
+        with self.lock:
+            return [e for e in self.events if kind is None or e["event"] == kind]
+
+    def say(self, token):
+        self.sent.append(token)
+        self.proc.stdin.write(token.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def tail(self):
+        with open(self.errpath, "rb") as f:
+            err = f.read()[-1500:].decode("utf-8", "replace")
+        return "--- %s events (last 15):\n%s\n--- %s stderr (tail):\n%s" % (
+            self.name, "\n".join(json.dumps(e) for e in self.evs()[-15:]),
+            self.name, err)
+
+
+class Scenario:
+    def __init__(self, args):
+        self.args = args
+        self.mode = args.mode
+        self.tmp = tempfile.mkdtemp(prefix="sotto-hostile-")
+        self.clients = {}
+        self.relay = None
+        self.relay_log = os.path.join(self.tmp, "relay.log")
+        self.fpr = {}
+
+    # --- set-up ---------------------------------------------------------------
+    def keys(self):
+        trusted = os.path.join(self.tmp, "trusted")
+        os.makedirs(trusted)
+        for n in NAMES:
+            key = os.path.join(self.tmp, n)
+            subprocess.run([self.args.keygen, "-f", key, "-C", n], check=True,
+                           stdout=subprocess.DEVNULL)
+            shutil.copy(key + ".pub", os.path.join(trusted, n + ".pub"))
+            self.fpr[n] = fingerprint(key + ".pub")
+        self.trusted = trusted
+
+    def forge(self):
+        path = os.path.join(self.tmp, "forged.dat")
+        subprocess.run([self.args.forge, "--room", ROOM, "--out", path],
+                       check=True)
+        return path
+
+    def start_relay(self):
+        argv = [sys.executable, self.args.relay, "--log", self.relay_log,
+                "--mode", self.mode, "--seed", str(self.args.seed),
+                "--names", self.trusted, "--key-faults", str(KEY_FAULTS)]
+        if self.mode in ("flip-dat", "flip-key"):
+            argv += ["--flip-at", ",".join(map(str, self.flip_offsets()))]
+        if self.mode == "forge":
+            argv += ["--forge-body", self.forge()]
+        self.relay = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE)
+        self.port = int(self.relay.stdout.readline())
+
+    def start(self, name):
+        wrapper = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
+        argv = wrapper + [self.args.sotto, "--batch",
+                          "--identity", os.path.join(self.tmp, name),
+                          "--trusted", self.trusted, "--room", ROOM,
+                          "127.0.0.1:%d" % self.port]
+        self.clients[name] = Client(name, argv, self.tmp)
+
+    def flip_offsets(self):
+        """One offset in each field of the layout, in turn from a field the
+        seed picks, so every field is hit whatever the seed."""
+        rng = random.Random(self.args.seed)
+        fields = LAYOUT["DAT" if self.mode == "flip-dat" else "KEY"]
+        offs = [rng.randrange(lo, hi if hi else lo + 64) for lo, hi, _ in fields]
+        k = self.args.seed % len(offs)
+        return offs[k:] + offs[:k]
+
+    # --- the relay's log --------------------------------------------------------
+    def log(self, ev=None):
+        with open(self.relay_log) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+        return [r for r in recs if ev is None or r["ev"] == ev]
+
+    def ids(self):
+        """member id -> client name, from the relay's join records."""
+        return {r["id"]: r["name"] for r in self.log("join")}
+
+    def dump(self):
+        return "\n".join(c.tail() for c in self.clients.values())
+
+    # --- expectations derived from the relay's copies ---------------------------
+    def token_of(self, ids, rec):
+        sender = self.clients.get(ids.get(rec["src"]))
+        if sender is None or rec["seq"] is None or rec["seq"] > len(sender.sent):
+            raise Failure("relay copy %r matches no line sent" % rec)
+        return sender.sent[rec["seq"] - 1]
+
+    def expected(self):
+        """Per client: tokens it must show, and allowed-reason sets of the
+        rejections it must report."""
+        ids = self.ids()
+        shown = {n: set() for n in self.clients}
+        rejects = {n: [] for n in self.clients}
+        for rec in self.log("copy"):
+            dst = ids.get(rec["dst"])
+            if dst not in self.clients:
+                raise Failure("copy to unknown member %r" % rec)
+            kind = rec["kind"]
+            if kind.endswith("-unsent"):
+                raise Failure("relay could not write a copy: %r" % rec)
+            if rec["type"] == "DAT" and kind in SHOWN_KINDS:
+                shown[dst].add(self.token_of(ids, rec))
+            elif kind in SHOWN_KINDS or kind in SILENT_KINDS:
+                continue
+            else:
+                allowed = flip_field(rec)[1] if kind == "flip" else \
+                    REASONS.get((rec["type"], kind))
+                if allowed is None:
+                    raise Failure("no expected reason for %r" % rec)
+                rejects[dst].append(allowed)
+        return shown, rejects
+
+    def faults(self):
+        return [r for r in self.log("copy") if r["kind"] != "ok"]
+
+    def phase_done(self):
+        """Every line sent has reached the relay and every client shows and
+        rejects at least what the relay's copies so far demand."""
+        recv = {}
+        for r in self.log("recv"):
+            if r["type"] == "DAT":
+                recv[r["src"]] = recv.get(r["src"], 0) + 1
+        ids = self.ids()
+        got = {ids.get(i): n for i, n in recv.items()}
+        for c in self.clients.values():
+            if got.get(c.name, 0) < len(c.sent):
+                return False
+        shown, rejects = self.expected()
+        for n, c in self.clients.items():
+            texts = {e["text"] for e in c.evs("message")}
+            if not shown[n] <= texts or len(c.evs("rejected")) < len(rejects[n]):
+                return False
+        return True
+
+    # --- the scenario -----------------------------------------------------------
+    def send_phase(self, phase, names):
+        for n in names:
+            for i in range(LINES[phase]):
+                self.clients[n].say("%s-%s-p%d-%d-%s" % (
+                    self.mode, n, phase, i, secrets.token_hex(6)))
+        wait_for(self.phase_done, 60, "phase %d deliveries" % phase, self.dump)
+
+    def ready(self, name):
+        return self.clients[name].evs("ready")
+
+    def run(self):
+        self.keys()
+        self.start_relay()
+        for n in ("alice", "bob"):
+            self.start(n)
+        for n in ("alice", "bob"):
+            wait_for(lambda n=n: self.ready(n), 90, n + " ready", self.dump)
+        self.send_phase(1, ("alice", "bob"))
+        self.start("carol")
+        wait_for(lambda: self.ready("carol"), 90, "carol ready", self.dump)
+        self.send_phase(2, NAMES)
+        self.relay.stdin.write(b"honest\n")
+        self.relay.stdin.flush()
+        wait_for(lambda: self.log("honest"), 10, "relay to turn honest")
+        self.send_phase(3, NAMES)
+        for c in self.clients.values():
+            c.proc.stdin.close()
+        for c in self.clients.values():
+            wait_for(lambda c=c: c.proc.poll() is not None, 30,
+                     c.name + " to exit after end of stdin", self.dump)
+            c.reader.join(10 * SCALE)
+        self.verify()
+
+    # --- the final checks on complete output -------------------------------------
+    def verify(self):
+        ids = self.ids()
+        owner = {t: c for c in self.clients.values() for t in c.sent}
+        shown, rejects = self.expected()
+        faults = self.faults()
+        problems = []
+        for n, c in self.clients.items():
+            if c.proc.returncode != 0:
+                problems.append("%s exited %d" % (n, c.proc.returncode))
+            if c.bad:
+                problems.append("%s wrote non-JSON lines: %r" % (n, c.bad[:3]))
+            for e in c.evs():
+                if e["event"] in ("error", "disconnected"):
+                    problems.append("%s: unexpected %r" % (n, e))
+            if len(c.evs("ready")) != 1:
+                problems.append("%s: %d ready events" % (n, len(c.evs("ready"))))
+            seen = set()
+            for e in c.evs("message"):
+                s = owner.get(e.get("text"))
+                if s is None:
+                    problems.append("%s showed a line nobody sent: %r" % (n, e))
+                elif s is c:
+                    problems.append("%s showed its own line: %r" % (n, e))
+                elif e.get("name") != s.name or e.get("fingerprint") != self.fpr[s.name]:
+                    problems.append("%s misattributed %r (sent by %s %s)" %
+                                    (n, e, s.name, self.fpr[s.name]))
+                if e.get("text") in seen:
+                    problems.append("%s showed a line twice: %r" % (n, e))
+                seen.add(e.get("text"))
+            if seen != shown[n]:
+                problems.append("%s: missing %s, unexpected %s" % (
+                    n, sorted(shown[n] - seen), sorted(seen - shown[n])))
+            reasons = [e.get("reason") for e in c.evs("rejected")]
+            if not match_reasons(reasons, rejects[n]):
+                problems.append("%s: rejected %s, expected one each of %s" % (
+                    n, reasons, [sorted(a) for a in rejects[n]]))
+        problems += self.verify_mode(ids, faults)
+        if len(faults) < MIN_FAULTS[self.mode]:
+            problems.append("relay injected %d faults, expected at least %d" %
+                            (len(faults), MIN_FAULTS[self.mode]))
+        if problems:
+            raise Failure("\n".join(problems) + "\n" + self.dump())
+        kinds = {}
+        for f in faults:
+            k = f["kind"]
+            if k == "flip":
+                k += " " + flip_field(f)[0]
+            kinds[k] = kinds.get(k, 0) + 1
+        print("hostile %s: ok: %d faults %s, %d messages shown, %d rejected" % (
+            self.mode, len(faults), kinds,
+            sum(len(c.evs("message")) for c in self.clients.values()),
+            sum(len(c.evs("rejected")) for c in self.clients.values())))
+
+    def verify_mode(self, ids, faults):
+        problems = []
+        if self.mode == "drop-key":
+            # A newcomer that lost its first KEY must have asked again after
+            # its key timeout, another candidate first when there is one.
+            for r in (f for f in faults if f["kind"] == "drop"):
+                later = [k for k in self.log("copy") if k["type"] == "KEY" and
+                         k["dst"] == r["dst"] and k["kind"] == "ok"]
+                if not later:
+                    problems.append("no KEY reached %s after the drop" %
+                                    ids.get(r["dst"]))
+                    continue
+                present = {i for i in ids if i != r["dst"]} - \
+                    {x["id"] for x in self.log("left")}
+                if len(present) > 1 and later[0]["src"] == r["src"]:
+                    problems.append("%s re-asked the same keyholder %d although "
+                                    "another was present" %
+                                    (ids.get(r["dst"]), r["src"]))
+        return problems
+
+
+def match_reasons(reasons, allowed):
+    """A one-to-one assignment of reported reasons to expected faults, each
+    reason in its fault's allowed set (bipartite matching)."""
+    if len(reasons) != len(allowed):
+        return False
+    owner = [None] * len(allowed)
+
+    def place(i, seen):
+        for j, a in enumerate(allowed):
+            if reasons[i] in a and j not in seen:
+                seen.add(j)
+                if owner[j] is None or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    return all(place(i, set()) for i in range(len(reasons)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mode", required=True, choices=sorted(MIN_FAULTS))
+    ap.add_argument("--sotto", required=True)
+    ap.add_argument("--keygen", required=True)
+    ap.add_argument("--forge", required=True)
+    ap.add_argument("--relay", required=True, help="hostile_relay.py")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = ap.parse_args()
+    sc = Scenario(args)
+    rc = 0
+    try:
+        sc.run()
+    except Failure as e:
+        print("hostile %s: FAILED: %s\n(work dir %s)" % (args.mode, e, sc.tmp))
+        rc = 1
+    finally:
+        for c in sc.clients.values():
+            if c.proc.poll() is None:
+                c.proc.kill()
+                c.proc.wait()
+        if sc.relay is not None and sc.relay.poll() is None:
+            sc.relay.terminate()
+            sc.relay.wait(10)
+        if rc == 0 and not args.keep:
+            shutil.rmtree(sc.tmp, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
