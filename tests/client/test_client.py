@@ -30,15 +30,31 @@ class Scene:
         return self
 
     def __exit__(self, etype, exc, tb):
-        for c in self.clients:
-            c.kill()
-        for p in self.proxies:
-            p.close()
-        self.relay.stop()
-        self.keys.cleanup()
-        if etype is None:
+        try:
+            if etype is None:
+                for c in self.clients:
+                    self.clean_exit(c)
+        finally:
             for c in self.clients:
-                c.no_bad_output()
+                c.kill()
+            for p in self.proxies:
+                p.close()
+            self.relay.stop()
+            self.keys.cleanup()
+
+    @staticmethod
+    def clean_exit(c):
+        """Stop a client still running with SIGTERM (exit 143); any client
+        must have printed only JSON and no sanitizer or valgrind report."""
+        if c.proc.poll() is None:
+            c.proc.send_signal(signal.SIGCONT)
+            c.proc.send_signal(signal.SIGTERM)
+            check_eq(c.wait_exit(), 128 + signal.SIGTERM, "%s's exit status on SIGTERM" % c.name)
+        c.no_bad_output()
+        err = c.stderr()
+        for bad in ("Sanitizer", "runtime error:", "definitely lost", "Invalid read",
+                    "Invalid write", "uninitialised"):
+            check(bad not in err, "%s's stderr reports %r: %s" % (c.name, bad, err[-2000:]))
 
 
 def members_of(ev):
