@@ -86,7 +86,6 @@ wait_for() { # file pattern count: poll until the file holds count matching line
 }
 ev='"event": *"'
 for n in $names; do wait_for "$demo/$n.out" "${ev}ready\"" 1; done
-for n in $names; do wait_for "$demo/$n.out" "${ev}joined\"" 2; done
 echo "hello from alice" >&"${fd[alice]}"
 wait_for "$demo/bob.out" "${ev}message\"" 1
 echo "hi alice, bob here" >&"${fd[bob]}"
