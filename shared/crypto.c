@@ -563,7 +563,9 @@ sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
 	memset(out, 0, out_len);
 	if ((r = rsa_pub_check(n, n_len, e)) != 0)
 		return r;
-	if (out_len != n_len)
+	/* libgcrypt cannot OAEP-encode an empty message (it refuses an
+	 * empty value); nothing in sotto wraps one. */
+	if (out_len != n_len || msg_len == 0)
 		return SOTTO_E_INVAL;
 	if (msg_len > n_len - OAEP_OVERHEAD)
 		return SOTTO_E_TOOLONG;

@@ -74,7 +74,8 @@ void sotto_rsa_free(struct sotto_rsa *k);
 int sotto_rsa_is_secure(const struct sotto_rsa *k);
 /* The modulus, big-endian, left-padded to exactly `len` bytes. */
 int sotto_rsa_modulus(const struct sotto_rsa *k, uint8_t *n, size_t len);
-/* Wrap msg to the public key (n, e): out gets exactly n_len bytes. */
+/* Wrap msg (1 .. n_len - 66 bytes) to the public key (n, e): out gets
+ * exactly n_len bytes. */
 int sotto_rsa_wrap(const uint8_t *n, size_t n_len, uint32_t e,
     const void *msg, size_t msg_len, uint8_t *out, size_t out_len);
 /* Unwrap into out (caller's secure memory); *msg_len set on success.

@@ -406,6 +406,8 @@ static void test_rsa_roundtrip(unsigned bits)
 		    mod_len - 1) < 0);
 		CHECK_EQ(sotto_rsa_wrap(n, mod_len, SOTTO_RSA_E, ct, mod_len - 65,
 		    ct2, mod_len), SOTTO_E_TOOLONG);
+		CHECK_EQ(sotto_rsa_wrap(n, mod_len, SOTTO_RSA_E, msg, 0, ct2,
+		    mod_len), SOTTO_E_INVAL);
 		CHECK_EQ(sotto_rsa_wrap(n, 128, SOTTO_RSA_E, msg, 8, ct2, 128),
 		    SOTTO_E_LEN);
 		n[mod_len - 1] ^= 1;   /* even modulus */
