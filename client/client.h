@@ -21,9 +21,13 @@ enum client_event_type {
 	CLIENT_EV_MESSAGE,       /* name, fpr, text/text_len, ts (Unix seconds) */
 	CLIENT_EV_MEMBERS,       /* members (self included): answer to /who */
 	CLIENT_EV_REJECTED,      /* reason (one of the §5 words), detail */
-	CLIENT_EV_ERROR,         /* reason, detail: fatal, the front-end exits non-zero */
+	CLIENT_EV_ERROR,         /* reason, detail: fatal, the front-end exits non-zero;
+	                          * the core has stopped all its watchers already */
 	CLIENT_EV_DISCONNECTED,  /* reason; the core reconnects by itself */
-	CLIENT_EV_STATUS,        /* state changed (connecting, joining, ...): UI status line */
+	CLIENT_EV_STATUS,        /* state changed (connecting, joining, ...): UI status line.
+	                          * state "reload-failed" (reason, detail): a SIGHUP
+	                          * reload of the trusted folder failed; the old set
+	                          * stays in force. */
 };
 
 struct client_member {
