@@ -256,8 +256,9 @@ static int cp_width(uint32_t cp)
 }
 
 /* Keep the cursor in view, jumping by a third of the width as irssi does,
- * so that typing at the edge does not scroll on every key. */
-static void hscroll_fit(struct input *in, int cur_x, int avail)
+ * so that typing at the edge does not scroll on every key; and leave no
+ * more room than that unused on the right (after the terminal grew). */
+static void hscroll_fit(struct input *in, int cur_x, int line_w, int avail)
 {
 	int jump = avail / 3 > 0 ? avail / 3 : 1;
 
@@ -267,6 +268,10 @@ static void hscroll_fit(struct input *in, int cur_x, int avail)
 		in->hscroll = cur_x - avail + jump;
 	if (in->hscroll > cur_x)
 		in->hscroll = cur_x;
+	if (line_w < avail)
+		in->hscroll = 0;
+	else if (avail - (line_w - in->hscroll) > jump)
+		in->hscroll = line_w - avail + jump;
 }
 
 static void line_draw(const struct input *in, WINDOW *w, int x0, int avail)
@@ -291,7 +296,7 @@ static void line_draw(const struct input *in, WINDOW *w, int x0, int avail)
 
 void input_draw(struct input *in, WINDOW *w, const char *prompt, int *cursor_x)
 {
-	int width = getmaxx(w), prompt_w, avail, cur_x = 0;
+	int width = getmaxx(w), prompt_w, avail, cur_x = 0, line_w = 0;
 
 	werase(w);
 	wmove(w, 0, 0);
@@ -299,9 +304,14 @@ void input_draw(struct input *in, WINDOW *w, const char *prompt, int *cursor_x)
 	avail = width - prompt_w - 1;    /* the last column holds the cursor at the end */
 	if (avail < 1)
 		avail = 1;
-	for (size_t i = 0; i < in->cur; i++)
-		cur_x += cp_width(in->cp[i]);
-	hscroll_fit(in, cur_x, avail);
+	for (size_t i = 0; i < in->len; i++) {
+		if (i == in->cur)
+			cur_x = line_w;
+		line_w += cp_width(in->cp[i]);
+	}
+	if (in->cur == in->len)
+		cur_x = line_w;
+	hscroll_fit(in, cur_x, line_w, avail);
 	line_draw(in, w, prompt_w, avail);
 	*cursor_x = prompt_w + cur_x - in->hscroll;
 }

@@ -318,6 +318,14 @@ static void test_input_draw(void)
 	input_draw(&in, w, "> ", &x);
 	CHECK_EQ(x, 2);
 	CHECK_STR(row(w), "> abcdefghijklmnopq");
+	/* Narrowed to almost nothing and widened again: the line shows whole. */
+	input_end(&in);
+	wresize(w, 1, 3);
+	input_draw(&in, w, "> ", &x);
+	wresize(w, 1, 40);
+	input_draw(&in, w, "> ", &x);
+	CHECK_STR(row(w), "> abcdefghijklmnopqrstuvwxyz");
+	CHECK_EQ(x, 2 + 26);
 	/* Wide characters keep the cursor on the right column. */
 	check_take(&in, "abcdefghijklmnopqrstuvwxyz");
 	type(&in, "\xe4\xbd\xa0\xe5\xa5\xbd!");

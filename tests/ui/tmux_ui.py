@@ -6,6 +6,9 @@ pending lines, the fatal-error path and a restored terminal on every exit.
 
 usage: tmux_ui.py --relay BIN --client BIN --keygen BIN [TEST...]
 
+SOTTO_CLIENT_WRAPPER and SOTTO_RELAY_WRAPPER prefix the client and relay
+commands (valgrind); SOTTO_TIME_SCALE multiplies every deadline.
+
 Every wait is on a condition with a deadline (capture-pane polled), never a
 fixed sleep. tmux runs on a private socket in a temporary folder, so a
 user's tmux server is never touched. Prints "N passed, N failed".
@@ -13,6 +16,7 @@ user's tmux server is never touched. Prints "N passed, N failed".
 import argparse
 import os
 import re
+import shlex
 import shutil
 import socket
 import struct
@@ -24,7 +28,9 @@ import time
 import traceback
 
 ROOM = "uitest"
-DEADLINE = float(os.environ.get("SOTTO_UI_DEADLINE", "30"))
+CLIENT_WRAPPER = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
+RELAY_WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
+DEADLINE = 30 * float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
 W, H = 100, 30
 SANITIZER_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
@@ -78,9 +84,10 @@ class Env:
         for attempt in range(20):
             port = 20000 + (os.getpid() * 7 + attempt * 7919) % 40000
             log = os.path.join(self.dir, "relay%d.log" % attempt)
-            p = subprocess.Popen([self.args.relay, "--listen", "127.0.0.1:%d" % port],
+            p = subprocess.Popen(RELAY_WRAPPER + [self.args.relay, "--listen",
+                                                  "127.0.0.1:%d" % port],
                                  stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + DEADLINE
             while time.monotonic() < deadline and p.poll() is None:
                 if "listening" in open(log).read():
                     self.procs.append(p)
@@ -98,7 +105,7 @@ class Env:
         return r.stdout
 
     def client_argv(self, name, relay_port=None, trusted=None, extra=()):
-        return [self.args.client, "--identity", os.path.join(self.dir, name),
+        return CLIENT_WRAPPER + [self.args.client, "--identity", os.path.join(self.dir, name),
                 "--trusted", trusted or self.trusted, "--room", ROOM] + list(extra) + \
                ["127.0.0.1:%d" % (relay_port or self.port)]
 
@@ -110,7 +117,7 @@ class Env:
         script = base + ".sh"
         with open(script, "w") as f:
             f.write("#!/bin/sh\n")
-            f.write(" ".join("'%s'" % a for a in argv) + " 2>'%s.err'\n" % base)
+            f.write(" ".join(shlex.quote(a) for a in argv) + " 2>'%s.err'\n" % base)
             f.write("rc=$?\n")
             f.write("stty -a > '%s.stty' 2>&1\n" % base)
             f.write("echo $rc > '%s.rc.tmp' && mv '%s.rc.tmp' '%s.rc'\n" % (base, base, base))
