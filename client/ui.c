@@ -175,7 +175,6 @@ static void key_special(struct ui *ui, wint_t k)
 
 static void on_keys(struct ev_loop *loop, ev_io *w, int revents)
 {
-	static unsigned empty;
 	struct ui *ui = container_of(w, struct ui, key_w);
 	unsigned got = 0;
 	wint_t ch;
@@ -192,8 +191,9 @@ static void on_keys(struct ev_loop *loop, ev_io *w, int revents)
 			key_char(ui, ch);
 		ui->dirty = true;
 	}
-	empty = got > 0 ? 0 : empty + 1;
-	if (empty > EMPTY_WAKEUPS_MAX)
+	/* A hung-up terminal stays readable and yields nothing: leave. */
+	ui->empty_wakeups = got > 0 ? 0 : ui->empty_wakeups + 1;
+	if (ui->empty_wakeups > EMPTY_WAKEUPS_MAX)
 		ui_quit(ui, false);
 }
 
@@ -240,7 +240,6 @@ static void watchers_stop(struct ui *ui)
 	ev_io_stop(ui->loop, &ui->key_w);
 	ev_signal_stop(ui->loop, &ui->winch_w);
 	ev_signal_stop(ui->loop, &ui->term_w);
-	ev_signal_stop(ui->loop, &ui->hup_w);
 	ev_signal_stop(ui->loop, &ui->int_w);
 	ev_timer_stop(ui->loop, &ui->drain_w);
 	ev_prepare_stop(ui->loop, &ui->draw_w);
@@ -273,15 +272,13 @@ static void watchers_start(struct ui *ui)
 	ev_io_init(&ui->key_w, on_keys, STDIN_FILENO, EV_READ);
 	ev_signal_init(&ui->winch_w, on_winch, SIGWINCH);
 	ev_signal_init(&ui->term_w, on_quit_signal, SIGTERM);
-	ev_signal_init(&ui->hup_w, on_quit_signal, SIGHUP);
 	ev_signal_init(&ui->int_w, on_quit_signal, SIGINT);
-	ui->term_w.data = ui->hup_w.data = ui->int_w.data = ui;
+	ui->term_w.data = ui->int_w.data = ui;
 	ev_timer_init(&ui->drain_w, on_drain, DRAIN_POLL, DRAIN_POLL);
 	ev_prepare_init(&ui->draw_w, on_prepare);
 	ev_io_start(ui->loop, &ui->key_w);
 	ev_signal_start(ui->loop, &ui->winch_w);
 	ev_signal_start(ui->loop, &ui->term_w);
-	ev_signal_start(ui->loop, &ui->hup_w);
 	ev_signal_start(ui->loop, &ui->int_w);
 	ev_prepare_start(ui->loop, &ui->draw_w);
 }

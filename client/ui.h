@@ -30,7 +30,7 @@ struct ui {
 
 	ev_io             key_w;      /* keys on stdin */
 	ev_signal         winch_w;    /* the terminal was resized */
-	ev_signal         term_w, hup_w, int_w;
+	ev_signal         term_w, int_w;   /* SIGHUP is the core's: reload */
 	ev_prepare        draw_w;     /* one redraw per loop iteration, when dirty */
 	ev_timer          drain_w;    /* /quit: wait for queued lines, bounded */
 	ev_tstamp         drain_until;
@@ -38,6 +38,7 @@ struct ui {
 	WINDOW           *sb_win, *status_win, *input_win;
 	bool              curses_on;
 	int               key_ctrl_end;   /* keycode of Ctrl-End, 0 when unknown */
+	unsigned          empty_wakeups;  /* stdin readable, no key: at end? */
 
 	struct scrollback sb;
 	struct input      in;
