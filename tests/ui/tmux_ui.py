@@ -379,6 +379,7 @@ def scenario_chat(env, c):
     alice.wait_text(r"unknown command /frobnicate: type /help", "no hint for an unknown command")
     alice.type("/help")
     alice.wait_text(r"/reload", "/help does not list /reload")
+    scenario_scroll(c, alice, carol)
 
     scenario_resize(env, c, alice, bob)
     scenario_input(c, alice)
@@ -390,6 +391,30 @@ def scenario_chat(env, c):
     bob.wait_text(r"alice left", "alice's leaving not shown")
     bob.keys("C-d")
     assert_clean_exit(c, bob, "Ctrl-D")
+
+
+def scenario_scroll(c, alice, carol):
+    """PgUp lifts the view; a line arriving meanwhile raises -- more -- and
+    does not move the view; Ctrl-End and PgDn return to the live end."""
+    alice.type("/help")   # enough lines to scroll
+    alice.wait(lambda s: s.count("/reload") >= 2, "/help again")
+    live = alice.screen().split("\n")[:H - 2]
+    alice.keys("PPage")
+    top = alice.wait(lambda s: s.split("\n")[:H - 2] != live and "-- more --" not in s,
+                     "PgUp did not scroll up")
+    carol.send("while you were away")
+    alice.wait(lambda s: "-- more --" in s.split("\n")[H - 2],
+               "no -- more -- for a line that arrived while scrolled up")
+    c.ok(alice.screen().split("\n")[:H - 2] == top.split("\n")[:H - 2],
+         "the view moved while scrolled up")
+    alice.keys("C-End")
+    alice.wait(lambda s: "while you were away" in s and "-- more --" not in s,
+               "Ctrl-End did not return to the live end")
+    alice.keys("PPage")
+    alice.wait(lambda s: "while you were away" not in s, "PgUp")
+    alice.keys("NPage")
+    alice.wait(lambda s: "while you were away" in s and "-- more --" not in s,
+               "PgDn did not return to the live end")
 
 
 def scenario_resize(env, c, alice, bob):
