@@ -1,5 +1,6 @@
 /* ui-scrollback.c: a bounded ring of lines, wrapped to the pane and drawn bottom-up from the model. */
 #define _XOPEN_SOURCE 700
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,25 @@ struct sb_line *sb_add(struct scrollback *sb, enum sb_kind kind, time_t when)
 	return l;
 }
 
+/* Rows of the newest lines, counting up to limit. */
+static int rows_up_to(const struct scrollback *sb, int text_w, int limit)
+{
+	int rows = 0;
+
+	for (size_t k = sb->n; k-- > 0 && rows < limit;)
+		rows += sb_line_rows(line_at(sb, k), text_w);
+	return rows;
+}
+
+/* The view never lifts past the oldest line. */
+static void scroll_clamp(struct scrollback *sb, const struct sb_geom *g)
+{
+	int max = rows_up_to(sb, g->text_w, INT_MAX) - sb->height;
+
+	if (sb->scroll > max)
+		sb->scroll = max > 0 ? max : 0;
+}
+
 void sb_commit(struct scrollback *sb, const struct sb_line *l)
 {
 	struct sb_geom g;
@@ -71,10 +91,13 @@ void sb_commit(struct scrollback *sb, const struct sb_line *l)
 	if (w > sb->name_w)
 		sb->name_w = w < SB_NAME_MAX ? w : SB_NAME_MAX;
 	if (sb->scroll > 0) {
-		/* Keep the view where the reader left it. */
+		/* Keep the view where the reader left it (unless the oldest
+		 * line it showed just fell out of the ring). */
 		sb_geom(sb, &g);
 		sb->scroll += sb_line_rows(l, g.text_w);
 		sb->more = true;
+		if (sb->n == sb->cap)
+			scroll_clamp(sb, &g);
 	}
 }
 
@@ -142,26 +165,14 @@ int sb_line_rows(const struct sb_line *l, int text_w)
 	return rows;
 }
 
-/* Rows of the newest lines, counting up to limit. */
-static int rows_up_to(const struct scrollback *sb, int text_w, int limit)
-{
-	int rows = 0;
-
-	for (size_t k = sb->n; k-- > 0 && rows < limit;)
-		rows += sb_line_rows(line_at(sb, k), text_w);
-	return rows;
-}
-
 void sb_page(struct scrollback *sb, int dir)
 {
 	struct sb_geom g;
-	int page = sb->height > 2 ? sb->height - 1 : 1, max;
+	int page = sb->height > 2 ? sb->height - 1 : 1;
 
 	sb_geom(sb, &g);
-	max = rows_up_to(sb, g.text_w, 1 << 30) - sb->height;
 	sb->scroll += dir > 0 ? page : -page;
-	if (sb->scroll > max)
-		sb->scroll = max;
+	scroll_clamp(sb, &g);
 	if (sb->scroll <= 0)
 		sb_live(sb);
 }

@@ -145,6 +145,14 @@ static void test_scroll(void)
 	for (int i = 0; i < 60; i++)
 		add_line(&sb, "x");
 	CHECK_EQ(sb.n, 50);
+	/* Lifted to the oldest line of a full ring: lines arriving push the
+	 * oldest out, and the view stays within what is left. */
+	for (int i = 0; i < 10; i++)
+		sb_page(&sb, 1);
+	CHECK_EQ(sb.scroll, 50 - 10);
+	add_line(&sb, "y");
+	CHECK_EQ(sb.scroll, 50 - 10);
+	CHECK(sb.more);
 	sb_free(&sb);
 }
 
