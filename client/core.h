@@ -25,6 +25,7 @@
 #define CORE_PENDING_MAX     256u     /* DATs held until the key arrives */
 #define CORE_SESS_MAX        4096u    /* remote sessions remembered */
 #define CORE_READ_CHUNK      65536u
+#define CORE_KEY_SIGS        16u      /* KEYs remembered per session (replays) */
 
 #ifndef container_of
 #define container_of(p, type, member) \
@@ -133,7 +134,9 @@ struct client {
 	struct sotto_rsa       *rsa;
 	uint8_t                 rsa_n[SOTTO_RSA_MOD];
 	uint32_t                self_id;
-	uint64_t                join_ts, last_ini_ts, last_key_ts;
+	uint64_t                join_ts, last_ini_ts;
+	uint8_t                 key_sigs[CORE_KEY_SIGS][SOTTO_ED25519_SIG];
+	size_t                  n_key_sigs;   /* KEYs accepted this session */
 	ev_timer                key_timer;
 	uint32_t                asked;        /* member asked for the key, 0 none */
 	bool                    round_wait;   /* key_timer is a backoff between rounds */

@@ -70,7 +70,8 @@ sess_reset(struct client *c)
 	c->round_wait = false;
 	c->round_backoff = CORE_BACKOFF_MIN;
 	c->tx_next = 1;
-	c->last_ini_ts = c->last_key_ts = 0;
+	c->last_ini_ts = 0;
+	c->n_key_sigs = 0;
 }
 
 /* INI timestamps strictly increase within a session, so a receiver can
@@ -552,6 +553,21 @@ adopt(struct client *c, struct sotto_group *g)
 	c->key_gen++;
 }
 
+/* The same KEY frame twice is a replay (its signature identifies it); a
+ * different KEY with the key we hold (a late answer) is not. */
+static bool
+key_seen(struct client *c, const uint8_t *sig)
+{
+	size_t i, n = c->n_key_sigs < CORE_KEY_SIGS ? c->n_key_sigs : CORE_KEY_SIGS;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(c->key_sigs[i], sig, SOTTO_ED25519_SIG) == 0)
+			return true;
+	memcpy(c->key_sigs[c->n_key_sigs % CORE_KEY_SIGS], sig, SOTTO_ED25519_SIG);
+	c->n_key_sigs++;
+	return false;
+}
+
 static void
 on_key(struct client *c, const struct sotto_frame *f)
 {
@@ -578,13 +594,11 @@ on_key(struct client *c, const struct sotto_frame *f)
 		}
 		return;
 	}
-	if (k.ts_ms <= c->last_key_ts) {
-		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: not newer than the last one",
-		    peer->name);
+	if (key_seen(c, k.sig)) {
+		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: accepted before", peer->name);
 		sotto_group_free(g);
 		return;
 	}
-	c->last_key_ts = k.ts_ms;
 	if (c->st != CS_READY) {
 		apply_marks(c, &k);
 		adopt(c, g);
