@@ -134,13 +134,11 @@ static void on_rejected(struct ui *ui, const struct client_event *ev)
 	    detail ? detail : "", detail ? ")" : "");
 }
 
+/* Fatal: shown here, and again on stderr after endwin (sanitized there). */
 static void on_error(struct ui *ui, const struct client_event *ev)
 {
-	char msg[sizeof(ui->fatal)];
-
-	snprintf(msg, sizeof(msg), "%s%s%s", or(ev->reason, "error"),
+	snprintf(ui->fatal, sizeof(ui->fatal), "%s%s%s", or(ev->reason, "error"),
 	    ev->detail != NULL ? ": " : "", ev->detail != NULL ? ev->detail : "");
-	sanitize_str(msg, strlen(msg), ui->fatal, sizeof(ui->fatal), SAN_TAB_SPACE);
 	ui_line(ui, SB_ERROR, "%s", ui->fatal);
 	ui->exit_code = 1;
 	ui_quit(ui, false);

@@ -321,18 +321,28 @@ static void model_free(struct ui *ui)
 	free(ui->self_name);
 }
 
+/* After endwin, on stderr, which is usually the same terminal: a file name
+ * in the core's message is untrusted too. */
+static void print_error(const char *msg)
+{
+	char safe[1024];
+
+	sanitize_str(msg, strlen(msg), safe, sizeof(safe), SAN_TAB_SPACE);
+	fprintf(stderr, "sotto: %s\n", safe);
+}
+
 static int ui_run(struct ui *ui, const struct client_config *cfg)
 {
 	char err[512];
 
 	if ((ui->client = client_new(ui->loop, cfg, ui_on_event, ui, err,
 	    sizeof(err))) == NULL) {
-		fprintf(stderr, "sotto: %s\n", err);
+		print_error(err);
 		return 1;
 	}
 	if (term_start(ui, err, sizeof(err)) != 0) {
 		client_free(ui->client);
-		fprintf(stderr, "sotto: %s\n", err);
+		print_error(err);
 		return 1;
 	}
 	watchers_start(ui);
@@ -343,7 +353,7 @@ static int ui_run(struct ui *ui, const struct client_config *cfg)
 	client_free(ui->client);
 	term_stop(ui);
 	if (ui->fatal[0] != '\0')
-		fprintf(stderr, "sotto: %s\n", ui->fatal);
+		print_error(ui->fatal);
 	return ui->exit_code;
 }
 

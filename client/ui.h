@@ -56,7 +56,7 @@ struct ui {
 	unsigned          quiet_who;      /* MEMBERS answers not to print */
 	bool              stop;           /* leave the loop at the next chance */
 	int               exit_code;
-	char              fatal[512];     /* shown after endwin */
+	char              fatal[512];     /* raw; sanitized when shown after endwin */
 };
 
 /* ui.c */

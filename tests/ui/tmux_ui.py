@@ -513,9 +513,13 @@ def scenario_fatal(env, c):
     stty = open(pane.base + ".stty").read()
     c.ok(re.search(r"(^|\s)icanon(\s|$)", stty) is not None, "terminal not restored after a fatal error")
 
-    pane = env.start_ui("badkey", "nobody")
+    # A missing identity whose name carries an escape sequence: the error
+    # comes before curses starts, and the name in it is neutralised too.
+    pane = env.start_ui("badkey", "no\x1b[31mkey")
     rc = pane.wait_exit()
-    c.ok(rc != 0 and "sotto:" in pane.stderr(), "a missing identity does not fail cleanly")
+    err = pane.stderr()
+    c.ok(rc != 0 and "sotto:" in err, "a missing identity does not fail cleanly: %r" % err)
+    c.ok("no^[[31mkey" in err and "\x1b" not in err, "the error message is not neutralised: %r" % err)
 
 
 SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal}
