@@ -41,7 +41,7 @@ static void reset_append(const char *cap)
 	}
 }
 
-static void restore_raw(void)
+static void restore_from_signal(void)
 {
 	ssize_t r;
 
@@ -57,7 +57,7 @@ static void restore_raw(void)
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	restore_raw();
+	restore_from_signal();
 	sigaction(sig, &saved.old[sig], NULL);
 	if (si == NULL || si->si_code <= 0)
 		raise(sig);

@@ -18,6 +18,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -266,6 +267,15 @@ class Pane:
                 return int(open(self.base + ".rc").read().strip())
             time.sleep(0.05)
         raise Failure("%s did not exit; the pane shows:\n%s" % (self.session, self.screen()))
+
+    def client_pid(self):
+        """The client process: the only child of the pane's shell."""
+        shell = self.env.tmux("display", "-p", "-t", self.session, "#{pane_pid}").strip()
+        out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout
+        pids = out.split()
+        if len(pids) != 1:
+            raise Failure("%s: cannot tell the client's pid (%r)" % (self.session, pids))
+        return int(pids[0])
 
     def stderr(self):
         return open(self.base + ".err", errors="replace").read()
@@ -522,7 +532,29 @@ def scenario_fatal(env, c):
     c.ok("no^[[31mkey" in err and "\x1b" not in err, "the error message is not neutralised: %r" % err)
 
 
-SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal}
+def scenario_signals(env, c):
+    """SIGTERM and SIGINT leave cleanly; a crash (SIGSEGV) still gives the
+    terminal back before the default action or a sanitizer's report."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGSEGV):
+        what = signal.Signals(sig).name
+        pane = env.start_ui(what.lower(), "alice")
+        pane.wait_text(r"#" + ROOM + r" │", "the UI did not start")
+        os.kill(pane.client_pid(), sig)
+        if sig == signal.SIGSEGV:
+            rc = pane.wait_exit()
+            c.ok(rc != 0, "%s: exit status 0" % what)
+            stty = open(pane.base + ".stty").read()
+            c.ok(re.search(r"(^|\s)icanon(\s|$)", stty) is not None and
+                 re.search(r"(^|\s)echo(\s|$)", stty) is not None,
+                 "%s: terminal not restored:\n%s" % (what, stty))
+            alt = env.tmux("display", "-p", "-t", pane.session, "#{alternate_on}").strip()
+            c.ok(alt == "0", "%s: still on the alternate screen" % what)
+        else:
+            assert_clean_exit(c, pane, what)
+
+
+SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal,
+             "signals": scenario_signals}
 
 
 def main():
