@@ -67,6 +67,7 @@ struct member {
 	bool               known;           /* a valid trusted INI seen */
 	bool               shown;           /* front-end told (joined/ready) */
 	bool               key_wanted;      /* asked us before we were READY */
+	unsigned           told_gen;        /* our winning key advertised to it */
 	char              *name;
 	char               fpr[SOTTO_FPR_STR_LEN];
 	uint8_t            pub[SOTTO_ED25519_PUB];

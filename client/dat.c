@@ -123,13 +123,15 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		s->key_gen = c->key_gen;
 	}
 	r = sotto_dat_open(c->rx, d, body, len, &s->dp, &ctype, &text, &text_len);
-	if (r == 0 && ctype != SOTTO_CT_TEXT)
-		r = SOTTO_V_MALFORMED;
-	if (r == 0 && sotto_utf8_valid(text, text_len) != 0)
-		r = SOTTO_V_MALFORMED;
 	if (r != 0) {
 		reject_dat(c, r, d, peer, r == SOTTO_V_MALFORMED ?
-		    "content is not UTF-8 text" : why_word(r));
+		    "bad padding" : why_word(r));
+		return;
+	}
+	if (ctype != SOTTO_CT_TEXT || text_len > SOTTO_TEXT_MAX ||
+	    sotto_utf8_valid(text, text_len) != 0) {
+		reject_dat(c, SOTTO_V_MALFORMED, d, peer, ctype != SOTTO_CT_TEXT ?
+		    "content type not supported" : "not UTF-8 text of at most 16384 bytes");
 		return;
 	}
 	ev.name = peer->name;

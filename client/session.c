@@ -417,14 +417,23 @@ greet(struct client *c, struct member *m, const struct sotto_ini *ini)
 }
 
 /* Two keys for one room (§3.6): the higher epoch wins, then the lower
- * key_id. The loser asks the winner for its key. */
+ * key_id. The loser asks the winner for its key; the winner makes sure the
+ * loser has seen its key (a REPLY INI, once per key), since the loser may
+ * only ever have seen the winner's INI from before it held a key. */
 static void
 check_conflict(struct client *c, struct member *m)
 {
+	int cmp;
+
 	if (c->st != CS_READY || m->epoch == 0 || c->adopting != 0)
 		return;
-	if (sotto_group_cmp(m->epoch, m->key_id, c->group->epoch,
-	    c->group->key_id) <= 0)
+	cmp = sotto_group_cmp(m->epoch, m->key_id, c->group->epoch,
+	    c->group->key_id);
+	if (cmp < 0 && m->told_gen != c->key_gen) {
+		m->told_gen = c->key_gen;
+		(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
+	}
+	if (cmp <= 0)
 		return;
 	c->adopting = m->id;
 	if (sess_send_ini(c, m->id, m->id, 0) != 0)

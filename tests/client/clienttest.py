@@ -257,6 +257,10 @@ class Client:
             pass
 
 
+def frame(ftype, frm, to, body):
+    return struct.pack(">IBBII", 10 + len(body), 1, ftype, frm, to) + body
+
+
 def read_frame(sock_file):
     hdr = sock_file.read(14)
     if len(hdr) < 14:
@@ -289,6 +293,7 @@ class Proxy:
         self.cond = threading.Condition(self.lock)
         self.client_sock = None
         self.inject_after = None      # (predicate, [raw frames]) checked per frame
+        self.rewrite = None           # frame -> replacement raw bytes, or None
         self.stopped = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -327,7 +332,8 @@ class Proxy:
                 if fr is None:
                     break
                 with self.lock:
-                    c.sendall(fr[3])
+                    raw = self.rewrite(fr) if self.rewrite else None
+                    c.sendall(raw if raw is not None else fr[3])
                     self.frames.append(fr[:3] + (fr[3],))
                     inj = self.inject_after
                     if inj is not None and inj[0](fr):

@@ -337,6 +337,89 @@ def test_startup_errors():
         check("room" in line, "names the bad room: %r" % line)
 
 
+def test_reload():
+    """/reload and SIGHUP re-read the trusted folder: a bad file changes nothing; a removed member is gone, refused and not served."""
+    with Scene("alice", "bob") as s:
+        tr_a = s.keys.trusted("ta", "alice", "bob")
+        tr_b = s.keys.trusted("tb", "alice", "bob")
+        a = s.client("alice", tr_a)
+        a.ready()
+        b = s.client("bob", tr_b)
+        b.ready()
+        a.wait("joined", name="bob")
+        with open(os.path.join(tr_a, "broken.pub"), "w") as f:
+            f.write("ssh-ed25519 not-base64!\n")
+        a.send("/reload")
+        ev = a.wait("notice", reason="reload-failed")
+        check("broken.pub" in ev["detail"], "names the bad file: %r" % ev)
+        a.send("/who")
+        check("bob" in [n for n, _ in members_of(a.wait("members"))], "old set still in force")
+        b.send("still trusted")
+        a.wait("message", text="still trusted")
+
+        os.unlink(os.path.join(tr_a, "broken.pub"))
+        os.unlink(os.path.join(tr_a, "bob.pub"))
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait("left", name="bob")
+        a.send("/who")
+        check_eq([n for n, _ in members_of(a.wait("members", count=2))], ["alice"], "/who after reload")
+        b.send("no longer trusted")
+        a.wait("rejected", reason="untrusted-key")
+        check_eq(texts(a), ["still trusted"], "bob's later message not shown")
+
+        # A new session of bob is not served the key by alice.
+        check_eq(b.quit(), 0, "bob quits")
+        b2 = s.client("bob", tr_b)
+        b2.wait("connected")
+        a.wait("rejected", reason="untrusted-key", count=3)   # bob's join and ask
+        deadline = time.monotonic() + 5 * ct.SLOW
+        while time.monotonic() < deadline:
+            check_eq(b2.all("ready"), [], "bob must not get the key from alice")
+            time.sleep(0.2)
+        check_eq(len(a.all("joined")), 1, "bob not shown again")
+
+
+def test_conflict():
+    """A joiner the relay tells it is alone makes its own key; the two keys meet and the room converges on one."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        b = s.client("bob", tr)
+        b.ready()
+        p = Proxy(s.relay.port)
+        s.proxies.append(p)
+
+        def lie(fr):
+            ftype, frm, to, raw = fr
+            if ftype != 1 or frm != 0:
+                return None
+            body = raw[14:]
+            prefix = body[:1 + body[0]]
+            return ct.frame(1, 0, to, prefix + struct.pack(">I", 0))
+
+        p.rewrite = lie
+        c = s.client("carol", tr, port=p.port)
+        rc = c.ready()
+        check_eq(rc["first"], True, "carol believed she was alone")
+        check_eq(rc["epoch"], ra["epoch"], "both keys are epoch 1")
+        # One side adopts the other's key: carol, or alice and bob.
+        deadline = time.monotonic() + ct.EVENT_TIMEOUT * ct.SLOW
+        while not (len(c.all("ready")) >= 2 or
+                   (len(a.all("ready")) >= 2 and len(b.all("ready")) >= 2)):
+            check(time.monotonic() < deadline, "no side adopted the other's key: %r %r %r" % (
+                a.events, b.events, c.events))
+            time.sleep(0.05)
+        for cl in (a, b, c):
+            cl.send("converged from " + cl.name)
+        for rx in (a, b, c):
+            for tx in (a, b, c):
+                if rx is not tx:
+                    rx.wait("message", text="converged from " + tx.name)
+        check(len(c.all("ready")) == 1 or len(a.all("ready")) == 1, "only one side switched")
+
+
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 if __name__ == "__main__":
