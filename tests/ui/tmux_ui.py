@@ -33,6 +33,10 @@ CLIENT_WRAPPER = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
 RELAY_WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
 DEADLINE = 30 * float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
 W, H = 100, 30
+# Whoever hands over a key file picks its name, which is the member's name.
+# (The trusted-folder loader already refuses control characters in names;
+# a bidi override is not one, so the display must neutralise it.)
+EVIL_NAMES = {"eve": "eve\u202elive"}
 SANITIZER_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
@@ -78,7 +82,7 @@ class Env:
         self.fpr = {}
         self.trusted = os.path.join(self.dir, "trusted")
         os.mkdir(self.trusted)
-        for name in ("alice", "bob", "carol", "dave"):
+        for name in ("alice", "bob", "carol", "dave", "eve"):
             self.keygen(name, trusted=(name != "dave"))
         # dave trusts everyone, nobody trusts dave: his frames are dropped.
         self.dave_trusted = os.path.join(self.dir, "dave-trusted")
@@ -97,7 +101,7 @@ class Env:
             raise Failure("no fingerprint in sotto-keygen -l output: %r" % out)
         self.fpr[name] = m.group(0)
         if trusted:
-            shutil.copy(key + ".pub", os.path.join(self.trusted, name + ".pub"))
+            shutil.copy(key + ".pub", os.path.join(self.trusted, EVIL_NAMES.get(name, name) + ".pub"))
 
     def start_relay(self):
         for attempt in range(20):
@@ -368,6 +372,16 @@ def scenario_chat(env, c):
         c.ok(sgr_state_at(prow, prow.index(marker))[0],
              "the marker %s is not dim: %r" % (marker, prow))
 
+    # A name (a file name in the trusted folder) with a bidi override.
+    eve = env.start_batch("eve")
+    eve.wait(r'"event":\s*"ready"', "eve never became ready")
+    eve.send("hi from eve")
+    screen = bob.wait_text(r"hi from eve", "eve's line not shown")
+    c.ok(re.search(r"eve\\u\{202e\}live │ hi from eve", screen) is not None,
+         "eve's name is not neutralised:\n" + screen)
+    c.ok("\u202e" not in screen, "a raw bidi override in a name reached the pane")
+    c.ok(eve.quit() == 0, "batch eve did not exit 0")
+
     # A frame from an untrusted key: one dim warning line, never its text.
     dave = env.start_batch("dave", trusted=env.dave_trusted)
     dave.send("dave was here")
@@ -431,7 +445,7 @@ def scenario_resize(env, c, alice, bob):
     text = "resize me: " + "wrapping words " * 12
     alice.type(text)
     bob.wait_text(r"resize me")
-    for (w, h) in ((60, 15), (45, 12), (120, 40)):
+    for (w, h) in ((60, 15), (45, 16), (120, 40)):
         bob.resize(w, h)
         # tmux may tell the client late: a frame drawn for the old size and
         # cut by tmux loses text, so a whole, re-wrapped line proves the redraw.
