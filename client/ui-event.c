@@ -71,13 +71,31 @@ static void members_set(struct ui *ui, const struct client_member *m, size_t n)
 		member_add(ui, m[i].name, m[i].fpr, m[i].self);
 }
 
+/* Columns a name takes once neutralised, for lining up the fingerprints. */
+static int name_cols(const char *name)
+{
+	struct ui_text t = { 0 };
+	int w = 0;
+
+	if (ui_text_add(&t, name, strlen(name), 0, UI_NAME_MAX_CELLS) == 0)
+		w = ui_cells_width(t.cell, t.n);
+	ui_text_free(&t);
+	return w;
+}
+
 static void members_print(struct ui *ui)
 {
+	int w = 0, c;
+
+	for (size_t i = 0; i < ui->n_members; i++)
+		if ((c = name_cols(ui->members[i].name)) > w)
+			w = c;
 	ui_line(ui, SB_INFO, "%zu member%s in #%s:", ui->n_members,
 	    ui->n_members == 1 ? "" : "s", ui->room);
 	for (size_t i = 0; i < ui->n_members; i++)
-		ui_line(ui, SB_INFO, "  %-16s %s%s", ui->members[i].name,
-		    ui->members[i].fpr, ui->members[i].self ? "  (you)" : "");
+		ui_line(ui, SB_INFO, "  %s%*s  %s%s", ui->members[i].name,
+		    w - name_cols(ui->members[i].name), "", ui->members[i].fpr,
+		    ui->members[i].self ? "  (you)" : "");
 }
 
 /* --- events ------------------------------------------------------------------ */
