@@ -13,11 +13,16 @@ all along and a slow stretch of the shared machine does not land on one
 size only. Before each newcomer starts, every member's CPU time has
 stopped moving (members pre-generate their next RSA key after joining). A
 newcomer's time runs from just before its process starts to its `ready`
-line; it then reads end of input and quits.
+line; it then reads end of input and quits. The relay's `join` log line
+for the newcomer splits that time in two: up to its INI (process start,
+RSA-4096 generation, connecting) and from the INI to `ready` (roster, key
+request, KEY), the part that depends on the room's size.
 """
 import argparse
+import datetime
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -35,6 +40,9 @@ QUIET_WINDOW = 0.5
 QUIET_TIMEOUT = 180.0
 START_BATCH = 6           # members generating keys and joining at once
 EXIT_TIMEOUT = 10.0
+
+
+JOIN_LINE = re.compile(r'^(\S+)Z sotto-relay\[\d+\] info: join id=\d+ room="([^"]*)"')
 
 
 class Fail(Exception):
@@ -170,8 +178,24 @@ class Bench:
             prev = cur
         raise Fail("members still busy after %.0f s" % QUIET_TIMEOUT)
 
+    def relay_join_time(self, room, since):
+        """Wall time of the relay's first `join` line for `room` at or after
+        `since`: when the newcomer's INI arrived, i.e. once its RSA key was
+        made. The relay stamps its lines to the millisecond."""
+        with open(self.relay.log_path) as f:
+            for line in f:
+                m = JOIN_LINE.match(line)
+                if m is None or m.group(2) != room:
+                    continue
+                t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f")
+                t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+                if t >= since - 0.002:
+                    return t
+        raise Fail("no join line for %s in the relay's log" % room)
+
     def newcomer(self, room):
         self.quiet()
+        wall0 = time.time()
         c = self.client("newcomer", room)
         try:
             t_conn, _ = c.wait("connected", READY_TIMEOUT)
@@ -183,7 +207,12 @@ class Bench:
                        % (room, len(self.rooms[room]), ev))
         if rc != 0:
             raise Fail("newcomer exited %s" % rc)
-        return {"ready_s": t_ready - c.t_start, "connected_s": t_conn - c.t_start}
+        ready_s = t_ready - c.t_start
+        ini_s = self.relay_join_time(room, wall0) - wall0
+        # ini_s: process start, key loading, RSA-4096, connect, INI sent;
+        # join_s: roster, key request, KEY, unwrap: the room-size part.
+        return {"ready_s": ready_s, "connected_s": t_conn - c.t_start,
+                "ini_s": ini_s, "join_s": ready_s - ini_s}
 
     def run(self):
         big = [s for s in sorted(self.args.sizes) if s > 1]
@@ -191,7 +220,7 @@ class Bench:
         for name in ["newcomer", "small-0"] + ["big-%d" % i for i in
                                               range(max(big, default=0))]:
             self.key(name)
-        self.relay = servers.relay(self.args.relay, self.tmp)
+        self.relay = servers.relay(self.args.relay, self.tmp, quiet=False)
         t0 = time.monotonic()
         self.grow("small", 1)
         runs = {s: [] for s in self.args.sizes}
@@ -205,10 +234,10 @@ class Bench:
                     runs[size].append(self.newcomer("big"))
         out = {"elapsed_s": time.monotonic() - t0, "sizes": {}}
         for size in self.args.sizes:
-            out["sizes"][str(size)] = {
-                "ready_s": stat([r["ready_s"] for r in runs[size]]),
-                "connected_s": stat([r["connected_s"] for r in runs[size]]),
-                "runs": runs[size]}
+            out["sizes"][str(size)] = dict(
+                {k: stat([r[k] for r in runs[size]])
+                 for k in ("ready_s", "connected_s", "ini_s", "join_s")},
+                runs=runs[size])
         return out
 
     def close(self):
@@ -247,9 +276,11 @@ def main():
         print(json.dumps(out))
     else:
         for size, z in out["sizes"].items():
-            print("%4s members: ready p50 %.3f s (%.3f-%.3f), %d newcomers"
+            print("%4s members: ready p50 %.3f s (%.3f-%.3f); INI at %.3f s, "
+                  "then %.3f s to ready; %d newcomers"
                   % (size, z["ready_s"]["med"], z["ready_s"]["min"],
-                     z["ready_s"]["max"], z["ready_s"]["n"]))
+                     z["ready_s"]["max"], z["ini_s"]["med"], z["join_s"]["med"],
+                     z["ready_s"]["n"]))
     return 0
 
 

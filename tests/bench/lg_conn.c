@@ -29,6 +29,8 @@ static void conn_fail(struct lg_conn *c)
 	struct lg_run *run = c->run;
 	enum lg_conn_state was = c->state;
 
+	if (was == LG_CLOSED)
+		return;
 	lg_conn_close(c);
 	run->on_closed(run, c, was);
 }

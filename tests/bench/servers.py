@@ -61,10 +61,14 @@ class Server:
         self.stop()
 
 
-def relay(binary, logdir, max_clients=100000, wrapper=()):
+def relay(binary, logdir, max_clients=100000, wrapper=(), quiet=True):
+    """quiet=False keeps the relay's connect/join/leave lines (jointime.py
+    times joins by them)."""
     port = free_port()
     argv = list(wrapper) + [binary, "--listen", "127.0.0.1:%d" % port,
-                            "--max-clients", str(max_clients), "-q"]
+                            "--max-clients", str(max_clients)]
+    if quiet:
+        argv.append("-q")
     return Server("sotto", argv, port, os.path.join(logdir, "relay.log"))
 
 
