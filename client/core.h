@@ -24,6 +24,7 @@
 #define CORE_OUT_HIGH        (256u * 1024u)  /* stop encoding lines above this */
 #define CORE_PENDING_MAX     256u     /* DATs held until the key arrives */
 #define CORE_SESS_MAX        4096u    /* remote sessions remembered */
+#define CORE_ROSTER_MAX      4096u    /* roster ids considered as keyholders */
 #define CORE_READ_CHUNK      65536u
 #define CORE_KEY_SIGS        16u      /* KEYs remembered per session (replays) */
 

@@ -214,7 +214,9 @@ on_roster(struct client *c, const struct sotto_frame *f)
 		return;
 	}
 	c->self_id = f->hdr.to;
-	for (i = 0; i < ro.count; i++) {
+	/* A lying relay could list 262 144 ids: the first few thousand are
+	 * plenty of keyholders to try. */
+	for (i = 0; i < ro.count && i < CORE_ROSTER_MAX; i++) {
 		if (sotto_rd_u32(&ro.ids, &id) != 0 || id == 0 || id == c->self_id)
 			continue;
 		if ((m = members_get(c, id, true)) != NULL)
