@@ -119,6 +119,8 @@ class Relay:
         self.names = load_names(args.names) if args.names else {}
         self.flip_at = [int(x) for x in args.flip_at.split(",")] if args.flip_at else []
         self.flips = 0
+        self.capture_dir = args.capture
+        self.captured = 0
         self.key_faults = args.key_faults
         self.tampering = self.mode != "none"
         self.next_id = 1
@@ -316,6 +318,14 @@ class Relay:
                 break
             self.copy(m, T_DAT, sid, to, body, "stale-replay", sid, seq)
 
+    def capture(self, ftype, body):
+        """--capture DIR: keep received bodies (fuzz seeds from real frames)."""
+        if self.capture_dir:
+            self.captured += 1
+            name = "%s_%04d" % (TNAME[ftype].lower(), self.captured)
+            with open(os.path.join(self.capture_dir, name), "wb") as f:
+                f.write(body)
+
     def who(self, body):
         """Name of the --names key whose 32 public-key bytes occur in a first
         INI: lets a test map member ids to its clients without depending on
@@ -374,6 +384,7 @@ class Relay:
                 ftype, to, body = await self.read_frame(reader)
                 self.emit(ev="recv", type=TNAME[ftype], src=m.id, to=to,
                           len=len(body))
+                self.capture(ftype, body)
                 if m.room is None:
                     if ftype != T_INI:
                         raise Violation("first frame is not an INI")
@@ -435,6 +446,7 @@ def main():
                     "modes use in turn (random where the body is shorter)")
     ap.add_argument("--key-faults", type=int, default=1,
                     help="KEY modes: tamper with the first N KEYs to each member")
+    ap.add_argument("--capture", help="write every received body to this folder")
     ap.add_argument("--names", help="folder of NAME.pub files: log joins by name")
     ap.add_argument("--forge-body", help="file with a forged DAT body (mode forge)")
     args = ap.parse_args()

@@ -211,6 +211,8 @@ class Scenario:
         argv = [sys.executable, self.args.relay, "--log", self.relay_log,
                 "--mode", self.mode, "--seed", str(self.args.seed),
                 "--names", self.trusted, "--key-faults", str(KEY_FAULTS)]
+        if self.args.capture:
+            argv += ["--capture", self.args.capture]
         if self.mode in ("flip-dat", "flip-key"):
             argv += ["--flip-at", ",".join(map(str, self.flip_offsets()))]
         if self.mode == "forge":
@@ -439,6 +441,7 @@ def main():
     ap.add_argument("--forge", required=True)
     ap.add_argument("--relay", required=True, help="hostile_relay.py")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--capture", help="relay keeps every body it receives here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = ap.parse_args()
     sc = Scenario(args)
