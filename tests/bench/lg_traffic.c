@@ -82,7 +82,7 @@ void lg_deliver(struct lg_member *m, const uint8_t *payload, size_t n,
 	sotto_rd_init(&rd, payload, n);
 	if (n != run->o->size || sotto_rd_u64(&rd, &ts) != 0 ||
 	    sotto_rd_u32(&rd, &id) != 0 || sotto_rd_u64(&rd, &seq) != 0 ||
-	    id >= run->n_senders) {
+	    id >= run->n_senders || ts > now) {
 		run->c.bad++;
 		return;
 	}
