@@ -5,7 +5,6 @@
 #include "err.h"
 #include "outq.h"
 
-#define OUTQ_MIN_CAP  4u
 #define OUTQ_MAX_CAP  (1u << 30)
 
 struct fb *fb_new(size_t len)
@@ -107,6 +106,20 @@ static void outq_pop(struct outq *q)
 	q->off = 0;
 }
 
+/* Keep the smallest ring for the next frame (reallocating it per frame
+ * was a third of the relay's user-space instructions under fan-out);
+ * give a burst's larger ring back. */
+static void outq_drained(struct outq *q)
+{
+	q->head = 0;
+	q->off = 0;
+	if (q->cap > OUTQ_MIN_CAP) {
+		free(q->ring);
+		q->ring = NULL;
+		q->cap = 0;
+	}
+}
+
 void outq_consume(struct outq *q, size_t n)
 {
 	while (n > 0 && q->n > 0) {
@@ -122,7 +135,7 @@ void outq_consume(struct outq *q, size_t n)
 		outq_pop(q);
 	}
 	if (q->n == 0)
-		outq_clear(q);
+		outq_drained(q);
 }
 
 void outq_clear(struct outq *q)

@@ -2,8 +2,10 @@
  *
  * A broadcast builds its frame once (`from` patched once) in a struct fb
  * and every recipient's queue holds a reference to that same buffer, so a
- * room of N costs N pointers, not N copies. A queue owns no storage while
- * it is empty, which keeps idle connections small.
+ * room of N costs N pointers, not N copies. A queue that never carried a
+ * frame owns no storage; one that drains keeps only the smallest ring
+ * (OUTQ_MIN_CAP slots), so a busy connection does not allocate per frame
+ * while a burst's larger ring is given back at once.
  */
 #ifndef SOTTO_RELAY_OUTQ_H
 #define SOTTO_RELAY_OUTQ_H
@@ -25,6 +27,8 @@ struct fb *fb_copy(const void *p, size_t len);
 void fb_ref(struct fb *f);
 void fb_unref(struct fb *f);
 
+#define OUTQ_MIN_CAP  4u
+
 struct outq {
 	struct fb **ring;   /* NULL while empty */
 	uint32_t    cap;    /* slots in ring: a power of two */
@@ -40,7 +44,8 @@ int outq_push(struct outq *q, struct fb *f);
 /* Fill up to max iovecs with unsent bytes, oldest first; *total gets
  * their sum. Returns the number filled. */
 int outq_iov(const struct outq *q, struct iovec *iov, int max, size_t *total);
-/* n bytes were written: release every frame sent completely. */
+/* n bytes were written: release every frame sent completely; a drained
+ * ring larger than OUTQ_MIN_CAP is freed. */
 void outq_consume(struct outq *q, size_t n);
 /* Release every frame and the ring. */
 void outq_clear(struct outq *q);

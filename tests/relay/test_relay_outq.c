@@ -45,7 +45,8 @@ static void test_shared_buffer(void)
 	CHECK_EQ(outq_bytes(&a), 100);
 	outq_consume(&a, 100);
 	CHECK_EQ(f->refs, 1);
-	CHECK(a.ring == NULL);          /* empty queue holds no storage */
+	CHECK(a.ring != NULL);          /* a drained queue keeps the smallest ring */
+	CHECK_EQ(a.cap, OUTQ_MIN_CAP);
 	CHECK_EQ(outq_bytes(&b), 100);
 	CHECK_EQ(b.ring[b.head]->data[99], 0xab);
 	outq_clear(&b);                 /* frees f: ASan/valgrind check */
@@ -88,7 +89,33 @@ static void test_partial_writes_and_wrap(void)
 	CHECK_MEM(got, want, w);
 	outq_consume(&q, w);
 	CHECK_EQ(outq_bytes(&q), 0);
+	CHECK(q.ring == NULL);          /* the grown ring was given back */
+	CHECK_EQ(q.cap, 0);
+}
+
+/* A connection receiving one frame at a time reuses its ring: no
+ * allocation per frame. */
+static void test_drained_ring_reused(void)
+{
+	struct outq q;
+	struct fb *f = filled(10, 0x5a);
+	struct fb **ring;
+	int i;
+
+	outq_init(&q);
+	CHECK(q.ring == NULL);          /* never used: no storage */
+	CHECK_EQ(outq_push(&q, f), 0);
+	ring = q.ring;
+	outq_consume(&q, 10);
+	for (i = 0; i < 1000; i++) {
+		CHECK_EQ(outq_push(&q, f), 0);
+		outq_consume(&q, 10);
+	}
+	CHECK(q.ring == ring);
+	CHECK_EQ(f->refs, 1);
+	outq_clear(&q);
 	CHECK(q.ring == NULL);
+	fb_unref(f);
 }
 
 static void test_iov_limit(void)
@@ -117,6 +144,7 @@ int main(void)
 	test_shared_buffer();
 	test_partial_writes_and_wrap();
 	test_iov_limit();
+	test_drained_ring_reused();
 	CHECK(fb_new((size_t)UINT32_MAX + 1) == NULL);
 	return check_summary();
 }
