@@ -257,6 +257,18 @@ class Pane:
             time.sleep(0.05)
         raise Failure("%s: %s; the pane shows:\n%s" % (self.session, what, screen))
 
+    def wait_settled(self, pred, what, timeout=None):
+        """Like wait, but the screen must also be the same in two captures in
+        a row: tmux can capture a frame that curses is still drawing (slow
+        under valgrind), and a torn frame is no reference to compare with."""
+        prev = [None]
+
+        def settled(screen):
+            same = screen == prev[0]
+            prev[0] = screen
+            return same and pred(screen)
+        return self.wait(settled, what, timeout)
+
     def wait_text(self, pattern, what=None):
         return self.wait(lambda s: re.search(pattern, s, re.M) is not None,
                          what or "no match for %r" % pattern)
@@ -421,11 +433,11 @@ def scenario_scroll(c, alice, carol):
     """PgUp lifts the view; a line arriving meanwhile raises -- more -- and
     does not move the view; Ctrl-End and PgDn return to the live end."""
     alice.type("/help")   # enough lines to scroll
-    alice.wait(lambda s: s.count("/reload") >= 2, "/help again")
-    live = alice.screen().split("\n")[:H - 2]
+    live = alice.wait_settled(lambda s: s.count("/reload") >= 2,
+                              "/help again").split("\n")[:H - 2]
     alice.keys("PPage")
-    top = alice.wait(lambda s: s.split("\n")[:H - 2] != live and "-- more --" not in s,
-                     "PgUp did not scroll up")
+    top = alice.wait_settled(lambda s: s.split("\n")[:H - 2] != live and "-- more --" not in s,
+                             "PgUp did not scroll up")
     carol.send("while you were away")
     alice.wait(lambda s: "-- more --" in s.split("\n")[H - 2],
                "no -- more -- for a line that arrived while scrolled up")
