@@ -35,6 +35,8 @@ import os
 import secrets
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -188,6 +190,7 @@ class Scenario:
         self.relay = None
         self.relay_log = os.path.join(self.tmp, "relay.log")
         self.fpr = {}
+        self.sent_to = {}            # token -> names that must show it
 
     # --- set-up ---------------------------------------------------------------
     def keys(self):
@@ -207,7 +210,40 @@ class Scenario:
                        check=True)
         return path
 
+    def start_real_relay(self):
+        """--real-relay: sotto-relay itself (under SOTTO_RELAY_WRAPPER, e.g.
+        valgrind) instead of the hostile one; expectations then come from
+        what was sent to whom, and the relay must exit 0 on SIGTERM."""
+        wrapper = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
+        for _ in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+            s.close()
+            self.relay = subprocess.Popen(
+                # A client connects at once but sends its INI only when its
+                # RSA key is made: under valgrind that outlasts the default
+                # 10 s join timeout, which would cost reconnects.
+                wrapper + [self.args.real_relay, "--listen",
+                           "127.0.0.1:%d" % self.port, "--join-timeout",
+                           str(int(60 * SCALE))],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(self.tmp, "relay.stderr"), "wb"))
+            end = deadline(30)
+            while self.relay.poll() is None and time.monotonic() < end:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), 1).close()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+            if self.relay.poll() is None:
+                self.relay.kill()
+            self.relay.wait()
+        raise Failure("sotto-relay did not start listening")
+
     def start_relay(self):
+        if self.args.real_relay:
+            return self.start_real_relay()
         argv = [sys.executable, self.args.relay, "--log", self.relay_log,
                 "--mode", self.mode, "--seed", str(self.args.seed),
                 "--names", self.trusted, "--key-faults", str(KEY_FAULTS)]
@@ -240,6 +276,8 @@ class Scenario:
 
     # --- the relay's log --------------------------------------------------------
     def log(self, ev=None):
+        if self.args.real_relay:
+            return []
         with open(self.relay_log) as f:
             recs = [json.loads(line) for line in f if line.strip()]
         return [r for r in recs if ev is None or r["ev"] == ev]
@@ -261,6 +299,10 @@ class Scenario:
     def expected(self):
         """Per client: tokens it must show, and allowed-reason sets of the
         rejections it must report."""
+        if self.args.real_relay:
+            shown = {n: {t for t, to in self.sent_to.items() if n in to}
+                     for n in self.clients}
+            return shown, {n: [] for n in self.clients}
         ids = self.ids()
         shown = {n: set() for n in self.clients}
         rejects = {n: [] for n in self.clients}
@@ -284,11 +326,15 @@ class Scenario:
         return shown, rejects
 
     def faults(self):
+        if self.args.real_relay:
+            return []
         return [r for r in self.log("copy") if r["kind"] != "ok"]
 
     def phase_done(self):
         """Every line sent has reached the relay and every client shows and
         rejects at least what the relay's copies so far demand."""
+        if self.args.real_relay:
+            return self.shown_all()
         recv = {}
         for r in self.log("recv"):
             if r["type"] == "DAT":
@@ -305,12 +351,20 @@ class Scenario:
                 return False
         return True
 
+    def shown_all(self):
+        shown, _ = self.expected()
+        return all(shown[n] <= {e["text"] for e in c.evs("message")}
+                   for n, c in self.clients.items())
+
     # --- the scenario -----------------------------------------------------------
     def send_phase(self, phase, names):
         for n in names:
             for i in range(LINES[phase]):
-                self.clients[n].say("%s-%s-p%d-%d-%s" % (
-                    self.mode, n, phase, i, secrets.token_hex(6)))
+                token = "%s-%s-p%d-%d-%s" % (self.mode, n, phase, i,
+                                            secrets.token_hex(6))
+                # Every client started is ready by now: all must see it.
+                self.sent_to[token] = set(self.clients) - {n}
+                self.clients[n].say(token)
         wait_for(self.phase_done, 60, "phase %d deliveries" % phase, self.dump)
 
     def ready(self, name):
@@ -324,20 +378,36 @@ class Scenario:
         for n in ("alice", "bob"):
             wait_for(lambda n=n: self.ready(n), 90, n + " ready", self.dump)
         self.send_phase(1, ("alice", "bob"))
-        self.start("carol")
-        wait_for(lambda: self.ready("carol"), 90, "carol ready", self.dump)
-        self.send_phase(2, NAMES)
-        self.relay.stdin.write(b"honest\n")
-        self.relay.stdin.flush()
-        wait_for(lambda: self.log("honest"), 10, "relay to turn honest")
-        self.send_phase(3, NAMES)
+        names = NAMES[:self.args.clients]
+        if "carol" in names:
+            self.start("carol")
+            wait_for(lambda: self.ready("carol"), 90, "carol ready", self.dump)
+        self.send_phase(2, names)
+        if not self.args.real_relay:
+            self.relay.stdin.write(b"honest\n")
+            self.relay.stdin.flush()
+            wait_for(lambda: self.log("honest"), 10, "relay to turn honest")
+        self.send_phase(3, names)
         for c in self.clients.values():
             c.proc.stdin.close()
         for c in self.clients.values():
             wait_for(lambda c=c: c.proc.poll() is not None, 30,
                      c.name + " to exit after end of stdin", self.dump)
             c.reader.join(10 * SCALE)
+        if self.args.real_relay:
+            self.stop_real_relay()
         self.verify()
+
+    def stop_real_relay(self):
+        self.relay.send_signal(signal.SIGTERM)
+        try:
+            rc = self.relay.wait(30 * SCALE)
+        except subprocess.TimeoutExpired:
+            raise Failure("sotto-relay did not exit on SIGTERM")
+        if rc != 0:
+            with open(os.path.join(self.tmp, "relay.stderr"), "rb") as f:
+                err = f.read()[-3000:].decode("utf-8", "replace")
+            raise Failure("sotto-relay exited %d on SIGTERM:\n%s" % (rc, err))
 
     # --- the final checks on complete output -------------------------------------
     def verify(self):
@@ -377,9 +447,9 @@ class Scenario:
                 problems.append("%s: rejected %s, expected one each of %s" % (
                     n, reasons, [sorted(a) for a in rejects[n]]))
         problems += self.verify_mode(ids, faults)
-        if len(faults) < MIN_FAULTS[self.mode]:
+        if len(faults) < self.min_faults():
             problems.append("relay injected %d faults, expected at least %d" %
-                            (len(faults), MIN_FAULTS[self.mode]))
+                            (len(faults), self.min_faults()))
         if problems:
             raise Failure("\n".join(problems) + "\n" + self.dump())
         kinds = {}
@@ -392,6 +462,12 @@ class Scenario:
             self.mode, len(faults), kinds,
             sum(len(c.evs("message")) for c in self.clients.values()),
             sum(len(c.evs("rejected")) for c in self.clients.values())))
+
+    def min_faults(self):
+        """KEY modes: KEY_FAULTS to each newcomer (bob, and carol if run)."""
+        if self.mode in ("flip-key", "drop-key", "truncate-key"):
+            return KEY_FAULTS * (self.args.clients - 1)
+        return MIN_FAULTS[self.mode]
 
     def verify_mode(self, ids, faults):
         problems = []
@@ -439,11 +515,21 @@ def main():
     ap.add_argument("--sotto", required=True)
     ap.add_argument("--keygen", required=True)
     ap.add_argument("--forge", required=True)
-    ap.add_argument("--relay", required=True, help="hostile_relay.py")
+    ap.add_argument("--relay", help="hostile_relay.py")
+    ap.add_argument("--real-relay", help="use this sotto-relay instead "
+                    "(mode none only; SOTTO_RELAY_WRAPPER prefixes it)")
+    ap.add_argument("--clients", type=int, choices=(2, 3), default=3,
+                    help="2: no newcomer (carol) after phase 1")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--capture", help="relay keeps every body it receives here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = ap.parse_args()
+    if args.real_relay and args.mode != "none":
+        ap.error("--real-relay runs mode none only")
+    if not args.real_relay and not args.relay:
+        ap.error("--relay or --real-relay is required")
+    if args.clients == 2 and args.mode in ("replay-newcomer", "misdirect-key"):
+        ap.error("mode %s needs the newcomer: --clients 3" % args.mode)
     sc = Scenario(args)
     rc = 0
     try:
