@@ -169,23 +169,6 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_flush(container_of(w, struct conn, ww));
 }
 
-/* The header of the next undelivered frame, when 14 bytes are in: the
- * decoder drops a bad header with the stream, and the log line should
- * name the bad value. Parsed through the bounds-checked reader. */
-static int conn_peek_hdr(const struct sotto_dec *d, struct sotto_frame_hdr *h)
-{
-	struct sotto_rd rd;
-	const uint8_t *p;
-
-	memset(h, 0, sizeof(*h));
-	sotto_rd_init(&rd, d->buf != NULL ? d->buf + d->off : NULL,
-	    sotto_dec_pending(d));
-	if (sotto_rd_ptr(&rd, &p, SOTTO_FRAME_HDR) != 0)
-		return -1;
-	sotto_frame_parse_hdr(p, h);
-	return 0;
-}
-
 static void conn_bad_header(struct conn *c, int err, const struct sotto_frame_hdr *h)
 {
 	switch (err) {
@@ -210,16 +193,14 @@ static void conn_bad_header(struct conn *c, int err, const struct sotto_frame_hd
 /* Hand every whole frame buffered to the router, in order. */
 static void conn_drain(struct conn *c)
 {
-	struct sotto_frame_hdr h;
 	struct sotto_frame f;
 	int r;
 
 	while (!c->closing) {
-		(void)conn_peek_hdr(&c->dec, &h);
 		if ((r = sotto_dec_next(&c->dec, &f)) == 0)
 			return;
 		if (r < 0) {
-			conn_bad_header(c, r, &h);
+			conn_bad_header(c, r, &f.hdr);   /* holds the bad header */
 			return;
 		}
 		route_frame(c, &f);

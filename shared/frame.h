@@ -58,7 +58,10 @@ void sotto_dec_free(struct sotto_dec *d);
  * a stream already found bad (nothing is buffered then). */
 int sotto_dec_feed(struct sotto_dec *d, const void *p, size_t n);
 /* Next whole frame: 1 and *f filled, 0 when more bytes are needed, or a
- * negative error (SOTTO_E_VERSION, SOTTO_E_TYPE, SOTTO_E_LEN) that sticks. */
+ * negative error (SOTTO_E_VERSION, SOTTO_E_TYPE, SOTTO_E_LEN) that sticks.
+ * On the call that first reports a header error, f->hdr holds the
+ * offending header so the caller can quote the bad value; later calls
+ * return the same error with *f zeroed. */
 int sotto_dec_next(struct sotto_dec *d, struct sotto_frame *f);
 /* Space to read straight into (avoids a copy): ensures at least `want`
  * writable bytes, returns a pointer to them and sets *avail to how many

@@ -226,6 +226,10 @@ expect_hdr(uint32_t max, int types, uint32_t len, uint8_t ver, uint8_t type, int
 	CHECK_EQ(sotto_dec_feed(&d, h + 13, 1), 0);
 	if (want < 0) {
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
+		/* The offending header is handed back for the log line. */
+		CHECK_EQ(f.hdr.len, len);
+		CHECK_EQ(f.hdr.ver, ver);
+		CHECK_EQ(f.hdr.type, type);
 		/* Sticky: the stream is dead, nothing more is buffered. */
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
 		CHECK_EQ(sotto_dec_feed(&d, "more", 4), want);
