@@ -13,8 +13,12 @@ which were faults:
 
 kind "ok" is an honest copy; any other kind is a fault (see MODES). `seq`
 numbers the DATs the relay received from S (1, 2, ...), so a test that
-knows the order S sent its lines knows which line a copy carries. Bodies
-are never logged, only offsets and lengths.
+knows the order S sent its lines knows which line a copy carries. The log
+holds no body byte, only offsets and lengths (--capture DIR, for fuzz seeds,
+is the one way bodies leave it). The modes that hit DATs tamper with every
+--every-th copy to a member (default 2), so honest and tampered frames
+interleave; the KEY modes with the first --key-faults KEYs to a member.
+--faults caps the total.
 
 Control on stdin, one word a line: `honest` stops tampering (held frames
 are released in order first), acknowledged by {"ev":"honest"} in the log.
@@ -43,11 +47,11 @@ DAT_LOG_MAX = 64                # DATs per room kept for replay-newcomer
 # mode -> what it does to the copies it tampers with (kind logged per copy)
 MODES = {
     "none":            "honest relay (baseline)",
-    "flip-dat":        "flip one random bit in a DAT body (kind flip)",
+    "flip-dat":        "flip one bit of a DAT body (kind flip; --flip-at: offsets)",
     "flip-key":        "flip one bit in the first --key-faults KEYs to each member (kind flip)",
     "replay-later":    "re-send an earlier DAT to its recipient later (kind replay)",
     "replay-newcomer": "send DATs recorded before a join to the newcomer (kind stale-replay)",
-    "dup-dat":         "deliver every DAT twice (second copy kind dup)",
+    "dup-dat":         "deliver a DAT copy twice (second copy kind dup)",
     "rewrite-from":    "rewrite `from` of a DAT to another member's id (kind from)",
     "misdirect-key":   "also deliver a KEY meant for A to B, `to` rewritten (kind misdirect)",
     "drop-key":        "drop the first --key-faults KEYs to each member (kind drop)",
