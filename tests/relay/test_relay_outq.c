@@ -47,6 +47,8 @@ static void test_shared_buffer(void)
 	CHECK_EQ(f->refs, 1);
 	CHECK(a.ring != NULL);          /* a drained queue keeps the smallest ring */
 	CHECK_EQ(a.cap, OUTQ_MIN_CAP);
+	outq_clear(&a);                 /* what closing a connection does */
+	CHECK(a.ring == NULL);
 	CHECK_EQ(outq_bytes(&b), 100);
 	CHECK_EQ(b.ring[b.head]->data[99], 0xab);
 	outq_clear(&b);                 /* frees f: ASan/valgrind check */
