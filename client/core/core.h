@@ -1,4 +1,4 @@
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
