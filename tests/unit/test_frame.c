@@ -341,6 +341,43 @@ test_error_after_frames(void)
 	sotto_wbuf_free(&w);
 }
 
+/* wire-v1 §6: a len outside 10..max is refused once its four bytes are
+ * in; a good len with fewer than 14 bytes still waits. */
+static void
+test_len_early(void)
+{
+	static const uint8_t nine[13] = { 0, 0, 0, 9, 1, 3 };
+	static const uint8_t big[4] = { 0, 0, 0x03, 0xe9 };     /* 1001 */
+	static const uint8_t ten[5] = { 0, 0, 0, 10, 1 };
+	struct sotto_dec d;
+	struct sotto_frame f;
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, nine, 3), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), 0);            /* len not in yet */
+	CHECK_EQ(sotto_dec_feed(&d, nine + 3, 1), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	CHECK_EQ(f.hdr.len, 9);
+	CHECK(d.buf == NULL);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, nine, sizeof(nine)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, big, sizeof(big)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	CHECK_EQ(f.hdr.len, 1001);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, ten, sizeof(ten)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), 0);
+	sotto_dec_free(&d);
+}
+
 static void
 test_pending_and_space(void)
 {
@@ -479,6 +516,7 @@ main(void)
 	test_header_errors();
 	test_max_frame_memory();
 	test_error_after_frames();
+	test_len_early();
 	test_pending_and_space();
 	test_room();
 	return check_summary();
