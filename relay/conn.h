@@ -49,7 +49,8 @@ struct conn {
 	struct sotto_dec   dec;        /* holds a buffer only mid-frame */
 	struct outq        q;
 	ev_tstamp          accepted;   /* for the join timeout */
-	ev_tstamp          progress;   /* last write that moved bytes */
+	ev_tstamp          progress;   /* last time its peer took bytes */
+	int                unsent;     /* socket's unsent bytes at the last look */
 	struct budget      budget;     /* input token buckets */
 	struct fb_src     *src;        /* its frames' bytes in output queues */
 	struct throttle    thr;

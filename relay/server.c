@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 #include "admit.h"
 #include "conn.h"
@@ -258,6 +260,21 @@ static void relay_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 /* --- readers that stopped reading ---------------------------------------- */
 
+/* Whether c's peer took bytes since the last look. The kernel wakes a
+ * writer only once a third of a (loopback: up to 4 MiB) send buffer is
+ * free, so a slow reader can read for seconds without one write event;
+ * the socket's unsent byte count moves whenever it reads. */
+static int conn_moved(struct conn *c)
+{
+	int unsent;
+
+	if (ioctl(c->ww.fd, SIOCOUTQ, &unsent) != 0 || unsent == c->unsent)
+		return 0;
+	c->unsent = unsent;
+	c->progress = ev_now(c->relay->loop);
+	return 1;
+}
+
 /* A full socket that took nothing for RELAY_STALL seconds: stop counting
  * its queue against the senders in it (outq_stall), so they go on and
  * the reader meets --max-queue on its own. */
@@ -269,7 +286,9 @@ static void relay_stall_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	TAILQ_FOREACH(c, &r->blocked, block_link) {
-		if (c->q.stalled || now - c->progress < RELAY_STALL)
+		if (c->q.stalled || conn_moved(c))
+			continue;
+		if (now - c->progress < RELAY_STALL)
 			continue;
 		if (sotto_log_level() >= SOTTO_LOG_DEBUG)
 			sotto_log(SOTTO_LOG_DEBUG, "stalled reader id=%u: no bytes "

@@ -205,31 +205,33 @@ put_hdr(uint8_t h[14], uint32_t len, uint8_t ver, uint8_t type)
 	sotto_store_be32(h + 10, 0);
 }
 
-/* Feed exactly 14 header bytes (one at a time: nothing is decided early
- * on a partial header), expect `want` from the header alone. */
+/* Feed the header one byte at a time: nothing is decided before the
+ * byte that decides it, the 4th for a bad len (wire-v1 §6), the 14th
+ * for anything else; expect `want` from the header alone. */
 static void
 expect_hdr(uint32_t max, int types, uint32_t len, uint8_t ver, uint8_t type, int want)
 {
 	struct sotto_dec d;
 	struct sotto_frame f;
 	uint8_t h[14];
-	int i, early = 0;
+	int i, early = 0, last = want == SOTTO_E_LEN ? 3 : 13;
 
 	put_hdr(h, len, ver, type);
 	sotto_dec_init(&d, max, types);
-	for (i = 0; i < 13; i++) {
+	for (i = 0; i < last; i++) {
 		CHECK_EQ(sotto_dec_feed(&d, h + i, 1), 0);
 		if (sotto_dec_next(&d, &f) != 0)
 			early = 1;
 	}
 	CHECK(!early);
-	CHECK_EQ(sotto_dec_feed(&d, h + 13, 1), 0);
+	CHECK_EQ(sotto_dec_feed(&d, h + last, 1), 0);
 	if (want < 0) {
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
-		/* The offending header is handed back for the log line. */
+		/* The offending header is handed back for the log line (of a
+		 * bad len, only len has arrived). */
 		CHECK_EQ(f.hdr.len, len);
-		CHECK_EQ(f.hdr.ver, ver);
-		CHECK_EQ(f.hdr.type, type);
+		CHECK_EQ(f.hdr.ver, want == SOTTO_E_LEN ? 0 : ver);
+		CHECK_EQ(f.hdr.type, want == SOTTO_E_LEN ? 0 : type);
 		/* Sticky: the stream is dead, nothing more is buffered. */
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
 		CHECK_EQ(sotto_dec_feed(&d, "more", 4), want);
