@@ -107,9 +107,9 @@ static int seen_add(struct admit *a, const uint8_t nonce[static SOTTO_JOIN_NONCE
 	}
 	memcpy(s->nonce, nonce, SOTTO_JOIN_NONCE);
 	s->until_ms = now_ms + ADMIT_KEEP_MS;
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, a->by_nonce, nonce, SOTTO_JOIN_NONCE, s);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(s);
 		snprintf(why, why_len, "out of memory remembering its nonce");
 		return -1;

@@ -8,12 +8,13 @@ relay's input budget and fair fan-out must keep every member connected and
 their own messages fast. With --trusted the outsider never gets in.
 
 Loads are bounded in count and time (a few seconds of flood); deadlines
-stretch with SOTTO_TIME_SCALE (and SOTTO_TEST_SLOW, as in the client suite),
-so the suite passes on a loaded 2-core machine. Latency is measured from
+stretch with SOTTO_TIME_SCALE (tests/lib/sottotest), so the suite passes
+on a loaded 2-core machine. Latency is measured from
 the moment the test handed a line to the sending member to the moment a
 receiving member printed it, and p99 is computed here.
 """
 import base64
+import json
 import math
 import os
 import re
@@ -24,16 +25,16 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True          # keep the source tree clean
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
 import clienttest as ct  # noqa: E402
-from clienttest import Keys, Relay, check, check_eq  # noqa: E402
-
-SCALE = float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
+from clienttest import Keys, Relay  # noqa: E402
+from sottotest import DAT, INI, SCALE, check, check_eq, frame, room_prefix, wait_until  # noqa: E402
 ROOM = "besieged"
 MEMBERS = int(os.environ.get("SOTTO_ATTACK_MEMBERS", "10"))   # a smaller room only to debug
 FLOOD_SECONDS = 3.0        # of flood per test; not scaled: the load stays bounded
 P99_LIMIT = 0.100          # seconds, times SCALE
-INI, DAT = 1, 3
 
 
 class Member(ct.Client):
@@ -43,7 +44,6 @@ class Member(ct.Client):
         for raw in self.proc.stdout:
             now = time.monotonic()
             try:
-                import json
                 ev = json.loads(raw.decode("utf-8"))
                 ok = isinstance(ev, dict) and isinstance(ev.get("event"), str)
             except ValueError:
@@ -82,12 +82,7 @@ def forged_dat(id_pub):
 
 
 def wire(ftype, body, to=0):
-    return ct.frame(ftype, 0, to, body)
-
-
-def room_prefix(room):
-    b = room.encode()
-    return bytes([len(b)]) + b
+    return frame(ftype, to, body)
 
 
 class Outsider:
@@ -190,7 +185,7 @@ class Room:
         the joins' RSA work is over before anything is measured."""
         n = len(self.members)
         for m in self.members:
-            ct.wait_until(lambda: len(m.all("ready")[0]["members"]) + len(m.all("joined")) >= n,
+            wait_until(lambda: len(m.all("ready")[0]["members"]) + len(m.all("joined")) >= n,
                           60, "%s to know all %d members" % (m.name, n))
         talk(self.members[:3], self.members, 0.01, prefix="warm")
         for m in self.members:
@@ -305,8 +300,8 @@ def flood_test(rate):
         check(re.search(r"throttle start id=%d addr=127\.0\.0\.1:\d+: over --rate 50 frames/s" % out.id,
                         room.relay.log()), "the outsider's throttle start is logged:\n" + room.relay.log()[-2000:])
         out.close()
-        ct.wait_until(lambda: re.search(r"throttle stop id=%d .*held \d+ times .*passed \d+ frames" % out.id,
-                                        room.relay.log()), 10 * SCALE, "the outsider's throttle stop line")
+        wait_until(lambda: re.search(r"throttle stop id=%d .*held \d+ times .*passed \d+ frames" % out.id,
+                                        room.relay.log()), 10, "the outsider's throttle stop line")
         for m in room.members:
             check(m.proc.poll() is None, "%s still runs" % m.name)
 
@@ -446,7 +441,7 @@ def refused_at_once(relay, raw, want):
         got += data
     s.close()
     check_eq(got, b"", "what a refused connection received")
-    ct.wait_until(lambda: re.search(r"not admitted id=\d+ addr=127\.0\.0\.1:%d: %s; closing" % (port, want),
+    wait_until(lambda: re.search(r"not admitted id=\d+ addr=127\.0\.0\.1:%d: %s; closing" % (port, want),
                                     relay.log()), 10, "the refusal line /%s/ in:\n%s" % (want, relay.log()[-2000:]))
 
 
@@ -477,7 +472,7 @@ def test_trusted_admission():
         eve = Member(room.keys, "eve", trusting_eve, room.relay.port, room=ROOM)
         eve.wait("disconnected", timeout=READY_TIMEOUT_S)
         check(not eve.all("ready"), "eve never got the key")
-        ct.wait_until(lambda: re.search(r"not admitted id=\d+ addr=127\.0\.0\.1:\d+: key %s is not in "
+        wait_until(lambda: re.search(r"not admitted id=\d+ addr=127\.0\.0\.1:\d+: key %s is not in "
                                         r"--trusted; closing" % re.escape(room.keys.fprs["eve"]),
                                         room.relay.log()), 10, "eve's refusal line")
         eve.kill()

@@ -631,7 +631,7 @@ def test_budget_rate_holds_sender_and_logs():
         check_eq(len(re.findall(r"throttle start id=%d " % a.id, r.log())), 1, "one start line")
         check("throttle stop id=%d" % a.id not in r.log(), "no stop line while it is held")
         # The episode ends at the first frame after a quiet second.
-        deadline = time.monotonic() + 10 * SLOW
+        deadline = time.monotonic() + 10 * SCALE
         i = n
         while not re.search(r"throttle stop id=%d " % a.id, r.log()):
             check(time.monotonic() < deadline, "throttle stop line:\n" + r.tail())
@@ -698,7 +698,7 @@ def test_fair_holds_sender_not_slow_reader():
         sel.register(slow.sock, selectors.EVENT_READ, slow)
         got = {fast: 0, slow: 0}
         last_slow_read = 0.0
-        deadline = time.monotonic() + 60 * SLOW
+        deadline = time.monotonic() + 60 * SCALE
         while got[fast] < n or got[slow] < n:
             check(time.monotonic() < deadline, "fair test ran out of time: %d bytes unsent, got %r" % (
                 len(data), {c.id: k for c, k in got.items()}))
@@ -1096,9 +1096,9 @@ def test_bad_flags():
 def test_listen_colon_port():
     """--listen :PORT listens on every IPv4 address, like the default."""
     port = relaytest.free_port()
-    p = subprocess.Popen(WRAPPER + [relaytest.RELAY_BIN, "--listen", ":%d" % port],
+    p = subprocess.Popen(RELAY_WRAPPER + [relaytest.RELAY_BIN, "--listen", ":%d" % port],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         preexec_fn=lambda: relaytest.child_setup(None))
+                         preexec_fn=lambda: relaytest.die_with_parent(None))
     try:
         wait_until(lambda: relaytest.listening(port) or p.poll() is not None, 10, "the relay to listen")
         check(p.poll() is None, "relay runs with --listen :%d" % port)
@@ -1111,7 +1111,7 @@ def test_listen_colon_port():
         c.close()
     finally:
         p.send_signal(signal.SIGTERM)
-        err = p.communicate(timeout=20 * SLOW)[1].decode()
+        err = p.communicate(timeout=20 * SCALE)[1].decode()
     check_eq(p.returncode, 0, "exit after SIGTERM: " + err)
     check(re.search(r"listening on 0\.0\.0\.0:%d " % port, err), "start line names 0.0.0.0: " + err)
 
