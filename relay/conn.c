@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "conn.h"
 #include "err.h"
+#include "input.h"
 #include "log.h"
 #include "route.h"
 
@@ -36,7 +37,31 @@ struct conn *conn_new(struct relay *r, int fd, uint32_t id,
 	outq_init(&c->q);
 	ev_io_init(&c->rw, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->ww, conn_write_cb, fd, EV_WRITE);
+	if (input_new(c) != 0) {
+		free(c);
+		return NULL;
+	}
 	return c;
+}
+
+/* The socket is full (ww active): the relay watches for a reader that
+ * stopped reading, whose queue must not hold senders back. */
+static void conn_block(struct conn *c)
+{
+	if (c->blocked)
+		return;
+	TAILQ_INSERT_TAIL(&c->relay->blocked, c, block_link);
+	c->blocked = 1;
+	/* It emptied its queue before (or never had one): the clock starts now. */
+	c->progress = ev_now(c->relay->loop);
+}
+
+static void conn_unblock(struct conn *c)
+{
+	if (!c->blocked)
+		return;
+	TAILQ_REMOVE(&c->relay->blocked, c, block_link);
+	c->blocked = 0;
 }
 
 void conn_free(struct conn *c)
@@ -44,8 +69,10 @@ void conn_free(struct conn *c)
 	ev_io_stop(c->relay->loop, &c->rw);
 	ev_io_stop(c->relay->loop, &c->ww);
 	close(c->rw.fd);
+	conn_unblock(c);
 	sotto_dec_free(&c->dec);
 	outq_clear(&c->q);
+	input_free(c);
 	free(c);
 }
 
@@ -82,6 +109,8 @@ void conn_close(struct conn *c, const char *why, int err)
 	c->why_errno = err;
 	ev_io_stop(r->loop, &c->rw);
 	ev_io_stop(r->loop, &c->ww);
+	ev_timer_stop(r->loop, &c->kick_w);
+	conn_unblock(c);
 	joinwait_remove(r, c);
 	STAILQ_INSERT_TAIL(&r->closing, c, close_link);
 }
@@ -145,6 +174,7 @@ void conn_flush(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			ev_io_start(loop, &c->ww);
+			conn_block(c);
 			return;
 		}
 		if (n < 0) {
@@ -153,13 +183,16 @@ void conn_flush(struct conn *c)
 			conn_close(c, "write failed", errno);
 			return;
 		}
+		c->progress = ev_now(loop);
 		outq_consume(&c->q, (size_t)n);
 		if ((size_t)n < total) {
 			ev_io_start(loop, &c->ww);
+			conn_block(c);
 			return;
 		}
 	}
 	ev_io_stop(loop, &c->ww);
+	conn_unblock(c);
 }
 
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -190,19 +223,22 @@ static void conn_bad_header(struct conn *c, int err, const struct sotto_frame_hd
 	}
 }
 
-/* Hand every whole frame buffered to the router, in order. */
-static void conn_drain(struct conn *c)
+void conn_drain(struct conn *c)
 {
 	struct sotto_frame f;
 	int r;
 
-	while (!c->closing) {
-		if ((r = sotto_dec_next(&c->dec, &f)) == 0)
+	while (!c->closing && input_may_pass(c)) {
+		if ((r = sotto_dec_next(&c->dec, &f)) == 0) {
+			if (c->eof)
+				conn_close(c, "closed by peer", 0);
 			return;
+		}
 		if (r < 0) {
 			conn_bad_header(c, r, &f.hdr);   /* holds the bad header */
 			return;
 		}
+		input_charge(c, f.raw_len);
 		route_frame(c, &f);
 	}
 }
@@ -213,13 +249,16 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct relay *r = c->relay;
 	ssize_t n;
 
-	(void)loop;
 	(void)revents;
 	/* One read per event: a fast sender gets its turn like everyone
-	 * else, and never waits for any receiver. */
+	 * else, and never waits for any receiver. Over its budget it is not
+	 * read at all (input.c). */
 	n = read(w->fd, r->scratch, sizeof(r->scratch));
 	if (n == 0) {
-		conn_close(c, "closed by peer", 0);
+		/* Frames still held back for the budget go first. */
+		c->eof = 1;
+		ev_io_stop(loop, w);
+		conn_drain(c);
 		return;
 	}
 	if (n < 0) {

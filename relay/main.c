@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "admit.h"
 #include "log.h"
+#include "net.h"
 #include "relay.h"
 #include "room.h"
 #include "wire.h"
@@ -28,9 +30,30 @@
 #define MAX_CLIENTS_LIMIT 16000000u
 #define JOIN_TIMEOUT_MIN  0.01
 #define JOIN_TIMEOUT_MAX  86400.0
+#define RATE_LIMIT        1e9
+
+/* Input budget defaults (docs/relay.md "Input budget"). A person types a
+ * few lines a second and a busy bot a few tens in a burst; a client's own
+ * protocol traffic is one INI per join it answers and one KEY per newcomer
+ * it serves. Every frame a member receives may cost it an Ed25519 check
+ * (0.3-2 ms, slower on a busy machine), so the rate also bounds what one
+ * outsider costs each member: 50 frames/s is at most ~10 % of a core at
+ * 2 ms. 4 MiB/s passes a 4 MiB picture in a second. The bucket holds 25
+ * frames: a pasted block or a join storm's answers pass at once. */
+#define RATE_DEFAULT        50.0
+#define RATE_BYTES_DEFAULT  (4.0 * 1024 * 1024)
+#define BURST_DEFAULT       25.0
 
 enum { OPT_LISTEN = 256, OPT_MAX_FRAME, OPT_MAX_QUEUE, OPT_MAX_CLIENTS,
-       OPT_JOIN_TIMEOUT, OPT_HELP, OPT_VERSION };
+       OPT_JOIN_TIMEOUT, OPT_RATE, OPT_RATE_BYTES, OPT_BURST, OPT_TRUSTED,
+       OPT_HELP, OPT_VERSION };
+
+/* Flags as given, before they become a relay_cfg. */
+struct args {
+	double rate, rate_bytes, burst;
+	int    max_clients_set;
+	char   listen_buf[80];     /* ":PORT" made "0.0.0.0:PORT" */
+};
 
 static const struct option long_opts[] = {
 	{ "listen",       required_argument, NULL, OPT_LISTEN },
@@ -38,6 +61,10 @@ static const struct option long_opts[] = {
 	{ "max-queue",    required_argument, NULL, OPT_MAX_QUEUE },
 	{ "max-clients",  required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "join-timeout", required_argument, NULL, OPT_JOIN_TIMEOUT },
+	{ "rate",         required_argument, NULL, OPT_RATE },
+	{ "rate-bytes",   required_argument, NULL, OPT_RATE_BYTES },
+	{ "burst",        required_argument, NULL, OPT_BURST },
+	{ "trusted",      required_argument, NULL, OPT_TRUSTED },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -47,27 +74,38 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: " PROG " [--listen HOST:PORT] [--max-frame BYTES] [--max-queue BYTES]\n"
-"                   [--max-clients N] [--join-timeout SECONDS] [-q | -v]\n"
+"                   [--max-clients N] [--join-timeout SECONDS] [--rate N]\n"
+"                   [--rate-bytes BYTES] [--burst N] [--trusted DIR] [-q | -v]\n"
 "\n"
 "The sotto relay: forwards INI/KEY/DAT frames between the members of a room.\n"
 "It holds no keys, stores nothing and never logs message bodies.\n"
 "\n"
 "  --listen HOST:PORT      address to listen on (default 0.0.0.0:%d;\n"
-"                          [::]:PORT for IPv6)\n"
+"                          :PORT is 0.0.0.0:PORT; [::]:PORT for IPv6)\n"
 "  --max-frame BYTES       largest frame `len` accepted (default %u)\n"
 "  --max-queue BYTES       unsent output per connection; a reader past it is\n"
-"                          closed (default %u)\n"
+"                          closed (default %u; at least --max-frame + 4)\n"
 "  --max-clients N         simultaneous connections; more are accepted and\n"
 "                          closed at once (default %u)\n"
 "  --join-timeout SECONDS  time from accept to the first complete INI\n"
 "                          (default %g)\n"
+"  --rate N                frames/s a connection may send; past it, it is\n"
+"                          not read until it is back within (default %g;\n"
+"                          0 = unlimited)\n"
+"  --rate-bytes BYTES      bytes/s a connection may send (default %gM;\n"
+"                          0 = unlimited)\n"
+"  --burst N               frames a connection may send at once above --rate\n"
+"                          (default %g)\n"
+"  --trusted DIR           admit only connections whose first INI is signed\n"
+"                          by a key in DIR (*.pub, as the clients' folder)\n"
 "  -q                      log violations and errors only\n"
 "  -v                      also log every routed frame (type, from, to, len)\n"
-"  --help, --version\n"
+"  -h, --help, --version\n"
 "\n"
 "BYTES take a k, M or G suffix (powers of 1024). Logs go to stderr.\n",
 	    SOTTO_DEFAULT_PORT, SOTTO_MAX_FRAME_DEFAULT, SOTTO_MAX_QUEUE_DEFAULT,
-	    SOTTO_MAX_CLIENTS_DEFAULT, SOTTO_JOIN_TIMEOUT_DEFAULT);
+	    SOTTO_MAX_CLIENTS_DEFAULT, SOTTO_JOIN_TIMEOUT_DEFAULT, RATE_DEFAULT,
+	    RATE_BYTES_DEFAULT / (1024 * 1024), BURST_DEFAULT);
 }
 
 static int bad_value(const char *flag, const char *value, const char *want)
@@ -125,17 +163,89 @@ static int parse_seconds(const char *flag, const char *s, double *out)
 	return 0;
 }
 
+/* A rate or a frame count from min to RATE_LIMIT. */
+static int parse_number(const char *flag, const char *s, double min, double *out)
+{
+	char want[96];
+	char *end;
+	double v;
+
+	snprintf(want, sizeof(want), "expected a number from %g to %g", min,
+	    RATE_LIMIT);
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
+	    v < min || v > RATE_LIMIT)
+		return bad_value(flag, s, want);
+	*out = v;
+	return 0;
+}
+
+/* HOST:PORT as sotto_net_split reads it; ":PORT" means every IPv4
+ * address, like the default. */
+static int parse_listen(const char *s, struct args *a, struct relay_cfg *cfg)
+{
+	char host[64], port[8], err[160];
+
+	if (s[0] == ':') {
+		snprintf(a->listen_buf, sizeof(a->listen_buf), "0.0.0.0%s", s);
+		s = a->listen_buf;
+	}
+	if (sotto_net_split(s, host, sizeof(host), port, sizeof(port), err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": bad value for --listen: %s\n", err);
+		return -1;
+	}
+	cfg->listen = s;
+	return 0;
+}
+
+/* The flags that belong together: -q/-v, and a queue that can hold the
+ * largest frame (wire-v1 §6). */
+static int check_args(const struct relay_cfg *cfg, int quiet, int verbose)
+{
+	if (quiet && verbose) {
+		fprintf(stderr, PROG ": -q and -v exclude each other\n");
+		return -1;
+	}
+	if (cfg->max_queue < (size_t)cfg->max_frame + SOTTO_LEN_FIELD) {
+		fprintf(stderr, PROG ": --max-queue %zu is smaller than --max-frame "
+		    "%u + 4: the largest frame could never be delivered\n",
+		    cfg->max_queue, cfg->max_frame);
+		return -1;
+	}
+	return 0;
+}
+
 /* 0 to run, 1 when --help/--version was answered, -1 on a usage error. */
-static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
+static int parse_args(int argc, char **argv, struct relay_cfg *cfg,
+    struct args *a, int *level)
 {
 	unsigned long long v;
 	int opt, quiet = 0, verbose = 0;
 
 	opterr = 0;             /* one line of our own per mistake */
-	while ((opt = getopt_long(argc, argv, ":qv", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hqv", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_LISTEN:
-			cfg->listen = optarg;
+			if (parse_listen(optarg, a, cfg) != 0)
+				return -1;
+			break;
+		case OPT_RATE:
+			if (parse_number("--rate", optarg, 0, &a->rate) != 0)
+				return -1;
+			break;
+		case OPT_RATE_BYTES:
+			if (parse_size("--rate-bytes", optarg, 0, RATE_LIMIT, &v) != 0)
+				return -1;
+			a->rate_bytes = (double)v;
+			break;
+		case OPT_BURST:
+			if (parse_number("--burst", optarg, 1, &a->burst) != 0)
+				return -1;
+			break;
+		case OPT_TRUSTED:
+			cfg->trusted = optarg;
 			break;
 		case OPT_MAX_FRAME:
 			if (parse_size("--max-frame", optarg, SOTTO_LEN_MIN,
@@ -154,6 +264,7 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 			    MAX_CLIENTS_LIMIT, &v) != 0)
 				return -1;
 			cfg->max_clients = (uint32_t)v;
+			a->max_clients_set = 1;
 			break;
 		case OPT_JOIN_TIMEOUT:
 			if (parse_seconds("--join-timeout", optarg,
@@ -166,6 +277,7 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
@@ -192,17 +304,17 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 		    argv[optind]);
 		return -1;
 	}
-	if (quiet && verbose) {
-		fprintf(stderr, PROG ": -q and -v exclude each other\n");
+	if (check_args(cfg, quiet, verbose) != 0)
 		return -1;
-	}
 	*level = quiet ? SOTTO_LOG_WARN : verbose ? SOTTO_LOG_DEBUG : SOTTO_LOG_INFO;
 	return 0;
 }
 
 /* Raise the open-file limit to fit max_clients. Where the hard limit
- * forbids that (no privilege), run with as many clients as fit and say so. */
-static int fit_nofile(struct relay_cfg *cfg)
+ * forbids that (no privilege), run with as many clients as fit and say
+ * so: a warning when --max-clients was asked for, a plain line when only
+ * the default does not fit. */
+static int fit_nofile(struct relay_cfg *cfg, int asked)
 {
 	rlim_t need = (rlim_t)cfg->max_clients + RELAY_FD_RESERVE;
 	struct rlimit rl, want;
@@ -226,12 +338,47 @@ static int fit_nofile(struct relay_cfg *cfg)
 		    "clients", (unsigned long long)rl.rlim_cur);
 		return -1;
 	}
-	sotto_log(SOTTO_LOG_WARN, "open-file limit %llu (hard) allows %llu clients, "
+	sotto_log(asked ? SOTTO_LOG_WARN : SOTTO_LOG_INFO,
+	    "open-file limit %llu (hard) allows %llu clients, "
 	    "not --max-clients %u; raise it (LimitNOFILE=, ulimit -Hn) to serve more",
 	    (unsigned long long)rl.rlim_cur,
 	    (unsigned long long)(rl.rlim_cur - RELAY_FD_RESERVE), cfg->max_clients);
 	cfg->max_clients = (uint32_t)(rl.rlim_cur - RELAY_FD_RESERVE);
 	return 0;
+}
+
+/* The input budget and fair share, from the flags. */
+static void set_budget(struct relay_cfg *cfg, const struct args *a)
+{
+	budget_cfg_set(&cfg->budget, a->rate, a->rate_bytes, a->burst,
+	    cfg->max_frame);
+	cfg->fair_high = cfg->max_queue / RELAY_FAIR_DIV;
+}
+
+/* --trusted: the clients' loader; a bad folder stops the relay. */
+static int load_trusted(struct relay *r)
+{
+	char err[256];
+
+	if (r->cfg.trusted == NULL)
+		return 0;
+	if (admit_new(&r->admit, r->cfg.trusted, 4 * (size_t)r->cfg.max_clients,
+	    err, sizeof(err)) != 0) {
+		sotto_log(SOTTO_LOG_ERR, "--trusted %s: %s", r->cfg.trusted, err);
+		return -1;
+	}
+	sotto_log(SOTTO_LOG_INFO, "admission: only INIs signed by one of %zu "
+	    "keys in %s", admit_keys(r->admit), r->cfg.trusted);
+	return 0;
+}
+
+static void log_start(const struct relay_cfg *cfg)
+{
+	sotto_log(SOTTO_LOG_INFO, "listening on %s (max-frame %u, max-queue %zu, "
+	    "max-clients %u, join-timeout %g s, rate %g frames/s, rate-bytes %.0f, "
+	    "burst %g)", cfg->listen, cfg->max_frame, cfg->max_queue,
+	    cfg->max_clients, cfg->join_timeout, cfg->budget.rate,
+	    cfg->budget.rate_bytes, cfg->budget.burst);
 }
 
 int main(int argc, char **argv)
@@ -243,16 +390,22 @@ int main(int argc, char **argv)
 		.max_clients = SOTTO_MAX_CLIENTS_DEFAULT,
 		.join_timeout = SOTTO_JOIN_TIMEOUT_DEFAULT,
 	};
+	struct args a = {
+		.rate = RATE_DEFAULT,
+		.rate_bytes = RATE_BYTES_DEFAULT,
+		.burst = BURST_DEFAULT,
+	};
 	char err[256];
 	struct relay *r;
 	int level = SOTTO_LOG_INFO, rc;
 
-	if ((rc = parse_args(argc, argv, &cfg, &level)) != 0)
+	if ((rc = parse_args(argc, argv, &cfg, &a, &level)) != 0)
 		return rc > 0 ? 0 : EXIT_USAGE;
+	set_budget(&cfg, &a);
 	sotto_log_init(PROG, level);
 	/* A peer that vanishes mid-write must cost an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
-	if (fit_nofile(&cfg) != 0)
+	if (fit_nofile(&cfg, a.max_clients_set) != 0)
 		return 1;
 	if (room_hash_init() != 0) {
 		sotto_log(SOTTO_LOG_ERR, "libgcrypt initialisation failed");
@@ -262,14 +415,16 @@ int main(int argc, char **argv)
 		sotto_log(SOTTO_LOG_ERR, "out of memory starting up");
 		return 1;
 	}
+	if (load_trusted(r) != 0) {
+		relay_free(r);
+		return 1;
+	}
 	if (relay_listen(r, err, sizeof(err)) != 0) {
 		sotto_log(SOTTO_LOG_ERR, "cannot listen: %s", err);
 		relay_free(r);
 		return 1;
 	}
-	sotto_log(SOTTO_LOG_INFO, "listening on %s (max-frame %u, max-queue %zu, "
-	    "max-clients %u, join-timeout %g s)", cfg.listen, cfg.max_frame,
-	    cfg.max_queue, cfg.max_clients, cfg.join_timeout);
+	log_start(&cfg);
 	relay_run(r);
 	relay_free(r);
 	sotto_log(SOTTO_LOG_INFO, "stopped");

@@ -17,6 +17,8 @@ struct fb *fb_new(size_t len)
 		return NULL;
 	f->refs = 1;
 	f->len = (uint32_t)len;
+	f->live = 0;
+	f->src = NULL;
 	return f;
 }
 
@@ -36,8 +38,55 @@ void fb_ref(struct fb *f)
 
 void fb_unref(struct fb *f)
 {
-	if (f != NULL && --f->refs == 0)
+	if (f != NULL && --f->refs == 0) {
+		fb_src_unref(f->src);
 		free(f);
+	}
+}
+
+struct fb_src *fb_src_new(void (*resume)(void *), void *arg)
+{
+	struct fb_src *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->refs = 1;
+	s->resume = resume;
+	s->arg = arg;
+	return s;
+}
+
+void fb_src_unref(struct fb_src *s)
+{
+	if (s != NULL && --s->refs == 0)
+		free(s);
+}
+
+void fb_set_src(struct fb *f, struct fb_src *src)
+{
+	f->src = src;
+	src->refs++;
+}
+
+/* A counted queue took f. */
+static void fb_live_inc(struct fb *f)
+{
+	if (f->live++ == 0 && f->src != NULL)
+		f->src->queued += f->len;
+}
+
+/* A counted queue let go of f: its source may go on. */
+static void fb_live_dec(struct fb *f)
+{
+	struct fb_src *s = f->src;
+
+	if (--f->live != 0 || s == NULL)
+		return;
+	s->queued -= f->len;
+	if (s->paused && s->queued <= s->low && s->arg != NULL) {
+		s->paused = 0;
+		s->resume(s->arg);
+	}
 }
 
 void outq_init(struct outq *q)
@@ -75,6 +124,8 @@ int outq_push(struct outq *q, struct fb *f)
 	q->n++;
 	q->bytes += f->len;
 	fb_ref(f);
+	if (!q->stalled)
+		fb_live_inc(f);
 	return 0;
 }
 
@@ -99,6 +150,8 @@ int outq_iov(const struct outq *q, struct iovec *iov, int max, size_t *total)
 /* The oldest frame leaves the queue. */
 static void outq_pop(struct outq *q)
 {
+	if (!q->stalled)
+		fb_live_dec(q->ring[q->head]);
 	fb_unref(q->ring[q->head]);
 	q->ring[q->head] = NULL;
 	q->head = (q->head + 1) & (q->cap - 1);
@@ -113,6 +166,7 @@ static void outq_drained(struct outq *q)
 {
 	q->head = 0;
 	q->off = 0;
+	q->stalled = 0;
 	if (q->cap > OUTQ_MIN_CAP) {
 		free(q->ring);
 		q->ring = NULL;
@@ -144,4 +198,17 @@ void outq_clear(struct outq *q)
 		outq_pop(q);
 	free(q->ring);
 	outq_init(q);
+}
+
+void outq_stall(struct outq *q)
+{
+	uint32_t i;
+
+	if (q->stalled)
+		return;
+	q->stalled = 1;
+	for (i = 0; i < q->n; i++)
+		fb_live_dec(q->ring[(q->head + i) & (q->cap - 1)]);
+	if (q->n == 0)
+		q->stalled = 0;
 }

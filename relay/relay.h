@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <ev.h>
 
+#include "budget.h"
 #include "container.h"
 #include "ids.h"
 
@@ -21,6 +22,14 @@
  * own (epoll, signal pipe), the spare fd for EMFILE, libgcrypt's random
  * device. */
 #define RELAY_FD_RESERVE    32u
+/* A reader whose full socket took no bytes for this long has stopped
+ * reading: its queue no longer holds any sender back (it is closed at
+ * --max-queue as before). Checked every RELAY_STALL_CHECK seconds. */
+#define RELAY_STALL         1.0
+#define RELAY_STALL_CHECK   0.25
+/* A sender is held while more than --max-queue / RELAY_FAIR_DIV bytes of
+ * its frames wait in readers' queues; it goes on at half that. */
+#define RELAY_FAIR_DIV      8u
 
 struct relay_cfg {
 	const char *listen;        /* HOST:PORT */
@@ -28,10 +37,14 @@ struct relay_cfg {
 	size_t      max_queue;     /* unsent output bytes per connection */
 	uint32_t    max_clients;   /* simultaneous connections */
 	double      join_timeout;  /* seconds from accept to the first INI */
+	struct budget_cfg budget;  /* --rate, --rate-bytes, --burst */
+	size_t      fair_high;     /* max_queue / RELAY_FAIR_DIV */
+	const char *trusted;       /* --trusted DIR, NULL: admit anyone */
 };
 
 struct conn;
 struct room;
+struct admit;
 TAILQ_HEAD(conn_list, conn);
 STAILQ_HEAD(conn_fifo, conn);
 
@@ -43,6 +56,7 @@ struct relay {
 	ev_io            accept_w;
 	ev_prepare       flush_w;      /* writes and closes, once per loop turn */
 	ev_timer         join_w;       /* deadline of the oldest waiting conn */
+	ev_timer         stall_w;      /* finds readers that stopped reading */
 	ev_signal        sigint_w;
 	ev_signal        sigterm_w;
 	struct sotto_ids ids;
@@ -53,6 +67,8 @@ struct relay {
 	struct conn_list waiting;      /* not joined yet, oldest first */
 	struct conn_fifo flush;        /* output queued since the last flush */
 	struct conn_fifo closing;      /* marked, freed before the loop sleeps */
+	struct conn_list blocked;      /* sockets full (ww active), via block_link */
+	struct admit    *admit;        /* --trusted, NULL without */
 	uint64_t         dropped;      /* frames dropped for a bad `to` */
 	ev_tstamp        refused_logged; /* rate limit for refusal lines */
 	uint64_t         refused_quiet;  /* refusals not logged since then */

@@ -1,7 +1,9 @@
 /* route.c: what the relay does with each frame: join, check, forward, answer. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "admit.h"
 #include "buf.h"
 #include "conn.h"
 #include "err.h"
@@ -113,6 +115,7 @@ static struct fb *outgoing(const struct conn *c, const struct sotto_frame *f)
 		return NULL;
 	}
 	sotto_frame_set_from(out->data, c->id);
+	fb_set_src(out, c->src);
 	return out;
 }
 
@@ -203,6 +206,31 @@ static void answer_join(struct conn *c)
 	fb_unref(out);
 }
 
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* With --trusted: whether c's first INI admits it. A refusal closes c
+ * before it joins, so it learns nothing of the room and sends nothing
+ * into it. */
+static int admitted(struct conn *c, const struct sotto_frame *f)
+{
+	char addr[CONN_ADDR_LEN], why[256];
+
+	if (c->relay->admit == NULL ||
+	    admit_check(c->relay->admit, f->body, f->body_len, wall_ms(),
+	    why, sizeof(why)) == 0)
+		return 1;
+	sotto_log(SOTTO_LOG_WARN, "not admitted id=%u addr=%s: %s; closing",
+	    c->id, conn_addr(c, addr), why);
+	conn_close(c, "not admitted", 0);
+	return 0;
+}
+
 static void join(struct conn *c, const struct sotto_frame *f)
 {
 	char esc[ROOM_ESC_LEN];
@@ -215,7 +243,7 @@ static void join(struct conn *c, const struct sotto_frame *f)
 		    type_name(f->hdr.type), f->hdr.type);
 		return;
 	}
-	if (ini_room(c, f, &name, &name_len) != 0)
+	if (ini_room(c, f, &name, &name_len) != 0 || !admitted(c, f))
 		return;
 	if ((rm = room_get(c->relay, name, name_len)) == NULL) {
 		sotto_log(SOTTO_LOG_ERR, "id=%u: out of memory creating a room", c->id);

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
+#include "admit.h"
 #include "conn.h"
 #include "log.h"
 #include "net.h"
@@ -25,6 +28,7 @@
 static void relay_accept_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void relay_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 static void relay_signal_cb(struct ev_loop *loop, ev_signal *w, int revents);
+static void relay_stall_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 struct relay *relay_new(const struct relay_cfg *cfg)
 {
@@ -42,7 +46,10 @@ struct relay *relay_new(const struct relay_cfg *cfg)
 	sotto_ids_init(&r->ids, 1);
 	STAILQ_INIT(&r->flush);
 	STAILQ_INIT(&r->closing);
+	TAILQ_INIT(&r->blocked);
 	joinwait_init(r);
+	ev_timer_init(&r->stall_w, relay_stall_cb, RELAY_STALL_CHECK,
+	    RELAY_STALL_CHECK);
 	ev_prepare_init(&r->flush_w, relay_turn_cb);
 	ev_signal_init(&r->sigint_w, relay_signal_cb, SIGINT);
 	ev_signal_init(&r->sigterm_w, relay_signal_cb, SIGTERM);
@@ -56,6 +63,7 @@ int relay_listen(struct relay *r, char *err, size_t err_len)
 	ev_io_init(&r->accept_w, relay_accept_cb, r->lfd, EV_READ);
 	ev_io_start(r->loop, &r->accept_w);
 	ev_prepare_start(r->loop, &r->flush_w);
+	ev_timer_start(r->loop, &r->stall_w);
 	ev_signal_start(r->loop, &r->sigint_w);
 	ev_signal_start(r->loop, &r->sigterm_w);
 	return 0;
@@ -249,6 +257,46 @@ static void relay_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 }
 
+/* --- readers that stopped reading ---------------------------------------- */
+
+/* Whether c's peer took bytes since the last look. The kernel wakes a
+ * writer only once a third of a (loopback: up to 4 MiB) send buffer is
+ * free, so a slow reader can read for seconds without one write event;
+ * the socket's unsent byte count moves whenever it reads. */
+static int conn_moved(struct conn *c)
+{
+	int unsent;
+
+	if (ioctl(c->ww.fd, SIOCOUTQ, &unsent) != 0 || unsent == c->unsent)
+		return 0;
+	c->unsent = unsent;
+	c->progress = ev_now(c->relay->loop);
+	return 1;
+}
+
+/* A full socket that took nothing for RELAY_STALL seconds: stop counting
+ * its queue against the senders in it (outq_stall), so they go on and
+ * the reader meets --max-queue on its own. */
+static void relay_stall_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay *r = container_of(w, struct relay, stall_w);
+	ev_tstamp now = ev_now(loop);
+	struct conn *c;
+
+	(void)revents;
+	TAILQ_FOREACH(c, &r->blocked, block_link) {
+		if (c->q.stalled || conn_moved(c))
+			continue;
+		if (now - c->progress < RELAY_STALL)
+			continue;
+		if (sotto_log_level() >= SOTTO_LOG_DEBUG)
+			sotto_log(SOTTO_LOG_DEBUG, "stalled reader id=%u: no bytes "
+			    "taken for %.1f s, %zu unsent; it holds no sender back",
+			    c->id, now - c->progress, outq_bytes(&c->q));
+		outq_stall(&c->q);
+	}
+}
+
 /* --- shutdown ------------------------------------------------------------ */
 
 static void relay_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -277,6 +325,7 @@ void relay_free(struct relay *r)
 	ev_io_stop(r->loop, &r->accept_w);
 	ev_prepare_stop(r->loop, &r->flush_w);
 	ev_timer_stop(r->loop, &r->join_w);
+	ev_timer_stop(r->loop, &r->stall_w);
 	ev_signal_stop(r->loop, &r->sigint_w);
 	ev_signal_stop(r->loop, &r->sigterm_w);
 	if (r->lfd >= 0)
@@ -286,6 +335,7 @@ void relay_free(struct relay *r)
 		conn_free(c);
 	}
 	room_free_all(r);
+	admit_free(r->admit);
 	if (r->spare_fd >= 0)
 		close(r->spare_fd);
 	ev_loop_destroy(r->loop);

@@ -90,8 +90,26 @@ dec_rd(const struct sotto_dec *d, struct sotto_rd *rd)
 	sotto_rd_init(rd, d->buf != NULL ? d->buf + d->off : NULL, sotto_dec_pending(d));
 }
 
+/* Fewer than 14 header bytes: a len outside 10..max is already a
+ * violation once its four bytes are in (wire-v1 §6), so a 13-byte frame
+ * with len 9 cannot hang the stream waiting for a header that never
+ * comes. 0 (need more) or SOTTO_E_LEN with h->len set. */
+static int
+dec_len_early(struct sotto_rd *rd, uint32_t max_len, struct sotto_frame_hdr *h)
+{
+	uint32_t len;
+
+	if (sotto_rd_u32(rd, &len) != 0)
+		return 0;
+	if (len >= SOTTO_LEN_MIN && len <= max_len)
+		return 0;
+	h->len = len;
+	return SOTTO_E_LEN;
+}
+
 /* The header of the next undelivered frame: 1 when it is in and valid,
- * 0 when fewer than 14 bytes are buffered, else the header's error. */
+ * 0 when fewer than 14 bytes are buffered, else the header's error
+ * (with fewer than 14 bytes, only a bad len is known). */
 static int
 dec_head(const struct sotto_dec *d, struct sotto_frame_hdr *h)
 {
@@ -102,7 +120,7 @@ dec_head(const struct sotto_dec *d, struct sotto_frame_hdr *h)
 	memset(h, 0, sizeof(*h));
 	dec_rd(d, &rd);
 	if (sotto_rd_ptr(&rd, &p, SOTTO_FRAME_HDR) != 0)
-		return 0;
+		return dec_len_early(&rd, d->max_len, h);
 	sotto_frame_parse_hdr(p, h);
 	if ((r = sotto_frame_check_hdr(h, d->max_len, d->types)) != 0)
 		return r;

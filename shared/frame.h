@@ -2,7 +2,8 @@
  *
  * The decoder takes bytes in any chunking and yields whole frames. It
  * validates the 14-byte header as soon as it is complete, before any body
- * arrives, so an oversized or bad frame is refused without buffering it.
+ * arrives, so an oversized or bad frame is refused without buffering it;
+ * a len outside 10..max is refused as soon as its four bytes are in.
  *
  * Memory: the decoder holds heap only while a partial frame is pending.
  * Call sotto_dec_next until it returns 0 (or an error): then a decoder

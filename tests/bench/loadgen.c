@@ -23,12 +23,15 @@ static void usage(FILE *f)
 "usage: sotto-loadgen [--proto sotto|redis] [--host IP] --port PORT\n"
 "         [--rooms R] [--members M] [--senders S] [--size BYTES]\n"
 "         [--seconds T] [--warmup T] [--drain T] [--rate N] [--window W]\n"
-"         [--pid PID] [--json]\n"
+"         [--pid PID] [--first-conn N] [--json]\n"
 "       sotto-loadgen --idle [--proto ...] --port PORT --rooms R --members M\n"
 "         --seconds HOLD --pid PID [--procs P] [--conns-per-ip N]\n"
 "Fan-out: R rooms of M members; S of each room's members send BYTES-byte\n"
 "messages (send time + sequence number + filler) to their room, N per second\n"
 "each, or with --rate 0 as fast as W messages in flight per sender allow.\n"
+"--first-conn N: this generator's rooms and source addresses start at\n"
+"connection N (N / M is its first room), so several generators run side\n"
+"by side on disjoint rooms.\n"
 "Idle: R*M joined connections held for HOLD seconds; reports the server's\n"
 "resident memory per connection. --pid: the server process to watch.\n");
 }
@@ -82,6 +85,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		{ "join-timeout", required_argument, NULL, 'j' },
 		{ "pid", required_argument, NULL, 'x' },
 		{ "procs", required_argument, NULL, 'n' },
+		{ "first-conn", required_argument, NULL, 'f' },
 		{ "idle", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		case 'j': r = parse_double("--join-timeout", optarg, 3600, &o->join_timeout); break;
 		case 'x': r = parse_uint("--pid", optarg, INT_MAX, &v); o->pid = (pid_t)v; break;
 		case 'n': r = parse_uint("--procs", optarg, 64, &v); o->procs = (unsigned)v; break;
+		case 'f': r = parse_uint("--first-conn", optarg, UINT32_MAX, &v); o->first_conn = (uint32_t)v; break;
 		case 'I': o->idle = 1; break;
 		case 'J': o->json = 1; break;
 		case 'h': usage(stdout); exit(0);

@@ -58,12 +58,19 @@ class Server:
         self.stop()
 
 
-def relay(binary, logdir, max_clients=100000, wrapper=(), quiet=True):
+# Throughput runs measure the relay with its input budget off (wire-v1 §6
+# `0` = unlimited); bench_budget compares it with the budget on.
+BUDGET_OFF = ("--rate", "0", "--rate-bytes", "0")
+# On, but above anything the generator sends: what the bookkeeping costs.
+BUDGET_ABOVE = ("--rate", "100000000", "--rate-bytes", "900M", "--burst", "1000000")
+
+
+def relay(binary, logdir, max_clients=100000, wrapper=(), quiet=True, extra=()):
     """quiet=False keeps the relay's connect/join/leave lines (jointime.py
-    times joins by them)."""
+    times joins by them). extra: more flags (the budget)."""
     port = free_port()
     argv = list(wrapper) + [binary, "--listen", "127.0.0.1:%d" % port,
-                            "--max-clients", str(max_clients)]
+                            "--max-clients", str(max_clients)] + list(extra)
     if quiet:
         argv.append("-q")
     return Server("sotto", argv, port, os.path.join(logdir, "relay.log"))
@@ -78,7 +85,7 @@ def redis(logdir, max_clients=100000, binary="redis-server"):
     return Server("redis", argv, port, os.path.join(logdir, "redis.log"))
 
 
-def start(kind, bins, logdir, max_clients=100000):
+def start(kind, bins, logdir, max_clients=100000, relay_flags=BUDGET_OFF):
     if kind == "sotto":
-        return relay(bins["relay"], logdir, max_clients)
+        return relay(bins["relay"], logdir, max_clients, extra=relay_flags)
     return redis(logdir, max_clients, bins.get("redis", "redis-server"))

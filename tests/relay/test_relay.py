@@ -121,7 +121,8 @@ def test_ids_never_reused():
 
 @test
 def test_broadcast():
-    with Relay() as r:
+    # --rate 0: the 600-frame burst is about order, not the budget.
+    with Relay("--rate", "0") as r:
         a, b, c = room_of(r, "room", 3)
         body = b"hello everyone"
         a.send(DAT, 0, body, frm=0xdeadbeef)     # a lies about from
@@ -285,7 +286,7 @@ def test_left_on_kill9():
 @test
 def test_vanishing_receivers():
     """Receivers that reset their connections mid-broadcast cost only themselves."""
-    with Relay() as r:
+    with Relay("--rate", "0") as r:
         members = room_of(r, "room", 12)
         sender, steady, gone = members[0], members[1], members[2:]
         for g in gone:
@@ -379,6 +380,20 @@ def test_violation_type255():
 def test_violation_len_short():
     # len 9 with the rest of a header: refused from the header alone.
     violation(frame(DAT, length=9), r"bad length: len 9 outside 10\.\.1048576")
+
+
+@test
+def test_violation_len9_at_once():
+    """wire-v1 §6: a 13-byte frame with len 9 closes at once; the relay
+    does not wait for a 14th header byte that never comes."""
+    violation(struct.pack(">IBBII", 9, 1, DAT, 0, 0)[:13], r"bad length: len 9 outside 10\.\.1048576")
+
+
+@test
+def test_violation_len_over_max_from_4_bytes():
+    """len > --max-frame is refused from the four len bytes alone."""
+    violation(struct.pack(">I", 4097), r"bad length: len 4097 outside 10\.\.4096",
+              join_first=True, args=("--max-frame", "4096"))
 
 
 @test
@@ -523,7 +538,7 @@ def test_violation_join_timeout():
 def test_slow_reader_closed():
     """A reader that never reads is closed at --max-queue; the sender is not
     slowed and another reader receives everything."""
-    with Relay("--max-queue", "65536") as r:
+    with Relay("--max-queue", "65536", "--max-frame", "16384", "--rate", "0") as r:
         s, fast = room_of(r, "q", 2)
         slow = r.client(rcvbuf=4096)
         slow.join("q")
@@ -582,6 +597,143 @@ def test_slow_reader_closed():
         s.sock.setblocking(True)
         fast.sock.setblocking(True)
         exchange(s, fast)
+        r.stop()
+
+
+# --- input budget and fair fan-out (wire-v1 §6) ---------------------------------
+
+def drain_frames(c, n, timeout=20):
+    """The next n frames c receives (DATs in order), with arrival times."""
+    out = []
+    for _ in range(n):
+        f = c.recv(timeout)
+        out.append((time.monotonic(), f))
+    return out
+
+
+@test
+def test_budget_rate_holds_sender_and_logs():
+    """Over --rate a sender is not read (its frames wait, none is lost or
+    reordered); one throttle start line, and one stop line with counts once
+    it has been quiet for a second."""
+    with Relay("--rate", "100", "--burst", "10") as r:
+        a, b = room_of(r, "budget", 2)
+        n = 60
+        t0 = time.monotonic()
+        a.send_raw(b"".join(frame(DAT, 0, b"%04d" % i) for i in range(n)))
+        got = drain_frames(b, n)
+        check_eq([int(f.body) for _, f in got], list(range(n)), "every frame, in order")
+        took = got[-1][0] - t0
+        # 10 at once, then 50 at 100/s: at least 0.5 s (a busy machine only adds).
+        check(took >= 0.45, "60 frames at --rate 100 --burst 10 took %.3f s, not >= 0.45" % took)
+        r.wait_log(r"throttle start id=%d addr=127\.0\.0\.1:\d+: over --rate 100 frames/s \(burst 10\); "
+                   r"not read until it is back within bounds" % a.id)
+        check_eq(len(re.findall(r"throttle start id=%d " % a.id, r.log())), 1, "one start line")
+        check("throttle stop id=%d" % a.id not in r.log(), "no stop line while it is held")
+        # The episode ends at the first frame after a quiet second.
+        deadline = time.monotonic() + 10 * SCALE
+        i = n
+        while not re.search(r"throttle stop id=%d " % a.id, r.log()):
+            check(time.monotonic() < deadline, "throttle stop line:\n" + r.tail())
+            a.send(DAT, 0, b"%04d" % i)
+            check_eq(int(b.recv().body), i, "frame after the episode")
+            i += 1
+            time.sleep(0.2)         # paces the probe frames; the loop waits on the log line
+        r.wait_log(r"throttle stop id=%d addr=127\.0\.0\.1:\d+ after \d+\.\d s: held (\d+) times "
+                   r"\(rate \1, bytes 0, queues 0\); passed \d+ frames, \d+ bytes" % a.id)
+        exchange(a, b)
+        r.stop()
+
+
+@test
+def test_budget_bytes_holds_sender():
+    """--rate-bytes alone: 25 frames of 1 KiB at 20 KiB/s, with a bucket of
+    one second (20 KiB): the last 5 KiB wait about a quarter second."""
+    with Relay("--rate", "0", "--rate-bytes", "20k", "--max-frame", "2048", "--max-queue", "1M") as r:
+        a, b = room_of(r, "budget", 2)
+        body = b"x" * (1024 - 14)
+        t0 = time.monotonic()
+        a.send_raw(b"".join(frame(DAT, 0, b"%04d" % i + body[4:]) for i in range(25)))
+        got = drain_frames(b, 25)
+        check_eq([int(f.body[:4]) for _, f in got], list(range(25)), "every frame, in order")
+        took = got[-1][0] - t0
+        check(took >= 0.2, "25 KiB at 20 KiB/s with a 20 KiB bucket took %.3f s, not >= 0.2" % took)
+        r.wait_log(r"throttle start id=%d addr=127\.0\.0\.1:\d+: over --rate-bytes 20480 bytes/s" % a.id)
+        r.stop()
+
+
+@test
+def test_budget_zero_is_unlimited():
+    """--rate 0 --rate-bytes 0: 3000 frames pass with no throttling."""
+    with Relay("--rate", "0", "--rate-bytes", "0") as r:
+        a, b = room_of(r, "budget", 2)
+        n = 3000
+        a.send_raw(b"".join(frame(DAT, 0, b"%05d" % i) for i in range(n)))
+        got = drain_frames(b, n)
+        check_eq([int(f.body) for _, f in got], list(range(n)), "every frame, in order")
+        check("throttle" not in r.log(), "no throttling: " + r.tail())
+        r.stop()
+
+
+@test
+def test_fair_holds_sender_not_slow_reader():
+    """A reader that reads, but slower than one sender floods: the sender
+    is held while its frames fill the reader's queue, long before
+    --max-queue, so the reader is never closed; every frame reaches both
+    readers in order. (Before fair fan-out the reader was closed as slow.)"""
+    with Relay("--rate", "0", "--rate-bytes", "0", "--max-queue", "1M", "--max-frame", "65536") as r:
+        s, fast = room_of(r, "fair", 2)
+        slow = r.client(rcvbuf=16384)
+        slow.join("fair")
+        for m in (s, fast):
+            check_eq(m.recv().frm, slow.id, "slow reader joined")
+        # 6 MB: past the ~4 MB the kernel buffers towards one reader on
+        # loopback (tcp_wmem autotuning), so the relay's own queue grows.
+        n, payload = 6000, b"f" * 1000
+        data = b"".join(frame(DAT, 0, b"%06d" % i + payload) for i in range(n))
+        sel = selectors.DefaultSelector()
+        for c in (s, fast, slow):
+            c.sock.setblocking(False)
+        sel.register(fast.sock, selectors.EVENT_READ, fast)
+        sel.register(slow.sock, selectors.EVENT_READ, slow)
+        got = {fast: 0, slow: 0}
+        last_slow_read = 0.0
+        deadline = time.monotonic() + 60 * SCALE
+        while got[fast] < n or got[slow] < n:
+            check(time.monotonic() < deadline, "fair test ran out of time: %d bytes unsent, got %r" % (
+                len(data), {c.id: k for c, k in got.items()}))
+            if data:
+                try:
+                    data = data[s.sock.send(data[:1 << 18]):]
+                except BlockingIOError:
+                    pass
+            for key, _ in sel.select(0.005):
+                c = key.data
+                # The slow reader takes 16 KiB per 10 ms at most.
+                if c is slow and time.monotonic() - last_slow_read < 0.01:
+                    continue
+                try:
+                    chunk = c.sock.recv(16384 if c is slow else 1 << 16)
+                except BlockingIOError:
+                    continue
+                check(chunk, "relay closed reader %d:\n%s" % (c.id, r.tail()))
+                if c is slow:
+                    last_slow_read = time.monotonic()
+                c.buf += chunk
+                while len(c.buf) >= 4 and len(c.buf) >= 4 + struct.unpack(">I", c.buf[:4])[0]:
+                    f = c.recv()
+                    check(f.type != LEFT, "reader %d heard LEFT of %r: a reader was closed:\n%s" % (
+                        c.id, f.body, r.tail()))
+                    check_eq((f.type, int(f.body[:6])), (DAT, got[c]), "reader %d frame order" % c.id)
+                    got[c] += 1
+            if not data:
+                time.sleep(0.002)   # nothing to send: do not spin (the loop waits on frames)
+        check("slow reader" not in r.log(), "nobody closed as a slow reader:\n" + r.tail())
+        r.wait_log(r"throttle start id=%d addr=127\.0\.0\.1:\d+: \d+ bytes of its frames wait in output "
+                   r"queues \(fair share 131072\)" % s.id)
+        for c in (s, fast, slow):
+            c.sock.setblocking(True)
+        exchange(fast, slow)
         r.stop()
 
 
@@ -903,26 +1055,86 @@ def test_bad_flags():
         (["--max-queue"], r"--max-queue needs a value; try --help"),
         (["extra"], r'unexpected argument "extra"'),
         (["-q", "-v"], r"-q and -v exclude each other"),
+        # wire-v1 §6: a queue that cannot hold the largest frame.
+        (["--max-queue", "1M"], r"--max-queue 1048576 is smaller than --max-frame 1048576 \+ 4: "
+                                r"the largest frame could never be delivered"),
+        (["--max-frame", "4093", "--max-queue", "4096"], r"--max-queue 4096 is smaller than "
+                                                          r"--max-frame 4093 \+ 4"),
+        (["--rate", "-1"], r'bad value "-1" for --rate: expected a number from 0 to'),
+        (["--rate", "fast"], r'bad value "fast" for --rate'),
+        (["--rate", "inf"], r'bad value "inf" for --rate'),
+        (["--rate-bytes", "1x"], r'bad value "1x" for --rate-bytes'),
+        (["--burst", "0"], r'bad value "0" for --burst: expected a number from 1 to'),
+        (["--trusted"], r"--trusted needs a value; try --help"),
+        (["--listen", "127.0.0.1"], r'bad value for --listen: bad address "127\.0\.0\.1": expected HOST:PORT'),
+        (["--listen", "127.0.0.1:99999"], r"bad value for --listen: .*port must be 0\.\.65535"),
     ]
     for args, want in cases:
         rc, lines, _ = run_relay(args)
         check_eq(rc, 2, "exit code for %r" % args)
         check(lines and re.search(want, lines[0]), "message for %r: %r" % (args, lines))
         check_eq(len(lines), 1, "one line for %r: %r" % (args, lines))
-    for addr, want in [("nosuch.invalid:7700", r"cannot listen: listen nosuch\.invalid:7700: "),
-                       ("127.0.0.1", r'cannot listen: bad address "127\.0\.0\.1"'),
-                       ("127.0.0.1:99999", r"port must be 0\.\.65535")]:
+    for addr, want in [("nosuch.invalid:7700", r"cannot listen: listen nosuch\.invalid:7700: ")]:
         rc, lines, _ = run_relay(["--listen", addr, "--max-clients", "100"])
         check_eq(rc, 1, "exit code for --listen %s" % addr)
         check_eq(len(lines), 1, "one line for --listen %s: %r" % (addr, lines))
         check(re.search(want, lines[0]), "message for --listen %s: %r" % (addr, lines[0]))
-    rc, lines, out = run_relay(["--help"])
-    check_eq((rc, lines), (0, []), "--help")
-    for flag in ("--listen", "--max-frame", "--max-queue", "--max-clients", "--join-timeout", "-q", "-v"):
-        check(flag in out, "--help mentions " + flag)
+    for h in ("--help", "-h"):
+        rc, lines, out = run_relay([h])
+        check_eq((rc, lines), (0, []), h)
+        for flag in ("--listen", "--max-frame", "--max-queue", "--max-clients", "--join-timeout", "-q", "-v",
+                     "--rate", "--rate-bytes", "--burst", "--trusted"):
+            check(flag in out, "%s mentions %s" % (h, flag))
+    rc, lines, _ = run_relay(["--max-frame", "4092", "--max-queue", "4096", "--listen", "127.0.0.1:99999"])
+    check(not re.search("max-queue", "\n".join(lines)), "--max-queue = --max-frame + 4 is accepted: %r" % lines)
     rc, lines, out = run_relay(["--version"])
     check_eq(rc, 0, "--version exit")
     check(re.match(r"sotto-relay \d+\.\d+\.\d+ ", out), "--version output %r" % out)
+
+
+@test
+def test_listen_colon_port():
+    """--listen :PORT listens on every IPv4 address, like the default."""
+    port = relaytest.free_port()
+    p = subprocess.Popen(RELAY_WRAPPER + [relaytest.RELAY_BIN, "--listen", ":%d" % port],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: relaytest.die_with_parent(None))
+    try:
+        wait_until(lambda: relaytest.listening(port) or p.poll() is not None, 10, "the relay to listen")
+        check(p.poll() is None, "relay runs with --listen :%d" % port)
+        want = "00000000:%04X" % port
+        with open("/proc/net/tcp") as f:
+            check(any(line.split()[1] == want and line.split()[3] == "0A" for line in f),
+                  "listening on 0.0.0.0:%d" % port)
+        c = Client(port)
+        c.join("any")
+        c.close()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=20 * SCALE)[1].decode()
+    check_eq(p.returncode, 0, "exit after SIGTERM: " + err)
+    check(re.search(r"listening on 0\.0\.0\.0:%d " % port, err), "start line names 0.0.0.0: " + err)
+
+
+@test
+def test_open_file_limit_default_is_not_a_warning():
+    """Only an explicit --max-clients that does not fit is a warning; the
+    default that does not fit is one plain line; a limit that fits, none."""
+    import resource
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    def fits():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+    with Relay(preexec=low_limit) as r:
+        r.wait_log(r"info: open-file limit 64 \(hard\) allows 32 clients, not --max-clients 100000")
+        check("warn" not in r.log(), "no warning for the default: " + r.log())
+        r.stop()
+    with Relay("--max-clients", "100", preexec=fits) as r:
+        r.wait_log(r"listening on ")
+        check("open-file" not in r.log(), "no open-file line when it fits: " + r.log())
+        r.stop()
 
 
 @test

@@ -1,5 +1,6 @@
 /* test_relay_outq.c: shared frame buffers and the output queue: references,
- * ring wrap-around, partial writes, and no storage while empty. */
+ * ring wrap-around, partial writes, no storage while empty, and the
+ * per-sender count of queued bytes behind fair fan-out. */
 #include <string.h>
 #include <sys/uio.h>
 
@@ -141,12 +142,96 @@ static void test_iov_limit(void)
 	outq_clear(&q);
 }
 
+static int resumed;
+
+static void on_resume(void *arg)
+{
+	(void)arg;
+	resumed++;
+}
+
+/* A frame in two queues counts once; it stops counting when the last
+ * counted queue lets go; a paused source resumes once, at `low`. */
+static void test_src_counts_each_frame_once(void)
+{
+	struct fb_src *src = fb_src_new(on_resume, &resumed);
+	struct outq a, b;
+	struct fb *f1 = filled(100, 1), *f2 = filled(50, 2);
+
+	CHECK(src != NULL && f1 != NULL && f2 != NULL);
+	outq_init(&a);
+	outq_init(&b);
+	fb_set_src(f1, src);
+	fb_set_src(f2, src);
+	CHECK_EQ(outq_push(&a, f1), 0);
+	CHECK_EQ(outq_push(&b, f1), 0);
+	CHECK_EQ(outq_push(&b, f2), 0);
+	fb_unref(f1);
+	fb_unref(f2);
+	CHECK_EQ(src->queued, 150);
+	src->paused = 1;
+	src->low = 60;
+	resumed = 0;
+	outq_consume(&a, 100);          /* f1 still waits in b */
+	CHECK_EQ(src->queued, 150);
+	CHECK_EQ(resumed, 0);
+	outq_consume(&b, 100);          /* f1 gone: 50 <= 60 */
+	CHECK_EQ(src->queued, 50);
+	CHECK_EQ(resumed, 1);
+	CHECK_EQ(src->paused, 0);
+	outq_consume(&b, 50);
+	CHECK_EQ(src->queued, 0);
+	CHECK_EQ(resumed, 1);           /* once */
+	outq_clear(&a);
+	outq_clear(&b);
+	CHECK_EQ(src->refs, 1);         /* every frame's reference returned */
+	fb_src_unref(src);
+}
+
+/* A stalled queue stops counting at once (the sender resumes) and counts
+ * nothing pushed while stalled; once drained it counts again. */
+static void test_stall(void)
+{
+	struct fb_src *src = fb_src_new(on_resume, &resumed);
+	struct outq q;
+	struct fb *f = filled(200, 3), *g = filled(30, 4);
+
+	CHECK(src != NULL && f != NULL && g != NULL);
+	outq_init(&q);
+	fb_set_src(f, src);
+	fb_set_src(g, src);
+	CHECK_EQ(outq_push(&q, f), 0);
+	CHECK_EQ(src->queued, 200);
+	src->paused = 1;
+	src->low = 100;
+	resumed = 0;
+	outq_stall(&q);
+	CHECK(q.stalled);
+	CHECK_EQ(src->queued, 0);
+	CHECK_EQ(resumed, 1);
+	CHECK_EQ(outq_push(&q, g), 0);  /* not counted while stalled */
+	CHECK_EQ(src->queued, 0);
+	outq_consume(&q, 230);
+	CHECK_EQ(src->queued, 0);
+	CHECK(!q.stalled);              /* empty: counting again */
+	CHECK_EQ(outq_push(&q, g), 0);
+	CHECK_EQ(src->queued, 30);
+	outq_clear(&q);
+	CHECK_EQ(src->queued, 0);
+	fb_unref(f);
+	fb_unref(g);
+	CHECK_EQ(src->refs, 1);
+	fb_src_unref(src);
+}
+
 int main(void)
 {
 	test_shared_buffer();
 	test_partial_writes_and_wrap();
 	test_iov_limit();
 	test_drained_ring_reused();
+	test_src_counts_each_frame_once();
+	test_stall();
 	CHECK(fb_new((size_t)UINT32_MAX + 1) == NULL);
 	return check_summary();
 }

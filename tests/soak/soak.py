@@ -49,6 +49,10 @@ MAGIC = b"SOAK"
 PAY = struct.Struct(">4sIQI")        # magic, sender uid, seq, pattern length
 BLOCK = random.Random(7).randbytes(1 << 17)
 MAX_QUEUE = 1 << 20                  # relay --max-queue for the run
+MAX_FRAME = 1 << 17                  # at most --max-queue - 4 (wire-v1 §6); DATs here are <= 60 kB
+# The soak measures endurance and memory at full speed, not the input
+# budget (tests/relay and tests/attack do): budget off.
+BUDGET = ("--rate", "0", "--rate-bytes", "0")
 JOIN_TIMEOUT = 1.0
 # Idle RSS after the measured round may exceed the idle RSS after the
 # warm-up round by at most this. Why not zero: glibc keeps freed heap pages
@@ -252,7 +256,8 @@ class Soak:
                 "thread_local_quarantine_size_kb=0")))
             self.proc = subprocess.Popen(
                 [self.args.relay, "--listen", "127.0.0.1:%d" % port, "-q",
-                 "--max-queue", str(MAX_QUEUE), "--join-timeout", str(JOIN_TIMEOUT)],
+                 "--max-queue", str(MAX_QUEUE), "--max-frame", str(MAX_FRAME),
+                 "--join-timeout", str(JOIN_TIMEOUT)] + list(BUDGET),
                 stderr=self.errlog, env=env)
             end = deadline(10)
             while self.proc.poll() is None and time.monotonic() < end:

@@ -205,31 +205,33 @@ put_hdr(uint8_t h[14], uint32_t len, uint8_t ver, uint8_t type)
 	sotto_store_be32(h + 10, 0);
 }
 
-/* Feed exactly 14 header bytes (one at a time: nothing is decided early
- * on a partial header), expect `want` from the header alone. */
+/* Feed the header one byte at a time: nothing is decided before the
+ * byte that decides it, the 4th for a bad len (wire-v1 §6), the 14th
+ * for anything else; expect `want` from the header alone. */
 static void
 expect_hdr(uint32_t max, int types, uint32_t len, uint8_t ver, uint8_t type, int want)
 {
 	struct sotto_dec d;
 	struct sotto_frame f;
 	uint8_t h[14];
-	int i, early = 0;
+	int i, early = 0, last = want == SOTTO_E_LEN ? 3 : 13;
 
 	put_hdr(h, len, ver, type);
 	sotto_dec_init(&d, max, types);
-	for (i = 0; i < 13; i++) {
+	for (i = 0; i < last; i++) {
 		CHECK_EQ(sotto_dec_feed(&d, h + i, 1), 0);
 		if (sotto_dec_next(&d, &f) != 0)
 			early = 1;
 	}
 	CHECK(!early);
-	CHECK_EQ(sotto_dec_feed(&d, h + 13, 1), 0);
+	CHECK_EQ(sotto_dec_feed(&d, h + last, 1), 0);
 	if (want < 0) {
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
-		/* The offending header is handed back for the log line. */
+		/* The offending header is handed back for the log line (of a
+		 * bad len, only len has arrived). */
 		CHECK_EQ(f.hdr.len, len);
-		CHECK_EQ(f.hdr.ver, ver);
-		CHECK_EQ(f.hdr.type, type);
+		CHECK_EQ(f.hdr.ver, want == SOTTO_E_LEN ? 0 : ver);
+		CHECK_EQ(f.hdr.type, want == SOTTO_E_LEN ? 0 : type);
 		/* Sticky: the stream is dead, nothing more is buffered. */
 		CHECK_EQ(sotto_dec_next(&d, &f), want);
 		CHECK_EQ(sotto_dec_feed(&d, "more", 4), want);
@@ -339,6 +341,43 @@ test_error_after_frames(void)
 	CHECK(f.body == NULL && f.raw == NULL);
 	sotto_dec_free(&d);
 	sotto_wbuf_free(&w);
+}
+
+/* wire-v1 §6: a len outside 10..max is refused once its four bytes are
+ * in; a good len with fewer than 14 bytes still waits. */
+static void
+test_len_early(void)
+{
+	static const uint8_t nine[13] = { 0, 0, 0, 9, 1, 3 };
+	static const uint8_t big[4] = { 0, 0, 0x03, 0xe9 };     /* 1001 */
+	static const uint8_t ten[5] = { 0, 0, 0, 10, 1 };
+	struct sotto_dec d;
+	struct sotto_frame f;
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, nine, 3), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), 0);            /* len not in yet */
+	CHECK_EQ(sotto_dec_feed(&d, nine + 3, 1), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	CHECK_EQ(f.hdr.len, 9);
+	CHECK(d.buf == NULL);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, nine, sizeof(nine)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, big, sizeof(big)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), SOTTO_E_LEN);
+	CHECK_EQ(f.hdr.len, 1001);
+	sotto_dec_free(&d);
+
+	sotto_dec_init(&d, 1000, SOTTO_DEC_CLIENT_TYPES);
+	CHECK_EQ(sotto_dec_feed(&d, ten, sizeof(ten)), 0);
+	CHECK_EQ(sotto_dec_next(&d, &f), 0);
+	sotto_dec_free(&d);
 }
 
 static void
@@ -479,6 +518,7 @@ main(void)
 	test_header_errors();
 	test_max_frame_memory();
 	test_error_after_frames();
+	test_len_early();
 	test_pending_and_space();
 	test_room();
 	return check_summary();
