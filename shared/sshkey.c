@@ -985,47 +985,34 @@ sotto_identity_info(const char *name, const uint8_t *data, size_t len,
 	return priv_info(data, len, info, &e);
 }
 
-/* Read a whole key file (at most SOTTO_KEYFILE_MAX bytes) into *buf:
- * secure memory for private keys, whose mode must keep others out. */
+/* Read a whole opened key file (at most SOTTO_KEYFILE_MAX bytes) into
+ * *buf: secure memory for private keys, whose mode must keep others out. */
 static int
-key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
-    const struct ectx *e)
+key_fd_read(int fd, const char *path, int private, uint8_t **buf,
+    size_t *len, const struct ectx *e)
 {
 	struct stat st;
 	uint8_t *p = NULL;
 	size_t cap = SOTTO_KEYFILE_MAX + 1, n = 0;
 	ssize_t got;
-	int fd, r;
+	int r;
 
 	*buf = NULL;
 	*len = 0;
-	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return fail(e, errno == ENOENT ? SOTTO_E_NOTFOUND : SOTTO_E_IO,
-		    "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		r = fail(e, SOTTO_E_IO, "cannot stat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = fail(e, SOTTO_E_IO, "not a regular file");
-		goto out;
-	}
-	if (private && (st.st_mode & 077) != 0) {
-		r = fail(e, SOTTO_E_PERM, "private key is accessible by group or "
-		    "others (mode %04o); run chmod 600 %s",
+	if (fstat(fd, &st) != 0)
+		return fail(e, SOTTO_E_IO, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(e, SOTTO_E_IO, "not a regular file");
+	if (private && (st.st_mode & 077) != 0)
+		return fail(e, SOTTO_E_PERM, "private key is accessible by group "
+		    "or others (mode %04o); run chmod 600 %s",
 		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (st.st_size > (off_t)SOTTO_KEYFILE_MAX) {
-		r = fail(e, SOTTO_E_TOOLONG, "larger than %u bytes", SOTTO_KEYFILE_MAX);
-		goto out;
-	}
+	if (st.st_size > (off_t)SOTTO_KEYFILE_MAX)
+		return fail(e, SOTTO_E_TOOLONG, "larger than %u bytes",
+		    SOTTO_KEYFILE_MAX);
 	p = private ? sotto_secure_alloc(cap) : malloc(cap);
-	if (p == NULL) {
-		r = fail(e, SOTTO_E_ALLOC, "out of memory");
-		goto out;
-	}
+	if (p == NULL)
+		return fail(e, SOTTO_E_ALLOC, "out of memory");
 	while (n < cap && (got = read(fd, p + n, cap - n)) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -1041,15 +1028,41 @@ key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
 	}
 	*buf = p;
 	*len = n;
-	p = NULL;
-	r = 0;
+	return 0;
  out:
-	if (p != NULL && private)
+	if (private)
 		sotto_secure_free(p, cap);
 	else
 		free(p);
+	return r;
+}
+
+static int
+key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
+    const struct ectx *e)
+{
+	int fd, r;
+
+	*buf = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return fail(e, errno == ENOENT ? SOTTO_E_NOTFOUND : SOTTO_E_IO,
+		    "cannot open: %s", strerror(errno));
+	r = key_fd_read(fd, path, private, buf, len, e);
 	close(fd);
 	return r;
+}
+
+int
+sotto_keyfd_read(int fd, const char *name, int private, uint8_t **buf,
+    size_t *len, char *err, size_t err_len)
+{
+	struct ectx e = { name, err, err_len };
+
+	if (err_len > 0)
+		err[0] = '\0';
+	return key_fd_read(fd, name, private, buf, len, &e);
 }
 
 int

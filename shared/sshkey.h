@@ -109,6 +109,9 @@ int sotto_identity_info(const char *name, const uint8_t *data, size_t len,
 int sotto_keyfile_read(const char *path, int private, uint8_t **buf,
     size_t *len, char *err, size_t err_len);
 void sotto_keyfile_free(uint8_t *buf, int private);
+/* The same on an open file; `name` labels it in err. */
+int sotto_keyfd_read(int fd, const char *name, int private, uint8_t **buf,
+    size_t *len, char *err, size_t err_len);
 
 /* Load files. Private: refuses modes with any group/other bit
  * (SOTTO_E_PERM), as ssh does; both refuse files over SOTTO_KEYFILE_MAX. */
