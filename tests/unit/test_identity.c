@@ -15,6 +15,8 @@
 #include "passphrase.h"
 #include "paths.h"
 #include "sshkey.h"
+#include "trust.h"
+#include "userinit.h"
 
 static char root[64];
 
@@ -308,6 +310,85 @@ test_paths(void)
 	CHECK_EQ(sotto_mkdirs(at("file/sub"), 0700, err, sizeof(err)), SOTTO_E_IO);
 }
 
+/* --init: folders, a key (passphrase asked twice), yourself trusted;
+ * idempotent; never overwrites. */
+static void
+test_init(void)
+{
+	struct sotto_init_report rep;
+	struct sotto_trust *t = NULL;
+	struct sotto_keyinfo info;
+	struct stat st;
+	char err[512], id[512], self[512];
+	uint8_t *buf;
+	size_t len;
+
+	setenv("HOME", at("inithome"), 1);
+	mkdir(at("inithome"), 0755);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_STATE_HOME");
+	askpass_setup("pw one\npw one\n");
+	CHECK_EQ(sotto_user_init(NULL, NULL, &rep, err, sizeof(err)), 0);
+	CHECK_EQ(rep.created, 1);
+	CHECK_EQ(rep.encrypted, 1);
+	CHECK_EQ(rep.self_added, 1);
+	CHECK_EQ(lines(at("prompts")), 2);
+	snprintf(id, sizeof(id), "%s/.config/sotto/id_ed25519", at("inithome"));
+	CHECK_STR(rep.identity, id);
+	CHECK(stat(id, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(stat(rep.trusted_dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stat(rep.state_dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(strncmp(rep.fpr, "SHA256:", 7) == 0);
+	CHECK(strncmp(rep.pub_line, "ssh-ed25519 ", 12) == 0);
+	snprintf(self, sizeof(self), "%s", rep.self_file);
+	/* The key is encrypted and the trusted folder loads with it. */
+	CHECK_EQ(sotto_keyfile_read(id, 1, &buf, &len, err, sizeof(err)), 0);
+	CHECK_EQ(sotto_identity_info("id", buf, len, &info, err, sizeof(err)), 0);
+	sotto_keyfile_free(buf, 1);
+	CHECK_EQ(info.cipher, SOTTO_KEYCIPHER_AES256_CTR);
+	CHECK_EQ(sotto_trust_load(rep.trusted_dir, &t, err, sizeof(err)), 0);
+	CHECK(t != NULL && t->n == 1 && sotto_trust_find(t, info.pub) != NULL);
+	sotto_trust_free(t);
+	sotto_init_report_free(&rep);
+	/* Again: nothing new, nothing asked. */
+	askpass_setup("x\n");
+	CHECK_EQ(sotto_user_init(NULL, NULL, &rep, err, sizeof(err)), 0);
+	CHECK_EQ(rep.created, 0);
+	CHECK_EQ(rep.self_added, 0);
+	CHECK_EQ(lines(at("prompts")), 0);
+	sotto_init_report_free(&rep);
+	/* Your NAME.pub holding another key is never overwritten. */
+	unlink(self);
+	put(self, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII6x+9FcaA6fcW1mIWmS0yqTAtqWutISUxu0kuSWVD+a x\n", 0644);
+	CHECK_EQ(sotto_user_init(NULL, NULL, &rep, err, sizeof(err)), SOTTO_E_EXISTS);
+	CHECK(strstr(err, "does not hold your key") != NULL);
+	/* Mismatched passphrases: nothing written. */
+	setenv("HOME", at("inithome2"), 1);
+	mkdir(at("inithome2"), 0755);
+	askpass_setup("one\ntwo\n");
+	CHECK_EQ(sotto_user_init(NULL, NULL, &rep, err, sizeof(err)), SOTTO_E_BADPASS);
+	snprintf(id, sizeof(id), "%s/.config/sotto/id_ed25519", at("inithome2"));
+	CHECK(stat(id, &st) != 0);
+	/* No way to ask: an unencrypted key, flags honoured. */
+	unsetenv("SSH_ASKPASS");
+	{
+		pid_t pid = fork();
+		int status;
+		if (pid == 0) {
+			setsid();
+			unsetenv("SSH_ASKPASS_REQUIRE");
+			unsetenv("DISPLAY");
+			_exit(sotto_user_init(at("flag_id"), at("flag_trusted"), &rep,
+			    err, sizeof(err)) == 0 && rep.created && !rep.encrypted ?
+			    0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		CHECK(stat(at("flag_id"), &st) == 0 && stat(at("flag_id.pub"), &st) == 0);
+		CHECK(stat(at("flag_trusted"), &st) == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -320,6 +401,7 @@ main(void)
 	test_no_tty();
 	test_tries();
 	test_paths();
+	test_init();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	CHECK_EQ(system(cmd), 0);
 	return check_summary();
