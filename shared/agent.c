@@ -95,6 +95,21 @@ sotto_agent_open(const char *path, struct sotto_agent **out, char *err,
 	return 0;
 }
 
+int
+sotto_agent_from_fd(int fd, struct sotto_agent **out)
+{
+	struct sotto_agent *a;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SOTTO_E_ALLOC;
+	a->fd = fd;
+	sotto_wbuf_init(&a->out, 0);
+	sotto_wbuf_init(&a->in, 0);
+	*out = a;
+	return 0;
+}
+
 void
 sotto_agent_free(struct sotto_agent *a)
 {

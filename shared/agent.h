@@ -23,6 +23,8 @@ struct sotto_agent;
  * agent is set, SOTTO_E_IO when it cannot be reached. */
 int sotto_agent_open(const char *path, struct sotto_agent **out, char *err,
     size_t err_len);
+/* Adopt a connected socket (tests, inherited descriptors); freed with a. */
+int sotto_agent_from_fd(int fd, struct sotto_agent **out);
 void sotto_agent_free(struct sotto_agent *a);
 int sotto_agent_fd(const struct sotto_agent *a);
 /* Switch the socket to non-blocking for event-loop use. */
