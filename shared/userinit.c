@@ -278,3 +278,23 @@ sotto_user_init(const char *identity, const char *trusted,
 		sotto_init_report_free(rep);
 	return r;
 }
+
+void
+sotto_init_print(FILE *f, const struct sotto_init_report *rep)
+{
+	if (rep->created)
+		fprintf(f, "Made a new identity: %s%s\n", rep->identity,
+		    rep->encrypted ? " (passphrase-protected)" :
+		    " (no passphrase; add one with sotto-keygen -p -f FILE)");
+	else
+		fprintf(f, "Your identity: %s\n", rep->identity);
+	fprintf(f, "Trusted folder: %s\n", rep->trusted_dir);
+	if (rep->self_added)
+		fprintf(f, "Trusted yourself: %s\n", rep->self_file);
+	fprintf(f, "Your fingerprint: %s\n\n", rep->fpr);
+	fprintf(f, "Send this line to the others; each saves it as NAME.pub in "
+	    "their trusted folder\n(NAME is how they will see you) after "
+	    "comparing the fingerprint with you:\n\n%s\n", rep->pub_line);
+	fprintf(f, "To trust someone, save their line as %s/THEIRNAME.pub.\n",
+	    rep->trusted_dir);
+}

@@ -3,6 +3,7 @@
 #define SOTTO_USERINIT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "sshkey.h"
 
 #define SOTTO_INIT_ROUNDS  SOTTO_KDF_ROUNDS_DEFAULT
@@ -27,6 +28,8 @@ struct sotto_init_report {
 int sotto_user_init(const char *identity, const char *trusted,
     struct sotto_init_report *rep, char *err, size_t err_len);
 void sotto_init_report_free(struct sotto_init_report *rep);
+/* What --init did and what to send to others, for the user to read. */
+void sotto_init_print(FILE *f, const struct sotto_init_report *rep);
 /* Create path afresh (O_EXCL|O_NOFOLLOW) with exactly mode and write
  * p[0..n), fsync'd; on failure nothing is left behind (errno set). */
 int sotto_write_new_file(const char *path, unsigned mode, const void *p,
