@@ -676,8 +676,7 @@ priv_decrypt(const struct container *c, const struct sotto_keyopen *o,
 		r = fail(e, SOTTO_E_CRYPTO, "decryption failed");
 	else if (c->cipher->tag_len > 0 &&
 	    gcry_cipher_checktag(h, c->tag, c->cipher->tag_len) != 0)
-		r = fail(e, SOTTO_E_BADPASS, "incorrect passphrase (or the "
-		    "file is corrupt)");
+		r = fail(e, SOTTO_E_BADPASS, "incorrect passphrase");
 	gcry_cipher_close(h);
 	if (r != 0)
 		sotto_wipe(plain, c->priv_len);

@@ -61,14 +61,14 @@ def main():
         with open(os.path.join(tmp, "id.pub")) as f:
             old = f.read()
 
-        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new"], b"n", tmp)
+        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new", "-N", ""], b"n", tmp)
         if code == 0:
             fail("answer n: exit 0: %r" % out)
         with open(os.path.join(tmp, "id.pub")) as f:
             if f.read() != old:
                 fail("answer n replaced the key")
 
-        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new"], b"y", tmp)
+        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new", "-N", ""], b"y", tmp)
         if code != 0:
             fail("answer y: exit %d: %r" % (code, out))
         with open(os.path.join(tmp, "id.pub")) as f:
