@@ -72,10 +72,10 @@ run_init(const char *identity, const char *trusted)
 
 /* The identity, opened before any front-end starts: its passphrase is
  * asked on the terminal (or through SSH_ASKPASS) now, or ssh-agent is
- * found. */
+ * found. A failure is reported as the front-end would report it. */
 static int
-open_identity(const char *path, int agent, const struct sotto_paths *p,
-    struct sotto_identity **id)
+open_identity(const char *path, int agent, int batch,
+    const struct sotto_paths *p, struct sotto_identity **id)
 {
 	char err[512];
 	int r;
@@ -84,9 +84,14 @@ open_identity(const char *path, int agent, const struct sotto_paths *p,
 	    id, err, sizeof(err));
 	if (r == 0)
 		return 0;
+	if (r == SOTTO_E_NOTFOUND && p != NULL && strcmp(path, p->identity) == 0) {
+		size_t n = strlen(err);
+		snprintf(err + n, sizeof(err) - n, " (no identity yet: run sotto "
+		    "--init)");
+	}
+	if (batch)
+		return batch_startup_error(err);
 	fprintf(stderr, "sotto: %s\n", err);
-	if (r == SOTTO_E_NOTFOUND && p != NULL && strcmp(path, p->identity) == 0)
-		fprintf(stderr, "sotto: no identity yet: run sotto --init\n");
 	return 1;
 }
 
@@ -162,18 +167,19 @@ main(int argc, char **argv)
 		cfg.identity = paths.identity;
 	if (cfg.trusted == NULL)
 		cfg.trusted = paths.trusted;
-	if (open_identity(cfg.identity, agent, r == 0 ? &paths : NULL,
+	batch = batch || !isatty(STDIN_FILENO);
+	if (open_identity(cfg.identity, agent, batch, r == 0 ? &paths : NULL,
 	    &cfg.ident) != 0) {
-		if (r == 0)
-			sotto_paths_free(&paths);
+		sotto_paths_free(&paths);
 		return 1;
 	}
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
 		fprintf(stderr, "sotto: cannot initialise the event loop\n");
 		sotto_identity_free(cfg.ident);
+		sotto_paths_free(&paths);
 		return 1;
 	}
-	if (batch || !isatty(STDIN_FILENO))
+	if (batch)
 		r = batch_main(loop, &cfg);
 	else
 		r = ui_main(loop, &cfg);

@@ -223,6 +223,20 @@ trust_notices(struct batch *b)
 }
 
 int
+batch_startup_error(const char *detail)
+{
+	struct client_event ev = { .type = CLIENT_EV_ERROR,
+	    .error = { .reason = "startup", .detail = detail } };
+	struct batch b;
+
+	memset(&b, 0, sizeof(b));
+	sotto_wbuf_init(&b.json, 0);
+	on_event(&ev, &b);
+	sotto_wbuf_free(&b.json);
+	return 1;
+}
+
+int
 batch_main(struct ev_loop *loop, const struct client_config *cfg)
 {
 	struct batch b;
