@@ -89,10 +89,7 @@ open_identity(const char *path, int agent, int batch,
 		snprintf(err + n, sizeof(err) - n, " (no identity yet: run sotto "
 		    "--init)");
 	}
-	if (batch)
-		return batch_startup_error(err);
-	fprintf(stderr, "sotto: %s\n", err);
-	return 1;
+	return batch ? batch_startup_error(err) : ui_startup_error(err);
 }
 
 int

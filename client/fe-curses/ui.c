@@ -344,6 +344,12 @@ static void trust_warnings(struct ui *ui)
 		ui_line(ui, SB_WARN, "not trusted: %zu more files", n - n_warn);
 }
 
+int ui_startup_error(const char *detail)
+{
+	print_error(detail);
+	return 1;
+}
+
 static int ui_run(struct ui *ui, const struct client_config *cfg)
 {
 	char err[512];
