@@ -113,17 +113,21 @@ class Relay:
 class Client:
     """One `sotto --batch` process; its stdout events are collected by a thread."""
 
-    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
+    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0",
+                 argv=None, env=None, setsid=False):
+        """argv replaces the identity/trusted/room flags (the relay address
+        is still appended); env replaces the environment."""
         self.name = name
         self.events = []
         self.bad_lines = []
         self.cond = threading.Condition()
         self.errfile = tempfile.TemporaryFile()
-        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
-                                "--trusted", trusted, "--room", room,
-                                "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
+        if argv is None:
+            argv = ["--identity", keys.path(name), "--trusted", trusted, "--room", room,
+                    "--clock-skew", skew] + list(extra)
+        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch"] + list(argv) + ["127.0.0.1:%d" % port]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errfile)
+                                     stderr=self.errfile, env=env, start_new_session=setsid)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
