@@ -44,7 +44,7 @@ class Keys:
     def make(self, *names):
         for name in names:
             key = self.path(name)
-            subprocess.run([KEYGEN_BIN, "-f", key, "-C", name], check=True,
+            subprocess.run([KEYGEN_BIN, "-f", key, "-N", "", "-C", name], check=True,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=30)
             out = subprocess.run([KEYGEN_BIN, "-l", "-f", key], check=True,

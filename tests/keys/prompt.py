@@ -56,7 +56,7 @@ def run_on_pty(args, answer, cwd):
 def main():
     tmp = tempfile.mkdtemp(prefix="sotto-keys.")
     try:
-        subprocess.run([KEYGEN, "-f", "id", "-C", "old"], cwd=tmp, check=True,
+        subprocess.run([KEYGEN, "-f", "id", "-N", "", "-C", "old"], cwd=tmp, check=True,
                        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         with open(os.path.join(tmp, "id.pub")) as f:
             old = f.read()

@@ -75,7 +75,7 @@ class Env:
 
     def keygen(self, name, trusted):
         key = os.path.join(self.dir, name)
-        subprocess.run([self.args.keygen, "-f", key, "-C", name + "@ui"],
+        subprocess.run([self.args.keygen, "-f", key, "-N", "", "-C", name + "@ui"],
                        check=True, capture_output=True, env=self.env)
         out = subprocess.run([self.args.keygen, "-l", "-f", key], check=True,
                              capture_output=True, text=True, env=self.env).stdout
