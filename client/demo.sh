@@ -24,7 +24,7 @@ trap cleanup EXIT INT TERM
 names="alice bob carol"
 mkdir -p "$demo/trusted"
 for n in $names; do
-  "$keygen_bin" -f "$demo/$n" -C "$n@demo" >/dev/null
+  "$keygen_bin" -f "$demo/$n" -N "" -C "$n@demo" >/dev/null
   cp "$demo/$n.pub" "$demo/trusted/$n.pub"
 done
 

@@ -7,7 +7,11 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "err.h"
 #include "frontend.h"
+#include "identity.h"
+#include "paths.h"
+#include "userinit.h"
 #include "wire.h"
 
 #ifndef SOTTO_VERSION
@@ -18,11 +22,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sotto [--identity FILE] [--trusted DIR] [--room NAME] [--batch]\n"
-	    "             [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "usage: sotto [--identity FILE] [--agent] [--trusted DIR] [--room NAME]\n"
+	    "             [--batch] [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
-	    "  --identity FILE       Ed25519 private key (default keys/id_ed25519)\n"
-	    "  --trusted DIR         folder of trusted *.pub keys (default keys/trusted)\n"
+	    "  --identity FILE       ed25519 private key, or FILE.pub to sign with ssh-agent\n"
+	    "                        (default $XDG_CONFIG_HOME/sotto/id_ed25519, else\n"
+	    "                        ~/.ssh/id_ed25519 when it is an ed25519 key)\n"
+	    "  --agent               sign with ssh-agent ($SSH_AUTH_SOCK) only\n"
+	    "  --trusted DIR         folder of trusted *.pub keys\n"
+	    "                        (default $XDG_CONFIG_HOME/sotto/trusted)\n"
+	    "  --init                set up this user: folders, a key, trust yourself\n"
 	    "  --room NAME           room to join (default lobby)\n"
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
@@ -44,35 +54,77 @@ parse_skew(const char *s, double *out)
 	return 0;
 }
 
+/* --init: set up, print what to send, exit. */
+static int
+run_init(const char *identity, const char *trusted)
+{
+	struct sotto_init_report rep;
+	char err[512];
+
+	if (sotto_user_init(identity, trusted, &rep, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return 1;
+	}
+	sotto_init_print(stdout, &rep);
+	sotto_init_report_free(&rep);
+	return 0;
+}
+
+/* The identity, opened before any front-end starts: its passphrase is
+ * asked on the terminal (or through SSH_ASKPASS) now, or ssh-agent is
+ * found. A failure is reported as the front-end would report it. */
+static int
+open_identity(const char *path, int agent, int batch,
+    const struct sotto_paths *p, struct sotto_identity **id)
+{
+	char err[512];
+	int r;
+
+	r = sotto_identity_open(path, agent ? SOTTO_AGENT_ONLY : SOTTO_AGENT_AUTO,
+	    id, err, sizeof(err));
+	if (r == 0)
+		return 0;
+	if (r == SOTTO_E_NOTFOUND && p != NULL && strcmp(path, p->identity) == 0) {
+		size_t n = strlen(err);
+		snprintf(err + n, sizeof(err) - n, " (no identity yet: run sotto "
+		    "--init)");
+	}
+	return batch ? batch_startup_error(err) : ui_startup_error(err);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "identity",   required_argument, NULL, 'i' },
+		{ "agent",      no_argument,       NULL, 'a' },
 		{ "trusted",    required_argument, NULL, 't' },
 		{ "room",       required_argument, NULL, 'r' },
 		{ "batch",      no_argument,       NULL, 'b' },
 		{ "clock-skew", required_argument, NULL, 's' },
+		{ "init",       no_argument,       NULL, 'I' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct client_config cfg = {
-		.identity = "keys/id_ed25519",
-		.trusted = "keys/trusted",
 		.room = "lobby",
 		.relay = "127.0.0.1:7700",
 		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
 	};
+	struct sotto_paths paths;
 	struct ev_loop *loop;
-	int ch, batch = 0;
+	char err[512];
+	int ch, batch = 0, agent = 0, init = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': cfg.identity = optarg; break;
+		case 'a': agent = 1; break;
 		case 't': cfg.trusted = optarg; break;
 		case 'r': cfg.room = optarg; break;
 		case 'b': batch = 1; break;
+		case 'I': init = 1; break;
 		case 's':
 			if (parse_skew(optarg, &cfg.clock_skew) != 0) {
 				fprintf(stderr, "sotto: --clock-skew %s: expected seconds "
@@ -85,9 +137,10 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "sotto: one relay address expected, got %d arguments\n",
-		    argc - optind);
+	if (argc - optind > 1 || (init && (argc - optind > 0 || agent || batch))) {
+		fprintf(stderr, init ? "sotto: --init takes only --identity and "
+		    "--trusted\n" : "sotto: one relay address expected, got %d "
+		    "arguments\n", argc - optind);
 		usage(stderr);
 		return 2;
 	}
@@ -99,11 +152,34 @@ main(int argc, char **argv)
 		fprintf(stderr, "sotto: libgcrypt initialisation failed\n");
 		return 1;
 	}
-	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
-		fprintf(stderr, "sotto: cannot initialise the event loop\n");
+	if (init)
+		return run_init(cfg.identity, cfg.trusted);
+	/* Per-user defaults (XDG); flags win. */
+	if ((r = sotto_paths_default(&paths, err, sizeof(err))) != 0 &&
+	    (cfg.identity == NULL || cfg.trusted == NULL)) {
+		fprintf(stderr, "sotto: %s; give --identity and --trusted\n", err);
 		return 1;
 	}
-	if (batch || !isatty(STDIN_FILENO))
-		return batch_main(loop, &cfg);
-	return ui_main(loop, &cfg);
+	if (cfg.identity == NULL)
+		cfg.identity = paths.identity;
+	if (cfg.trusted == NULL)
+		cfg.trusted = paths.trusted;
+	batch = batch || !isatty(STDIN_FILENO);
+	if (open_identity(cfg.identity, agent, batch, r == 0 ? &paths : NULL,
+	    &cfg.ident) != 0) {
+		sotto_paths_free(&paths);
+		return 1;
+	}
+	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		fprintf(stderr, "sotto: cannot initialise the event loop\n");
+		sotto_identity_free(cfg.ident);
+		sotto_paths_free(&paths);
+		return 1;
+	}
+	if (batch)
+		r = batch_main(loop, &cfg);
+	else
+		r = ui_main(loop, &cfg);
+	sotto_paths_free(&paths);
+	return r;
 }

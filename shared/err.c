@@ -26,6 +26,11 @@ sotto_strerror(int err)
 	case SOTTO_E_INVAL:       return "invalid argument";
 	case SOTTO_E_NOTFOUND:    return "not found";
 	case SOTTO_E_EXISTS:      return "already exists";
+	case SOTTO_E_NEEDPASS:    return "a passphrase is needed";
+	case SOTTO_E_BADPASS:     return "incorrect passphrase";
+	case SOTTO_E_AGENT:       return "ssh-agent refused or failed";
+	case SOTTO_E_AGAIN:       return "operation would block";
+	case SOTTO_E_CANCELLED:   return "cancelled";
 	}
 	return "unknown error";
 }

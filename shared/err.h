@@ -18,12 +18,17 @@ enum sotto_err {
 	SOTTO_E_DECRYPT       = -12,  /* AEAD tag or RSA-OAEP check failed */
 	SOTTO_E_IO            = -13,  /* read/write/open failed; see errno */
 	SOTTO_E_PERM          = -14,  /* private key file readable by others */
-	SOTTO_E_UNSUPPORTED   = -15,  /* e.g. passphrase-protected key */
+	SOTTO_E_UNSUPPORTED   = -15,  /* e.g. an unknown key cipher */
 	SOTTO_E_KEYTYPE       = -16,  /* not an ssh-ed25519 key */
 	SOTTO_E_BASE64        = -17,  /* invalid base64 */
 	SOTTO_E_INVAL         = -18,  /* caller passed an invalid argument */
 	SOTTO_E_NOTFOUND      = -19,
 	SOTTO_E_EXISTS        = -20,
+	SOTTO_E_NEEDPASS      = -21,  /* the key is passphrase-protected */
+	SOTTO_E_BADPASS       = -22,  /* incorrect passphrase */
+	SOTTO_E_AGENT         = -23,  /* ssh-agent refused or failed */
+	SOTTO_E_AGAIN         = -24,  /* would block: try when ready */
+	SOTTO_E_CANCELLED     = -25,  /* the user gave up (no passphrase) */
 };
 
 /* A static, one-line description of a sotto_err value. Never NULL. */

@@ -215,10 +215,9 @@ all_zero(const uint8_t *p, size_t n)
 static const uint8_t zero_key_id[SOTTO_KEY_ID];
 
 int
-sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
-    const struct sotto_ed25519 *id)
+sotto_ini_build_unsigned(struct sotto_wbuf *out, const struct sotto_ini *f,
+    const uint8_t pub[static SOTTO_ED25519_PUB], struct sotto_wbuf *m)
 {
-	struct sotto_wbuf m;
 	size_t start;
 	int r;
 
@@ -226,26 +225,35 @@ sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
 		return SOTTO_E_INVAL;
 	if ((f->epoch == 0) != (f->key_id == NULL || all_zero(f->key_id, SOTTO_KEY_ID)))
 		return SOTTO_E_INVAL;
-	sotto_wbuf_init(&m, 0);
-	if ((r = sotto_wbuf_put(&m, SOTTO_LABEL_INI, SOTTO_LABEL_LEN)) != 0)
-		goto out;
-	start = m.len;
-	if ((r = put_room(&m, f->room, f->room_len)) != 0)
-		goto out;
-	if ((r = sotto_wbuf_u8(&m, f->flags)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, f->ask)) != 0 ||
-	    (r = sotto_wbuf_put(&m, sotto_ed25519_pub(id), SOTTO_ED25519_PUB)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->nonce, SOTTO_JOIN_NONCE)) != 0 ||
-	    (r = sotto_wbuf_u64(&m, f->ts_ms)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, f->epoch)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->key_id ? f->key_id : zero_key_id,
+	if ((r = sotto_wbuf_put(m, SOTTO_LABEL_INI, SOTTO_LABEL_LEN)) != 0)
+		return r;
+	start = m->len;
+	if ((r = put_room(m, f->room, f->room_len)) != 0)
+		return r;
+	if ((r = sotto_wbuf_u8(m, f->flags)) != 0 ||
+	    (r = sotto_wbuf_u32(m, f->ask)) != 0 ||
+	    (r = sotto_wbuf_put(m, pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->nonce, SOTTO_JOIN_NONCE)) != 0 ||
+	    (r = sotto_wbuf_u64(m, f->ts_ms)) != 0 ||
+	    (r = sotto_wbuf_u32(m, f->epoch)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->key_id ? f->key_id : zero_key_id,
 	        SOTTO_KEY_ID)) != 0 ||
-	    (r = sotto_wbuf_u16(&m, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->rsa_n, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
-		goto out;
-	r = sign_append(out, id, &m);
-out:
+	    (r = sotto_wbuf_u16(m, SOTTO_RSA_MOD)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->rsa_n, SOTTO_RSA_MOD)) != 0)
+		return r;
+	return sotto_wbuf_put(out, m->p + start, m->len - start);
+}
+
+int
+sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
+    const struct sotto_ed25519 *id)
+{
+	struct sotto_wbuf m;
+	int r;
+
+	sotto_wbuf_init(&m, 0);
+	if ((r = sotto_ini_build_unsigned(out, f, sotto_ed25519_pub(id), &m)) == 0)
+		r = sign_append(out, id, &m);
 	sotto_wbuf_free(&m);
 	return r;
 }
@@ -405,13 +413,12 @@ put_mark(struct sotto_wbuf *b, const struct sotto_mark *m)
 }
 
 int
-sotto_key_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
-    const struct sotto_ed25519 *id, const struct sotto_group *g,
-    const struct sotto_key_to *to, uint64_t ts_ms,
-    const struct sotto_mark *marks, size_t n_marks)
+sotto_key_build_unsigned(struct sotto_wbuf *out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_group *g, const struct sotto_key_to *to, uint64_t ts_ms,
+    const struct sotto_mark *marks, size_t n_marks, struct sotto_wbuf *m)
 {
 	uint8_t fpr[SOTTO_FPR_LEN], wrapped[SOTTO_RSA_MOD];
-	struct sotto_wbuf m;
 	size_t start, i;
 	int r;
 
@@ -420,27 +427,38 @@ sotto_key_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 	if ((r = key_wrap(g, to->rsa_n, wrapped)) != 0)
 		return r;
 	sotto_fingerprint(to->pub, fpr);
-	sotto_wbuf_init(&m, 0);
-	if ((r = put_domain(&m, SOTTO_LABEL_KEY, room, room_len)) != 0)
-		goto out;
-	start = m.len;
-	if ((r = sotto_wbuf_put(&m, sotto_ed25519_pub(id), SOTTO_ED25519_PUB)) != 0 ||
-	    (r = sotto_wbuf_put(&m, fpr, sizeof(fpr))) != 0 ||
-	    (r = sotto_wbuf_put(&m, to->nonce, SOTTO_JOIN_NONCE)) != 0 ||
-	    (r = sotto_wbuf_u64(&m, ts_ms)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, g->epoch)) != 0 ||
-	    (r = sotto_wbuf_put(&m, g->key_id, SOTTO_KEY_ID)) != 0 ||
-	    (r = sotto_wbuf_u16(&m, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(&m, wrapped, sizeof(wrapped))) != 0 ||
-	    (r = sotto_wbuf_u16(&m, (uint16_t)n_marks)) != 0)
-		goto out;
+	if ((r = put_domain(m, SOTTO_LABEL_KEY, room, room_len)) != 0)
+		return r;
+	start = m->len;
+	if ((r = sotto_wbuf_put(m, pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_put(m, fpr, sizeof(fpr))) != 0 ||
+	    (r = sotto_wbuf_put(m, to->nonce, SOTTO_JOIN_NONCE)) != 0 ||
+	    (r = sotto_wbuf_u64(m, ts_ms)) != 0 ||
+	    (r = sotto_wbuf_u32(m, g->epoch)) != 0 ||
+	    (r = sotto_wbuf_put(m, g->key_id, SOTTO_KEY_ID)) != 0 ||
+	    (r = sotto_wbuf_u16(m, SOTTO_RSA_MOD)) != 0 ||
+	    (r = sotto_wbuf_put(m, wrapped, sizeof(wrapped))) != 0 ||
+	    (r = sotto_wbuf_u16(m, (uint16_t)n_marks)) != 0)
+		return r;
 	for (i = 0; i < n_marks; i++)
-		if ((r = put_mark(&m, &marks[i])) != 0)
-			goto out;
-	if ((r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
-		goto out;
-	r = sign_append(out, id, &m);
-out:
+		if ((r = put_mark(m, &marks[i])) != 0)
+			return r;
+	return sotto_wbuf_put(out, m->p + start, m->len - start);
+}
+
+int
+sotto_key_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const struct sotto_group *g,
+    const struct sotto_key_to *to, uint64_t ts_ms,
+    const struct sotto_mark *marks, size_t n_marks)
+{
+	struct sotto_wbuf m;
+	int r;
+
+	sotto_wbuf_init(&m, 0);
+	if ((r = sotto_key_build_unsigned(out, room, room_len,
+	    sotto_ed25519_pub(id), g, to, ts_ms, marks, n_marks, &m)) == 0)
+		r = sign_append(out, id, &m);
 	sotto_wbuf_free(&m);
 	return r;
 }
@@ -638,7 +656,8 @@ dat_nonce(uint8_t nonce[static SOTTO_GCM_NONCE], uint64_t counter)
 
 struct sotto_dat_tx {
 	struct sotto_aead          *aead;
-	const struct sotto_ed25519 *id;
+	const struct sotto_ed25519 *id;      /* NULL: signed by the caller */
+	uint8_t                     pub[SOTTO_ED25519_PUB];
 	uint8_t                     session[SOTTO_JOIN_NONCE];
 	uint32_t                    epoch;
 	uint64_t                    next;
@@ -647,10 +666,11 @@ struct sotto_dat_tx {
 	struct sotto_wbuf           pt;      /* padded plaintext (secure), reused */
 };
 
-int
-sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len,
-    const struct sotto_ed25519 *id, const struct sotto_group *g,
-    const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter)
+static int
+dat_tx_make(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_group *g, const uint8_t session[static SOTTO_JOIN_NONCE],
+    uint64_t next_counter)
 {
 	struct sotto_dat_tx *tx;
 	int r;
@@ -663,11 +683,12 @@ sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len
 	sotto_wbuf_init(&tx->buf, 0);
 	sotto_wbuf_init_secure(&tx->pt, SOTTO_DAT_PT_MAX);
 	tx->id = id;
+	memcpy(tx->pub, pub, SOTTO_ED25519_PUB);
 	tx->epoch = g->epoch;
 	tx->next = next_counter;
 	memcpy(tx->session, session, SOTTO_JOIN_NONCE);
 	if ((r = put_domain(&tx->buf, SOTTO_LABEL_DAT, room, room_len)) != 0 ||
-	    (r = sotto_dat_subkey(&tx->aead, g, sotto_ed25519_pub(id), session)) != 0 ||
+	    (r = sotto_dat_subkey(&tx->aead, g, pub, session)) != 0 ||
 	    (r = sotto_wbuf_reserve(&tx->buf, SOTTO_DAT_FIXED + 256)) != 0) {
 		sotto_dat_tx_free(tx);
 		return r;
@@ -675,6 +696,25 @@ sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len
 	tx->domain = tx->buf.len;
 	*out = tx;
 	return 0;
+}
+
+int
+sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const struct sotto_group *g,
+    const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter)
+{
+	return dat_tx_make(out, room, room_len, id, sotto_ed25519_pub(id), g,
+	    session, next_counter);
+}
+
+int
+sotto_dat_tx_new_pub(struct sotto_dat_tx **out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_group *g, const uint8_t session[static SOTTO_JOIN_NONCE],
+    uint64_t next_counter)
+{
+	return dat_tx_make(out, room, room_len, NULL, pub, g, session,
+	    next_counter);
 }
 
 void
@@ -695,24 +735,24 @@ sotto_dat_tx_next(const struct sotto_dat_tx *tx)
 	return tx->next;
 }
 
-int
-sotto_dat_seal(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
-    const void *text, size_t n, const uint8_t **body, size_t *body_len)
+/* Pad, encrypt, and lay out label || P || body-without-signature in
+ * tx->buf; the counter moves on. */
+static int
+dat_seal_body(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
+    const void *text, size_t n)
 {
 	struct sotto_wbuf *b = &tx->buf;
 	uint8_t nonce[SOTTO_GCM_NONCE], *ct;
 	size_t aad_len;
 	int r;
 
-	*body = NULL;
-	*body_len = 0;
 	if (n > SOTTO_TEXT_MAX || tx->next == UINT64_MAX)
 		return SOTTO_E_TOOLONG;
 	sotto_wbuf_reset(&tx->pt);
 	b->len = tx->domain;
 	if ((r = sotto_pad(&tx->pt, ctype, text, n)) != 0)
 		goto out;
-	if ((r = sotto_wbuf_put(b, sotto_ed25519_pub(tx->id), SOTTO_ED25519_PUB)) != 0 ||
+	if ((r = sotto_wbuf_put(b, tx->pub, SOTTO_ED25519_PUB)) != 0 ||
 	    (r = sotto_wbuf_put(b, tx->session, SOTTO_JOIN_NONCE)) != 0 ||
 	    (r = sotto_wbuf_u32(b, tx->epoch)) != 0 ||
 	    (r = sotto_wbuf_u64(b, tx->next)) != 0 ||
@@ -729,16 +769,51 @@ sotto_dat_seal(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
 	    tx->pt.len, ct, ct + tx->pt.len)) != 0)
 		goto out;
 	b->len += tx->pt.len + SOTTO_GCM_TAG;
-	if ((r = sotto_ed25519_sign(tx->id, b->p, b->len, b->p + b->len)) != 0)
-		goto out;
-	b->len += SOTTO_ED25519_SIG;
 	tx->next++;
-	*body = b->p + tx->domain;
-	*body_len = b->len - tx->domain;
 out:
 	sotto_wipe(tx->pt.p, tx->pt.len);
 	sotto_wbuf_reset(&tx->pt);
 	return r;
+}
+
+int
+sotto_dat_seal(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
+    const void *text, size_t n, const uint8_t **body, size_t *body_len)
+{
+	struct sotto_wbuf *b = &tx->buf;
+	int r;
+
+	*body = NULL;
+	*body_len = 0;
+	if (tx->id == NULL)
+		return SOTTO_E_INVAL;
+	if ((r = dat_seal_body(tx, ts_ms, ctype, text, n)) != 0)
+		return r;
+	if ((r = sotto_ed25519_sign(tx->id, b->p, b->len, b->p + b->len)) != 0)
+		return r;
+	b->len += SOTTO_ED25519_SIG;
+	*body = b->p + tx->domain;
+	*body_len = b->len - tx->domain;
+	return 0;
+}
+
+int
+sotto_dat_seal_unsigned(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
+    const void *text, size_t n, const uint8_t **msg, size_t *msg_len,
+    const uint8_t **body, size_t *body_len)
+{
+	struct sotto_wbuf *b = &tx->buf;
+	int r;
+
+	*msg = *body = NULL;
+	*msg_len = *body_len = 0;
+	if ((r = dat_seal_body(tx, ts_ms, ctype, text, n)) != 0)
+		return r;
+	*msg = b->p;
+	*msg_len = b->len;
+	*body = b->p + tx->domain;
+	*body_len = b->len - tx->domain;
+	return 0;
 }
 
 struct sotto_dat_rx {

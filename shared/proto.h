@@ -85,6 +85,12 @@ struct sotto_ini {
  * ignored: they come from id). */
 int sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
     const struct sotto_ed25519 *id);
+/* Split signing (ssh-agent, asynchronously): append the body without
+ * its signature to out and the exact signature input to msg; sign msg
+ * (locally or by the agent) and append the SOTTO_ED25519_SIG bytes to out.
+ * The same split exists for KEY and DAT below. */
+int sotto_ini_build_unsigned(struct sotto_wbuf *out, const struct sotto_ini *f,
+    const uint8_t pub[static SOTTO_ED25519_PUB], struct sotto_wbuf *msg);
 /* SOTTO_V_MALFORMED unless body is a well-formed member INI. */
 int sotto_ini_parse(const uint8_t *body, size_t len, struct sotto_ini *ini);
 int sotto_ini_verify(const struct sotto_ini *ini, const uint8_t *body, size_t len);
@@ -142,6 +148,10 @@ int sotto_key_build(struct sotto_wbuf *out, const uint8_t *room,
     size_t room_len, const struct sotto_ed25519 *id, const struct sotto_group *g,
     const struct sotto_key_to *to, uint64_t ts_ms,
     const struct sotto_mark *marks, size_t n_marks);
+int sotto_key_build_unsigned(struct sotto_wbuf *out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_group *g, const struct sotto_key_to *to, uint64_t ts_ms,
+    const struct sotto_mark *marks, size_t n_marks, struct sotto_wbuf *msg);
 int sotto_key_parse(const uint8_t *body, size_t len, struct sotto_key *k);
 int sotto_key_verify(const struct sotto_key *k, const uint8_t *room,
     size_t room_len, const uint8_t *body, size_t len);
@@ -187,12 +197,24 @@ struct sotto_dat_tx;
 int sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room,
     size_t room_len, const struct sotto_ed25519 *id, const struct sotto_group *g,
     const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter);
+/* A sender whose signatures the caller makes (ssh-agent): only
+ * sotto_dat_seal_unsigned works on it. */
+int sotto_dat_tx_new_pub(struct sotto_dat_tx **out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_group *g, const uint8_t session[static SOTTO_JOIN_NONCE],
+    uint64_t next_counter);
 void sotto_dat_tx_free(struct sotto_dat_tx *tx);
 uint64_t sotto_dat_tx_next(const struct sotto_dat_tx *tx);
 /* Pad, encrypt and sign one message; *body is borrowed from tx until the
  * next seal or free. n <= SOTTO_TEXT_MAX. */
 int sotto_dat_seal(struct sotto_dat_tx *tx, uint64_t ts_ms, uint8_t ctype,
     const void *text, size_t n, const uint8_t **body, size_t *body_len);
+/* The same without the signature: *msg (the signature input) and *body
+ * (the body so far; append the signature to a copy) are borrowed from tx
+ * until the next seal or free. The counter moves on as with a seal. */
+int sotto_dat_seal_unsigned(struct sotto_dat_tx *tx, uint64_t ts_ms,
+    uint8_t ctype, const void *text, size_t n, const uint8_t **msg,
+    size_t *msg_len, const uint8_t **body, size_t *body_len);
 
 /* What a receiver keeps for one sender session (e.g. in its member table). */
 struct sotto_dat_peer {

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <gcrypt.h>
 
 #include "b64.h"
+#include "bcrypt_pbkdf.h"
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -26,6 +28,11 @@
 #define B64_LINE          70u    /* ssh-keygen's line width */
 #define NONE_BLOCKSIZE    8u     /* padding block of cipher "none" */
 #define PRIV_SK_LEN       64u    /* seed || public key */
+#define AES256_KEY_LEN    32u
+#define AES_BLOCK         16u
+#define GCM_IV_LEN        12u    /* aes256-gcm@openssh.com */
+#define GCM_TAG_LEN       16u
+#define KDF_SALT_LEN      16u    /* ssh-keygen's bcrypt salt */
 
 /* Bounds for fields of an untrusted key file. */
 #define NAME_MAX_LEN      64u    /* cipher, kdf and key type names */
@@ -356,6 +363,90 @@ sotto_sshpub_format(struct sotto_wbuf *out,
 	return sotto_wbuf_u8(out, '\n');
 }
 
+/* --- ciphers and the kdf ------------------------------------------------------- */
+
+/* The ciphers of openssh-key-v1 files we read and write (OpenSSH cipher.c). */
+struct key_cipher {
+	const char          *name;
+	enum sotto_keycipher id;
+	int                  mode;      /* GCRY_CIPHER_MODE_*; 0 for none */
+	size_t               key_len;
+	size_t               iv_len;
+	size_t               block;     /* the private section pads to this */
+	size_t               tag_len;   /* bytes after the section (GCM) */
+};
+
+static const struct key_cipher key_ciphers[] = {
+	{ "none", SOTTO_KEYCIPHER_NONE, 0, 0, 0, NONE_BLOCKSIZE, 0 },
+	{ "aes256-ctr", SOTTO_KEYCIPHER_AES256_CTR, GCRY_CIPHER_MODE_CTR,
+	    AES256_KEY_LEN, AES_BLOCK, AES_BLOCK, 0 },
+	{ "aes256-gcm@openssh.com", SOTTO_KEYCIPHER_AES256_GCM,
+	    GCRY_CIPHER_MODE_GCM, AES256_KEY_LEN, GCM_IV_LEN, AES_BLOCK,
+	    GCM_TAG_LEN },
+};
+#define N_KEY_CIPHERS (sizeof(key_ciphers) / sizeof(key_ciphers[0]))
+
+static const struct key_cipher *
+cipher_by_name(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEY_CIPHERS; i++)
+		if (bytes_eq(p, n, key_ciphers[i].name))
+			return &key_ciphers[i];
+	return NULL;
+}
+
+static const struct key_cipher *
+cipher_by_id(enum sotto_keycipher id)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEY_CIPHERS; i++)
+		if (key_ciphers[i].id == id)
+			return &key_ciphers[i];
+	return NULL;
+}
+
+/* A cipher handle keyed with bcrypt-pbkdf(pass, salt, rounds): the key and
+ * IV are derived into secure memory, used and wiped here. */
+static int
+cipher_open(gcry_cipher_hd_t *h, const struct key_cipher *c,
+    const uint8_t *pass, size_t pass_len, const uint8_t *salt,
+    size_t salt_len, unsigned rounds)
+{
+	size_t kiv_len = c->key_len + c->iv_len;
+	uint8_t *kiv;
+	int r;
+
+	*h = NULL;
+	if ((kiv = sotto_secure_alloc(kiv_len)) == NULL)
+		return SOTTO_E_ALLOC;
+	if ((r = sotto_bcrypt_pbkdf(pass, pass_len, salt, salt_len, kiv,
+	    kiv_len, rounds)) != 0)
+		goto out;
+	r = SOTTO_E_CRYPTO;
+	if (gcry_cipher_open(h, GCRY_CIPHER_AES256, c->mode,
+	    GCRY_CIPHER_SECURE) != 0) {
+		*h = NULL;
+		goto out;
+	}
+	if (gcry_cipher_setkey(*h, kiv, c->key_len) != 0 ||
+	    (c->mode == GCRY_CIPHER_MODE_CTR ?
+	    gcry_cipher_setctr(*h, kiv + c->key_len, c->iv_len) :
+	    gcry_cipher_setiv(*h, kiv + c->key_len, c->iv_len)) != 0)
+		goto out;
+	/* GCM: OpenSSH authenticates no additional data in key files. */
+	r = 0;
+ out:
+	sotto_secure_free(kiv, kiv_len);
+	if (r != 0 && *h != NULL) {
+		gcry_cipher_close(*h);
+		*h = NULL;
+	}
+	return r;
+}
+
 /* --- openssh-key-v1 private keys ----------------------------------------------- */
 
 /* The armour: MARK_BEGIN line, base64 lines, MARK_END line, then nothing
@@ -398,11 +489,12 @@ armour_parse(const uint8_t *data, size_t len, struct sotto_wbuf *b64,
 	return 0;
 }
 
-/* The private section: checkints, type, keys, comment, padding 1,2,3... */
+/* The private section: checkints, type, keys, comment, padding 1,2,3...
+ * After decryption, differing check integers mean a wrong passphrase. */
 static int
 priv_section_parse(const uint8_t *p, size_t n,
-    const uint8_t pub[static SOTTO_ED25519_PUB], struct sotto_ed25519 **key,
-    char **comment, const struct ectx *e)
+    const uint8_t pub[static SOTTO_ED25519_PUB], int encrypted,
+    struct sotto_ed25519 **key, char **comment, const struct ectx *e)
 {
 	struct sotto_rd rd;
 	uint32_t check1, check2;
@@ -412,13 +504,12 @@ priv_section_parse(const uint8_t *p, size_t n,
 	char q[QUOTE_MAX + 4];
 	int r;
 
-	if (n % NONE_BLOCKSIZE != 0)
-		return fail(e, SOTTO_E_FORMAT, "private section is not a whole "
-		    "number of %u-byte blocks", NONE_BLOCKSIZE);
 	sotto_rd_init(&rd, p, n);
 	if ((r = sotto_rd_u32(&rd, &check1)) != 0 ||
 	    (r = sotto_rd_u32(&rd, &check2)) != 0)
 		return fail(e, r, "private section is truncated");
+	if (check1 != check2 && encrypted)
+		return fail(e, SOTTO_E_BADPASS, "incorrect passphrase");
 	if (check1 != check2)
 		return fail(e, SOTTO_E_FORMAT, "check integers differ: the "
 		    "private section is corrupt");
@@ -459,19 +550,52 @@ priv_section_parse(const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* The decoded container: magic, cipher, kdf, kdf options, one key. */
+/* The fields of the decoded container; pointers borrow from it. */
+struct container {
+	const struct key_cipher *cipher;
+	const uint8_t *salt;
+	size_t         salt_len;
+	uint32_t       rounds;
+	uint8_t        pub[SOTTO_ED25519_PUB];
+	const uint8_t *priv;          /* the (encrypted) private section */
+	size_t         priv_len;
+	const uint8_t *tag;           /* GCM tag, cipher->tag_len bytes */
+};
+
+/* kdf "bcrypt" options: string salt, uint32 rounds. */
 static int
-priv_blob_parse(const uint8_t *p, size_t n, struct sotto_ed25519 **key,
-    char **comment, const struct ectx *e)
+kdfopt_parse(const uint8_t *p, size_t n, struct container *c,
+    const struct ectx *e)
 {
 	struct sotto_rd rd;
-	const uint8_t *magic, *cipher, *kdf, *kdfopt, *blob, *priv;
-	size_t cipher_len, kdf_len, kdfopt_len, blob_len, priv_len;
-	uint8_t pub[SOTTO_ED25519_PUB];
+	int r;
+
+	sotto_rd_init(&rd, p, n);
+	if ((r = sotto_rd_string32(&rd, &c->salt, &c->salt_len,
+	    KDFOPT_MAX_LEN)) != 0 || (r = sotto_rd_u32(&rd, &c->rounds)) != 0 ||
+	    (r = sotto_rd_end(&rd)) != 0)
+		return fail(e, r, "bcrypt kdf options are malformed");
+	if (c->salt_len == 0)
+		return fail(e, SOTTO_E_FORMAT, "bcrypt salt is empty");
+	if (c->rounds == 0)
+		return fail(e, SOTTO_E_FORMAT, "bcrypt rounds are 0");
+	return 0;
+}
+
+/* Magic, cipher, kdf, kdf options, one public key, the private section
+ * (and the GCM tag): everything but decryption. */
+static int
+container_parse(const uint8_t *p, size_t n, struct container *c,
+    const struct ectx *e)
+{
+	struct sotto_rd rd;
+	const uint8_t *magic, *cipher, *kdf, *kdfopt, *blob;
+	size_t cipher_len, kdf_len, kdfopt_len, blob_len;
 	uint32_t nkeys;
 	char q[QUOTE_MAX + 4];
 	int r;
 
+	memset(c, 0, sizeof(*c));
 	sotto_rd_init(&rd, p, n);
 	if (sotto_rd_ptr(&rd, &magic, AUTH_MAGIC_LEN) != 0 ||
 	    memcmp(magic, AUTH_MAGIC, AUTH_MAGIC_LEN) != 0)
@@ -480,13 +604,24 @@ priv_blob_parse(const uint8_t *p, size_t n, struct sotto_ed25519 **key,
 	    (r = sotto_rd_string32(&rd, &kdf, &kdf_len, NAME_MAX_LEN)) != 0 ||
 	    (r = sotto_rd_string32(&rd, &kdfopt, &kdfopt_len, KDFOPT_MAX_LEN)) != 0)
 		return fail(e, r, "key header is truncated or malformed");
-	if (!bytes_eq(cipher, cipher_len, "none") || !bytes_eq(kdf, kdf_len, "none"))
-		return fail(e, SOTTO_E_UNSUPPORTED, "passphrase-protected keys are "
-		    "not supported yet (cipher \"%s\"); remove the passphrase with "
-		    "ssh-keygen -p -N '' -f %s", quote(q, cipher, cipher_len),
-		    e && e->name ? e->name : "FILE");
-	if (kdfopt_len != 0)
-		return fail(e, SOTTO_E_FORMAT, "kdf \"none\" with kdf options");
+	if ((c->cipher = cipher_by_name(cipher, cipher_len)) == NULL)
+		return fail(e, SOTTO_E_UNSUPPORTED, "cipher \"%s\" is not supported "
+		    "(aes256-ctr, aes256-gcm@openssh.com or none); change the "
+		    "passphrase with ssh-keygen -p -f %s", quote(q, cipher,
+		    cipher_len), e && e->name ? e->name : "FILE");
+	if (c->cipher->id == SOTTO_KEYCIPHER_NONE) {
+		if (!bytes_eq(kdf, kdf_len, "none"))
+			return fail(e, SOTTO_E_FORMAT, "cipher \"none\" with kdf "
+			    "\"%s\"", quote(q, kdf, kdf_len));
+		if (kdfopt_len != 0)
+			return fail(e, SOTTO_E_FORMAT, "kdf \"none\" with kdf options");
+	} else {
+		if (!bytes_eq(kdf, kdf_len, "bcrypt"))
+			return fail(e, SOTTO_E_UNSUPPORTED, "kdf \"%s\" is not "
+			    "supported (bcrypt)", quote(q, kdf, kdf_len));
+		if ((r = kdfopt_parse(kdfopt, kdfopt_len, c, e)) != 0)
+			return r;
+	}
 	if ((r = sotto_rd_u32(&rd, &nkeys)) != 0)
 		return fail(e, r, "key header is truncated");
 	if (nkeys != 1)
@@ -494,46 +629,153 @@ priv_blob_parse(const uint8_t *p, size_t n, struct sotto_ed25519 **key,
 		    "expected", nkeys);
 	if ((r = sotto_rd_string32(&rd, &blob, &blob_len, BLOB_MAX_LEN)) != 0)
 		return fail(e, r, "public key blob is truncated or too long");
-	if ((r = blob_parse(blob, blob_len, pub, e)) != 0)
+	if ((r = blob_parse(blob, blob_len, c->pub, e)) != 0)
 		return r;
-	if ((r = sotto_rd_string32(&rd, &priv, &priv_len, SOTTO_KEYFILE_MAX)) != 0)
+	if ((r = sotto_rd_string32(&rd, &c->priv, &c->priv_len,
+	    SOTTO_KEYFILE_MAX)) != 0)
 		return fail(e, r, "private section is truncated");
+	if (c->cipher->tag_len > 0 &&
+	    (r = sotto_rd_ptr(&rd, &c->tag, c->cipher->tag_len)) != 0)
+		return fail(e, r, "authentication tag is missing");
 	if ((r = sotto_rd_end(&rd)) != 0)
 		return fail(e, r, "unexpected bytes after the private section");
-	return priv_section_parse(priv, priv_len, pub, key, comment, e);
+	if (c->priv_len % c->cipher->block != 0)
+		return fail(e, SOTTO_E_FORMAT, "private section is not a whole "
+		    "number of %zu-byte blocks", c->cipher->block);
+	return 0;
+}
+
+/* Decrypt the private section into plain (secure, c->priv_len bytes). */
+static int
+priv_decrypt(const struct container *c, const struct sotto_keyopen *o,
+    uint8_t *plain, const struct ectx *e)
+{
+	unsigned max = o != NULL && o->max_rounds ? o->max_rounds :
+	    SOTTO_KDF_ROUNDS_MAX;
+	gcry_cipher_hd_t h;
+	int r;
+
+	if (o == NULL || o->pass == NULL)
+		return fail(e, SOTTO_E_NEEDPASS, "the key is protected by a "
+		    "passphrase");
+	if (c->rounds > max)
+		return fail(e, SOTTO_E_TOOLONG, "bcrypt rounds %u are more than "
+		    "the %u allowed", c->rounds, max);
+	/* ssh-keygen never encrypts with an empty passphrase. */
+	if (o->pass_len == 0)
+		return fail(e, SOTTO_E_BADPASS, "incorrect passphrase");
+	if (o->pass_len > SOTTO_PASSPHRASE_MAX)
+		return fail(e, SOTTO_E_BADPASS, "passphrase is longer than %u "
+		    "bytes", SOTTO_PASSPHRASE_MAX);
+	if ((r = cipher_open(&h, c->cipher, o->pass, o->pass_len, c->salt,
+	    c->salt_len, c->rounds)) != 0)
+		return fail(e, r, "cannot derive the key: %s", sotto_strerror(r));
+	r = 0;
+	if (gcry_cipher_final(h) != 0 ||
+	    gcry_cipher_decrypt(h, plain, c->priv_len, c->priv, c->priv_len) != 0)
+		r = fail(e, SOTTO_E_CRYPTO, "decryption failed");
+	else if (c->cipher->tag_len > 0 &&
+	    gcry_cipher_checktag(h, c->tag, c->cipher->tag_len) != 0)
+		r = fail(e, SOTTO_E_BADPASS, "incorrect passphrase");
+	gcry_cipher_close(h);
+	if (r != 0)
+		sotto_wipe(plain, c->priv_len);
+	return r;
 }
 
 static int
-priv_parse(const uint8_t *data, size_t len, struct sotto_ed25519 **key,
-    char **comment, const struct ectx *e)
+priv_blob_parse(const uint8_t *p, size_t n, const struct sotto_keyopen *o,
+    struct sotto_ed25519 **key, char **comment, const struct ectx *e)
 {
-	struct sotto_wbuf b64;
-	uint8_t *bin = NULL;
-	size_t cap = 0, bin_len = 0;
+	struct container c;
+	uint8_t *plain;
 	int r;
 
-	*key = NULL;
-	if (comment != NULL)
-		*comment = NULL;
+	if ((r = container_parse(p, n, &c, e)) != 0)
+		return r;
+	if (c.cipher->id == SOTTO_KEYCIPHER_NONE)
+		return priv_section_parse(c.priv, c.priv_len, c.pub, 0, key,
+		    comment, e);
+	if ((plain = sotto_secure_alloc(c.priv_len)) == NULL)
+		return fail(e, SOTTO_E_ALLOC, "out of secure memory");
+	if ((r = priv_decrypt(&c, o, plain, e)) == 0)
+		r = priv_section_parse(plain, c.priv_len, c.pub, 1, key,
+		    comment, e);
+	sotto_secure_free(plain, c.priv_len);
+	return r;
+}
+
+/* Armour and base64 off: the binary container in secure memory. */
+static int
+priv_decode(const uint8_t *data, size_t len, uint8_t **bin, size_t *cap,
+    size_t *bin_len, const struct ectx *e)
+{
+	struct sotto_wbuf b64;
+	int r;
+
+	*bin = NULL;
+	*cap = 0;
+	*bin_len = 0;
 	if (len > SOTTO_KEYFILE_MAX)
 		return fail(e, SOTTO_E_TOOLONG, "larger than %u bytes",
 		    SOTTO_KEYFILE_MAX);
 	sotto_wbuf_init_secure(&b64, SOTTO_KEYFILE_MAX);
 	if ((r = armour_parse(data, len, &b64, e)) != 0)
 		goto out;
-	cap = b64.len / 4 * 3 + 3;
-	if ((bin = sotto_secure_alloc(cap)) == NULL) {
+	*cap = b64.len / 4 * 3 + 3;
+	if ((*bin = sotto_secure_alloc(*cap)) == NULL) {
 		r = fail(e, SOTTO_E_ALLOC, "out of secure memory");
 		goto out;
 	}
-	if (sotto_b64_decode((const char *)b64.p, b64.len, bin, cap, &bin_len) != 0) {
+	if (sotto_b64_decode((const char *)b64.p, b64.len, *bin, *cap,
+	    bin_len) != 0)
 		r = fail(e, SOTTO_E_BASE64, "invalid base64 in the private key");
-		goto out;
-	}
-	r = priv_blob_parse(bin, bin_len, key, comment, e);
  out:
-	sotto_secure_free(bin, cap);
+	if (r != 0) {
+		sotto_secure_free(*bin, *cap);
+		*bin = NULL;
+		*bin_len = 0;
+	}
 	sotto_wbuf_free(&b64);
+	return r;
+}
+
+static int
+priv_parse(const uint8_t *data, size_t len, const struct sotto_keyopen *o,
+    struct sotto_ed25519 **key, char **comment, const struct ectx *e)
+{
+	uint8_t *bin;
+	size_t cap, bin_len;
+	int r;
+
+	*key = NULL;
+	if (comment != NULL)
+		*comment = NULL;
+	if ((r = priv_decode(data, len, &bin, &cap, &bin_len, e)) != 0)
+		return r;
+	r = priv_blob_parse(bin, bin_len, o, key, comment, e);
+	sotto_secure_free(bin, cap);
+	return r;
+}
+
+static int
+priv_info(const uint8_t *data, size_t len, struct sotto_keyinfo *info,
+    const struct ectx *e)
+{
+	struct container c;
+	uint8_t *bin;
+	size_t cap, bin_len;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = priv_decode(data, len, &bin, &cap, &bin_len, e)) != 0)
+		return r;
+	if ((r = container_parse(bin, bin_len, &c, e)) == 0) {
+		memcpy(info->pub, c.pub, SOTTO_ED25519_PUB);
+		info->cipher = c.cipher->id;
+		info->rounds = c.rounds;
+	}
+	sotto_secure_free(bin, cap);
 	return r;
 }
 
@@ -541,55 +783,105 @@ int
 sotto_sshpriv_parse(const uint8_t *data, size_t len,
     struct sotto_ed25519 **key, char **comment)
 {
-	return priv_parse(data, len, key, comment, NULL);
+	return priv_parse(data, len, NULL, key, comment, NULL);
 }
 
-/* The binary container, into a secure wbuf. */
+/* The private section, padded to the cipher's block, into sec. */
 static int
-priv_blob_format(struct sotto_wbuf *bin, const struct sotto_ed25519 *key,
-    const char *comment)
+priv_section_format(struct sotto_wbuf *sec, const struct sotto_ed25519 *key,
+    const char *comment, size_t block)
 {
-	struct sotto_wbuf sec;
-	uint8_t blob[SOTTO_SSH_BLOB_LEN];
 	const uint8_t *pub = sotto_ed25519_pub(key);
 	size_t cl = comment ? strlen(comment) : 0;
 	uint32_t check;
 	uint8_t i;
 	int r;
 
-	sotto_ssh_blob(pub, blob);
-	/* The check integers only detect a wrong passphrase; random as
-	 * OpenSSH writes them. */
+	/* The check integers detect a wrong passphrase; random as OpenSSH
+	 * writes them. */
 	sotto_random_nonce(&check, sizeof(check));
+	if ((r = sotto_wbuf_u32(sec, check)) != 0 ||
+	    (r = sotto_wbuf_u32(sec, check)) != 0 ||
+	    (r = sotto_wbuf_string32(sec, KEY_TYPE, KEY_TYPE_LEN)) != 0 ||
+	    (r = sotto_wbuf_string32(sec, pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_u32(sec, PRIV_SK_LEN)) != 0 ||
+	    (r = sotto_wbuf_put(sec, sotto_ed25519_seed(key), SOTTO_ED25519_SEC)) != 0 ||
+	    (r = sotto_wbuf_put(sec, pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_string32(sec, comment ? comment : "", cl)) != 0)
+		return r;
+	for (i = 1; r == 0 && sec->len % block != 0; i++)
+		r = sotto_wbuf_u8(sec, i);
+	return r;
+}
+
+/* Encrypt sec in place; the GCM tag into tag. */
+static int
+priv_section_seal(struct sotto_wbuf *sec, const struct key_cipher *c,
+    const struct sotto_keyseal *s, const uint8_t salt[static KDF_SALT_LEN],
+    uint8_t tag[static GCM_TAG_LEN])
+{
+	gcry_cipher_hd_t h;
+	int r;
+
+	if ((r = cipher_open(&h, c, s->pass, s->pass_len, salt, KDF_SALT_LEN,
+	    s->rounds)) != 0)
+		return r;
+	r = 0;
+	if (gcry_cipher_final(h) != 0 ||
+	    gcry_cipher_encrypt(h, sec->p, sec->len, NULL, 0) != 0 ||
+	    (c->tag_len > 0 && gcry_cipher_gettag(h, tag, c->tag_len) != 0))
+		r = SOTTO_E_CRYPTO;
+	gcry_cipher_close(h);
+	return r;
+}
+
+/* The binary container, into a secure wbuf. */
+static int
+priv_blob_format(struct sotto_wbuf *bin, const struct sotto_ed25519 *key,
+    const char *comment, const struct key_cipher *c,
+    const struct sotto_keyseal *s)
+{
+	struct sotto_wbuf sec, kdfopt;
+	uint8_t blob[SOTTO_SSH_BLOB_LEN], salt[KDF_SALT_LEN];
+	uint8_t tag[GCM_TAG_LEN];
+	int enc = c->id != SOTTO_KEYCIPHER_NONE;
+	int r;
+
+	sotto_ssh_blob(sotto_ed25519_pub(key), blob);
 	sotto_wbuf_init_secure(&sec, SOTTO_KEYFILE_MAX);
-	if ((r = sotto_wbuf_u32(&sec, check)) != 0 ||
-	    (r = sotto_wbuf_u32(&sec, check)) != 0 ||
-	    (r = sotto_wbuf_string32(&sec, KEY_TYPE, KEY_TYPE_LEN)) != 0 ||
-	    (r = sotto_wbuf_string32(&sec, pub, SOTTO_ED25519_PUB)) != 0 ||
-	    (r = sotto_wbuf_u32(&sec, PRIV_SK_LEN)) != 0 ||
-	    (r = sotto_wbuf_put(&sec, sotto_ed25519_seed(key), SOTTO_ED25519_SEC)) != 0 ||
-	    (r = sotto_wbuf_put(&sec, pub, SOTTO_ED25519_PUB)) != 0 ||
-	    (r = sotto_wbuf_string32(&sec, comment ? comment : "", cl)) != 0)
+	sotto_wbuf_init(&kdfopt, KDFOPT_MAX_LEN);
+	if ((r = priv_section_format(&sec, key, comment, c->block)) != 0)
 		goto out;
-	for (i = 1; r == 0 && sec.len % NONE_BLOCKSIZE != 0; i++)
-		r = sotto_wbuf_u8(&sec, i);
-	if (r == 0 &&
-	    (r = sotto_wbuf_put(bin, AUTH_MAGIC, AUTH_MAGIC_LEN)) == 0 &&
-	    (r = sotto_wbuf_string32(bin, "none", 4)) == 0 &&
-	    (r = sotto_wbuf_string32(bin, "none", 4)) == 0 &&
-	    (r = sotto_wbuf_string32(bin, "", 0)) == 0 &&
-	    (r = sotto_wbuf_u32(bin, 1)) == 0 &&
-	    (r = sotto_wbuf_string32(bin, blob, sizeof(blob))) == 0)
-		r = sotto_wbuf_string32(bin, sec.p, sec.len);
+	if (enc) {
+		sotto_random_nonce(salt, sizeof(salt));
+		if ((r = sotto_wbuf_string32(&kdfopt, salt, sizeof(salt))) != 0 ||
+		    (r = sotto_wbuf_u32(&kdfopt, s->rounds)) != 0 ||
+		    (r = priv_section_seal(&sec, c, s, salt, tag)) != 0)
+			goto out;
+	}
+	if ((r = sotto_wbuf_put(bin, AUTH_MAGIC, AUTH_MAGIC_LEN)) != 0 ||
+	    (r = sotto_wbuf_string32(bin, c->name, strlen(c->name))) != 0 ||
+	    (r = sotto_wbuf_string32(bin, enc ? "bcrypt" : "none",
+	    enc ? 6 : 4)) != 0 ||
+	    (r = sotto_wbuf_string32(bin, kdfopt.p, kdfopt.len)) != 0 ||
+	    (r = sotto_wbuf_u32(bin, 1)) != 0 ||
+	    (r = sotto_wbuf_string32(bin, blob, sizeof(blob))) != 0 ||
+	    (r = sotto_wbuf_string32(bin, sec.p, sec.len)) != 0)
+		goto out;
+	if (c->tag_len > 0)
+		r = sotto_wbuf_put(bin, tag, c->tag_len);
  out:
+	sotto_wbuf_free(&kdfopt);
 	sotto_wbuf_free(&sec);
 	return r;
 }
 
 int
-sotto_sshpriv_format(struct sotto_wbuf *out, const struct sotto_ed25519 *key,
-    const char *comment)
+sotto_sshpriv_format_sealed(struct sotto_wbuf *out,
+    const struct sotto_ed25519 *key, const char *comment,
+    const struct sotto_keyseal *s)
 {
+	const struct key_cipher *c = cipher_by_id(SOTTO_KEYCIPHER_NONE);
 	struct sotto_wbuf bin;
 	char *b64 = NULL;
 	size_t b64_len = 0, off;
@@ -598,8 +890,16 @@ sotto_sshpriv_format(struct sotto_wbuf *out, const struct sotto_ed25519 *key,
 	if (comment != NULL &&
 	    comment_check((const uint8_t *)comment, strlen(comment), NULL) != 0)
 		return SOTTO_E_INVAL;
+	/* An empty passphrase means no encryption, as in ssh-keygen -N ''. */
+	if (s != NULL && s->pass != NULL && s->pass_len > 0) {
+		if ((c = cipher_by_id(s->cipher)) == NULL ||
+		    c->id == SOTTO_KEYCIPHER_NONE || s->rounds == 0 ||
+		    s->rounds > SOTTO_KDF_ROUNDS_MAX ||
+		    s->pass_len > SOTTO_PASSPHRASE_MAX)
+			return SOTTO_E_INVAL;
+	}
 	sotto_wbuf_init_secure(&bin, SOTTO_KEYFILE_MAX);
-	if ((r = priv_blob_format(&bin, key, comment)) != 0)
+	if ((r = priv_blob_format(&bin, key, comment, c, s)) != 0)
 		goto out;
 	b64_len = sotto_b64_encoded_len(bin.len, 1);
 	if ((b64 = sotto_secure_alloc(b64_len + 1)) == NULL) {
@@ -620,6 +920,13 @@ sotto_sshpriv_format(struct sotto_wbuf *out, const struct sotto_ed25519 *key,
 	sotto_secure_free(b64, b64_len + 1);
 	sotto_wbuf_free(&bin);
 	return r;
+}
+
+int
+sotto_sshpriv_format(struct sotto_wbuf *out, const struct sotto_ed25519 *key,
+    const char *comment)
+{
+	return sotto_sshpriv_format_sealed(out, key, comment, NULL);
 }
 
 /* --- named parses and file loading ------------------------------------------------ */
@@ -651,50 +958,60 @@ sotto_identity_parse(const char *name, const uint8_t *data, size_t len,
 
 	if (err_len > 0)
 		err[0] = '\0';
-	return priv_parse(data, len, key, comment, &e);
+	return priv_parse(data, len, NULL, key, comment, &e);
 }
 
-/* Read a whole key file (at most SOTTO_KEYFILE_MAX bytes) into *buf:
- * secure memory for private keys, whose mode must keep others out. */
+int
+sotto_identity_parse_pass(const char *name, const uint8_t *data, size_t len,
+    const struct sotto_keyopen *o, struct sotto_ed25519 **key,
+    char **comment, char *err, size_t err_len)
+{
+	struct ectx e = { name, err, err_len };
+
+	if (err_len > 0)
+		err[0] = '\0';
+	return priv_parse(data, len, o, key, comment, &e);
+}
+
+int
+sotto_identity_info(const char *name, const uint8_t *data, size_t len,
+    struct sotto_keyinfo *info, char *err, size_t err_len)
+{
+	struct ectx e = { name, err, err_len };
+
+	if (err_len > 0)
+		err[0] = '\0';
+	return priv_info(data, len, info, &e);
+}
+
+/* Read a whole opened key file (at most SOTTO_KEYFILE_MAX bytes) into
+ * *buf: secure memory for private keys, whose mode must keep others out. */
 static int
-key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
-    const struct ectx *e)
+key_fd_read(int fd, const char *path, int private, uint8_t **buf,
+    size_t *len, const struct ectx *e)
 {
 	struct stat st;
 	uint8_t *p = NULL;
 	size_t cap = SOTTO_KEYFILE_MAX + 1, n = 0;
 	ssize_t got;
-	int fd, r;
+	int r;
 
 	*buf = NULL;
 	*len = 0;
-	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return fail(e, errno == ENOENT ? SOTTO_E_NOTFOUND : SOTTO_E_IO,
-		    "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		r = fail(e, SOTTO_E_IO, "cannot stat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = fail(e, SOTTO_E_IO, "not a regular file");
-		goto out;
-	}
-	if (private && (st.st_mode & 077) != 0) {
-		r = fail(e, SOTTO_E_PERM, "private key is accessible by group or "
-		    "others (mode %04o); run chmod 600 %s",
+	if (fstat(fd, &st) != 0)
+		return fail(e, SOTTO_E_IO, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(e, SOTTO_E_IO, "not a regular file");
+	if (private && (st.st_mode & 077) != 0)
+		return fail(e, SOTTO_E_PERM, "private key is accessible by group "
+		    "or others (mode %04o); run chmod 600 %s",
 		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (st.st_size > (off_t)SOTTO_KEYFILE_MAX) {
-		r = fail(e, SOTTO_E_TOOLONG, "larger than %u bytes", SOTTO_KEYFILE_MAX);
-		goto out;
-	}
+	if (st.st_size > (off_t)SOTTO_KEYFILE_MAX)
+		return fail(e, SOTTO_E_TOOLONG, "larger than %u bytes",
+		    SOTTO_KEYFILE_MAX);
 	p = private ? sotto_secure_alloc(cap) : malloc(cap);
-	if (p == NULL) {
-		r = fail(e, SOTTO_E_ALLOC, "out of memory");
-		goto out;
-	}
+	if (p == NULL)
+		return fail(e, SOTTO_E_ALLOC, "out of memory");
 	while (n < cap && (got = read(fd, p + n, cap - n)) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -710,15 +1027,41 @@ key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
 	}
 	*buf = p;
 	*len = n;
-	p = NULL;
-	r = 0;
+	return 0;
  out:
-	if (p != NULL && private)
+	if (private)
 		sotto_secure_free(p, cap);
 	else
 		free(p);
+	return r;
+}
+
+static int
+key_file_read(const char *path, int private, uint8_t **buf, size_t *len,
+    const struct ectx *e)
+{
+	int fd, r;
+
+	*buf = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return fail(e, errno == ENOENT ? SOTTO_E_NOTFOUND : SOTTO_E_IO,
+		    "cannot open: %s", strerror(errno));
+	r = key_fd_read(fd, path, private, buf, len, e);
 	close(fd);
 	return r;
+}
+
+int
+sotto_keyfd_read(int fd, const char *name, int private, uint8_t **buf,
+    size_t *len, char *err, size_t err_len)
+{
+	struct ectx e = { name, err, err_len };
+
+	if (err_len > 0)
+		err[0] = '\0';
+	return key_fd_read(fd, name, private, buf, len, &e);
 }
 
 int
@@ -745,6 +1088,13 @@ int
 sotto_identity_load(const char *path, struct sotto_ed25519 **key,
     char **comment, char *err, size_t err_len)
 {
+	return sotto_identity_load_pass(path, NULL, key, comment, err, err_len);
+}
+
+int
+sotto_identity_load_pass(const char *path, const struct sotto_keyopen *o,
+    struct sotto_ed25519 **key, char **comment, char *err, size_t err_len)
+{
 	struct ectx e = { path, err, err_len };
 	uint8_t *buf;
 	size_t len;
@@ -757,7 +1107,7 @@ sotto_identity_load(const char *path, struct sotto_ed25519 **key,
 		err[0] = '\0';
 	if ((r = key_file_read(path, 1, &buf, &len, &e)) != 0)
 		return r;
-	r = priv_parse(buf, len, key, comment, &e);
+	r = priv_parse(buf, len, o, key, comment, &e);
 	sotto_keyfile_free(buf, 1);
 	return r;
 }

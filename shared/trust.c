@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
 #include "sshkey.h"
+#include "strictmodes.h"
 #include "trust.h"
 #include "utf8.h"
 
@@ -47,6 +49,9 @@ sotto_trust_free(struct sotto_trust *t)
 	for (i = 0; i < t->n; i++)
 		free(t->peers[i].name);
 	free(t->peers);
+	for (i = 0; i < t->n_warn; i++)
+		free(t->warn[i]);
+	free(t->warn);
 	free(t);
 }
 
@@ -239,27 +244,50 @@ list_pub_files(const char *dir, char ***out, size_t *count, char *err,
 	return 0;
 }
 
-static int
-trust_load_file(struct sotto_trust *t, const char *dir, const char *file,
-    char *err, size_t err_len)
+/* Keep one warning line about a skipped file (the count goes on past
+ * the lines kept). */
+static void
+trust_warn(struct sotto_trust *t, const char *line)
 {
-	char *path = NULL, *name = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0, plen = strlen(dir) + 1 + strlen(file) + 1;
-	int r;
+	char **grown, *dup;
 
-	if ((path = malloc(plen)) == NULL || (name = pub_name(file)) == NULL) {
+	t->n_skipped++;
+	if (t->n_warn >= SOTTO_TRUST_WARN_MAX || (dup = strdup(line)) == NULL)
+		return;
+	if ((grown = realloc(t->warn, (t->n_warn + 1) * sizeof(*grown))) == NULL) {
+		free(dup);
+		return;
+	}
+	t->warn = grown;
+	t->warn[t->n_warn++] = dup;
+}
+
+/* One *.pub file, through the StrictModes checks. */
+static int
+trust_load_file(struct sotto_trust *t, const char *dir, const char *real,
+    const char *file, uid_t uid, char *err, size_t err_len)
+{
+	char *label = NULL, *name = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0, llen = strlen(dir) + 1 + strlen(file) + 1;
+	int fd = -1, r;
+
+	if ((label = malloc(llen)) == NULL || (name = pub_name(file)) == NULL) {
 		r = efmt(err, err_len, SOTTO_E_ALLOC, "%s: out of memory", dir);
 		goto out;
 	}
-	snprintf(path, plen, "%s/%s", dir, file);
-	if ((r = sotto_keyfile_read(path, 0, &buf, &len, err, err_len)) != 0)
+	snprintf(label, llen, "%s/%s", dir, file);
+	if ((r = sotto_strict_open(real, file, label, uid, &fd, err,
+	    err_len)) != 0 ||
+	    (r = sotto_keyfd_read(fd, label, 0, &buf, &len, err, err_len)) != 0)
 		goto out;
-	r = sotto_trust_add(t, name, path, buf, len, err, err_len);
+	r = sotto_trust_add(t, name, label, buf, len, err, err_len);
  out:
+	if (fd >= 0)
+		close(fd);
 	sotto_keyfile_free(buf, 0);
 	free(name);
-	free(path);
+	free(label);
 	return r;
 }
 
@@ -268,25 +296,38 @@ sotto_trust_load(const char *dir, struct sotto_trust **out, char *err,
     size_t err_len)
 {
 	struct sotto_trust *t;
-	char **files;
+	char **files, *real = NULL, line[512];
+	uid_t uid = geteuid();
 	size_t n, i;
 	int r;
 
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
-	if ((r = list_pub_files(dir, &files, &n, err, err_len)) != 0)
+	if ((r = sotto_strict_dir(dir, uid, &real, err, err_len)) != 0)
 		return r;
+	if ((r = list_pub_files(real, &files, &n, err, err_len)) != 0) {
+		free(real);
+		return r;
+	}
 	if ((t = sotto_trust_new()) == NULL) {
 		free_names(files, n);
+		free(real);
 		return efmt(err, err_len, SOTTO_E_ALLOC, "%s: out of memory", dir);
 	}
-	for (i = 0; i < n && r == 0; i++)
-		r = trust_load_file(t, dir, files[i], err, err_len);
+	/* A bad file is skipped: its key is not trusted (the safe side) and
+	 * the caller shows the warning; the rest of the folder still loads. */
+	for (i = 0; i < n && r != SOTTO_E_ALLOC; i++) {
+		r = trust_load_file(t, dir, real, files[i], uid, line,
+		    sizeof(line));
+		if (r != 0 && r != SOTTO_E_ALLOC)
+			trust_warn(t, line);
+	}
 	free_names(files, n);
-	if (r != 0) {
+	free(real);
+	if (r == SOTTO_E_ALLOC) {
 		sotto_trust_free(t);
-		return r;
+		return efmt(err, err_len, r, "%s: out of memory", dir);
 	}
 	*out = t;
 	return 0;

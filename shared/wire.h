@@ -92,4 +92,9 @@ enum sotto_frame_type {
 #define SOTTO_INI_WINDOW_MS     (5u * 60u * 1000u)  /* INI/KEY ts within now +- this */
 #define SOTTO_CLOCK_SKEW_DEFAULT 30.0   /* seconds; --clock-skew */
 
+/* ssh-agent protocol (draft-miller-ssh-agent): what sotto's agent client
+ * sends and accepts. Messages are u32 length, u8 type, payload. */
+#define SOTTO_AGENT_MSG_MAX     (256u * 1024u)  /* as OpenSSH's agent */
+#define SOTTO_AGENT_KEYS_MAX    1024u   /* identities considered per answer */
+
 #endif

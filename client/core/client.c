@@ -9,6 +9,7 @@
 #include "core.h"
 #include "crypto.h"
 #include "err.h"
+#include "identity.h"
 #include "trust.h"
 #include "utf8.h"
 
@@ -114,7 +115,7 @@ core_fatal(struct client *c, const char *reason, const char *detail)
 static int
 self_name_update(struct client *c)
 {
-	const struct sotto_peer *p = sotto_trust_find(c->trust, sotto_ed25519_pub(c->id));
+	const struct sotto_peer *p = sotto_trust_find(c->trust, c->pub);
 	const char *name = p ? p->name : (c->comment && *c->comment ? c->comment : "me");
 	char *dup;
 
@@ -123,6 +124,20 @@ self_name_update(struct client *c)
 	free(c->self_name);
 	c->self_name = dup;
 	return 0;
+}
+
+/* One notice per trusted-folder file skipped at a reload. */
+static void
+trust_warn_emit(struct client *c)
+{
+	struct client_event ev = { .type = CLIENT_EV_STATUS,
+	    .status = { .state = "trust-skipped", .reason = "trust-skipped" } };
+	size_t i;
+
+	for (i = 0; i < c->trust->n_warn; i++) {
+		ev.status.detail = c->trust->warn[i];
+		core_emit(c, &ev);
+	}
 }
 
 static void
@@ -156,6 +171,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 	sotto_trust_free(c->trust);
 	c->trust = t;
 	(void)self_name_update(c);
+	trust_warn_emit(c);
 	/* A member no longer trusted is forgotten: not shown, not served. */
 	HASH_ITER(hh, c->members, m, tmp) {
 		if (m->dead || !m->known)
@@ -224,11 +240,14 @@ client_load(struct client *c, const struct client_config *cfg, char *err,
 
 	if ((r = config_copy(c, cfg, err, err_len)) != 0)
 		return r;
-	if ((r = sotto_identity_load(c->identity_path, &c->id, &c->comment, err,
-	    err_len)) != 0)
+	if (c->ident == NULL && (r = sotto_identity_open(c->identity_path,
+	    SOTTO_AGENT_AUTO, &c->ident, err, err_len)) != 0)
 		return r;
-	sotto_fingerprint(sotto_ed25519_pub(c->id), c->fpr);
-	sotto_fingerprint_str(sotto_ed25519_pub(c->id), c->fpr_str);
+	c->pub = c->ident->pub;
+	c->comment = c->ident->comment;
+	sotto_fingerprint(c->pub, c->fpr);
+	sotto_fingerprint_str(c->pub, c->fpr_str);
+	signer_init(c);
 	if ((r = sotto_trust_load(c->trusted_path, &c->trust, err, err_len)) != 0)
 		return r;
 	if ((r = self_name_update(c)) != 0 ||
@@ -260,6 +279,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	c->ctx = ctx;
 	c->fd = -1;
 	ev_prepare_init(&c->reap, on_reap);
+	c->ident = cfg->ident;     /* ours from here, even on failure */
 	outbox_init(&c->ob);
 	conn_init(c);
 	sess_init(c);
@@ -295,6 +315,7 @@ client_shutdown(struct client *c)
 	ev_timer_stop(c->loop, &c->key_timer);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
+	signer_stop(c);
 	core_defer(c);
 }
 
@@ -303,10 +324,12 @@ client_free(struct client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->loop != NULL && c->st != CS_CLOSED && c->id != NULL)
+	if (c->loop != NULL && c->st != CS_CLOSED && c->pub != NULL)
 		client_shutdown(c);
 	if (c->loop != NULL)
 		core_reap(c);
+	if (c->pub != NULL)
+		signer_stop(c);
 	rsagen_free(c->rsagen);
 	sotto_rsa_free(c->rsa);
 	sotto_dat_tx_free(c->tx);
@@ -320,8 +343,7 @@ client_free(struct client *c)
 	sotto_wbuf_free(&c->out);
 	sotto_dec_free(&c->dec);
 	sotto_trust_free(c->trust);
-	sotto_ed25519_free(c->id);
-	free(c->comment);
+	sotto_identity_free(c->ident);   /* the comment is its */
 	free(c->self_name);
 	free(c->identity_path);
 	free(c->trusted_path);
@@ -347,8 +369,26 @@ client_send_text(struct client *c, const char *text, size_t len)
 		return SOTTO_E_INVAL;
 	if ((r = outbox_push(&c->ob, text, len)) != 0)
 		return r;
+	signer_retry(c);   /* after an ssh-agent failure: try it again */
 	dat_pump(c);
 	return 0;
+}
+
+size_t
+client_trust_skipped(const struct client *c, const char *const **warn,
+    size_t *n_warn)
+{
+	if (warn != NULL)
+		*warn = (const char *const *)c->trust->warn;
+	if (n_warn != NULL)
+		*n_warn = c->trust->n_warn;
+	return c->trust->n_skipped;
+}
+
+bool
+client_uses_agent(const struct client *c)
+{
+	return signer_agent(c);
 }
 
 void

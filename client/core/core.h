@@ -16,6 +16,8 @@
 #include "sshkey.h"
 #include "wire.h"
 
+struct sotto_identity;
+
 /* Timing and bounds (docs/protocol.md "Limits"). */
 #define CORE_KEY_TIMEOUT     3.0      /* s to wait for the asked keyholder */
 #define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
@@ -110,11 +112,12 @@ struct client {
 	char                    room_str[SOTTO_ROOM_MAX + 1];
 	double                  skew;
 
-	struct sotto_ed25519   *id;
+	struct sotto_identity  *ident;        /* key file or ssh-agent */
+	const uint8_t          *pub;          /* ident->pub */
 	uint8_t                 fpr[SOTTO_FPR_LEN];
 	char                    fpr_str[SOTTO_FPR_STR_LEN];
 	char                   *self_name;
-	char                   *comment;
+	const char             *comment;      /* ident's, may be NULL */
 	struct sotto_trust     *trust;
 
 	/* connection */
@@ -167,7 +170,28 @@ struct client {
 	struct outbox           ob;
 	struct rsagen          *rsagen;
 	ev_signal               sighup;
+
+	/* signatures (signer.c) */
+	struct signer_req      *sig_head, **sig_tail;  /* waiting for ssh-agent */
+	size_t                  sig_n;
+	ev_io                   agent_io;
+	bool                    agent_down;   /* failure reported; retried on a send */
 };
+
+/* signer.c: signatures, by the key file at once or by ssh-agent later */
+#define SIGNER_INFLIGHT_MAX  64u   /* agent requests in flight */
+void signer_init(struct client *c);
+void signer_stop(struct client *c);
+/* Sign body (msg is its signature input) and send the frame, now or when
+ * ssh-agent answers; l is the outbox line a DAT carries (else NULL). */
+int signer_send(struct client *c, uint8_t type, uint32_t to,
+    const uint8_t *body, size_t body_len, const uint8_t *msg, size_t msg_len,
+    struct line *l);
+bool signer_agent(const struct client *c);
+/* No more requests now (too many in flight, or the agent is down). */
+bool signer_full(const struct client *c);
+/* After an agent failure: one new connection attempt. */
+void signer_retry(struct client *c);
 
 /* client.c: events, time, trust, the end of a loop turn */
 uint64_t core_now_ms(void);
@@ -234,6 +258,9 @@ void outbox_init(struct outbox *ob);
 int outbox_push(struct outbox *ob, const char *text, size_t len);
 struct line *outbox_next(struct outbox *ob);
 void outbox_encoded(struct outbox *ob, struct line *l, uint64_t end);
+void outbox_taken(struct outbox *ob, struct line *l);
+void outbox_sent(struct outbox *ob, struct line *l, uint64_t end);
+void outbox_unsent_again(struct outbox *ob);
 void outbox_written(struct outbox *ob, uint64_t written);
 void outbox_rewind(struct outbox *ob);
 bool outbox_empty(const struct outbox *ob);

@@ -19,28 +19,31 @@ dat_new_key(struct client *c)
 		c->tx_next = sotto_dat_tx_next(c->tx);
 	sotto_dat_tx_free(c->tx);
 	c->tx = NULL;
-	return sotto_dat_tx_new(&c->tx, c->room, c->room_len, c->id, c->group,
-	    c->nonce, c->tx_next);
+	return sotto_dat_tx_new_pub(&c->tx, c->room, c->room_len, c->pub,
+	    c->group, c->nonce, c->tx_next);
 }
 
 /* Seal queued lines into the output while we hold the key, keeping the
- * output buffer short so a slow relay holds back lines, not memory. */
+ * output buffer short so a slow relay holds back lines, not memory (and,
+ * with ssh-agent, a bounded number of signatures in flight). */
 void
 dat_pump(struct client *c)
 {
-	const uint8_t *body;
+	const uint8_t *body, *msg;
 	struct line *l;
-	size_t len;
+	size_t len, msg_len;
 
 	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
 		return;
-	while (c->out.len < CORE_OUT_HIGH && (l = outbox_next(&c->ob)) != NULL) {
-		if (sotto_dat_seal(c->tx, core_now_ms(), SOTTO_CT_TEXT, l->text,
-		    l->len, &body, &len) != 0 ||
-		    conn_send(c, SOTTO_T_DAT, SOTTO_TO_ROOM, body, len) != 0)
+	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
+	    (l = outbox_next(&c->ob)) != NULL) {
+		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
+		    l->text, l->len, &msg, &msg_len, &body, &len) != 0)
 			return;
 		c->tx_next = sotto_dat_tx_next(c->tx);
-		outbox_encoded(&c->ob, l, c->out_queued);
+		if (signer_send(c, SOTTO_T_DAT, SOTTO_TO_ROOM, body, len, msg,
+		    msg_len, l) != 0)
+			return;
 	}
 }
 

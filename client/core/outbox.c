@@ -54,6 +54,36 @@ outbox_encoded(struct outbox *ob, struct line *l, uint64_t end)
 	ob->next_unsent = l->next;
 }
 
+/* ssh-agent signs l's DAT: the next line may be sealed meanwhile. */
+void
+outbox_taken(struct outbox *ob, struct line *l)
+{
+	if (ob->next_unsent == l)
+		ob->next_unsent = l->next;
+}
+
+/* l's DAT is in the output buffer now, ending at output byte `end`. */
+void
+outbox_sent(struct outbox *ob, struct line *l, uint64_t end)
+{
+	l->encoded = true;
+	l->end = end;
+	if (ob->next_unsent == l)
+		ob->next_unsent = l->next;
+}
+
+/* Signatures lost (ssh-agent failed): lines not in the output buffer are
+ * unsent again. Lines go out in order, so they are the tail. */
+void
+outbox_unsent_again(struct outbox *ob)
+{
+	struct line *l = ob->head;
+
+	while (l != NULL && l->encoded)
+		l = l->next;
+	ob->next_unsent = l;
+}
+
 static void
 line_free(struct line *l)
 {

@@ -109,7 +109,7 @@ rsess_marks(struct client *c, struct member *m)
 	if ((marks = calloc(SOTTO_MARKS_MAX, sizeof(*marks))) == NULL)
 		return SOTTO_E_ALLOC;
 	if (c->tx_next > 1) {
-		memcpy(marks[n].id_pub, sotto_ed25519_pub(c->id), SOTTO_ED25519_PUB);
+		memcpy(marks[n].id_pub, c->pub, SOTTO_ED25519_PUB);
 		memcpy(marks[n].session, c->nonce, SOTTO_JOIN_NONCE);
 		marks[n].next = c->tx_next;
 		n++;

@@ -43,7 +43,7 @@ remember_own_session(struct client *c)
 
 	if (c->tx_next <= 1)
 		return;
-	if ((s = rsess_get(c, sotto_ed25519_pub(c->id), c->nonce, true)) == NULL)
+	if ((s = rsess_get(c, c->pub, c->nonce, true)) == NULL)
 		return;
 	s->dp.highest = c->tx_next - 1;
 	s->ended = true;
@@ -88,7 +88,7 @@ ini_ts(struct client *c)
 int
 sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags)
 {
-	struct sotto_wbuf b;
+	struct sotto_wbuf b, m;
 	struct sotto_ini f;
 	int r;
 
@@ -106,9 +106,11 @@ sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags)
 		f.key_id = c->group->key_id;
 	}
 	sotto_wbuf_init(&b, 0);
-	if ((r = sotto_ini_build(&b, &f, c->id)) == 0)
-		r = conn_send(c, SOTTO_T_INI, to, b.p, b.len);
+	sotto_wbuf_init(&m, 0);
+	if ((r = sotto_ini_build_unsigned(&b, &f, c->pub, &m)) == 0)
+		r = signer_send(c, SOTTO_T_INI, to, b.p, b.len, m.p, m.len, NULL);
 	sotto_wbuf_free(&b);
+	sotto_wbuf_free(&m);
 	return r;
 }
 
@@ -354,15 +356,18 @@ static void
 send_key(struct client *c, struct member *m)
 {
 	struct sotto_key_to to = { m->pub, m->nonce, m->rsa_n };
-	struct sotto_wbuf b;
+	struct sotto_wbuf b, msg;
 	int r;
 
 	sotto_wbuf_init(&b, 0);
-	r = sotto_key_build(&b, c->room, c->room_len, c->id, c->group, &to,
-	    core_now_ms(), m->marks, m->n_marks);
+	sotto_wbuf_init(&msg, 0);
+	r = sotto_key_build_unsigned(&b, c->room, c->room_len, c->pub, c->group,
+	    &to, core_now_ms(), m->marks, m->n_marks, &msg);
 	if (r == 0)
-		(void)conn_send(c, SOTTO_T_KEY, m->id, b.p, b.len);
+		(void)signer_send(c, SOTTO_T_KEY, m->id, b.p, b.len, msg.p,
+		    msg.len, NULL);
 	sotto_wbuf_free(&b);
+	sotto_wbuf_free(&msg);
 }
 
 /* --- INI from a member --------------------------------------------------- */
@@ -540,7 +545,7 @@ apply_marks(struct client *c, const struct sotto_key *k)
 		if (sotto_key_mark(k, i, &mk) != 0)
 			break;
 		/* Our own sessions are not ours to limit. */
-		if (memcmp(mk.id_pub, sotto_ed25519_pub(c->id), SOTTO_ED25519_PUB) == 0 &&
+		if (memcmp(mk.id_pub, c->pub, SOTTO_ED25519_PUB) == 0 &&
 		    memcmp(mk.session, c->nonce, SOTTO_JOIN_NONCE) == 0)
 			continue;
 		if ((s = rsess_get(c, mk.id_pub, mk.session, true)) == NULL)

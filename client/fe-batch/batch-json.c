@@ -144,11 +144,12 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return r;
 		return put_s(o, "reason", ev->disconnected.reason);
 	case CLIENT_EV_STATUS:
-		/* Only a failed SIGHUP reload is news to a bot. */
-		if (ev->status.state == NULL ||
-		    strcmp(ev->status.state, "reload-failed") != 0)
+		/* Only notices are news to a bot (a failed SIGHUP reload, a
+		 * skipped trusted file, ssh-agent failing), not state changes. */
+		if (ev->status.reason == NULL)
 			return 1;
-		return put_reason_event(o, "notice", "reload-failed", ev->status.detail);
+		return put_reason_event(o, "notice", ev->status.reason,
+		    ev->status.detail);
 	}
 	return 1;
 }

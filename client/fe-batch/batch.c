@@ -205,6 +205,37 @@ stdin_nonblock(struct batch *b)
 		(void)fcntl(STDIN_FILENO, F_SETFL, b->stdin_flags | O_NONBLOCK);
 }
 
+/* Trusted-folder files skipped at start: one notice each (the count
+ * when more were skipped than lines were kept). */
+static void
+trust_notices(struct batch *b)
+{
+	const char *const *warn;
+	size_t n_warn, i, n = client_trust_skipped(b->client, &warn, &n_warn);
+	char more[96];
+
+	for (i = 0; i < n_warn; i++)
+		notice(b, "trust-skipped", warn[i]);
+	if (n > n_warn) {
+		snprintf(more, sizeof(more), "%zu more files skipped", n - n_warn);
+		notice(b, "trust-skipped", more);
+	}
+}
+
+int
+batch_startup_error(const char *detail)
+{
+	struct client_event ev = { .type = CLIENT_EV_ERROR,
+	    .error = { .reason = "startup", .detail = detail } };
+	struct batch b;
+
+	memset(&b, 0, sizeof(b));
+	sotto_wbuf_init(&b.json, 0);
+	on_event(&ev, &b);
+	sotto_wbuf_free(&b.json);
+	return 1;
+}
+
 int
 batch_main(struct ev_loop *loop, const struct client_config *cfg)
 {
@@ -224,6 +255,7 @@ batch_main(struct ev_loop *loop, const struct client_config *cfg)
 		sotto_wbuf_free(&b.json);
 		return 1;
 	}
+	trust_notices(&b);
 	if (b.status == 0) {
 		stdin_nonblock(&b);
 		ev_io_init(&b.in_w, on_stdin, STDIN_FILENO, EV_READ);

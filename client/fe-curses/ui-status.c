@@ -1,4 +1,4 @@
-/* ui-status.c: draws the status line: who, where, connection state, epoch, members, pending, -- more --. */
+/* ui-status.c: draws the status line: who, where, connection state, epoch, members, pending, skipped keys, -- more --. */
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +49,11 @@ static void fields_draw(struct bar *b, const struct ui_status *st)
 	field(b, buf, A_NORMAL, bar);
 	if (st->pending > 0) {
 		snprintf(buf, sizeof(buf), "%zu pending", st->pending);
+		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
+	}
+	if (st->skipped > 0) {
+		snprintf(buf, sizeof(buf), "%zu key%s skipped", st->skipped,
+		    st->skipped == 1 ? "" : "s");
 		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
 	}
 }

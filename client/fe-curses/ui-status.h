@@ -16,6 +16,7 @@ struct ui_status {
 	uint32_t    epoch;      /* 0: no group key yet */
 	size_t      members;    /* self included */
 	size_t      pending;    /* own lines waiting for the group key */
+	size_t      skipped;    /* trusted-folder files not trusted (bad) */
 	bool        more;       /* scrolled up and new lines arrived */
 };
 

@@ -63,6 +63,8 @@ static void status_fill(const struct ui *ui, struct ui_status *st)
 	st->epoch = ui->epoch;
 	st->members = ui->n_members;
 	st->pending = sb_pending(&ui->sb);
+	st->skipped = ui->client != NULL ?
+	    client_trust_skipped(ui->client, NULL, NULL) : 0;
 	st->more = ui->sb.more;
 }
 
@@ -329,6 +331,25 @@ static void print_error(const char *msg)
 	fprintf(stderr, "sotto: %s\n", safe);
 }
 
+/* Trusted-folder files skipped at start: one warning line each; the
+ * status line keeps the count. */
+static void trust_warnings(struct ui *ui)
+{
+	const char *const *warn;
+	size_t n_warn, i, n = client_trust_skipped(ui->client, &warn, &n_warn);
+
+	for (i = 0; i < n_warn; i++)
+		ui_line(ui, SB_WARN, "not trusted: %s", warn[i]);
+	if (n > n_warn)
+		ui_line(ui, SB_WARN, "not trusted: %zu more files", n - n_warn);
+}
+
+int ui_startup_error(const char *detail)
+{
+	print_error(detail);
+	return 1;
+}
+
 static int ui_run(struct ui *ui, const struct client_config *cfg)
 {
 	char err[512];
@@ -346,6 +367,9 @@ static int ui_run(struct ui *ui, const struct client_config *cfg)
 	watchers_start(ui);
 	ui->want_who = true;      /* our own name, before the first line is typed */
 	ui_line(ui, SB_INFO, "sotto: type /help for commands; PgUp/PgDn scroll, Ctrl-D quits");
+	trust_warnings(ui);
+	if (client_uses_agent(ui->client))
+		ui_line(ui, SB_INFO, "signing with ssh-agent");
 	ev_run(ui->loop, 0);
 	watchers_stop(ui);
 	client_free(ui->client);

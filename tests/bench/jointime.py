@@ -121,7 +121,7 @@ class Bench:
 
     def key(self, name):
         path = os.path.join(self.tmp, name)
-        subprocess.run([self.args.keygen, "-f", path, "-C", name], check=True,
+        subprocess.run([self.args.keygen, "-f", path, "-N", "", "-C", name], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.copy(path + ".pub", os.path.join(self.trusted, name + ".pub"))
         return path

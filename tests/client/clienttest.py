@@ -43,7 +43,7 @@ class Keys:
     def make(self, *names):
         for name in names:
             key = self.path(name)
-            subprocess.run([KEYGEN_BIN, "-f", key, "-C", name], check=True,
+            subprocess.run([KEYGEN_BIN, "-f", key, "-N", "", "-C", name], check=True,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=30)
             out = subprocess.run([KEYGEN_BIN, "-l", "-f", key], check=True,
@@ -112,13 +112,17 @@ class Relay:
 class Client(BatchClient):
     """One `sotto --batch` process of the suite (BatchClient collects its events)."""
 
-    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
+    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0",
+                 argv=None, env=None, setsid=False):
+        """argv replaces the identity/trusted/room flags (the relay address
+        is still appended); env replaces the environment."""
         self.name = name
         self.errfile = tempfile.TemporaryFile()
-        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
-                                "--trusted", trusted, "--room", room,
-                                "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
-        BatchClient.__init__(self, cmd, self.errfile)
+        if argv is None:
+            argv = ["--identity", keys.path(name), "--trusted", trusted, "--room", room,
+                    "--clock-skew", skew] + list(extra)
+        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch"] + list(argv) + ["127.0.0.1:%d" % port]
+        BatchClient.__init__(self, cmd, self.errfile, env=env, setsid=setsid)
 
     def close_stdin(self):
         self.proc.stdin.close()

@@ -160,7 +160,7 @@ class Scenario:
         os.makedirs(trusted)
         for n in NAMES:
             key = os.path.join(self.tmp, n)
-            subprocess.run([self.args.keygen, "-f", key, "-C", n], check=True,
+            subprocess.run([self.args.keygen, "-f", key, "-N", "", "-C", n], check=True,
                            stdout=subprocess.DEVNULL)
             shutil.copy(key + ".pub", os.path.join(trusted, n + ".pub"))
             self.fpr[n] = fingerprint(key + ".pub")

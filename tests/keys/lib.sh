@@ -1,6 +1,8 @@
 # lib.sh: helpers every keys check sources: a private temp dir, fail/ok.
 # usage in a check: . "$(dirname "$0")/lib.sh" "$@"   (arg 1: sotto-keygen)
 set -eu
+# Never a terminal on stdin: sotto-keygen would ask for a passphrase there.
+exec </dev/null
 KEYGEN=${1:?usage: $0 SOTTO_KEYGEN}
 T=$(mktemp -d "${TMPDIR:-/tmp}/sotto-keys.XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM

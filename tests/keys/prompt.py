@@ -56,19 +56,19 @@ def run_on_pty(args, answer, cwd):
 def main():
     tmp = tempfile.mkdtemp(prefix="sotto-keys.")
     try:
-        subprocess.run([KEYGEN, "-f", "id", "-C", "old"], cwd=tmp, check=True,
+        subprocess.run([KEYGEN, "-f", "id", "-N", "", "-C", "old"], cwd=tmp, check=True,
                        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         with open(os.path.join(tmp, "id.pub")) as f:
             old = f.read()
 
-        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new"], b"n", tmp)
+        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new", "-N", ""], b"n", tmp)
         if code == 0:
             fail("answer n: exit 0: %r" % out)
         with open(os.path.join(tmp, "id.pub")) as f:
             if f.read() != old:
                 fail("answer n replaced the key")
 
-        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new"], b"y", tmp)
+        code, out = run_on_pty([KEYGEN, "-f", "id", "-C", "new", "-N", ""], b"y", tmp)
         if code != 0:
             fail("answer y: exit %d: %r" % (code, out))
         with open(os.path.join(tmp, "id.pub")) as f:

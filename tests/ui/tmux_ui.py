@@ -75,7 +75,7 @@ class Env:
 
     def keygen(self, name, trusted):
         key = os.path.join(self.dir, name)
-        subprocess.run([self.args.keygen, "-f", key, "-C", name + "@ui"],
+        subprocess.run([self.args.keygen, "-f", key, "-N", "", "-C", name + "@ui"],
                        check=True, capture_output=True, env=self.env)
         out = subprocess.run([self.args.keygen, "-l", "-f", key], check=True,
                              capture_output=True, text=True, env=self.env).stdout
@@ -563,8 +563,46 @@ def scenario_signals(env, c):
             assert_clean_exit(c, pane, what)
 
 
+def scenario_passphrase(env, c):
+    """A passphrase-protected key (ssh-keygen's): the prompt comes on the
+    terminal before the UI, echo off; a wrong one asks again; the right one
+    starts the UI. Three wrong ones: exit 1, one line, terminal as it was."""
+    for k in ("SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "SSH_AUTH_SOCK", "DISPLAY",
+              "WAYLAND_DISPLAY"):
+        env.env.pop(k, None)
+    key = os.path.join(env.dir, "frank")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "frank secret",
+                    "-C", "frank@ui", "-f", key], check=True, env=env.env)
+    shutil.copy(key + ".pub", os.path.join(env.trusted, "frank.pub"))
+    # The prompt names the file; a long path wraps on the screen.
+    pane = env.start_ui("pass", "frank")
+    pane.wait(lambda s: "Enter passphrase for key '" in s, "no passphrase prompt")
+    pane.type("wrong one")
+    pane.wait(lambda s: "Bad passphrase, try again for key '" in s,
+              "no second prompt after a wrong passphrase")
+    c.ok("wrong one" not in pane.screen(), "the passphrase was echoed")
+    pane.type("frank secret")
+    pane.wait_ready()
+    c.ok("frank secret" not in pane.screen(), "the passphrase is on the screen")
+    pane.keys("C-c")
+    assert_clean_exit(c, pane, "Ctrl-C after the passphrase")
+
+    pane = env.start_ui("pass3", "frank")
+    for i, answer in enumerate(("a", "b", "c")):
+        pane.wait(lambda s: s.count("passphrase") >= i + 1, "no prompt for try %d" % (i + 1))
+        pane.type(answer)
+    rc = pane.wait_exit()
+    c.ok(rc == 1, "three wrong passphrases: exit %d, not 1" % rc)
+    err = [l for l in pane.stderr().splitlines() if l]
+    c.ok(err == ["sotto: %s: incorrect passphrase (3 tries)" % key],
+         "three wrong passphrases: stderr %r" % err)
+    stty = open(pane.base + ".stty").read()
+    c.ok(re.search(r"(^|\s)echo(\s|$)", stty) is not None,
+         "echo not restored after the prompts:\n%s" % stty)
+
+
 SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal,
-             "signals": scenario_signals}
+             "signals": scenario_signals, "passphrase": scenario_passphrase}
 
 
 def main():

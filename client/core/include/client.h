@@ -84,8 +84,13 @@ struct client_ev_disconnected {
 
 struct client_ev_status {
 	const char *state;       /* "connecting", "joining", "ready", ... */
-	/* state "reload-failed": a SIGHUP reload of the trusted folder
-	 * failed (reason, detail); the old set stays in force. Else NULL. */
+	/* Notices, not states (reason == state, detail one line; else NULL):
+	 * "reload-failed": a SIGHUP reload of the trusted folder failed; the
+	 *   old set stays in force;
+	 * "trust-skipped": at a reload, one trusted-folder file was skipped
+	 *   (not trusted); one per file (at start: client_trust_skipped);
+	 * "agent-failed": ssh-agent failed; typed lines stay pending until a
+	 *   later line finds it working again. Once per failure. */
 	const char *reason, *detail;
 };
 
@@ -108,9 +113,15 @@ struct client_event {
 
 typedef void (*client_event_fn)(const struct client_event *ev, void *ctx);
 
+struct sotto_identity;
+
 struct client_config {
-	const char *identity;    /* default keys/id_ed25519 */
-	const char *trusted;     /* default keys/trusted */
+	const char *identity;    /* the identity's path (for messages) */
+	/* The identity main opened (passphrase asked before the UI, or
+	 * ssh-agent); the core owns it from client_new on, even when that
+	 * fails. NULL: the core opens `identity` itself. */
+	struct sotto_identity *ident;
+	const char *trusted;     /* folder of trusted *.pub keys */
 	const char *room;        /* default lobby */
 	const char *relay;       /* default 127.0.0.1:7700 */
 	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
@@ -130,6 +141,13 @@ int client_send_text(struct client *c, const char *text, size_t len);
 void client_who(struct client *c);
 /* Re-read the trusted folder; 0 or an error with err filled. */
 int client_reload(struct client *c, char *err, size_t err_len);
+/* Trusted-folder files skipped at the last load (bad, or failing the
+ * StrictModes checks): their count, and up to *n_warn one-line warnings
+ * (borrowed until the next reload). warn and n_warn may be NULL. */
+size_t client_trust_skipped(const struct client *c, const char *const **warn,
+    size_t *n_warn);
+/* Whether signatures are made by ssh-agent. */
+bool client_uses_agent(const struct client *c);
 /* Own fingerprint "SHA256:..." (borrowed). */
 const char *client_fingerprint(const struct client *c);
 /* True when every queued message has been written to the relay socket. */
