@@ -26,10 +26,12 @@ def check(cond, what):
 
 
 def run(argv, timeout=30, env=None, stdin=subprocess.DEVNULL):
-    """Run argv to completion: (exit status, stdout, stderr) as text."""
+    """Run argv to completion: (exit status, stdout, stderr) as text.
+    argv[0] is the program's file; the program sees its base name as
+    argv[0], as when it is found on PATH (getopt quotes argv[0])."""
     try:
-        p = subprocess.run(argv, stdin=stdin, capture_output=True, timeout=timeout * SCALE,
-                           env=env)
+        p = subprocess.run([os.path.basename(argv[0])] + list(argv[1:]), executable=argv[0],
+                           stdin=stdin, capture_output=True, timeout=timeout * SCALE, env=env)
     except subprocess.TimeoutExpired:
         raise TestFailure("%s did not finish within %gs" % (argv, timeout * SCALE))
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
