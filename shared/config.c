@@ -380,6 +380,7 @@ struct cmdline {
 	char      **kept;        /* argv minus what this module consumes */
 	int         nkept;
 	uint8_t    *cancel;      /* per opts index: --no-FLAG seen */
+	int         info;        /* --help or --version: work even if the file is bad */
 };
 
 /* getopt_long's match: exact, else a unique prefix. */
@@ -414,6 +415,23 @@ short_takes_next(const char *optstring, const char *a)
 			return a[1] == '\0' && s[2] != ':';
 	}
 	return 0;
+}
+
+static int
+is_info(const struct option *o)
+{
+	return o != NULL && (strcmp(o->name, "help") == 0 ||
+	    strcmp(o->name, "version") == 0);
+}
+
+/* The option a short flag character stands for in opts, if any. */
+static const struct option *
+find_short(const struct option *opts, int c)
+{
+	for (; opts->name != NULL; opts++)
+		if (opts->flag == NULL && opts->val == c)
+			return opts;
+	return NULL;
 }
 
 /* --no-FLAG where FLAG takes no value and no-FLAG is not a real option. */
@@ -462,10 +480,28 @@ scan_long(struct cmdline *cl, const struct option *opts, int argc, char **argv,
 	}
 	cl->kept[cl->nkept++] = argv[*i];
 	o = find_long(opts, name, n);
+	cl->info |= is_info(o);
 	if (o != NULL && o->has_arg == required_argument && eq == NULL &&
 	    *i + 1 < argc)
 		cl->kept[cl->nkept++] = argv[++*i];
 	return 0;
+}
+
+/* -h (or any short flag that stands for help/version) in a cluster, up
+ * to the first flag that takes a value (the rest is that value). */
+static void
+scan_short_info(struct cmdline *cl, const struct option *opts,
+    const char *optstring, const char *a)
+{
+	const char *s;
+
+	for (; *a != '\0'; a++) {
+		if (*a == ':' || (s = strchr(optstring, *a)) == NULL)
+			return;
+		cl->info |= is_info(find_short(opts, *a));
+		if (s[1] == ':')
+			return;
+	}
 }
 
 static int
@@ -492,6 +528,7 @@ scan_cmdline(struct cmdline *cl, const struct option *opts, const char *optstrin
 			continue;
 		}
 		cl->kept[cl->nkept++] = argv[i];
+		scan_short_info(cl, opts, optstring, a + 1);
 		if (short_takes_next(optstring, a + 1) && i + 1 < argc)
 			cl->kept[cl->nkept++] = argv[++i];
 	}
@@ -619,7 +656,9 @@ sotto_config_apply(const struct option *opts, const char *optstring,
 	memset(out, 0, sizeof(*out));
 	if ((r = cmdline_read(&cl, opts, optstring, argc, argv, err, err_len)) != 0)
 		return r;
-	if (cl.config != NULL)
+	if (cl.info)
+		file = NULL;   /* --help and --version answer whatever the file holds */
+	else if (cl.config != NULL)
 		file = cl.config;
 	else if (!cl.no_config && sotto_config_default_path(path, sizeof(path)) == 0)
 		file = path;

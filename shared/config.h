@@ -72,7 +72,9 @@ int sotto_config_merge(const struct sotto_config *c, const struct option *opts,
     const char *optstring, int argc, char **argv, struct sotto_args *out,
     char *err, size_t err_len);
 /* What a main() calls: pick the file from argv (default, --config or
- * --no-config), load it (a missing default file is no error) and merge. */
+ * --no-config), load it (a missing default file is no error) and merge.
+ * With --help or --version (or a short flag that stands for them in opts)
+ * no file is read, so they answer even when the file is broken. */
 int sotto_config_apply(const struct option *opts, const char *optstring,
     int argc, char **argv, struct sotto_args *out, char *err, size_t err_len);
 void sotto_args_free(struct sotto_args *a);

@@ -372,6 +372,28 @@ static void test_apply(void)
 		CHECK_STR(err, want);
 		CHECK(a.argv == NULL);
 	}
+	/* --help and --version answer even with a broken file, which is not read. */
+	{
+		char *argv[] = { "sotto", "--room", "-h", "-h", NULL };
+		char *argv2[] = { "sotto", "--vers", NULL };
+
+		CHECK_EQ(sotto_config_apply(OPTS, OPTSTRING, 4, argv, &a, err,
+		    sizeof(err)), 0);
+		CHECK_EQ(a.argc, 4);
+		CHECK_EQ(a.owned, 0);
+		sotto_args_free(&a);
+		CHECK_EQ(sotto_config_apply(OPTS, OPTSTRING, 2, argv2, &a, err,
+		    sizeof(err)), 0);
+		CHECK_EQ(a.argc, 2);
+		sotto_args_free(&a);
+	}
+	/* -h as the value of --room is no help: the file is read. */
+	{
+		char *argv[] = { "sotto", "--room", "-h", NULL };
+
+		CHECK_EQ(sotto_config_apply(OPTS, OPTSTRING, 3, argv, &a, err,
+		    sizeof(err)), SOTTO_E_FORMAT);
+	}
 	/* Not a regular file: a folder, and a FIFO (which must not hang us). */
 	{
 		char *argv[] = { "sotto", "--config", dir, NULL }, fifo[256];
