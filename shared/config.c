@@ -16,6 +16,20 @@
 /* Flags about the file itself or that only make sense once: never settings. */
 static const char *const NOT_SETTINGS[] = { "help", "version", "config", "no-config" };
 
+struct line_ctx {
+	const char          *file;
+	unsigned             line;
+	const struct option *opts;
+	struct sotto_config *c;
+	char                *err;
+	size_t               err_len;
+};
+
+static int failf(char *err, size_t err_len, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int line_fail(const struct line_ctx *l, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 failf(char *err, size_t err_len, int r, const char *fmt, ...)
 {
@@ -79,14 +93,6 @@ sotto_config_free(struct sotto_config *c)
 
 /* --- parsing ------------------------------------------------------------------ */
 
-struct line_ctx {
-	const char          *file;
-	unsigned             line;
-	const struct option *opts;
-	struct sotto_config *c;
-	char                *err;
-	size_t               err_len;
-};
 
 
 static int
