@@ -1,25 +1,45 @@
-/* main.c: sotto's command line: flags, then the batch front-end or the interactive UI. */
+/* main.c: sotto's command line (config file, then flags), then the batch front-end or the interactive UI. */
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
+#include "frame.h"
 #include "frontend.h"
+#include "net.h"
 #include "wire.h"
 
 #ifndef SOTTO_VERSION
 #define SOTTO_VERSION "unknown"
 #endif
 
+#define EXIT_USAGE 2
+#define ERR_LEN    512
+
+static const struct option opts[] = {
+	{ "identity",   required_argument, NULL, 'i' },
+	{ "trusted",    required_argument, NULL, 't' },
+	{ "room",       required_argument, NULL, 'r' },
+	{ "batch",      no_argument,       NULL, 'b' },
+	{ "clock-skew", required_argument, NULL, 's' },
+	{ "help",       no_argument,       NULL, 'h' },
+	{ "version",    no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char optstring[] = "h";
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--trusted DIR] [--room NAME] [--batch]\n"
-	    "             [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "             [--clock-skew SECONDS] [--config FILE | --no-config]\n"
+	    "             [--help] [--version] [HOST:PORT]\n"
 	    "\n"
 	    "  --identity FILE       Ed25519 private key (default keys/id_ed25519)\n"
 	    "  --trusted DIR         folder of trusted *.pub keys (default keys/trusted)\n"
@@ -27,6 +47,10 @@ usage(FILE *f)
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
 	    "  --clock-skew SECONDS  clock difference tolerated on message times (default %g)\n"
+	    "  --config FILE         settings file (default $XDG_CONFIG_HOME/sotto/config:\n"
+	    "                        \"setting = value\" lines, any long flag; flags win)\n"
+	    "  --no-config           read no settings file\n"
+	    "  --no-FLAG             cancel \"FLAG = yes\" from the file (e.g. --no-batch)\n"
 	    "  HOST:PORT             the relay (default 127.0.0.1:%d)\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
 }
@@ -44,55 +68,81 @@ parse_skew(const char *s, double *out)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Flags onto cfg: 0 to run, 1 when --help/--version was answered, -1 on a
+ * usage error (already reported). */
+static int
+parse_flags(int argc, char **argv, struct client_config *cfg, int *batch)
 {
-	static const struct option opts[] = {
-		{ "identity",   required_argument, NULL, 'i' },
-		{ "trusted",    required_argument, NULL, 't' },
-		{ "room",       required_argument, NULL, 'r' },
-		{ "batch",      no_argument,       NULL, 'b' },
-		{ "clock-skew", required_argument, NULL, 's' },
-		{ "help",       no_argument,       NULL, 'h' },
-		{ "version",    no_argument,       NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct client_config cfg = {
-		.identity = "keys/id_ed25519",
-		.trusted = "keys/trusted",
-		.room = "lobby",
-		.relay = "127.0.0.1:7700",
-		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
-	};
-	struct ev_loop *loop;
-	int ch, batch = 0;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
 		switch (ch) {
-		case 'i': cfg.identity = optarg; break;
-		case 't': cfg.trusted = optarg; break;
-		case 'r': cfg.room = optarg; break;
-		case 'b': batch = 1; break;
+		case 'i': cfg->identity = optarg; break;
+		case 't': cfg->trusted = optarg; break;
+		case 'r': cfg->room = optarg; break;
+		case 'b': *batch = 1; break;
 		case 's':
-			if (parse_skew(optarg, &cfg.clock_skew) != 0) {
+			if (parse_skew(optarg, &cfg->clock_skew) != 0) {
 				fprintf(stderr, "sotto: --clock-skew %s: expected seconds "
 				    "0..86400\n", optarg);
-				return 2;
+				return -1;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); return 1;
+		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 1;
+		default: usage(stderr); return -1;
 		}
 	}
 	if (argc - optind > 1) {
 		fprintf(stderr, "sotto: one relay address expected, got %d arguments\n",
 		    argc - optind);
 		usage(stderr);
-		return 2;
+		return -1;
 	}
 	if (optind < argc)
-		cfg.relay = argv[optind];
+		cfg->relay = argv[optind];
+	return 0;
+}
+
+/* s on stderr with ASCII controls as \\xNN, so the error stays one line. */
+static void
+put_escaped(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\')
+			fprintf(stderr, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, stderr);
+	}
+}
+
+/* What the flags name must be well-formed before anything starts (and
+ * before the UI takes the screen): a bad room or address is a usage error. */
+static int
+check_flags(const struct client_config *cfg)
+{
+	char host[NI_MAXHOST], port[16], err[SOTTO_NET_ERR_LEN];
+
+	if (sotto_room_valid(cfg->room) != 0) {
+		fputs("sotto: room \"", stderr);
+		put_escaped(cfg->room);
+		fprintf(stderr, "\": must be 1..%u bytes of UTF-8 without control "
+		    "characters\n", SOTTO_ROOM_MAX);
+		return -1;
+	}
+	if (sotto_net_split(cfg->relay, host, sizeof(host), port, sizeof(port),
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run(struct client_config *cfg, int batch)
+{
+	struct ev_loop *loop;
+
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread: the RSA worker uses libgcrypt too. */
 	if (sotto_crypto_init() != 0) {
@@ -104,6 +154,37 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (batch || !isatty(STDIN_FILENO))
-		return batch_main(loop, &cfg);
-	return ui_main(loop, &cfg);
+		return batch_main(loop, cfg);
+	return ui_main(loop, cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct client_config cfg = {
+		.identity = "keys/id_ed25519",
+		.trusted = "keys/trusted",
+		.room = "lobby",
+		.relay = "127.0.0.1:7700",
+		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
+	};
+	struct sotto_args args;
+	char err[ERR_LEN];
+	int batch = 0, r;
+
+	/* The config file's settings become flags before the command line's,
+	 * so getopt sees the command line last and it wins. */
+	if (sotto_config_apply(opts, optstring, argc, argv, &args, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return EXIT_USAGE;
+	}
+	/* cfg points into args from here on: freed only after the run. */
+	if ((r = parse_flags(args.argc, args.argv, &cfg, &batch)) == 0 &&
+	    (r = check_flags(&cfg)) == 0)
+		r = run(&cfg, batch);
+	else
+		r = r > 0 ? 0 : EXIT_USAGE;
+	sotto_args_free(&args);
+	return r;
 }

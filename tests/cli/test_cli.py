@@ -44,7 +44,7 @@ SOTTO = [
     (["a:1", "b:2"], 2, r"^sotto: one relay address expected, got 2 arguments$"),
     (["--room="], 2, r'^sotto: room "": must be 1\.\.64 bytes of UTF-8 without control characters$'),
     (["--room", ROOM65], 2, r'^sotto: room "r{65}": must be 1\.\.64 bytes'),
-    (["--room", "a\tb"], 2, r'^sotto: room ".*": must be 1\.\.64 bytes'),
+    (["--room", "a\tb\nc"], 2, r'^sotto: room "a\\x09b\\x0ac": must be 1\.\.64 bytes of UTF-8 without control characters$'),
     (["127.0.0.1:99999"], 2, r'^sotto: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
     (["[::1]7700"], 2, r'^sotto: bad address "\[::1\]7700": expected \[HOST\]:PORT$'),
     (["--config", "/nonexistent/cfg"], 2, r"^sotto: /nonexistent/cfg: cannot open: No such file or directory$"),
@@ -91,7 +91,20 @@ CURSES = re.compile(rb"\x1b\[\?1049h|\x1b\[\?1h|\x1b\[\d*;\d*H|\x1b\[H|\x1b\[2J"
 
 
 def expand(args, subst):
-    return [a.format(**subst) for a in args]
+    """args with each {name} of subst filled in."""
+    out = []
+    for a in args:
+        for k, v in subst.items():
+            a = a.replace("{%s}" % k, v)
+        out.append(a)
+    return out
+
+
+def pattern_of(pattern, subst):
+    """pattern with each {name} of subst filled in as a literal."""
+    for k, v in subst.items():
+        pattern = pattern.replace("{%s}" % k, re.escape(v))
+    return pattern
 
 
 def run_pty(argv, env, timeout=20):
@@ -126,18 +139,19 @@ def run_pty(argv, env, timeout=20):
 
 
 def check_row(prog, argv, status, pattern, env, subst, on_terminal):
+    pattern = pattern_of(pattern, subst)
     rc, out, err = run(argv, env=env)
     first = err.splitlines()[0] if err else ""
     what = "%s %s" % (prog, " ".join(argv[1:]))
     check(rc == status, "%s: exit %d, want %d; stderr %r" % (what, rc, status, err))
-    check(re.search(pattern.format(**subst), first), "%s: stderr %r does not match %r" % (what, first, pattern))
+    check(re.search(pattern, first), "%s: stderr %r does not match %r" % (what, first, pattern))
     if status == 2:
         check(out == "", "%s: usage error wrote to stdout: %r" % (what, out))
     if on_terminal and status == 2:
         rc, tty, err = run_pty(argv, env)
         first = err.splitlines()[0] if err else ""
         check(rc == status, "%s on a terminal: exit %d, want %d" % (what, rc, status))
-        check(re.search(pattern.format(**subst), first), "%s on a terminal: stderr %r" % (what, first))
+        check(re.search(pattern, first), "%s on a terminal: stderr %r" % (what, first))
         check(not CURSES.search(tty), "%s: curses started before the usage error: %r" % (what, tty[:200]))
 
 

@@ -13,16 +13,11 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "relay"))
-import relaytest  # noqa: E402  (Relay, free ports, /proc listening checks)
-
-SCALE = float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
-TestFailure = relaytest.TestFailure
-
-
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "relay"))
+from sottotest import SCALE, TestFailure, check, die_with_parent  # noqa: E402,F401
+import relaytest  # noqa: E402  (Relay: a relay on a free 127.0.0.1 port)
 
 
 def run(argv, timeout=30, env=None, stdin=subprocess.DEVNULL):
@@ -43,7 +38,7 @@ class Batch:
     def __init__(self, argv, env=None):
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env,
-                                     preexec_fn=lambda: relaytest.child_setup(None))
+                                     preexec_fn=die_with_parent)
         self.events = queue.Queue()
         self.seen = []
         self.err = b""

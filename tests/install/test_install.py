@@ -122,7 +122,9 @@ def check_pages(root):
         rc, usage, _ = run([os.path.join(root, BINS[prog]), "--help"])
         flags = set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", usage))
         check(len(flags) >= 4, "%s --help lists no flags?\n%s" % (prog, usage))
-        missing = sorted(f for f in flags if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(f), text))
+        # Case-blind: --help says --no-FLAG where the page says --no-flag.
+        missing = sorted(f for f in flags
+                         if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(f), text, re.I))
         check(not missing, "%s does not document %s" % (rel, ", ".join(missing)))
         print("ok: %s lints clean and documents %s" % (rel, " ".join(sorted(flags))))
 
