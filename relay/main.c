@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,6 @@
 #include <sys/resource.h>
 
 #include "log.h"
-#include "net.h"
 #include "relay.h"
 #include "room.h"
 #include "wire.h"
@@ -130,7 +128,6 @@ static int parse_seconds(const char *flag, const char *s, double *out)
 /* 0 to run, 1 when --help/--version was answered, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 {
-	char host[NI_MAXHOST], port[16], err[SOTTO_NET_ERR_LEN];
 	unsigned long long v;
 	int opt, quiet = 0, verbose = 0;
 
@@ -197,13 +194,6 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg, int *level)
 	}
 	if (quiet && verbose) {
 		fprintf(stderr, PROG ": -q and -v exclude each other\n");
-		return -1;
-	}
-	/* A malformed address is a usage error (2); one that cannot be
-	 * resolved or bound is found by listen (1). */
-	if (sotto_net_split(cfg->listen, host, sizeof(host), port, sizeof(port),
-	    err, sizeof(err)) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
 	}
 	*level = quiet ? SOTTO_LOG_WARN : verbose ? SOTTO_LOG_DEBUG : SOTTO_LOG_INFO;

@@ -79,8 +79,7 @@ RELAY = [
     (["--join-timeout", "nan"], 2, r'^sotto-relay: bad value "nan" for --join-timeout'),
     (["-q", "-v"], 2, r"^sotto-relay: -q and -v exclude each other$"),
     (["extra"], 2, r'^sotto-relay: unexpected argument "extra"; try --help$'),
-    (["--listen", "127.0.0.1:99999"], 2, r'^sotto-relay: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
-    (["--listen", "::1:7700"], 2, r'^sotto-relay: bad address "::1:7700": write IPv6 addresses as \[HOST\]:PORT$'),
+    # A malformed --listen (exit 2) is the relay branch's (relay.bad_flags there).
     # Not the command line's fault: the port is taken ({busy}).
     (["--listen", "127.0.0.1:{busy}", "--max-clients", "100"], 1, r"cannot listen: listen 127\.0\.0\.1:\d+: Address already in use$"),
 ]
