@@ -18,20 +18,9 @@
 #define SOTTO_VERSION "unknown"
 #endif
 
-#define EXIT_USAGE 2
-#define ERR_LEN    512
-
-static const struct option opts[] = {
-	{ "identity",   required_argument, NULL, 'i' },
-	{ "trusted",    required_argument, NULL, 't' },
-	{ "room",       required_argument, NULL, 'r' },
-	{ "batch",      no_argument,       NULL, 'b' },
-	{ "clock-skew", required_argument, NULL, 's' },
-	{ "help",       no_argument,       NULL, 'h' },
-	{ "version",    no_argument,       NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-static const char optstring[] = "h";
+/* The command line with the config file's settings in front: lives as
+ * long as the process, like argv (cfg points into it). */
+static struct sotto_args args;
 
 static void
 usage(FILE *f)
@@ -65,42 +54,6 @@ parse_skew(const char *s, double *out)
 	if (end == s || *end != '\0' || !(v >= 0.0 && v <= 86400.0))
 		return -1;
 	*out = v;
-	return 0;
-}
-
-/* Flags onto cfg: 0 to run, 1 when --help/--version was answered, -1 on a
- * usage error (already reported). */
-static int
-parse_flags(int argc, char **argv, struct client_config *cfg, int *batch)
-{
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i': cfg->identity = optarg; break;
-		case 't': cfg->trusted = optarg; break;
-		case 'r': cfg->room = optarg; break;
-		case 'b': *batch = 1; break;
-		case 's':
-			if (parse_skew(optarg, &cfg->clock_skew) != 0) {
-				fprintf(stderr, "sotto: --clock-skew %s: expected seconds "
-				    "0..86400\n", optarg);
-				return -1;
-			}
-			break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 1;
-		default: usage(stderr); return -1;
-		}
-	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "sotto: one relay address expected, got %d arguments\n",
-		    argc - optind);
-		usage(stderr);
-		return -1;
-	}
-	if (optind < argc)
-		cfg->relay = argv[optind];
 	return 0;
 }
 
@@ -138,11 +91,66 @@ check_flags(const struct client_config *cfg)
 	return 0;
 }
 
-static int
-run(struct client_config *cfg, int batch)
+int
+main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "identity",   required_argument, NULL, 'i' },
+		{ "trusted",    required_argument, NULL, 't' },
+		{ "room",       required_argument, NULL, 'r' },
+		{ "batch",      no_argument,       NULL, 'b' },
+		{ "clock-skew", required_argument, NULL, 's' },
+		{ "help",       no_argument,       NULL, 'h' },
+		{ "version",    no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct client_config cfg = {
+		.identity = "keys/id_ed25519",
+		.trusted = "keys/trusted",
+		.room = "lobby",
+		.relay = "127.0.0.1:7700",
+		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
+	};
 	struct ev_loop *loop;
+	char err[512];
+	int ch, batch = 0;
 
+	/* The config file's settings become flags before the command line's,
+	 * so getopt sees the command line last and it wins. */
+	if (sotto_config_apply(opts, "h", argc, argv, &args, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return 2;
+	}
+	argc = args.argc;
+	argv = args.argv;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': cfg.identity = optarg; break;
+		case 't': cfg.trusted = optarg; break;
+		case 'r': cfg.room = optarg; break;
+		case 'b': batch = 1; break;
+		case 's':
+			if (parse_skew(optarg, &cfg.clock_skew) != 0) {
+				fprintf(stderr, "sotto: --clock-skew %s: expected seconds "
+				    "0..86400\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "sotto: one relay address expected, got %d arguments\n",
+		    argc - optind);
+		usage(stderr);
+		return 2;
+	}
+	if (optind < argc)
+		cfg.relay = argv[optind];
+	if (check_flags(&cfg) != 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread: the RSA worker uses libgcrypt too. */
 	if (sotto_crypto_init() != 0) {
@@ -154,37 +162,6 @@ run(struct client_config *cfg, int batch)
 		return 1;
 	}
 	if (batch || !isatty(STDIN_FILENO))
-		return batch_main(loop, cfg);
-	return ui_main(loop, cfg);
-}
-
-int
-main(int argc, char **argv)
-{
-	struct client_config cfg = {
-		.identity = "keys/id_ed25519",
-		.trusted = "keys/trusted",
-		.room = "lobby",
-		.relay = "127.0.0.1:7700",
-		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
-	};
-	struct sotto_args args;
-	char err[ERR_LEN];
-	int batch = 0, r;
-
-	/* The config file's settings become flags before the command line's,
-	 * so getopt sees the command line last and it wins. */
-	if (sotto_config_apply(opts, optstring, argc, argv, &args, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "sotto: %s\n", err);
-		return EXIT_USAGE;
-	}
-	/* cfg points into args from here on: freed only after the run. */
-	if ((r = parse_flags(args.argc, args.argv, &cfg, &batch)) == 0 &&
-	    (r = check_flags(&cfg)) == 0)
-		r = run(&cfg, batch);
-	else
-		r = r > 0 ? 0 : EXIT_USAGE;
-	sotto_args_free(&args);
-	return r;
+		return batch_main(loop, &cfg);
+	return ui_main(loop, &cfg);
 }
