@@ -57,18 +57,6 @@ parse_skew(const char *s, double *out)
 	return 0;
 }
 
-/* s on stderr with ASCII controls as \\xNN, so the error stays one line. */
-static void
-put_escaped(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '\\')
-			fprintf(stderr, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, stderr);
-	}
-}
-
 /* What the flags name must be well-formed before anything starts (and
  * before the UI takes the screen): a bad room or address is a usage error. */
 static int
@@ -76,11 +64,10 @@ check_flags(const struct client_config *cfg)
 {
 	char host[NI_MAXHOST], port[16], err[SOTTO_NET_ERR_LEN];
 
+	/* The room is not echoed: it may hold the very bytes that are wrong. */
 	if (sotto_room_valid(cfg->room) != 0) {
-		fputs("sotto: room \"", stderr);
-		put_escaped(cfg->room);
-		fprintf(stderr, "\": must be 1..%u bytes of UTF-8 without control "
-		    "characters\n", SOTTO_ROOM_MAX);
+		fprintf(stderr, "sotto: --room: must be 1..%u bytes of UTF-8 without "
+		    "control characters\n", SOTTO_ROOM_MAX);
 		return -1;
 	}
 	if (sotto_net_split(cfg->relay, host, sizeof(host), port, sizeof(port),
