@@ -55,7 +55,7 @@ SOTTO = [
 ]
 
 KEYGEN = [
-    ([], 2, r"^usage: sotto-keygen -f FILE"),
+    (["-C", "c"], 2, r"^usage: sotto-keygen -f FILE"),
     (["-l"], 2, r"^usage: sotto-keygen -f FILE"),
     (["-l", "-y", "-f", "x"], 2, r"^usage: sotto-keygen -f FILE"),
     (["-f", "x", "extra"], 2, r"^usage: sotto-keygen -f FILE"),
@@ -63,7 +63,7 @@ KEYGEN = [
     (["-l", "-f", "x", "--force"], 2, r"^usage: sotto-keygen -f FILE"),
     (["--bogus"], 2, r"^sotto-keygen: unrecognized option '--bogus'$"),
     (["-f"], 2, r"^sotto-keygen: option requires an argument -- 'f'$"),
-    (["-Z"], 2, r"^sotto-keygen: invalid option -- 'Z'$"),
+    (["-j"], 2, r"^sotto-keygen: invalid option -- 'j'$"),
     (["-l", "-f", "/nonexistent/key"], 1, r"^sotto-keygen: /nonexistent/key: cannot open: No such file or directory$"),
 ]
 
