@@ -1,15 +1,19 @@
-/* main.c: sotto's command line: flags, then the batch front-end or the interactive UI. */
+/* main.c: sotto's command line (config file, then flags), then the batch front-end or the interactive UI. */
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "err.h"
+#include "frame.h"
 #include "frontend.h"
 #include "identity.h"
+#include "net.h"
 #include "paths.h"
 #include "userinit.h"
 #include "wire.h"
@@ -18,12 +22,17 @@
 #define SOTTO_VERSION "unknown"
 #endif
 
+/* The command line with the config file's settings in front: lives as
+ * long as the process, like argv (cfg points into it). */
+static struct sotto_args args;
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--agent] [--trusted DIR] [--room NAME]\n"
-	    "             [--batch] [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "             [--batch] [--clock-skew SECONDS] [--config FILE | --no-config]\n"
+	    "             [--help] [--version] [HOST:PORT]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
 	    "  --identity FILE       ed25519 private key, or FILE.pub to sign with ssh-agent\n"
@@ -37,6 +46,10 @@ usage(FILE *f)
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
 	    "  --clock-skew SECONDS  clock difference tolerated on message times (default %g)\n"
+	    "  --config FILE         settings file (default $XDG_CONFIG_HOME/sotto/config:\n"
+	    "                        \"setting = value\" lines, any long flag; flags win)\n"
+	    "  --no-config           read no settings file\n"
+	    "  --no-FLAG             cancel \"FLAG = yes\" from the file (e.g. --no-batch)\n"
 	    "  HOST:PORT             the relay (default 127.0.0.1:%d)\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
 }
@@ -92,6 +105,27 @@ open_identity(const char *path, int agent, int batch,
 	return batch ? batch_startup_error(err) : ui_startup_error(err);
 }
 
+/* What the flags name must be well-formed before anything starts (and
+ * before the UI takes the screen): a bad room or address is a usage error. */
+static int
+check_flags(const struct client_config *cfg)
+{
+	char host[NI_MAXHOST], port[16], err[SOTTO_NET_ERR_LEN];
+
+	/* The room is not echoed: it may hold the very bytes that are wrong. */
+	if (sotto_room_valid(cfg->room) != 0) {
+		fprintf(stderr, "sotto: --room: must be 1..%u bytes of UTF-8 without "
+		    "control characters\n", SOTTO_ROOM_MAX);
+		return -1;
+	}
+	if (sotto_net_split(cfg->relay, host, sizeof(host), port, sizeof(port),
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -117,6 +151,14 @@ main(int argc, char **argv)
 	char err[512];
 	int ch, batch = 0, agent = 0, init = 0, r;
 
+	/* The config file's settings become flags before the command line's,
+	 * so getopt sees the command line last and it wins. */
+	if (sotto_config_apply(opts, "h", argc, argv, &args, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sotto: %s\n", err);
+		return 2;
+	}
+	argc = args.argc;
+	argv = args.argv;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': cfg.identity = optarg; break;
@@ -146,6 +188,8 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cfg.relay = argv[optind];
+	if (check_flags(&cfg) != 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread: the RSA worker uses libgcrypt too. */
 	if (sotto_crypto_init() != 0) {

@@ -322,7 +322,7 @@ def start_fail(s, name, trusted, port=None, extra=()):
 
 
 def test_startup_errors():
-    """Bad identity, missing trusted folder, unreachable relay, key readable by others: one line, non-zero exit."""
+    """Bad identity, missing trusted folder, unreachable relay, key readable by others: one line, non-zero exit; a bad room: usage error."""
     with Scene("alice", "bob") as s:
         tr = s.keys.trusted("trusted", "alice", "bob")
         with open(s.keys.path("bad"), "w") as f:
@@ -342,8 +342,13 @@ def test_startup_errors():
         line = start_fail(s, "bob", tr)
         check(s.keys.path("bob") in line and "644" in line, "says the mode is wrong: %r" % line)
 
-        line = start_fail(s, "alice", tr, extra=("--room", ""))
-        check("room" in line, "names the bad room: %r" % line)
+        # A bad room is a usage error: exit 2, one line, no event at all.
+        c = s.client("alice", tr, extra=("--room", ""))
+        rc = c.wait_exit(timeout=30)
+        check_eq(rc, 2, "bad room: exit status")
+        errs = c.stderr_lines()
+        check(len(errs) == 1 and "room" in errs[0], "names the bad room: %r" % errs)
+        check_eq(c.all(), [], "bad room: events")
 
 
 def test_reload():

@@ -22,3 +22,9 @@ from .net import free_port, listening  # noqa: F401
 from .procs import (CLIENT_WRAPPER, RELAY_WRAPPER, die_with_parent,  # noqa: F401
                     stop_process)
 from .batch import BatchClient  # noqa: F401
+
+# No one's own ~/.config/sotto/config may change a client under test: every
+# child of a driver inherits a config folder that does not exist (tests of
+# the config file pass their own XDG_CONFIG_HOME).
+import os as _os  # noqa: E402
+_os.environ["XDG_CONFIG_HOME"] = "/nonexistent/sotto-tests-config"
