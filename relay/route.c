@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cluster.h"
 #include "conn.h"
 #include "err.h"
 #include "log.h"
@@ -139,6 +140,7 @@ static void broadcast(struct conn *c, const struct sotto_frame *f)
 		(void)conn_send(m, out);
 	}
 	fb_unref(out);
+	cluster_broadcast(c->relay->cluster, c->room, c->id, f);
 }
 
 static void unicast(struct conn *c, const struct sotto_frame *f)
@@ -148,6 +150,10 @@ static void unicast(struct conn *c, const struct sotto_frame *f)
 
 	if (dst == c) {
 		drop(c, f, "to is the sender");
+		return;
+	}
+	if (dst == NULL && cluster_unicast(c->relay->cluster, c->room, c->id, f) == 0) {
+		log_routed(c, f);
 		return;
 	}
 	if (dst == NULL || dst->room != c->room || dst->closing) {
@@ -174,7 +180,8 @@ static void forward(struct conn *c, const struct sotto_frame *f)
 static void answer_join(struct conn *c)
 {
 	struct room *rm = c->room;
-	uint32_t count = rm->n - 1;
+	uint32_t remote = cluster_count(c->relay->cluster, rm);
+	uint32_t count = rm->n - 1 + remote;
 	size_t body_len = 1 + (size_t)rm->name_len + 4 + 4 * (size_t)count;
 	uint8_t *p;
 	struct conn *m;
@@ -196,6 +203,7 @@ static void answer_join(struct conn *c)
 		p += 4;
 		sotto_store_be32(p, m->id);
 	}
+	(void)cluster_put_ids(c->relay->cluster, rm, p + 4);
 	if (sotto_log_level() >= SOTTO_LOG_DEBUG)
 		sotto_log(SOTTO_LOG_DEBUG, "route INI from=0 to=%u len=%u (members %u)",
 		    c->id, out->len - SOTTO_LEN_FIELD, count);
@@ -224,6 +232,7 @@ static void join(struct conn *c, const struct sotto_frame *f)
 	}
 	joinwait_remove(c->relay, c);
 	room_add(rm, c);
+	cluster_joined(c->relay->cluster, rm, c->id);
 	sotto_log(SOTTO_LOG_INFO, "join id=%u room=\"%s\" members=%u rooms=%u",
 	    c->id, room_escape(esc, rm->name, rm->name_len), rm->n,
 	    c->relay->nrooms);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "cluster.h"
 #include "conn.h"
 #include "log.h"
 #include "net.h"
@@ -62,6 +63,15 @@ int relay_listen(struct relay *r, char *err, size_t err_len)
 	return 0;
 }
 
+int relay_cluster(struct relay *r, char *err, size_t err_len)
+{
+	if (r->cfg.cluster == NULL)
+		return 0;
+	r->cluster = cluster_new(r, r->cfg.cluster, r->cfg.node_name,
+	    r->cfg.cluster_timeout, err, err_len);
+	return r->cluster != NULL ? 0 : -1;
+}
+
 void relay_run(struct relay *r)
 {
 	ev_run(r->loop, 0);
@@ -79,7 +89,7 @@ struct conn *relay_conn_by_id(struct relay *r, uint32_t id)
 
 /* Close fd (unless -1) and say why, at most once per REFUSE_LOG_EVERY.
  * sa may be NULL when the peer is unknown. */
-static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
+void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
     const char *why)
 {
 	char addr[CONN_ADDR_LEN];
@@ -101,18 +111,32 @@ static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
 static void relay_admit(struct relay *r, int fd, const struct sockaddr *sa,
     socklen_t sa_len)
 {
-	char addr[CONN_ADDR_LEN];
-	struct conn *c;
+	const char *why;
 	uint32_t id;
 
-	if (r->nconns >= r->cfg.max_clients) {
+	if (r->nconns + cluster_pending(r->cluster) >= r->cfg.max_clients) {
 		relay_refuse(r, fd, sa, "--max-clients reached");
+		return;
+	}
+	if (r->cluster != NULL) {
+		/* Ids are cluster-wide: relay_admit_id runs when one arrives. */
+		if (cluster_admit(r->cluster, fd, sa, sa_len, &why) != 0)
+			relay_refuse(r, fd, sa, why);
 		return;
 	}
 	if (sotto_ids_take(&r->ids, &id) != 0) {
 		relay_refuse(r, fd, sa, "every member id has been used");
 		return;
 	}
+	relay_admit_id(r, fd, sa, sa_len, id);
+}
+
+void relay_admit_id(struct relay *r, int fd, const struct sockaddr *sa,
+    socklen_t sa_len, uint32_t id)
+{
+	char addr[CONN_ADDR_LEN];
+	struct conn *c;
+
 	if ((c = conn_new(r, fd, id, sa, sa_len)) == NULL) {
 		relay_refuse(r, fd, sa, "out of memory");
 		return;
@@ -207,6 +231,7 @@ static void relay_reap(struct relay *r, struct conn *c)
 		    "dropped=%u", c->id, room_escape(esc, rm->name, rm->name_len),
 		    why, c->dropped);
 		room_remove(rm, c);
+		cluster_left(r->cluster, rm, c->id, rm->n == 0);
 		if (rm->n == 0)
 			room_free(r, rm);
 		else
@@ -282,6 +307,7 @@ void relay_free(struct relay *r)
 	ev_signal_stop(r->loop, &r->sigterm_w);
 	if (r->lfd >= 0)
 		close(r->lfd);
+	cluster_free(r->cluster);
 	HASH_ITER(hh, r->by_id, c, tmp) {
 		HASH_DELETE(hh, r->by_id, c);
 		conn_free(c);

@@ -92,4 +92,12 @@ enum sotto_frame_type {
 #define SOTTO_INI_WINDOW_MS     (5u * 60u * 1000u)  /* INI/KEY ts within now +- this */
 #define SOTTO_CLOCK_SKEW_DEFAULT 30.0   /* seconds; --clock-skew */
 
+/* Cluster backplane messages between relays (relay/cluster-msg.h,
+ * docs/relay.md "Cluster"): u8 version, u8 kind, u64 incarnation,
+ * u8 node_len, node, then the kind's fields. */
+#define SOTTO_CLM_VERSION       1u
+#define SOTTO_CLM_FIXED         (1u + 1u + 8u + 1u)  /* ver kind inc node_len */
+#define SOTTO_CLM_NODE_MAX      64u     /* bytes of a node name */
+#define SOTTO_CLM_INC_LEN       8u      /* u64 incarnation */
+
 #endif
