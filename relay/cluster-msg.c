@@ -88,7 +88,18 @@ static int get_body(struct sotto_rd *rd, struct clm *m, uint32_t max_frame)
 	switch (m->kind) {
 	case CLM_HB:
 		return sotto_rd_u32(rd, &m->id);
-	case CLM_JOIN:
+	case CLM_JOIN: {
+		int r;
+		if ((r = get_member(rd, &m->room, &m->room_len, &m->id)) != 0 ||
+		    sotto_rd_left(rd) == 0)
+			return r;
+		if ((r = get_frame(rd, m, max_frame)) != 0)
+			return r;
+		/* The joiner's own first INI, nothing else. */
+		return m->frame[SOTTO_LEN_FIELD + 1] == SOTTO_T_INI &&
+		    sotto_load_be32(m->frame + SOTTO_LEN_FIELD + 2) == m->id ?
+		    0 : SOTTO_E_FORMAT;
+	}
 	case CLM_LEAVE:
 		return get_member(rd, &m->room, &m->room_len, &m->id);
 	case CLM_FRAME: {

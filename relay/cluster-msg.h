@@ -7,7 +7,8 @@
  * frame, `from` already set to the sender's member id.
  *
  *   HB        u32 highest member id this relay has handed out or seen
- *   JOIN      room, u32 id          a member joined on the sender
+ *   JOIN      room, u32 id, [frame] a member joined on the sender; the
+ *                                   frame, when present, is its first INI
  *   LEAVE     room, u32 id          it left
  *   FRAME     room, frame           forward to the room's members
  *   DEAD      u64 incarnation       "I declared that relay gone"
@@ -38,7 +39,8 @@ struct clm {
 	size_t         room_len;
 	uint32_t       id;         /* JOIN, LEAVE: the member; HB: highest id */
 	uint64_t       dead;       /* DEAD */
-	const uint8_t *frame;      /* FRAME: the whole frame, len field included */
+	const uint8_t *frame;      /* FRAME, JOIN: the whole frame, len field
+	                            * included (NULL in a JOIN without one) */
 	size_t         frame_len;
 	struct sotto_rd members;   /* ANNOUNCE: the entries, for clm_next_member */
 	uint32_t       count;      /* ANNOUNCE */

@@ -34,10 +34,12 @@
 struct cl_node;
 struct cl_room;
 
+/* A member of a room in the cluster's order of joins: remote ones and,
+ * once their join is ordered, our own (node NULL). */
 struct cl_member {
 	UT_hash_handle         hh;         /* cluster->members, by id */
 	uint32_t               id;
-	struct cl_node        *node;
+	struct cl_node        *node;       /* NULL: a member of this relay */
 	struct cl_room        *room;
 	TAILQ_ENTRY(cl_member) room_link;
 	TAILQ_ENTRY(cl_member) node_link;
@@ -56,6 +58,7 @@ struct cl_node {
 
 struct cl_held {
 	STAILQ_ENTRY(cl_held) link;
+	int                   ctl;         /* for the control channel */
 	size_t                n;
 	uint8_t               p[];
 };
@@ -64,9 +67,11 @@ STAILQ_HEAD(cl_held_list, cl_held);
 /* A room as the cluster sees it: remote members and our channel state. */
 struct cl_room {
 	UT_hash_handle        hh;          /* cluster->rooms, keyed hash of name */
-	struct cl_member_list members;     /* remote members, join order */
+	struct cl_member_list members;     /* every member, in the cluster's order */
 	uint32_t              n;
-	struct cl_held_list   held;        /* frames waiting for our subscription */
+	uint32_t              nremote;
+	uint32_t              nlocal;      /* ours, joined or waiting for the order */
+	struct cl_held_list   held;        /* messages waiting for our subscription */
 	size_t                held_bytes;
 	uint8_t               chan_len;
 	uint8_t               chan[CL_CHAN_MAX];   /* "r:" + name */
@@ -76,6 +81,20 @@ struct cl_room {
 	unsigned              sub : 1;     /* subscription confirmed */
 	unsigned              busy : 1;    /* (un)subscribe in flight */
 };
+
+/* One of our connections whose join waits for the cluster's order: its
+ * INI went out in a JOIN; it is answered when that JOIN comes back. */
+struct cl_join {
+	UT_hash_handle        hh;          /* cluster->joins, by id */
+	STAILQ_ENTRY(cl_join) link;        /* cluster->join_order */
+	uint32_t              id;
+	struct conn          *c;
+	struct cl_held_list   frames;      /* the INI first, then what c sent since */
+	size_t                bytes;
+	uint8_t               room_len;
+	uint8_t               room[SOTTO_ROOM_MAX];
+};
+STAILQ_HEAD(cl_join_list, cl_join);
 
 struct cl_wait {
 	STAILQ_ENTRY(cl_wait) link;
@@ -104,6 +123,8 @@ struct cluster {
 	struct cl_node               *nodes;
 	struct cl_member             *members;
 	struct cl_room               *rooms;
+	struct cl_join               *joins;
+	struct cl_join_list           join_order;
 	struct cl_wait_list           waiting;
 	uint32_t                      nwaiting;
 	uint64_t                      dead[CL_DEAD_RING];
@@ -115,6 +136,10 @@ struct cluster {
 
 static void cl_tick_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void cl_room_sync(struct cluster *cl, struct cl_room *cr);
+static struct cl_join *cl_join_find(const struct cluster *cl, uint32_t id);
+static void cl_commit_all(struct cluster *cl);
+static void cl_commit(struct cluster *cl, const struct clm *m);
+static void cl_count_drop(struct cluster *cl, struct conn *c, const struct sotto_frame *f);
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -232,7 +257,7 @@ static void cl_held_clear(struct cl_room *cr)
 /* Free a room nobody needs any more. */
 static void cl_room_gc(struct cluster *cl, struct cl_room *cr)
 {
-	if (cr->n > 0 || cr->want || cr->sub || cr->busy)
+	if (cr->n > 0 || cr->nlocal > 0 || cr->want || cr->sub || cr->busy)
 		return;
 	cl_held_clear(cr);
 	HASH_DELETE(hh, cl->rooms, cr);
@@ -257,7 +282,9 @@ static void cl_held_flush(struct cluster *cl, struct cl_room *cr)
 
 	while ((h = STAILQ_FIRST(&cr->held)) != NULL) {
 		STAILQ_REMOVE_HEAD(&cr->held, link);
-		if (cl->ops->publish(cl->bp, cr->chan, cr->chan_len, h->p, h->n, 0) != 0)
+		if (h->ctl ? cl->ops->publish(cl->bp, (const uint8_t *)CL_CTL,
+		    strlen(CL_CTL), h->p, h->n, 0) != 0 :
+		    cl->ops->publish(cl->bp, cr->chan, cr->chan_len, h->p, h->n, 0) != 0)
 			cl->lost++;
 		free(h);
 	}
@@ -289,8 +316,11 @@ static void cl_member_drop(struct cluster *cl, struct cl_member *m, int tell)
 
 	TAILQ_REMOVE(&cr->members, m, room_link);
 	cr->n--;
-	TAILQ_REMOVE(&m->node->members, m, node_link);
-	m->node->n--;
+	if (m->node != NULL) {
+		TAILQ_REMOVE(&m->node->members, m, node_link);
+		m->node->n--;
+		cr->nremote--;
+	}
 	HASH_DELETE(hh, cl->members, m);
 	if (tell)
 		cl_tell_left(cl, cr, m->id);
@@ -310,6 +340,8 @@ static void cl_member_add(struct cluster *cl, struct cl_node *nd, const uint8_t 
 		m->seen = 1;
 		return;
 	}
+	if (m != NULL && m->node == NULL)
+		return;         /* ours: never taken over */
 	if (m != NULL)
 		cl_member_drop(cl, m, 1);
 	if (relay_conn_by_id(cl->relay, id) != NULL) {
@@ -337,8 +369,28 @@ static void cl_member_add(struct cluster *cl, struct cl_node *nd, const uint8_t 
 	}
 	TAILQ_INSERT_TAIL(&cr->members, m, room_link);
 	cr->n++;
+	cr->nremote++;
 	TAILQ_INSERT_TAIL(&nd->members, m, node_link);
 	nd->n++;
+}
+
+/* One of ours, its join now ordered. */
+static void cl_local_add(struct cluster *cl, struct cl_room *cr, uint32_t id)
+{
+	struct cl_member *m;
+
+	if (cl_member_find(cl, id) != NULL || (m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->id = id;
+	m->room = cr;
+	relay_hash_oom = 0;
+	HASH_ADD(hh, cl->members, id, sizeof(m->id), m);
+	if (relay_hash_oom) {
+		free(m);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&cr->members, m, room_link);
+	cr->n++;
 }
 
 static struct cl_node *cl_node_find(const struct cluster *cl, uint64_t inc)
@@ -456,7 +508,7 @@ static void cl_reset(struct cluster *cl, const char *why)
 	uint32_t n = 0;
 
 	HASH_ITER(hh, cl->relay->by_id, c, tmp) {
-		if (c->room == NULL || c->closing)
+		if ((c->room == NULL && cl_join_find(cl, c->id) == NULL) || c->closing)
 			continue;
 		conn_close(c, "cluster: the other relays count this member as gone", 0);
 		n++;
@@ -477,6 +529,8 @@ static void cl_up(void *arg)
 
 	cl->up = 1;
 	cl->ever_up = 1;
+	if (cl->relay->lfd >= 0 && !ev_is_active(&cl->relay->accept_w))
+		ev_io_start(cl->relay->loop, &cl->relay->accept_w);
 	cl->up_since = cl->acked = now;
 	sotto_log(SOTTO_LOG_INFO, "cluster: connected to redis %s as node %s (%016llx)",
 	    cl->ops->where(cl->bp), cl->node, (unsigned long long)cl->inc);
@@ -511,6 +565,8 @@ static void cl_down(void *arg, const char *why)
 		cl_held_clear(cr);
 		cl_room_gc(cl, cr);
 	}
+	/* Their JOINs will not come back: order them here, alone. */
+	cl_commit_all(cl);
 	/* The engine answers pending ids with 0; anything left is refused. */
 	while ((w = STAILQ_FIRST(&cl->waiting)) != NULL) {
 		STAILQ_REMOVE_HEAD(&cl->waiting, link);
@@ -564,8 +620,9 @@ static void cl_acked(void *arg)
 
 /* --- messages in --------------------------------------------------------- */
 
-/* A remote member's frame to our members of its room. */
-static void cl_deliver(struct cluster *cl, const struct clm *m)
+/* A member's frame (a FRAME, or the INI in a JOIN) to our members of its
+ * room that have joined. own: the sender is ours, waiting to join. */
+static void cl_deliver(struct cluster *cl, const struct clm *m, int own)
 {
 	struct room *rm = room_find(cl->relay, m->room, m->room_len);
 	struct sotto_frame_hdr h;
@@ -575,7 +632,7 @@ static void cl_deliver(struct cluster *cl, const struct clm *m)
 	if (rm == NULL)
 		return;
 	sotto_frame_parse_hdr(m->frame, &h);
-	if (relay_conn_by_id(cl->relay, h.from) != NULL)
+	if (!own && relay_conn_by_id(cl->relay, h.from) != NULL)
 		return;         /* never a member's own frame */
 	if (h.to != SOTTO_TO_ROOM) {
 		c = relay_conn_by_id(cl->relay, h.to);
@@ -633,13 +690,15 @@ static void cl_handle(struct cluster *cl, struct cl_node *nd, struct clm *m)
 		break;
 	case CLM_JOIN:
 		cl_member_add(cl, nd, m->room, m->room_len, m->id);
+		if (m->frame != NULL)
+			cl_deliver(cl, m, 0);
 		break;
 	case CLM_LEAVE:
 		if ((mb = cl_member_find(cl, m->id)) != NULL && mb->node == nd)
 			cl_member_drop(cl, mb, 1);
 		break;
 	case CLM_FRAME:
-		cl_deliver(cl, m);
+		cl_deliver(cl, m, 0);
 		break;
 	case CLM_DEAD:
 		if (m->dead == cl->inc)
@@ -674,8 +733,12 @@ static void cl_message(void *arg, const uint8_t *chan, size_t chan_len,
 		    "(%zu bytes): %s", n, sotto_strerror(r));
 		return;
 	}
-	if (m.inc == cl->inc)
-		return;                 /* our own */
+	if (m.inc == cl->inc) {
+		/* Our own: only a JOIN coming back matters, it orders the join. */
+		if (m.kind == CLM_JOIN)
+			cl_commit(cl, &m);
+		return;
+	}
 	if (cl_is_dead(cl, m.inc)) {
 		if (m.kind != CLM_BYE && m.kind != CLM_DEAD)
 			cl_tell_dead(cl, m.inc);
@@ -762,45 +825,9 @@ int cluster_admit(struct cluster *cl, int fd, const struct sockaddr *sa,
 	return 0;
 }
 
-void cluster_joined(struct cluster *cl, struct room *rm, uint32_t id)
-{
-	struct cl_room *cr;
-
-	if (cl == NULL)
-		return;
-	if ((cr = cl_room_get(cl, rm->name, rm->name_len)) == NULL) {
-		sotto_log(SOTTO_LOG_ERR, "cluster: out of memory for room state");
-		return;
-	}
-	cr->want = 1;
-	cl_room_sync(cl, cr);
-	if (cl->up && cl_head(cl, CLM_JOIN) == 0 &&
-	    clm_put_room(&cl->msg, rm->name, rm->name_len) == 0 &&
-	    sotto_wbuf_u32(&cl->msg, id) == 0)
-		cl_send_ctl(cl, 0);
-}
-
-void cluster_left(struct cluster *cl, const struct room *rm, uint32_t id,
-    int room_empty)
-{
-	struct cl_room *cr;
-
-	if (cl == NULL)
-		return;
-	if (cl->up && cl_head(cl, CLM_LEAVE) == 0 &&
-	    clm_put_room(&cl->msg, rm->name, rm->name_len) == 0 &&
-	    sotto_wbuf_u32(&cl->msg, id) == 0)
-		cl_send_ctl(cl, 0);
-	if (room_empty && (cr = cl_room_find(cl, rm->name, rm->name_len)) != NULL) {
-		cr->want = 0;
-		cl_held_clear(cr);
-		cl_room_sync(cl, cr);
-	}
-}
-
 /* Frames of a room wait while our subscription to it is on its way, so
  * that an answer to them cannot pass it. */
-static void cl_hold(struct cluster *cl, struct cl_room *cr)
+static void cl_hold(struct cluster *cl, struct cl_room *cr, int ctl)
 {
 	struct cl_held *h;
 
@@ -809,10 +836,27 @@ static void cl_hold(struct cluster *cl, struct cl_room *cr)
 		cl->lost++;
 		return;
 	}
+	h->ctl = ctl;
 	h->n = cl->msg.len;
 	memcpy(h->p, cl->msg.p, cl->msg.len);
 	STAILQ_INSERT_TAIL(&cr->held, h, link);
 	cr->held_bytes += h->n;
+}
+
+/* Send the message in cl->msg about room cr, on cr's channel or (ctl) the
+ * control channel, in order with everything else about cr. */
+static void cl_emit(struct cluster *cl, struct cl_room *cr, int ctl)
+{
+	int r;
+
+	if (!cr->sub || !STAILQ_EMPTY(&cr->held)) {
+		cl_hold(cl, cr, ctl);
+		return;
+	}
+	r = ctl ? cl_publish(cl, (const uint8_t *)CL_CTL, strlen(CL_CTL), 0) :
+	    cl_publish(cl, cr->chan, cr->chan_len, 0);
+	if (r != 0)
+		cl->lost++;
 }
 
 static int cl_keeping_up(struct cluster *cl)
@@ -850,10 +894,7 @@ static void cl_forward(struct cluster *cl, struct cl_room *cr, uint32_t from,
 		return;
 	}
 	sotto_frame_set_from(cl->msg.p + at, from);
-	if (!cr->sub)
-		cl_hold(cl, cr);
-	else if (cl_publish(cl, cr->chan, cr->chan_len, 0) != 0)
-		cl->lost++;
+	cl_emit(cl, cr, 0);
 }
 
 void cluster_broadcast(struct cluster *cl, struct room *rm, uint32_t from,
@@ -862,7 +903,7 @@ void cluster_broadcast(struct cluster *cl, struct room *rm, uint32_t from,
 	struct cl_room *cr;
 
 	if (cl == NULL || (cr = cl_room_find(cl, rm->name, rm->name_len)) == NULL ||
-	    cr->n == 0)
+	    cr->nremote == 0)
 		return;         /* nobody elsewhere */
 	cl_forward(cl, cr, from, f);
 }
@@ -873,7 +914,7 @@ int cluster_unicast(struct cluster *cl, struct room *rm, uint32_t from,
 	struct cl_member *m;
 
 	if (cl == NULL || (m = cl_member_find(cl, f->hdr.to)) == NULL ||
-	    !room_is(rm, m->room->name, m->room->name_len))
+	    m->node == NULL || !room_is(rm, m->room->name, m->room->name_len))
 		return -1;
 	cl_forward(cl, m->room, from, f);
 	return 0;
@@ -900,6 +941,247 @@ uint8_t *cluster_put_ids(const struct cluster *cl, const struct room *rm, uint8_
 		p += 4;
 	}
 	return p;
+}
+
+/* --- joins in the cluster's order --------------------------------------
+ *
+ * Redis hands every subscriber the control channel's messages in one
+ * order. A join is placed in that order: the INI goes out inside a JOIN,
+ * and every relay, this one included, acts on it when it comes back:
+ * others forward the INI to their members of the room, we answer the
+ * joiner with the room's members before it. So two joiners on two relays
+ * never both see the other as "after" them, and never both hear count 0.
+ */
+
+static struct cl_join *cl_join_find(const struct cluster *cl, uint32_t id)
+{
+	struct cl_join *j;
+
+	HASH_FIND(hh, cl->joins, &id, sizeof(id), j);
+	return j;
+}
+
+static int cl_join_keep(struct cl_join *j, const uint8_t *raw, size_t n, size_t bound)
+{
+	struct cl_held *h;
+
+	if (j->bytes + n > bound || (h = malloc(sizeof(*h) + n)) == NULL)
+		return -1;
+	h->ctl = 0;
+	h->n = n;
+	memcpy(h->p, raw, n);
+	STAILQ_INSERT_TAIL(&j->frames, h, link);
+	j->bytes += n;
+	return 0;
+}
+
+static void cl_join_free(struct cluster *cl, struct cl_join *j)
+{
+	struct cl_held *h;
+	struct cl_room *cr;
+
+	HASH_DELETE(hh, cl->joins, j);
+	STAILQ_REMOVE(&cl->join_order, j, cl_join, link);
+	while ((h = STAILQ_FIRST(&j->frames)) != NULL) {
+		STAILQ_REMOVE_HEAD(&j->frames, link);
+		free(h);
+	}
+	if ((cr = cl_room_find(cl, j->room, j->room_len)) != NULL) {
+		cr->nlocal--;
+		if (cr->nlocal == 0) {
+			cr->want = 0;
+			cl_room_sync(cl, cr);
+		}
+	}
+	free(j);
+}
+
+/* A held frame as the decoder would have handed it over. */
+static void cl_as_frame(const struct cl_held *h, struct sotto_frame *f)
+{
+	sotto_frame_parse_hdr(h->p, &f->hdr);
+	f->body = h->p + SOTTO_FRAME_HDR;
+	f->body_len = h->n - SOTTO_FRAME_HDR;
+	f->raw = h->p;
+	f->raw_len = h->n;
+}
+
+/* The join is ordered: place c in its room, answer it, then act on what
+ * it sent meanwhile. ini_sent: its INI already reached our members. */
+static void cl_join_done(struct cluster *cl, struct cl_join *j, int ini_sent)
+{
+	struct conn *c = j->c;
+	struct sotto_frame f;
+	struct cl_held *h, *first;
+	struct room *rm;
+
+	if ((rm = room_get(cl->relay, j->room, j->room_len)) == NULL) {
+		sotto_log(SOTTO_LOG_ERR, "id=%u: out of memory creating a room", c->id);
+		conn_close(c, "out of memory", 0);
+		cl_join_free(cl, j);
+		return;
+	}
+	first = STAILQ_FIRST(&j->frames);
+	STAILQ_REMOVE_HEAD(&j->frames, link);
+	cl_as_frame(first, &f);
+	if (ini_sent && f.hdr.to != SOTTO_TO_ROOM)
+		cl_count_drop(cl, c, &f);
+	route_join_commit(c, rm, ini_sent ? NULL : &f);
+	free(first);
+	while (!c->closing && (h = STAILQ_FIRST(&j->frames)) != NULL) {
+		STAILQ_REMOVE_HEAD(&j->frames, link);
+		cl_as_frame(h, &f);
+		route_frame(c, &f);
+		free(h);
+	}
+	cl_join_free(cl, j);
+}
+
+/* A first INI for one member went out in our JOIN: count it dropped, as
+ * a single relay would, when `to` was no member of the room then. */
+static void cl_count_drop(struct cluster *cl, struct conn *c, const struct sotto_frame *f)
+{
+	struct cl_member *m = cl_member_find(cl, f->hdr.to);
+	struct cl_join *j = cl_join_find(cl, c->id);
+
+	if (f->hdr.to == c->id)
+		route_drop(c, f, "to is the sender");
+	else if (m == NULL || j == NULL || m->room->name_len != j->room_len ||
+	    memcmp(m->room->name, j->room, j->room_len) != 0)
+		route_drop(c, f, "to is not a member of the sender's room");
+}
+
+/* Our JOIN came back. */
+static void cl_commit(struct cluster *cl, const struct clm *m)
+{
+	struct cl_join *j = cl_join_find(cl, m->id);
+
+	if (j == NULL || j->c->closing)
+		return;         /* gone meanwhile: its LEAVE follows */
+	if (m->frame != NULL)
+		cl_deliver(cl, m, 1);
+	cl_join_done(cl, j, 1);
+}
+
+static void cl_commit_all(struct cluster *cl)
+{
+	struct cl_join *j;
+
+	while ((j = STAILQ_FIRST(&cl->join_order)) != NULL) {
+		if (j->c->closing)
+			cl_join_free(cl, j);
+		else
+			cl_join_done(cl, j, 0);
+	}
+}
+
+int cluster_join(struct cluster *cl, struct conn *c, const uint8_t *room,
+    size_t room_len, const struct sotto_frame *f)
+{
+	struct cl_room *cr;
+	struct cl_join *j;
+	size_t at;
+
+	if (cl == NULL || !cl->up)
+		return 0;
+	if ((cr = cl_room_get(cl, room, room_len)) == NULL ||
+	    (j = calloc(1, sizeof(*j))) == NULL)
+		return 0;       /* out of memory: joins here, unordered */
+	j->id = c->id;
+	j->c = c;
+	j->room_len = (uint8_t)room_len;
+	memcpy(j->room, room, room_len);
+	STAILQ_INIT(&j->frames);
+	if (cl_join_keep(j, f->raw, f->raw_len, SIZE_MAX) != 0) {
+		free(j);
+		return 0;
+	}
+	relay_hash_oom = 0;
+	HASH_ADD(hh, cl->joins, id, sizeof(j->id), j);
+	if (relay_hash_oom) {
+		free(STAILQ_FIRST(&j->frames));
+		free(j);
+		return 0;
+	}
+	STAILQ_INSERT_TAIL(&cl->join_order, j, link);
+	cr->nlocal++;
+	cr->want = 1;
+	cl_room_sync(cl, cr);
+	if (cl_head(cl, CLM_JOIN) == 0 && clm_put_room(&cl->msg, room, room_len) == 0 &&
+	    sotto_wbuf_u32(&cl->msg, c->id) == 0 &&
+	    (at = cl->msg.len, sotto_wbuf_put(&cl->msg, f->raw, f->raw_len)) == 0) {
+		sotto_frame_set_from(cl->msg.p + at, c->id);
+		cl_emit(cl, cr, 1);
+	}
+	return 1;
+}
+
+int cluster_holding(struct cluster *cl, struct conn *c, const struct sotto_frame *f)
+{
+	struct cl_join *j;
+
+	if (cl == NULL || (j = cl_join_find(cl, c->id)) == NULL)
+		return 0;
+	if (cl_join_keep(j, f->raw, f->raw_len, cl->relay->cfg.max_queue) != 0)
+		conn_close(c, "sent more than --max-queue before its join was answered", 0);
+	return 1;
+}
+
+void cluster_forget(struct cluster *cl, struct conn *c)
+{
+	struct cl_join *j;
+	struct cl_room *cr;
+
+	if (cl == NULL || (j = cl_join_find(cl, c->id)) == NULL)
+		return;
+	/* Others may have forwarded its INI: tell them it left. */
+	if ((cr = cl_room_find(cl, j->room, j->room_len)) != NULL &&
+	    cl_head(cl, CLM_LEAVE) == 0 && clm_put_room(&cl->msg, j->room, j->room_len) == 0 &&
+	    sotto_wbuf_u32(&cl->msg, c->id) == 0)
+		cl_emit(cl, cr, 1);
+	cl_join_free(cl, j);
+}
+
+void cluster_joined(struct cluster *cl, struct room *rm, uint32_t id)
+{
+	struct cl_room *cr;
+
+	if (cl == NULL)
+		return;
+	if ((cr = cl_room_get(cl, rm->name, rm->name_len)) == NULL) {
+		sotto_log(SOTTO_LOG_ERR, "cluster: out of memory for room state");
+		return;
+	}
+	cl_local_add(cl, cr, id);
+	cr->nlocal++;
+	cr->want = 1;
+	cl_room_sync(cl, cr);
+}
+
+void cluster_left(struct cluster *cl, const struct room *rm, uint32_t id,
+    int room_empty)
+{
+	struct cl_member *m;
+	struct cl_room *cr;
+
+	(void)room_empty;
+	if (cl == NULL || (cr = cl_room_find(cl, rm->name, rm->name_len)) == NULL)
+		return;
+	if (cl->up && cl_head(cl, CLM_LEAVE) == 0 &&
+	    clm_put_room(&cl->msg, rm->name, rm->name_len) == 0 &&
+	    sotto_wbuf_u32(&cl->msg, id) == 0)
+		cl_emit(cl, cr, 1);
+	if ((m = cl_member_find(cl, id)) != NULL && m->node == NULL) {
+		cr->nlocal--;
+		cl_member_drop(cl, m, 0);       /* may free cr */
+		if ((cr = cl_room_find(cl, rm->name, rm->name_len)) == NULL)
+			return;
+	}
+	if (cr->nlocal == 0) {
+		cr->want = 0;
+		cl_held_clear(cr);
+		cl_room_sync(cl, cr);
+	}
 }
 
 /* --- life ---------------------------------------------------------------- */
@@ -929,6 +1211,7 @@ struct cluster *cluster_new(struct relay *r, const char *url, const char *node,
 	cl->inc = cl_new_inc();
 	cl->timeout = timeout;
 	STAILQ_INIT(&cl->waiting);
+	STAILQ_INIT(&cl->join_order);
 	sotto_wbuf_init(&cl->msg, 0);
 	cl->events = (struct backplane_events){
 		.up = cl_up, .down = cl_down, .message = cl_message,
@@ -966,6 +1249,8 @@ void cluster_free(struct cluster *cl)
 		close(w->fd);
 		free(w);
 	}
+	while (STAILQ_FIRST(&cl->join_order) != NULL)
+		cl_join_free(cl, STAILQ_FIRST(&cl->join_order));
 	HASH_ITER(hh, cl->members, m, mt) {
 		HASH_DELETE(hh, cl->members, m);
 		free(m);

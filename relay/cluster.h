@@ -22,6 +22,8 @@
 
 #include "frame.h"
 
+struct conn;
+
 struct cluster;
 struct relay;
 struct room;
@@ -47,7 +49,18 @@ uint32_t cluster_pending(const struct cluster *cl);
 int cluster_admit(struct cluster *cl, int fd, const struct sockaddr *sa,
     socklen_t sa_len, const char **why);
 
-/* Local membership changes (after room_add / after room_remove). */
+/* c's first INI f names room: 1 when the cluster takes the join over (c
+ * is answered once the join is ordered cluster-wide, via
+ * route_join_commit), 0 when the caller joins c at once (no cluster, or
+ * its link is down). */
+int cluster_join(struct cluster *cl, struct conn *c, const uint8_t *room,
+    size_t room_len, const struct sotto_frame *f);
+/* 1 when c waits for its join to be ordered: f is kept for then. */
+int cluster_holding(struct cluster *cl, struct conn *c, const struct sotto_frame *f);
+/* c (no room) is going away: drop a join of it still waiting. */
+void cluster_forget(struct cluster *cl, struct conn *c);
+/* Local membership changes (after the answer to the joiner / after
+ * room_remove). */
 void cluster_joined(struct cluster *cl, struct room *rm, uint32_t id);
 void cluster_left(struct cluster *cl, const struct room *rm, uint32_t id,
     int room_empty);
@@ -59,8 +72,9 @@ void cluster_broadcast(struct cluster *cl, struct room *rm, uint32_t from,
  * frame went (or will go) to it, -1 when `to` is no remote member. */
 int cluster_unicast(struct cluster *cl, struct room *rm, uint32_t from,
     const struct sotto_frame *f);
-/* Remote members of rm, and their ids (big-endian u32s at p, the count
- * cluster_count gave); returns the byte after the last. */
+/* The members of rm on every relay (ours once their join is ordered), in
+ * the cluster's order of joins; their ids as big-endian u32s at p (the
+ * count cluster_count gave); returns the byte after the last. */
 uint32_t cluster_count(const struct cluster *cl, const struct room *rm);
 uint8_t *cluster_put_ids(const struct cluster *cl, const struct room *rm, uint8_t *p);
 

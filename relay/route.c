@@ -104,6 +104,11 @@ static void drop(struct conn *c, const struct sotto_frame *f, const char *why)
 		    type_name(f->hdr.type), c->id, f->hdr.to, f->hdr.len, why);
 }
 
+void route_drop(struct conn *c, const struct sotto_frame *f, const char *why)
+{
+	drop(c, f, why);
+}
+
 /* The frame as it leaves the relay: a copy with `from` set to the sender. */
 static struct fb *outgoing(const struct conn *c, const struct sotto_frame *f)
 {
@@ -180,8 +185,8 @@ static void forward(struct conn *c, const struct sotto_frame *f)
 static void answer_join(struct conn *c)
 {
 	struct room *rm = c->room;
-	uint32_t remote = cluster_count(c->relay->cluster, rm);
-	uint32_t count = rm->n - 1 + remote;
+	struct cluster *cl = c->relay->cluster;
+	uint32_t count = cl != NULL ? cluster_count(cl, rm) : rm->n - 1;
 	size_t body_len = 1 + (size_t)rm->name_len + 4 + 4 * (size_t)count;
 	uint8_t *p;
 	struct conn *m;
@@ -197,13 +202,15 @@ static void answer_join(struct conn *c)
 	memcpy(p + 1, rm->name, rm->name_len);
 	p += 1 + rm->name_len;
 	sotto_store_be32(p, count);
-	TAILQ_FOREACH(m, &rm->members, link) {
-		if (m == c)
-			continue;
-		p += 4;
-		sotto_store_be32(p, m->id);
-	}
-	(void)cluster_put_ids(c->relay->cluster, rm, p + 4);
+	if (cl != NULL)         /* every relay's members, c not yet among them */
+		(void)cluster_put_ids(cl, rm, p + 4);
+	else
+		TAILQ_FOREACH(m, &rm->members, link) {
+			if (m == c)
+				continue;
+			p += 4;
+			sotto_store_be32(p, m->id);
+		}
 	if (sotto_log_level() >= SOTTO_LOG_DEBUG)
 		sotto_log(SOTTO_LOG_DEBUG, "route INI from=0 to=%u len=%u (members %u)",
 		    c->id, out->len - SOTTO_LEN_FIELD, count);
@@ -213,7 +220,6 @@ static void answer_join(struct conn *c)
 
 static void join(struct conn *c, const struct sotto_frame *f)
 {
-	char esc[ROOM_ESC_LEN];
 	const uint8_t *name;
 	size_t name_len;
 	struct room *rm;
@@ -231,13 +237,26 @@ static void join(struct conn *c, const struct sotto_frame *f)
 		return;
 	}
 	joinwait_remove(c->relay, c);
+	if (cluster_join(c->relay->cluster, c, name, name_len, f)) {
+		if (rm->n == 0)
+			room_free(c->relay, rm);  /* made again when the join is ordered */
+		return;
+	}
+	route_join_commit(c, rm, f);
+}
+
+void route_join_commit(struct conn *c, struct room *rm, const struct sotto_frame *f)
+{
+	char esc[ROOM_ESC_LEN];
+
 	room_add(rm, c);
-	cluster_joined(c->relay->cluster, rm, c->id);
 	sotto_log(SOTTO_LOG_INFO, "join id=%u room=\"%s\" members=%u rooms=%u",
 	    c->id, room_escape(esc, rm->name, rm->name_len), rm->n,
 	    c->relay->nrooms);
-	forward(c, f);
+	if (f != NULL)
+		forward(c, f);
 	answer_join(c);
+	cluster_joined(c->relay->cluster, rm, c->id);
 }
 
 void route_frame(struct conn *c, const struct sotto_frame *f)
@@ -247,7 +266,8 @@ void route_frame(struct conn *c, const struct sotto_frame *f)
 	size_t name_len;
 
 	if (c->room == NULL) {
-		join(c, f);
+		if (!cluster_holding(c->relay->cluster, c, f))
+			join(c, f);
 		return;
 	}
 	if (f->hdr.type == SOTTO_T_INI) {

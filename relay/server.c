@@ -56,7 +56,10 @@ int relay_listen(struct relay *r, char *err, size_t err_len)
 	if ((r->lfd = sotto_net_listen(r->cfg.listen, RELAY_BACKLOG, err, err_len)) < 0)
 		return -1;
 	ev_io_init(&r->accept_w, relay_accept_cb, r->lfd, EV_READ);
-	ev_io_start(r->loop, &r->accept_w);
+	/* A cluster member accepts once it has joined the backplane (it has
+	 * no ids before); connections wait in the backlog until then. */
+	if (r->cluster == NULL)
+		ev_io_start(r->loop, &r->accept_w);
 	ev_prepare_start(r->loop, &r->flush_w);
 	ev_signal_start(r->loop, &r->sigint_w);
 	ev_signal_start(r->loop, &r->sigterm_w);
@@ -239,6 +242,7 @@ static void relay_reap(struct relay *r, struct conn *c)
 	} else {
 		sotto_log(SOTTO_LOG_INFO, "leave id=%u room=none reason=\"%s\"",
 		    c->id, why);
+		cluster_forget(r->cluster, c);
 	}
 	HASH_DELETE(hh, r->by_id, c);
 	r->nconns--;

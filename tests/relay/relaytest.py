@@ -3,6 +3,15 @@
 Relay starts the binary (prefixed by $SOTTO_RELAY_WRAPPER, e.g. valgrind) on
 a free port with its stderr in a file; Client speaks wire-v1 frames. Every
 wait has a deadline, scaled by SLOW when a wrapper slows the relay down.
+
+With SOTTO_RELAY_CLUSTER=N (N >= 2) in the environment, Relay(...) is a
+Cluster instead: a private redis-server on a free port and N relays joined
+to it with --cluster, each given the same flags. It has the single relay's
+interface: client() connects to the relays in turn (so a test's members
+are spread over all of them), log() is every relay's log, stop() stops
+them all. Test drivers run unchanged against it. SOTTO_RELAY_CLUSTER_PIN=1
+keeps every client on the first relay (for tests of one process's own
+counters, limits and signals, with the cluster around it).
 """
 import os
 import re
@@ -111,7 +120,7 @@ def wait_until(cond, timeout, what):
         time.sleep(0.01)
 
 
-class Relay:
+class RelayProcess:
     """A sotto-relay process on 127.0.0.1:<free port>."""
 
     def __init__(self, *args, wrapper=True, preexec=None):
@@ -196,6 +205,151 @@ class Relay:
         self.kill()
         self.logfile.close()
         os.unlink(self.log_path)
+
+
+REDIS_BIN = os.environ.get("SOTTO_REDIS_SERVER", "redis-server")
+CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
+# Tests of one process's own behaviour (its log counters, limits, signals,
+# socket options) keep every client on the cluster's first relay.
+PINNED = os.environ.get("SOTTO_RELAY_CLUSTER_PIN", "") not in ("", "0")
+
+
+class Redis:
+    """A private redis-server on 127.0.0.1:<free port>, persistence off."""
+
+    def __init__(self, port=None):
+        self.logfile = tempfile.NamedTemporaryFile(prefix="redis-", suffix=".log", delete=False)
+        self.proc = None
+        self.port = port
+        self.start()
+
+    def start(self):
+        for attempt in range(5):
+            port = self.port or free_port()
+            self.proc = subprocess.Popen(
+                [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"],
+                stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
+                preexec_fn=lambda: child_setup(None))
+            wait_until(lambda: self.proc.poll() is not None or listening(port), 10,
+                       "redis-server to listen")
+            if self.proc.poll() is None:
+                self.port = port
+                return
+            if self.port:
+                raise TestFailure("redis-server did not restart on port %d" % port)
+        raise TestFailure("redis-server did not start")
+
+    def url(self):
+        return "redis://127.0.0.1:%d" % self.port
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait()
+
+    def cleanup(self):
+        self.kill()
+        self.logfile.close()
+        os.unlink(self.logfile.name)
+
+
+class Cluster:
+    """n relays sharing one private Redis, behind the single relay's interface."""
+
+    def __init__(self, *args, n=None, wrapper=True, preexec=None, redis=None):
+        self.n = n or CLUSTER
+        self.args = list(args)
+        self.redis = None
+        self.relays = []
+        self.turn = 0
+        try:
+            self.redis = redis or Redis()
+            for i in range(self.n):
+                self.add(wrapper=wrapper, preexec=preexec)
+        except BaseException:
+            print("--- cluster logs ---\n" + self.tail(60), file=sys.stderr)
+            self.cleanup()
+            raise
+
+    def add(self, wrapper=True, preexec=None, name=None):
+        """One more relay in the cluster, up once it has joined Redis."""
+        name = name or "n%d" % (len(self.relays) + 1)
+        r = RelayProcess("--cluster", self.redis.url(), "--node-name", name, *self.args,
+                         wrapper=wrapper, preexec=preexec)
+        r.name = name
+        self.relays.append(r)
+        return r
+
+    def wait_meshed(self, relays=None):
+        """Every relay has heard every other one."""
+        relays = relays or [r for r in self.relays if r.alive()]
+        for r in relays:
+            for o in relays:
+                if o is not r:
+                    r.wait_log(r"cluster: node %s \(" % re.escape(o.name), 10)
+
+    @property
+    def port(self):
+        return self.relays[0].port
+
+    @property
+    def proc(self):
+        return self.relays[0].proc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        if etype is not None:
+            print("--- cluster logs (tail) ---\n" + self.tail(60), file=sys.stderr)
+        self.cleanup()
+        return False
+
+    def log(self):
+        return "".join(r.log() for r in self.relays)
+
+    def wait_log(self, pattern, timeout=5):
+        rx = re.compile(pattern)
+        return wait_until(lambda: rx.search(self.log()), timeout,
+                          "log line /%s/ in:\n%s" % (pattern, self.tail()))
+
+    def tail(self, n=30):
+        return "\n".join("[%s] %s" % (r.name, r.tail(n)) for r in self.relays)
+
+    def alive(self):
+        return all(r.alive() for r in self.relays)
+
+    def client(self, **kw):
+        """The next relay in turn that is still running."""
+        for _ in range(len(self.relays)):
+            r = self.relays[0 if PINNED else self.turn % len(self.relays)]
+            self.turn += 1
+            if r.alive():
+                return Client(r.port, **kw)
+        raise TestFailure("no relay of the cluster is running")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        for r in self.relays:
+            r.stop(sig, timeout)
+        return 0
+
+    def kill(self):
+        for r in self.relays:
+            r.kill()
+
+    def cleanup(self):
+        for r in self.relays:
+            r.cleanup()
+        if self.redis is not None:
+            self.redis.cleanup()
+
+
+def Relay(*args, **kw):
+    """A relay process, or a cluster of them when SOTTO_RELAY_CLUSTER is set."""
+    if CLUSTER >= 2:
+        return Cluster(*args, **kw)
+    return RelayProcess(*args, **kw)
 
 
 class Closed(Exception):
