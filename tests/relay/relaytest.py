@@ -2,21 +2,20 @@
 
 Relay starts the binary (prefixed by $SOTTO_RELAY_WRAPPER, e.g. valgrind) on
 a free port with its stderr in a file; Client speaks wire-v1 frames. Every
-wait has a deadline, scaled by SLOW when a wrapper slows the relay down.
+wait has a deadline scaled by SOTTO_TIME_SCALE (tests/lib/sottotest).
 
 With SOTTO_RELAY_CLUSTER=N (N >= 2) in the environment, Relay(...) is a
-Cluster instead: a private redis-server on a free port and N relays joined
-to it with --cluster, each given the same flags. It has the single relay's
-interface: client() connects to the relays in turn (so a test's members
-are spread over all of them), log() is every relay's log, stop() stops
-them all. Test drivers run unchanged against it. SOTTO_RELAY_CLUSTER_PIN=1
-keeps every client on the first relay (for tests of one process's own
-counters, limits and signals, with the cluster around it).
+Cluster instead: a private redis-server and N relays joined to it with
+--cluster, each given the same flags. It has the single relay's interface:
+client() connects to the relays in turn (so a test's members are spread
+over all of them), log() is every relay's log, stop() stops them all, so
+test drivers run unchanged against it. SOTTO_RELAY_CLUSTER_PIN=1 keeps
+every client on the first relay (for tests of one process's own counters,
+limits and signals, with the cluster around it).
 """
 import os
 import re
 import resource
-import shlex
 import signal
 import socket
 import struct
@@ -24,45 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import namedtuple
 
-INI, KEY, DAT, LEFT = 1, 2, 3, 4
-HDR = 14
-
-WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
-# Deadlines stretch under a wrapper (valgrind runs the relay ~20x slower).
-SLOW = float(os.environ.get("SOTTO_RELAY_SLOW", "10" if WRAPPER else "1"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import (DAT, INI, KEY, LEFT, RELAY_WRAPPER, SCALE,  # noqa: E402,F401
+                       Redis, TestFailure, check, check_eq, die_with_parent, frame,
+                       free_port, listening, room_prefix, split_frame, wait_until)
 
 RELAY_BIN = None  # set by the test runner
-
-Frame = namedtuple("Frame", "ver type frm to body")
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
-
-
-def check_eq(got, want, what):
-    if got != want:
-        raise TestFailure("%s: got %r, want %r" % (what, got, want))
-
-
-def frame(ftype, to=0, body=b"", frm=0, ver=1, length=None):
-    """Encode one frame; `length` forces the len field (for bad frames)."""
-    if length is None:
-        length = 10 + len(body)
-    return struct.pack(">IBBII", length, ver, ftype, frm, to) + body
-
-
-def room_prefix(room):
-    if isinstance(room, str):
-        room = room.encode()
-    return bytes([len(room)]) + room
 
 
 def raise_nofile(want):
@@ -71,53 +38,6 @@ def raise_nofile(want):
         raise TestFailure("open-file hard limit %d < %d needed" % (hard, want))
     if soft == resource.RLIM_INFINITY or soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def child_setup(more):
-    """In the relay's child process: die with the test driver (a ctest
-    timeout kills only the driver), then any test-specific setup."""
-    import ctypes
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if more is not None:
-        more()
-
-
-def listening(port):
-    """Whether something listens on 127.0.0.1:port (read from /proc, so the
-    check neither connects nor depends on what the relay logs)."""
-    want = ":%04X" % port
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if fields[1].endswith(want) and fields[3] == "0A":
-                        return True
-        except OSError:
-            pass
-    return False
-
-
-def wait_until(cond, timeout, what):
-    """Poll cond() until true; fail after timeout seconds (scaled)."""
-    deadline = time.monotonic() + timeout * SLOW
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TestFailure("timed out waiting for " + what)
-        time.sleep(0.01)
 
 
 class RelayProcess:
@@ -139,9 +59,9 @@ class RelayProcess:
     def _start(self, wrapper, preexec):
         for attempt in range(5):
             self.port = free_port()
-            cmd = (WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
+            cmd = (RELAY_WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self.logfile, preexec_fn=lambda: child_setup(preexec))
+                                         stderr=self.logfile, preexec_fn=lambda: die_with_parent(preexec))
             state = wait_until(self._started, 10, "the relay to listen")
             if state == "up":
                 return
@@ -187,7 +107,7 @@ class RelayProcess:
         check(self.alive(), "relay died before the end of the test:\n" + self.tail())
         self.proc.send_signal(sig)
         try:
-            rc = self.proc.wait(timeout * SLOW)
+            rc = self.proc.wait(timeout * SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -207,51 +127,8 @@ class RelayProcess:
         os.unlink(self.log_path)
 
 
-REDIS_BIN = os.environ.get("SOTTO_REDIS_SERVER", "redis-server")
 CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
-# Tests of one process's own behaviour (its log counters, limits, signals,
-# socket options) keep every client on the cluster's first relay.
 PINNED = os.environ.get("SOTTO_RELAY_CLUSTER_PIN", "") not in ("", "0")
-
-
-class Redis:
-    """A private redis-server on 127.0.0.1:<free port>, persistence off."""
-
-    def __init__(self, port=None):
-        self.logfile = tempfile.NamedTemporaryFile(prefix="redis-", suffix=".log", delete=False)
-        self.proc = None
-        self.port = port
-        self.start()
-
-    def start(self):
-        for attempt in range(5):
-            port = self.port or free_port()
-            self.proc = subprocess.Popen(
-                [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"],
-                stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
-                preexec_fn=lambda: child_setup(None))
-            wait_until(lambda: self.proc.poll() is not None or listening(port), 10,
-                       "redis-server to listen")
-            if self.proc.poll() is None:
-                self.port = port
-                return
-            if self.port:
-                raise TestFailure("redis-server did not restart on port %d" % port)
-        raise TestFailure("redis-server did not start")
-
-    def url(self):
-        return "redis://127.0.0.1:%d" % self.port
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait()
-
-    def cleanup(self):
-        self.kill()
-        self.logfile.close()
-        os.unlink(self.logfile.name)
 
 
 class Cluster:
@@ -265,27 +142,28 @@ class Cluster:
         self.turn = 0
         try:
             self.redis = redis or Redis()
-            for i in range(self.n):
+            for _ in range(self.n):
                 self.add(wrapper=wrapper, preexec=preexec)
         except BaseException:
             print("--- cluster logs ---\n" + self.tail(60), file=sys.stderr)
             self.cleanup()
             raise
 
-    def add(self, wrapper=True, preexec=None, name=None):
-        """One more relay in the cluster, up once it has joined Redis."""
+    def add(self, *more, wrapper=True, preexec=None, name=None):
+        """One more relay in the cluster. It listens at once but accepts
+        only once it has joined Redis: early clients wait in the backlog."""
         name = name or "n%d" % (len(self.relays) + 1)
-        r = RelayProcess("--cluster", self.redis.url(), "--node-name", name, *self.args,
-                         wrapper=wrapper, preexec=preexec)
+        r = RelayProcess("--cluster", self.redis.url(), "--node-name", name,
+                         *(self.args + list(more)), wrapper=wrapper, preexec=preexec)
         r.name = name
         self.relays.append(r)
         return r
 
-    def wait_meshed(self, relays=None):
-        """Every relay has heard every other one."""
-        relays = relays or [r for r in self.relays if r.alive()]
-        for r in relays:
-            for o in relays:
+    def wait_meshed(self):
+        """Every running relay has heard every other one."""
+        live = [r for r in self.relays if r.alive()]
+        for r in live:
+            for o in live:
                 if o is not r:
                     r.wait_log(r"cluster: node %s \(" % re.escape(o.name), 10)
 
@@ -315,13 +193,13 @@ class Cluster:
                           "log line /%s/ in:\n%s" % (pattern, self.tail()))
 
     def tail(self, n=30):
-        return "\n".join("[%s] %s" % (r.name, r.tail(n)) for r in self.relays)
+        return "\n".join("[%s]\n%s" % (r.name, r.tail(n)) for r in self.relays)
 
     def alive(self):
         return all(r.alive() for r in self.relays)
 
     def client(self, **kw):
-        """The next relay in turn that is still running."""
+        """A connection to the next running relay in turn."""
         for _ in range(len(self.relays)):
             r = self.relays[0 if PINNED else self.turn % len(self.relays)]
             self.turn += 1
@@ -331,7 +209,8 @@ class Cluster:
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         for r in self.relays:
-            r.stop(sig, timeout)
+            if r.alive() or not getattr(r, "killed", False):
+                r.stop(sig, timeout)
         return 0
 
     def kill(self):
@@ -368,7 +247,7 @@ class Client:
         self.eof = False
         self.port = port
         if connect:
-            self.sock.settimeout(5 * SLOW)
+            self.sock.settimeout(5 * SCALE)
             self.sock.connect(("127.0.0.1", port))
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -376,7 +255,7 @@ class Client:
         return self.sock.fileno()
 
     def send_raw(self, data):
-        self.sock.settimeout(5 * SLOW)
+        self.sock.settimeout(5 * SCALE)
         self.sock.sendall(data)
 
     def send(self, ftype, to=0, body=b"", frm=0, **kw):
@@ -401,18 +280,15 @@ class Client:
 
     def recv(self, timeout=5):
         """The next frame; TestFailure on timeout or when the relay closes us."""
-        deadline = time.monotonic() + timeout * SLOW
+        deadline = time.monotonic() + timeout * SCALE
         try:
             while True:
-                if len(self.buf) >= 4:
-                    n = struct.unpack(">I", self.buf[:4])[0]
-                    if len(self.buf) >= 4 + n:
-                        raw, self.buf = self.buf[:4 + n], self.buf[4 + n:]
-                        ver, t, frm, to = struct.unpack(">BBII", raw[4:HDR])
-                        return Frame(ver, t, frm, to, raw[HDR:])
+                f, _, self.buf = split_frame(self.buf)
+                if f is not None:
+                    return f
                 self._fill(deadline)
         except socket.timeout:
-            raise TestFailure("client %s: no frame within %gs" % (self.id, timeout * SLOW))
+            raise TestFailure("client %s: no frame within %gs" % (self.id, timeout * SCALE))
         except Closed:
             raise TestFailure("client %s: relay closed the connection" % self.id)
 
@@ -433,7 +309,7 @@ class Client:
 
     def expect_closed(self, timeout=5):
         """Wait for EOF/reset from the relay, discarding frames before it."""
-        deadline = time.monotonic() + timeout * SLOW
+        deadline = time.monotonic() + timeout * SCALE
         try:
             while True:
                 self._fill(deadline)
@@ -442,7 +318,7 @@ class Client:
             return
         except socket.timeout:
             raise TestFailure("client %s: relay did not close the connection within %gs" %
-                              (self.id, timeout * SLOW))
+                              (self.id, timeout * SCALE))
 
     def expect_left(self, who, timeout=5):
         f = self.recv(timeout)
