@@ -473,6 +473,8 @@ static int cl_put_local(struct cluster *cl, uint32_t *count)
 
 	HASH_ITER(hh, cl->relay->rooms, rm, tmp) {
 		TAILQ_FOREACH(c, &rm->members, link) {
+			if (c->closing)
+				continue;       /* its LEAVE is on the way */
 			if ((r = clm_put_room(&cl->msg, rm->name, rm->name_len)) != 0 ||
 			    (r = sotto_wbuf_u32(&cl->msg, c->id)) != 0)
 				return r;

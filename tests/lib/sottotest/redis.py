@@ -15,10 +15,12 @@ class Redis:
     """redis-server on 127.0.0.1:<free port> with --save '' --appendonly no;
     restart() brings it back on the same port with nothing in it."""
 
-    def __init__(self):
+    def __init__(self, port=None, start=True):
         self.logfile = tempfile.NamedTemporaryFile(prefix="redis-", suffix=".log", delete=False)
         self.proc = None
-        self.port = None
+        self.port = port
+        if not start:
+            return
         try:
             self.start()
         except BaseException:
@@ -58,6 +60,8 @@ class Redis:
         self.start()
 
     def cleanup(self):
+        if self.logfile.closed:
+            return
         self.kill()
         self.logfile.close()
         os.unlink(self.logfile.name)
