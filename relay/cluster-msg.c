@@ -120,6 +120,19 @@ static int get_body(struct sotto_rd *rd, struct clm *m, uint32_t max_frame)
 	}
 }
 
+/* Node names are for log lines: letters, digits and . _ : - only. */
+static int node_ok(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		    (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '_' ||
+		    p[i] == ':' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
 int clm_parse(struct clm *m, const uint8_t *p, size_t n, uint32_t max_frame)
 {
 	struct sotto_rd rd;
@@ -142,8 +155,13 @@ int clm_parse(struct clm *m, const uint8_t *p, size_t n, uint32_t max_frame)
 		goto fail;
 	}
 	m->node_len = node_len;
-	if ((r = sotto_rd_ptr(&rd, &m->node, node_len)) != 0 ||
-	    (r = get_body(&rd, m, max_frame)) != 0 ||
+	if ((r = sotto_rd_ptr(&rd, &m->node, node_len)) != 0)
+		goto fail;
+	if (!node_ok(m->node, node_len)) {
+		r = SOTTO_E_FORMAT;
+		goto fail;
+	}
+	if ((r = get_body(&rd, m, max_frame)) != 0 ||
 	    (r = sotto_rd_end(&rd)) != 0)
 		goto fail;
 	return 0;

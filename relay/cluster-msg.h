@@ -1,7 +1,8 @@
 /* cluster-msg.h: the messages relays of one cluster exchange over the backplane.
  *
  * Every message: u8 version (1), u8 kind, u64 incarnation of the sending
- * relay process, u8 node_len (1..64) and the node name, then the kind's
+ * relay process, u8 node_len (1..64) and the node name (A-Z a-z 0-9 . _ : -,
+ * for log lines), then the kind's
  * fields. A room travels as an INI room prefix (u8 len, name) and is
  * checked as strictly as a client's. A FRAME carries one whole wire-v1
  * frame, `from` already set to the sender's member id.

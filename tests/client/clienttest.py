@@ -6,6 +6,10 @@ prefix the client and relay commands (e.g. "valgrind --log-file=/tmp/vg.%p
 --error-exitcode=99"), and SOTTO_TIME_SCALE multiplies every deadline
 (tests/lib/sottotest: default 10 when a wrapper is set, else 1). Every wait is for an actual
 event with a deadline; polling sleeps only between checks.
+
+With SOTTO_RELAY_CLUSTER=N (N >= 2), Relay(...) is a cluster of N relays
+sharing a private redis-server; each read of its .port names the next relay
+in turn, so a test's clients are spread over all of them, unchanged.
 """
 import json
 import os
@@ -18,8 +22,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, TestFailure,  # noqa: E402,F401
-                       check, check_eq, frame, free_port, read_frame,
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, Redis,  # noqa: E402,F401
+                       TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 
 CLIENT_BIN = RELAY_BIN = KEYGEN_BIN = None
@@ -66,7 +70,7 @@ class Keys:
         self.tmp.cleanup()
 
 
-class Relay:
+class RelayProcess:
     def __init__(self, port=None, args=()):
         self.port = port or free_port()
         self.args = list(args)
@@ -108,6 +112,61 @@ class Relay:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
+
+
+class ClusterRelay:
+    """CLUSTER relays sharing a private Redis, used like one relay: .port is
+    the next relay's port in turn; stop() also ends Redis, start() makes a
+    fresh one (a cluster restarted as a whole, as a single relay would be)."""
+
+    def __init__(self, port=None, args=()):
+        self.args = list(args)
+        self.redis = None
+        self.relays = [RelayProcess(port if i == 0 else None) for i in range(CLUSTER)]
+        self.turn = 0
+
+    def start(self):
+        self.redis = Redis()
+        for i, r in enumerate(self.relays):
+            r.args = ["--cluster", self.redis.url(), "--node-name", "n%d" % (i + 1)] + self.args
+            r.start()
+        return self
+
+    @property
+    def port(self):
+        r = self.relays[self.turn % len(self.relays)]
+        self.turn += 1
+        return r.port
+
+    @property
+    def proc(self):
+        return self.relays[0].proc
+
+    def log(self):
+        return "".join(r.log() for r in self.relays)
+
+    def stop(self):
+        for r in self.relays:
+            r.stop()
+        if self.redis is not None:
+            self.redis.cleanup()
+            self.redis = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def Relay(port=None, args=()):
+    """One relay, or a cluster of them when SOTTO_RELAY_CLUSTER is set."""
+    if CLUSTER >= 2:
+        return ClusterRelay(port, args)
+    return RelayProcess(port, args)
 
 
 class Client:
