@@ -19,7 +19,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--trusted DIR] [--room NAME] [--batch]\n"
-	    "             [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "             [--clock-skew SECONDS] [--help] [--version]\n"
+	    "             [HOST:PORT[,HOST:PORT...]]\n"
 	    "\n"
 	    "  --identity FILE       Ed25519 private key (default keys/id_ed25519)\n"
 	    "  --trusted DIR         folder of trusted *.pub keys (default keys/trusted)\n"
@@ -27,7 +28,8 @@ usage(FILE *f)
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
 	    "  --clock-skew SECONDS  clock difference tolerated on message times (default %g)\n"
-	    "  HOST:PORT             the relay (default 127.0.0.1:%d)\n",
+	    "  HOST:PORT             the relay (default 127.0.0.1:%d); several, comma-\n"
+	    "                        separated: relays of one cluster, tried in order\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
 }
 

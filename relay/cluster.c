@@ -234,9 +234,9 @@ static struct cl_room *cl_room_get(struct cluster *cl, const uint8_t *name, size
 	cr->name = cr->chan + 2;
 	cr->name_len = (uint8_t)len;
 	hv = room_keyed_hash(cr->chan, cr->chan_len);
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, cl->rooms, cr->chan, cr->chan_len, hv, cr);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(cr);
 		return NULL;
 	}
@@ -360,9 +360,9 @@ static void cl_member_add(struct cluster *cl, struct cl_node *nd, const uint8_t 
 	m->node = nd;
 	m->room = cr;
 	m->seen = 1;
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, cl->members, id, sizeof(m->id), m);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(m);
 		cl_room_gc(cl, cr);
 		return;
@@ -383,9 +383,9 @@ static void cl_local_add(struct cluster *cl, struct cl_room *cr, uint32_t id)
 		return;
 	m->id = id;
 	m->room = cr;
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, cl->members, id, sizeof(m->id), m);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(m);
 		return;
 	}
@@ -412,9 +412,9 @@ static struct cl_node *cl_node_get(struct cluster *cl, const struct clm *m)
 	nd->inc = m->inc;
 	memcpy(nd->name, m->node, m->node_len);
 	TAILQ_INIT(&nd->members);
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, cl->nodes, inc, sizeof(nd->inc), nd);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(nd);
 		return NULL;
 	}
@@ -1098,9 +1098,9 @@ int cluster_join(struct cluster *cl, struct conn *c, const uint8_t *room,
 		free(j);
 		return 0;
 	}
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, cl->joins, id, sizeof(j->id), j);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(STAILQ_FIRST(&j->frames));
 		free(j);
 		return 0;

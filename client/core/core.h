@@ -126,6 +126,10 @@ struct client {
 	unsigned                conn_gen;     /* bumped on every disconnect */
 	bool                    ever_connected;
 	double                  backoff;
+	char                  **relays;       /* the addresses, tried in order */
+	size_t                  nrelays;
+	size_t                  relay_at;     /* the one dialled now */
+	size_t                  first_fails;  /* before ever connecting */
 
 	/* session */
 	uint8_t                 nonce[SOTTO_JOIN_NONCE];
@@ -167,6 +171,14 @@ void core_reject(struct client *c, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void core_fatal(struct client *c, const char *reason, const char *detail);
 uint64_t core_min_ts(const struct client *c);
+
+/* relays.c: the relay address list (`A:7700,B:7700`), failed over in order */
+#define CORE_RELAYS_MAX      16
+#define CORE_RELAY_ADDR_MAX  300
+int relays_parse(struct client *c, const char *spec);
+void relays_free(struct client *c);
+const char *relays_current(const struct client *c);
+void relays_next(struct client *c);
 
 /* conn.c: the relay connection */
 void conn_start(struct client *c);

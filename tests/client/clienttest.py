@@ -122,10 +122,10 @@ class ClusterRelay:
     the next relay's port in turn; stop() also ends Redis, start() makes a
     fresh one (a cluster restarted as a whole, as a single relay would be)."""
 
-    def __init__(self, port=None, args=()):
+    def __init__(self, port=None, args=(), n=None):
         self.args = list(args)
         self.redis = None
-        self.relays = [RelayProcess(port if i == 0 else None) for i in range(CLUSTER)]
+        self.relays = [RelayProcess(port if i == 0 else None) for i in range(n or CLUSTER)]
         self.turn = 0
 
     def start(self):
@@ -180,7 +180,8 @@ class Client:
         self.errfile = tempfile.TemporaryFile()
         cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
                                 "--trusted", trusted, "--room", room,
-                                "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
+                                "--clock-skew", skew] + list(extra) + \
+            [port if isinstance(port, str) else "127.0.0.1:%d" % port]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.errfile)
         self.reader = threading.Thread(target=self._read, daemon=True)
