@@ -628,7 +628,7 @@ static void cl_deliver(struct cluster *cl, const struct clm *m, int own)
 {
 	struct room *rm = room_find(cl->relay, m->room, m->room_len);
 	struct sotto_frame_hdr h;
-	struct conn *c;
+	struct conn *c, *dst = NULL;
 	struct fb *out;
 
 	if (rm == NULL)
@@ -637,8 +637,8 @@ static void cl_deliver(struct cluster *cl, const struct clm *m, int own)
 	if (!own && relay_conn_by_id(cl->relay, h.from) != NULL)
 		return;         /* never a member's own frame */
 	if (h.to != SOTTO_TO_ROOM) {
-		c = relay_conn_by_id(cl->relay, h.to);
-		if (c == NULL || c->room != rm || c->closing)
+		dst = relay_conn_by_id(cl->relay, h.to);
+		if (dst == NULL || dst->room != rm || dst->closing)
 			return;
 	}
 	if ((out = fb_copy(m->frame, m->frame_len)) == NULL) {
@@ -648,8 +648,8 @@ static void cl_deliver(struct cluster *cl, const struct clm *m, int own)
 	if (sotto_log_level() >= SOTTO_LOG_DEBUG)
 		sotto_log(SOTTO_LOG_DEBUG, "route remote type=%u from=%u to=%u len=%u",
 		    h.type, h.from, h.to, h.len);
-	if (h.to != SOTTO_TO_ROOM)
-		(void)conn_send(c, out);
+	if (dst != NULL)
+		(void)conn_send(dst, out);
 	else
 		TAILQ_FOREACH(c, &rm->members, link)
 			if (!c->closing)
