@@ -38,6 +38,9 @@ struct backplane_events {
 	void (*id)(void *arg, uint64_t id, const char *why);
 	/* A publish made with ack set reached the engine's server. */
 	void (*acked)(void *arg);
+	/* Answer to ops->peers: relays subscribed to the control channel,
+	 * this one included (0 when unknown). */
+	void (*peers)(void *arg, unsigned n);
 };
 
 struct backplane_ops {
@@ -58,6 +61,8 @@ struct backplane_ops {
 	 * its counter) and to restart_floor when the counter was missing.
 	 * Answers come through ev->id in request order. */
 	int (*take_id)(struct backplane *bp, uint64_t floor, uint64_t restart_floor);
+	/* Ask how many relays listen on the control channel (ev->peers). */
+	int (*peers)(struct backplane *bp);
 	/* Give up the link now (the server stopped answering); reported
 	 * through ev->down like any loss. */
 	void (*drop)(struct backplane *bp, const char *why);

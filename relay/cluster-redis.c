@@ -286,6 +286,21 @@ static void on_id(redisAsyncContext *ac, void *r, void *privdata)
 	bp->ev->id(bp->arg, (uint64_t)rep->integer, NULL);
 }
 
+static void on_numsub(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct backplane *bp = privdata;
+	const redisReply *rep = r;
+	unsigned n = 0;
+
+	if (bp->ev == NULL || ac != bp->pub)
+		return;
+	if (rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+	    rep->element[1]->type == REDIS_REPLY_INTEGER &&
+	    rep->element[1]->integer > 0 && rep->element[1]->integer < 1000000)
+		n = (unsigned)rep->element[1]->integer;
+	bp->ev->peers(bp->arg, n);
+}
+
 static void on_ack(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct backplane *bp = privdata;
@@ -552,6 +567,14 @@ static int redis_take_id(struct backplane *bp, uint64_t floor, uint64_t restart_
 	    (unsigned long long)floor) == REDIS_OK ? 0 : -1;
 }
 
+static int redis_peers(struct backplane *bp)
+{
+	if (!bp->up)
+		return -1;
+	return redisAsyncCommand(bp->pub, on_numsub, bp, "PUBSUB NUMSUB %s%s",
+	    bp->prefix, bp->ctl) == REDIS_OK ? 0 : -1;
+}
+
 static size_t redis_backlog(const struct backplane *bp)
 {
 	return bp->pub != NULL ? sdslen(bp->pub->c.obuf) : 0;
@@ -569,6 +592,7 @@ const struct backplane_ops backplane_redis = {
 	.publish = redis_publish,
 	.subscribe = redis_subscribe,
 	.take_id = redis_take_id,
+	.peers = redis_peers,
 	.drop = redis_drop,
 	.backlog = redis_backlog,
 	.where = redis_where,

@@ -50,6 +50,7 @@ TAILQ_HEAD(cl_member_list, cl_member);
 struct cl_node {
 	UT_hash_handle        hh;          /* cluster->nodes, by inc */
 	uint64_t              inc;
+	unsigned              announced;   /* cluster->link_gen of its last ANNOUNCE */
 	char                  name[SOTTO_CLM_NODE_MAX + 1];
 	ev_tstamp             heard;
 	struct cl_member_list members;
@@ -119,6 +120,11 @@ struct cluster {
 	int                           up;
 	int                           cut_off;   /* down past the timeout */
 	int                           ever_up;
+	unsigned                      link_gen;  /* counts links to the backplane */
+	int                           syncing;   /* first link: waiting for the others' members */
+	int                           synced;    /* accepting connections */
+	unsigned                      sync_need; /* other relays that must announce */
+	ev_tstamp                     sync_since;
 	uint64_t                      hi;        /* highest member id known */
 	struct cl_node               *nodes;
 	struct cl_member             *members;
@@ -140,6 +146,7 @@ static struct cl_join *cl_join_find(const struct cluster *cl, uint32_t id);
 static void cl_commit_all(struct cluster *cl);
 static void cl_commit(struct cluster *cl, const struct clm *m);
 static void cl_count_drop(struct cluster *cl, struct conn *c, const struct sotto_frame *f);
+static void cl_synced(struct cluster *cl, const char *why);
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -465,11 +472,26 @@ static void cl_drop_all_nodes(struct cluster *cl, const char *why)
 
 /* --- local membership out ------------------------------------------------ */
 
+/* Every member whose JOIN went out: the joined ones, and those whose JOIN
+ * was published but has not come back yet (a receiver drops whoever an
+ * ANNOUNCE leaves out, and that JOIN is ordered before this ANNOUNCE). */
 static int cl_put_local(struct cluster *cl, uint32_t *count)
 {
 	struct room *rm, *tmp;
+	struct cl_room *cr;
+	struct cl_join *j;
 	struct conn *c;
 	int r;
+
+	STAILQ_FOREACH(j, &cl->join_order, link) {
+		if (j->c->closing || (cr = cl_room_find(cl, j->room, j->room_len)) == NULL ||
+		    !cr->sub || !STAILQ_EMPTY(&cr->held))
+			continue;       /* its JOIN is still held back */
+		if ((r = clm_put_room(&cl->msg, j->room, j->room_len)) != 0 ||
+		    (r = sotto_wbuf_u32(&cl->msg, j->id)) != 0)
+			return r;
+		(*count)++;
+	}
 
 	HASH_ITER(hh, cl->relay->rooms, rm, tmp) {
 		TAILQ_FOREACH(c, &rm->members, link) {
@@ -531,8 +553,15 @@ static void cl_up(void *arg)
 
 	cl->up = 1;
 	cl->ever_up = 1;
-	if (cl->relay->lfd >= 0 && !ev_is_active(&cl->relay->accept_w))
-		ev_io_start(cl->relay->loop, &cl->relay->accept_w);
+	cl->link_gen++;
+	if (!cl->synced) {
+		/* Accept only once every relay on the channel has told us its
+		 * members, or a joiner's roster could miss some. */
+		cl->syncing = 1;
+		cl->sync_since = now;
+		if (cl->ops->peers(cl->bp) != 0)
+			cl_synced(cl, "cannot count the other relays");
+	}
 	cl->up_since = cl->acked = now;
 	sotto_log(SOTTO_LOG_INFO, "cluster: connected to redis %s as node %s (%016llx)",
 	    cl->ops->where(cl->bp), cl->node, (unsigned long long)cl->inc);
@@ -550,6 +579,44 @@ static void cl_up(void *arg)
 	cl_announce(cl);
 	if (cl_head(cl, CLM_HELLO) == 0)
 		cl_send_ctl(cl, 0);
+}
+
+/* Start accepting (once): the mirror holds every relay's members. */
+static void cl_synced(struct cluster *cl, const char *why)
+{
+	if (cl->synced)
+		return;
+	cl->synced = 1;
+	cl->syncing = 0;
+	if (why != NULL)
+		sotto_log(SOTTO_LOG_WARN, "cluster: accepting before every relay "
+		    "announced its members: %s", why);
+	if (cl->relay->lfd >= 0 && !ev_is_active(&cl->relay->accept_w))
+		ev_io_start(cl->relay->loop, &cl->relay->accept_w);
+}
+
+static void cl_check_synced(struct cluster *cl)
+{
+	struct cl_node *nd;
+	unsigned n = 0;
+
+	if (!cl->syncing)
+		return;
+	for (nd = cl->nodes; nd != NULL; nd = nd->hh.next)
+		if (nd->announced == cl->link_gen)
+			n++;
+	if (n >= cl->sync_need)
+		cl_synced(cl, NULL);
+}
+
+static void cl_peers(void *arg, unsigned n)
+{
+	struct cluster *cl = arg;
+
+	if (!cl->syncing)
+		return;
+	cl->sync_need = n > 0 ? n - 1 : 0;
+	cl_check_synced(cl);
 }
 
 static void cl_down(void *arg, const char *why)
@@ -713,6 +780,8 @@ static void cl_handle(struct cluster *cl, struct cl_node *nd, struct clm *m)
 		break;
 	case CLM_ANNOUNCE:
 		cl_apply_announce(cl, nd, m);
+		nd->announced = cl->link_gen;
+		cl_check_synced(cl);
 		break;
 	case CLM_BYE:
 		cl_node_drop(cl, nd, "shut down", 1);
@@ -777,6 +846,8 @@ static void cl_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop);
 
 	(void)revents;
+	if (cl->syncing && now - cl->sync_since >= cl->timeout)
+		cl_synced(cl, "some stayed silent for the presence timeout");
 	if (cl->up) {
 		if (cl->ticks++ % CL_TICKS_PER_HB == 0)
 			cl_heartbeat(cl);
@@ -1218,6 +1289,7 @@ struct cluster *cluster_new(struct relay *r, const char *url, const char *node,
 	cl->events = (struct backplane_events){
 		.up = cl_up, .down = cl_down, .message = cl_message,
 		.subscribed = cl_subscribed, .id = cl_id, .acked = cl_acked,
+		.peers = cl_peers,
 	};
 	ev_timer_init(&cl->tick_w, cl_tick_cb, 0.,
 	    timeout / (CL_HB_PER_TIMEOUT * CL_TICKS_PER_HB));

@@ -235,7 +235,8 @@ class Scenario:
             p = subprocess.Popen(
                 RELAY_WRAPPER + [self.args.cluster_relay, "--listen", "127.0.0.1:%d" % port,
                                  "--join-timeout", str(int(60 * SCALE)), "--cluster",
-                                 self.redis.url(), "--node-name", "h%d" % (i + 1)],
+                                 self.redis.url(), "--node-name", "h%d" % (i + 1),
+                                 "--cluster-timeout", str(min(600, 10 * SCALE))],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=open(os.path.join(self.tmp, "member%d.stderr" % (i + 1)), "wb"))
             self.members.append((p, port))

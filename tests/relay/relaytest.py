@@ -131,6 +131,12 @@ CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
 PINNED = os.environ.get("SOTTO_RELAY_CLUSTER_PIN", "") not in ("", "0")
 
 
+def presence_timeout():
+    """--cluster-timeout for tests that are not about presence: long enough
+    that a loaded machine or valgrind never delays a heartbeat past it."""
+    return min(600, 10 * SCALE)
+
+
 class Cluster:
     """n relays sharing one private Redis, behind the single relay's interface."""
 
@@ -153,8 +159,11 @@ class Cluster:
         """One more relay in the cluster. It listens at once but accepts
         only once it has joined Redis: early clients wait in the backlog."""
         name = name or "n%d" % (len(self.relays) + 1)
+        args = self.args + list(more)
+        if "--cluster-timeout" not in args:
+            args += ["--cluster-timeout", str(presence_timeout())]
         r = RelayProcess("--cluster", self.redis.url(), "--node-name", name,
-                         *(self.args + list(more)), wrapper=wrapper, preexec=preexec)
+                         *args, wrapper=wrapper, preexec=preexec)
         r.name = name
         self.relays.append(r)
         return r

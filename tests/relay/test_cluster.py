@@ -18,8 +18,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from relaytest import (DAT, INI, LEFT, SCALE, Client, Cluster, Redis,  # noqa: E402
-                       TestFailure, check, check_eq, exchange, free_port, room_prefix,
-                       wait_until)
+                       TestFailure, check, check_eq, exchange, free_port,
+                       presence_timeout, room_prefix, wait_until)
 import relaytest  # noqa: E402
 
 TESTS = {}
@@ -215,7 +215,7 @@ def test_redis_restart_short():
     """Redis killed and restarted within the presence timeout: members on
     one relay keep talking throughout, cross-relay delivery resumes, nobody
     hears LEFT, and a newcomer's roster lists everyone."""
-    with Cluster("--cluster-timeout", "10", n=3) as cl:
+    with Cluster("--cluster-timeout", str(presence_timeout()), n=3) as cl:
         n1, n2, n3 = cl.relays
         a1 = on(n1, "rs")
         a2 = on(n1, "rs", [a1])
@@ -248,7 +248,7 @@ def test_redis_outage_past_timeout():
     members talking and tells them the others' members left; when Redis is
     back, members the rest of the cluster counted as gone are closed and
     rejoin, and rosters agree again."""
-    with Cluster("--cluster-timeout", "1", n=2) as cl:
+    with Cluster("--cluster-timeout", str(min(600, 2 * SCALE)), n=2) as cl:
         n1, n2 = cl.relays
         a1 = on(n1, "lo")
         a2 = on(n1, "lo", [a1])
@@ -328,7 +328,7 @@ def test_concurrent_joins_ordered():
 def test_ids_unique_across_redis_restart():
     """Ids are unique across relays under concurrent connects, and a Redis
     that lost its counter does not hand out an id in use again."""
-    with Cluster("--cluster-timeout", "10", n=3) as cl:
+    with Cluster("--cluster-timeout", str(presence_timeout()), n=3) as cl:
         clients = []
         for i in range(60):
             c = cl.client()
