@@ -565,6 +565,10 @@ static void cl_up(void *arg)
 	cl->up_since = cl->acked = now;
 	sotto_log(SOTTO_LOG_INFO, "cluster: connected to redis %s as node %s (%016llx)",
 	    cl->ops->where(cl->bp), cl->node, (unsigned long long)cl->inc);
+	if (cl->lost > 0)
+		sotto_log(SOTTO_LOG_WARN, "cluster: %llu frames for other relays were "
+		    "not published", (unsigned long long)cl->lost);
+	cl->lost = 0;
 	if (cl->cut_off) {
 		cl->cut_off = 0;
 		cl_reset(cl, "the link to redis is back after the presence timeout");
