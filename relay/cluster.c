@@ -1,13 +1,10 @@
-/* cluster.c: one room across several relays: mirror, presence, ids and frames (cluster.h). */
+/* cluster.c: one room across several relays: backplane events, messages in, presence, admission, frames (cluster.h, cluster-int.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "backplane.h"
-#include "buf.h"
-#include "cluster-msg.h"
-#include "cluster.h"
+#include "cluster-int.h"
 #include "conn.h"
 #include "crypto.h"
 #include "err.h"
@@ -15,138 +12,7 @@
 #include "room.h"
 #include "route.h"
 
-#define CL_CTL            "ctl"
-#define CL_ROOM_PREFIX    "r:"
-#define CL_CHAN_MAX       (2u + SOTTO_ROOM_MAX)
-/* Heartbeats per timeout, and presence checks per heartbeat: a relay that
- * dies is noticed between timeout and timeout * (1 + 1/12) later. */
-#define CL_HB_PER_TIMEOUT 3
-#define CL_TICKS_PER_HB   4
-/* Ids other relays may have handed out unseen by us when the server lost
- * its counter (at most one heartbeat's worth of accepts). */
-#define CL_RESTART_MARGIN 65536u
-/* Dead incarnations remembered, to tell a relay that comes back. */
-#define CL_DEAD_RING      64u
-/* Unwritten bytes to the backplane past which frames are dropped rather
- * than buffered without bound. */
-#define CL_BACKLOG_MIN    (64u * 1024u * 1024u)
-
-struct cl_node;
-struct cl_room;
-
-/* A member of a room in the cluster's order of joins: remote ones and,
- * once their join is ordered, our own (node NULL). */
-struct cl_member {
-	UT_hash_handle         hh;         /* cluster->members, by id */
-	uint32_t               id;
-	struct cl_node        *node;       /* NULL: a member of this relay */
-	struct cl_room        *room;
-	TAILQ_ENTRY(cl_member) room_link;
-	TAILQ_ENTRY(cl_member) node_link;
-	unsigned               seen : 1;   /* in the ANNOUNCE being applied */
-};
-TAILQ_HEAD(cl_member_list, cl_member);
-
-struct cl_node {
-	UT_hash_handle        hh;          /* cluster->nodes, by inc */
-	uint64_t              inc;
-	unsigned              announced;   /* cluster->link_gen of its last ANNOUNCE */
-	char                  name[SOTTO_CLM_NODE_MAX + 1];
-	ev_tstamp             heard;
-	struct cl_member_list members;
-	uint32_t              n;
-};
-
-struct cl_held {
-	STAILQ_ENTRY(cl_held) link;
-	int                   ctl;         /* for the control channel */
-	size_t                n;
-	uint8_t               p[];
-};
-STAILQ_HEAD(cl_held_list, cl_held);
-
-/* A room as the cluster sees it: remote members and our channel state. */
-struct cl_room {
-	UT_hash_handle        hh;          /* cluster->rooms, keyed hash of name */
-	struct cl_member_list members;     /* every member, in the cluster's order */
-	uint32_t              n;
-	uint32_t              nremote;
-	uint32_t              nlocal;      /* ours, joined or waiting for the order */
-	struct cl_held_list   held;        /* messages waiting for our subscription */
-	size_t                held_bytes;
-	uint8_t               chan_len;
-	uint8_t               chan[CL_CHAN_MAX];   /* "r:" + name */
-	uint8_t               name_len;
-	uint8_t              *name;        /* into chan */
-	unsigned              want : 1;    /* local members here */
-	unsigned              sub : 1;     /* subscription confirmed */
-	unsigned              busy : 1;    /* (un)subscribe in flight */
-};
-
-/* One of our connections whose join waits for the cluster's order: its
- * INI went out in a JOIN; it is answered when that JOIN comes back. */
-struct cl_join {
-	UT_hash_handle        hh;          /* cluster->joins, by id */
-	STAILQ_ENTRY(cl_join) link;        /* cluster->join_order */
-	uint32_t              id;
-	struct conn          *c;
-	struct cl_held_list   frames;      /* the INI first, then what c sent since */
-	size_t                bytes;
-	uint8_t               room_len;
-	uint8_t               room[SOTTO_ROOM_MAX];
-};
-STAILQ_HEAD(cl_join_list, cl_join);
-
-struct cl_wait {
-	STAILQ_ENTRY(cl_wait) link;
-	int                   fd;
-	socklen_t             sa_len;
-	struct sockaddr_storage ss;
-};
-STAILQ_HEAD(cl_wait_list, cl_wait);
-
-struct cluster {
-	struct relay                 *relay;
-	const struct backplane_ops   *ops;
-	struct backplane             *bp;
-	struct backplane_events       events;
-	char                          node[SOTTO_CLM_NODE_MAX + 1];
-	uint64_t                      inc;
-	double                        timeout;
-	ev_timer                      tick_w;
-	unsigned                      ticks;
-	ev_tstamp                     acked;     /* last heartbeat the server took */
-	ev_tstamp                     up_since;  /* 0 while the link is down */
-	int                           up;
-	int                           cut_off;   /* down past the timeout */
-	int                           ever_up;
-	unsigned                      link_gen;  /* counts links to the backplane */
-	int                           syncing;   /* first link: waiting for the others' members */
-	int                           synced;    /* accepting connections */
-	unsigned                      sync_need; /* other relays that must announce */
-	ev_tstamp                     sync_since;
-	uint64_t                      hi;        /* highest member id known */
-	struct cl_node               *nodes;
-	struct cl_member             *members;
-	struct cl_room               *rooms;
-	struct cl_join               *joins;
-	struct cl_join_list           join_order;
-	struct cl_wait_list           waiting;
-	uint32_t                      nwaiting;
-	uint64_t                      dead[CL_DEAD_RING];
-	unsigned                      dead_next;
-	struct sotto_wbuf             msg;
-	uint64_t                      lost;      /* frames not published */
-	int                           lagging;   /* backlog past its bound */
-};
-
 static void cl_tick_cb(struct ev_loop *loop, ev_timer *w, int revents);
-static void cl_room_sync(struct cluster *cl, struct cl_room *cr);
-static struct cl_join *cl_join_find(const struct cluster *cl, uint32_t id);
-static void cl_commit_all(struct cluster *cl);
-static void cl_commit(struct cluster *cl, const struct clm *m);
-static void cl_count_drop(struct cluster *cl, struct conn *c, const struct sotto_frame *f);
-static void cl_synced(struct cluster *cl, const char *why);
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -166,7 +32,7 @@ int cluster_node_valid(const char *node)
 	return 1;
 }
 
-static uint64_t cl_new_inc(void)
+uint64_t cl_new_inc(void)
 {
 	uint64_t v = 0;
 
@@ -175,12 +41,12 @@ static uint64_t cl_new_inc(void)
 	return v;
 }
 
-static ev_tstamp cl_now(const struct cluster *cl)
+ev_tstamp cl_now(const struct cluster *cl)
 {
 	return ev_now(cl->relay->loop);
 }
 
-static void cl_note_id(struct cluster *cl, uint64_t id)
+void cl_note_id(struct cluster *cl, uint64_t id)
 {
 	if (id > cl->hi)
 		cl->hi = id;
@@ -188,358 +54,21 @@ static void cl_note_id(struct cluster *cl, uint64_t id)
 
 /* Publish the message built in cl->msg; frames go only while the server
  * keeps up. 0 or -1. */
-static int cl_publish(struct cluster *cl, const uint8_t *chan, size_t chan_len,
+int cl_publish(struct cluster *cl, const uint8_t *chan, size_t chan_len,
     int ack)
 {
 	return cl->ops->publish(cl->bp, chan, chan_len, cl->msg.p, cl->msg.len, ack);
 }
 
-static int cl_head(struct cluster *cl, uint8_t kind)
+int cl_head(struct cluster *cl, uint8_t kind)
 {
 	sotto_wbuf_reset(&cl->msg);
 	return clm_put_head(&cl->msg, kind, cl->inc, cl->node);
 }
 
-static void cl_send_ctl(struct cluster *cl, int ack)
+void cl_send_ctl(struct cluster *cl, int ack)
 {
 	(void)cl_publish(cl, (const uint8_t *)CL_CTL, strlen(CL_CTL), ack);
-}
-
-/* --- rooms --------------------------------------------------------------- */
-
-static struct cl_room *cl_room_find(const struct cluster *cl, const uint8_t *name,
-    size_t len)
-{
-	uint8_t chan[CL_CHAN_MAX];
-	struct cl_room *cr;
-	unsigned hv;
-
-	if (len < SOTTO_ROOM_MIN || len > SOTTO_ROOM_MAX)
-		return NULL;
-	memcpy(chan, CL_ROOM_PREFIX, 2);
-	memcpy(chan + 2, name, len);
-	hv = room_keyed_hash(chan, 2 + len);
-	HASH_FIND_BYHASHVALUE(hh, cl->rooms, chan, 2 + len, hv, cr);
-	return cr;
-}
-
-static struct cl_room *cl_room_get(struct cluster *cl, const uint8_t *name, size_t len)
-{
-	struct cl_room *cr;
-	unsigned hv;
-
-	if ((cr = cl_room_find(cl, name, len)) != NULL)
-		return cr;
-	if (len < SOTTO_ROOM_MIN || len > SOTTO_ROOM_MAX ||
-	    (cr = calloc(1, sizeof(*cr))) == NULL)
-		return NULL;
-	TAILQ_INIT(&cr->members);
-	STAILQ_INIT(&cr->held);
-	memcpy(cr->chan, CL_ROOM_PREFIX, 2);
-	memcpy(cr->chan + 2, name, len);
-	cr->chan_len = (uint8_t)(2 + len);
-	cr->name = cr->chan + 2;
-	cr->name_len = (uint8_t)len;
-	hv = room_keyed_hash(cr->chan, cr->chan_len);
-	sotto_hash_oom = 0;
-	HASH_ADD_KEYPTR_BYHASHVALUE(hh, cl->rooms, cr->chan, cr->chan_len, hv, cr);
-	if (sotto_hash_oom) {
-		free(cr);
-		return NULL;
-	}
-	return cr;
-}
-
-static void cl_held_clear(struct cl_room *cr)
-{
-	struct cl_held *h;
-
-	while ((h = STAILQ_FIRST(&cr->held)) != NULL) {
-		STAILQ_REMOVE_HEAD(&cr->held, link);
-		free(h);
-	}
-	cr->held_bytes = 0;
-}
-
-/* Free a room nobody needs any more. */
-static void cl_room_gc(struct cluster *cl, struct cl_room *cr)
-{
-	if (cr->n > 0 || cr->nlocal > 0 || cr->want || cr->sub || cr->busy)
-		return;
-	cl_held_clear(cr);
-	HASH_DELETE(hh, cl->rooms, cr);
-	free(cr);
-}
-
-/* Subscribed as wanted: one (un)subscribe in flight at a time, because a
- * reply to an old UNSUBSCRIBE must not cancel a newer SUBSCRIBE. */
-static void cl_room_sync(struct cluster *cl, struct cl_room *cr)
-{
-	if (cr->busy || !cl->up || cr->want == cr->sub) {
-		cl_room_gc(cl, cr);
-		return;
-	}
-	if (cl->ops->subscribe(cl->bp, cr->chan, cr->chan_len, cr->want) == 0)
-		cr->busy = 1;
-}
-
-static void cl_held_flush(struct cluster *cl, struct cl_room *cr)
-{
-	struct cl_held *h;
-
-	while ((h = STAILQ_FIRST(&cr->held)) != NULL) {
-		STAILQ_REMOVE_HEAD(&cr->held, link);
-		if (h->ctl ? cl->ops->publish(cl->bp, (const uint8_t *)CL_CTL,
-		    strlen(CL_CTL), h->p, h->n, 0) != 0 :
-		    cl->ops->publish(cl->bp, cr->chan, cr->chan_len, h->p, h->n, 0) != 0)
-			cl->lost++;
-		free(h);
-	}
-	cr->held_bytes = 0;
-}
-
-/* --- the mirror of remote members ---------------------------------------- */
-
-static struct cl_member *cl_member_find(const struct cluster *cl, uint32_t id)
-{
-	struct cl_member *m;
-
-	HASH_FIND(hh, cl->members, &id, sizeof(id), m);
-	return m;
-}
-
-/* Tell the local members of the room that a remote member left. */
-static void cl_tell_left(struct cluster *cl, const struct cl_room *cr, uint32_t id)
-{
-	struct room *rm = room_find(cl->relay, cr->name, cr->name_len);
-
-	if (rm != NULL && rm->n > 0)
-		route_left(rm, id);
-}
-
-static void cl_member_drop(struct cluster *cl, struct cl_member *m, int tell)
-{
-	struct cl_room *cr = m->room;
-
-	TAILQ_REMOVE(&cr->members, m, room_link);
-	cr->n--;
-	if (m->node != NULL) {
-		TAILQ_REMOVE(&m->node->members, m, node_link);
-		m->node->n--;
-		cr->nremote--;
-	}
-	HASH_DELETE(hh, cl->members, m);
-	if (tell)
-		cl_tell_left(cl, cr, m->id);
-	free(m);
-	cl_room_gc(cl, cr);
-}
-
-static void cl_member_add(struct cluster *cl, struct cl_node *nd, const uint8_t *room,
-    size_t room_len, uint32_t id)
-{
-	struct cl_member *m = cl_member_find(cl, id);
-	struct cl_room *cr;
-
-	cl_note_id(cl, id);
-	if (m != NULL && m->node == nd && m->room->name_len == room_len &&
-	    memcmp(m->room->name, room, room_len) == 0) {
-		m->seen = 1;
-		return;
-	}
-	if (m != NULL && m->node == NULL)
-		return;         /* ours: never taken over */
-	if (m != NULL)
-		cl_member_drop(cl, m, 1);
-	if (relay_conn_by_id(cl->relay, id) != NULL) {
-		sotto_log(SOTTO_LOG_WARN, "cluster: node %s claims id=%u, a member "
-		    "of this relay; ignored", nd->name, id);
-		return;
-	}
-	if ((cr = cl_room_get(cl, room, room_len)) == NULL ||
-	    (m = calloc(1, sizeof(*m))) == NULL) {
-		sotto_log(SOTTO_LOG_ERR, "cluster: out of memory mirroring id=%u", id);
-		if (cr != NULL)
-			cl_room_gc(cl, cr);
-		return;
-	}
-	m->id = id;
-	m->node = nd;
-	m->room = cr;
-	m->seen = 1;
-	sotto_hash_oom = 0;
-	HASH_ADD(hh, cl->members, id, sizeof(m->id), m);
-	if (sotto_hash_oom) {
-		free(m);
-		cl_room_gc(cl, cr);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&cr->members, m, room_link);
-	cr->n++;
-	cr->nremote++;
-	TAILQ_INSERT_TAIL(&nd->members, m, node_link);
-	nd->n++;
-}
-
-/* One of ours, its join now ordered. */
-static void cl_local_add(struct cluster *cl, struct cl_room *cr, uint32_t id)
-{
-	struct cl_member *m;
-
-	if (cl_member_find(cl, id) != NULL || (m = calloc(1, sizeof(*m))) == NULL)
-		return;
-	m->id = id;
-	m->room = cr;
-	sotto_hash_oom = 0;
-	HASH_ADD(hh, cl->members, id, sizeof(m->id), m);
-	if (sotto_hash_oom) {
-		free(m);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&cr->members, m, room_link);
-	cr->n++;
-}
-
-static struct cl_node *cl_node_find(const struct cluster *cl, uint64_t inc)
-{
-	struct cl_node *nd;
-
-	HASH_FIND(hh, cl->nodes, &inc, sizeof(inc), nd);
-	return nd;
-}
-
-static struct cl_node *cl_node_get(struct cluster *cl, const struct clm *m)
-{
-	struct cl_node *nd = cl_node_find(cl, m->inc);
-
-	if (nd != NULL)
-		return nd;
-	if ((nd = calloc(1, sizeof(*nd))) == NULL)
-		return NULL;
-	nd->inc = m->inc;
-	memcpy(nd->name, m->node, m->node_len);
-	TAILQ_INIT(&nd->members);
-	sotto_hash_oom = 0;
-	HASH_ADD(hh, cl->nodes, inc, sizeof(nd->inc), nd);
-	if (sotto_hash_oom) {
-		free(nd);
-		return NULL;
-	}
-	sotto_log(SOTTO_LOG_INFO, "cluster: node %s (%016llx) is up", nd->name,
-	    (unsigned long long)nd->inc);
-	/* It may have joined members before we heard it. */
-	if (m->kind != CLM_ANNOUNCE && cl_head(cl, CLM_HELLO) == 0)
-		cl_send_ctl(cl, 0);
-	return nd;
-}
-
-static int cl_is_dead(const struct cluster *cl, uint64_t inc)
-{
-	unsigned i;
-
-	for (i = 0; i < CL_DEAD_RING; i++)
-		if (cl->dead[i] == inc)
-			return 1;
-	return 0;
-}
-
-/* A relay is gone: every member of it leaves, everywhere we serve. */
-static void cl_node_drop(struct cluster *cl, struct cl_node *nd, const char *why,
-    int dead)
-{
-	struct cl_member *m;
-	uint32_t n = nd->n;
-
-	sotto_log(SOTTO_LOG_INFO, "cluster: node %s (%016llx) gone (%s): %u members left",
-	    nd->name, (unsigned long long)nd->inc, why, n);
-	while ((m = TAILQ_FIRST(&nd->members)) != NULL)
-		cl_member_drop(cl, m, 1);
-	if (dead) {
-		cl->dead[cl->dead_next] = nd->inc;
-		cl->dead_next = (cl->dead_next + 1) % CL_DEAD_RING;
-	}
-	HASH_DELETE(hh, cl->nodes, nd);
-	free(nd);
-}
-
-static void cl_drop_all_nodes(struct cluster *cl, const char *why)
-{
-	struct cl_node *nd, *tmp;
-
-	HASH_ITER(hh, cl->nodes, nd, tmp)
-		cl_node_drop(cl, nd, why, 0);
-}
-
-/* --- local membership out ------------------------------------------------ */
-
-/* Every member whose JOIN went out: the joined ones, and those whose JOIN
- * was published but has not come back yet (a receiver drops whoever an
- * ANNOUNCE leaves out, and that JOIN is ordered before this ANNOUNCE). */
-static int cl_put_local(struct cluster *cl, uint32_t *count)
-{
-	struct room *rm, *tmp;
-	struct cl_room *cr;
-	struct cl_join *j;
-	struct conn *c;
-	int r;
-
-	STAILQ_FOREACH(j, &cl->join_order, link) {
-		if (j->c->closing || (cr = cl_room_find(cl, j->room, j->room_len)) == NULL ||
-		    !cr->sub || !STAILQ_EMPTY(&cr->held))
-			continue;       /* its JOIN is still held back */
-		if ((r = clm_put_room(&cl->msg, j->room, j->room_len)) != 0 ||
-		    (r = sotto_wbuf_u32(&cl->msg, j->id)) != 0)
-			return r;
-		(*count)++;
-	}
-
-	HASH_ITER(hh, cl->relay->rooms, rm, tmp) {
-		TAILQ_FOREACH(c, &rm->members, link) {
-			if (c->closing)
-				continue;       /* its LEAVE is on the way */
-			if ((r = clm_put_room(&cl->msg, rm->name, rm->name_len)) != 0 ||
-			    (r = sotto_wbuf_u32(&cl->msg, c->id)) != 0)
-				return r;
-			(*count)++;
-		}
-	}
-	return 0;
-}
-
-/* Every local member in one message: lets others repair what they missed. */
-static void cl_announce(struct cluster *cl)
-{
-	uint32_t count = 0;
-	size_t at;
-
-	if (cl_head(cl, CLM_ANNOUNCE) != 0)
-		return;
-	at = cl->msg.len;
-	if (sotto_wbuf_u32(&cl->msg, 0) != 0 || cl_put_local(cl, &count) != 0) {
-		sotto_log(SOTTO_LOG_ERR, "cluster: out of memory announcing members");
-		return;
-	}
-	sotto_store_be32(cl->msg.p + at, count);
-	cl_send_ctl(cl, 0);
-}
-
-/* The cluster counts our members as gone (we were cut off, or another
- * relay declared us dead): they must not stay, or ids that others were
- * told had left would speak again. Close them; their clients rejoin. */
-static void cl_reset(struct cluster *cl, const char *why)
-{
-	struct conn *c, *tmp;
-	uint32_t n = 0;
-
-	HASH_ITER(hh, cl->relay->by_id, c, tmp) {
-		if ((c->room == NULL && cl_join_find(cl, c->id) == NULL) || c->closing)
-			continue;
-		conn_close(c, "cluster: the other relays count this member as gone", 0);
-		n++;
-	}
-	cl->inc = cl_new_inc();
-	sotto_log(SOTTO_LOG_WARN, "cluster: %s; closing %u members so that they "
-	    "rejoin (now %016llx)", why, n, (unsigned long long)cl->inc);
 }
 
 /* --- backplane events ---------------------------------------------------- */
@@ -586,7 +115,7 @@ static void cl_up(void *arg)
 }
 
 /* Start accepting (once): the mirror holds every relay's members. */
-static void cl_synced(struct cluster *cl, const char *why)
+void cl_synced(struct cluster *cl, const char *why)
 {
 	if (cl->synced)
 		return;
@@ -695,7 +224,7 @@ static void cl_acked(void *arg)
 
 /* A member's frame (a FRAME, or the INI in a JOIN) to our members of its
  * room that have joined. own: the sender is ours, waiting to join. */
-static void cl_deliver(struct cluster *cl, const struct clm *m, int own)
+void cl_deliver(struct cluster *cl, const struct clm *m, int own)
 {
 	struct room *rm = room_find(cl->relay, m->room, m->room_len);
 	struct sotto_frame_hdr h;
@@ -904,7 +433,7 @@ int cluster_admit(struct cluster *cl, int fd, const struct sockaddr *sa,
 
 /* Frames of a room wait while our subscription to it is on its way, so
  * that an answer to them cannot pass it. */
-static void cl_hold(struct cluster *cl, struct cl_room *cr, int ctl)
+void cl_hold(struct cluster *cl, struct cl_room *cr, int ctl)
 {
 	struct cl_held *h;
 
@@ -922,7 +451,7 @@ static void cl_hold(struct cluster *cl, struct cl_room *cr, int ctl)
 
 /* Send the message in cl->msg about room cr, on cr's channel or (ctl) the
  * control channel, in order with everything else about cr. */
-static void cl_emit(struct cluster *cl, struct cl_room *cr, int ctl)
+void cl_emit(struct cluster *cl, struct cl_room *cr, int ctl)
 {
 	int r;
 
@@ -936,7 +465,7 @@ static void cl_emit(struct cluster *cl, struct cl_room *cr, int ctl)
 		cl->lost++;
 }
 
-static int cl_keeping_up(struct cluster *cl)
+int cl_keeping_up(struct cluster *cl)
 {
 	size_t bound = cl->relay->cfg.max_queue * 8;
 
@@ -953,7 +482,7 @@ static int cl_keeping_up(struct cluster *cl)
 	return 0;
 }
 
-static void cl_forward(struct cluster *cl, struct cl_room *cr, uint32_t from,
+void cl_forward(struct cluster *cl, struct cl_room *cr, uint32_t from,
     const struct sotto_frame *f)
 {
 	size_t at;
@@ -1018,247 +547,6 @@ uint8_t *cluster_put_ids(const struct cluster *cl, const struct room *rm, uint8_
 		p += 4;
 	}
 	return p;
-}
-
-/* --- joins in the cluster's order --------------------------------------
- *
- * Redis hands every subscriber the control channel's messages in one
- * order. A join is placed in that order: the INI goes out inside a JOIN,
- * and every relay, this one included, acts on it when it comes back:
- * others forward the INI to their members of the room, we answer the
- * joiner with the room's members before it. So two joiners on two relays
- * never both see the other as "after" them, and never both hear count 0.
- */
-
-static struct cl_join *cl_join_find(const struct cluster *cl, uint32_t id)
-{
-	struct cl_join *j;
-
-	HASH_FIND(hh, cl->joins, &id, sizeof(id), j);
-	return j;
-}
-
-static int cl_join_keep(struct cl_join *j, const uint8_t *raw, size_t n, size_t bound)
-{
-	struct cl_held *h;
-
-	if (j->bytes + n > bound || (h = malloc(sizeof(*h) + n)) == NULL)
-		return -1;
-	h->ctl = 0;
-	h->n = n;
-	memcpy(h->p, raw, n);
-	STAILQ_INSERT_TAIL(&j->frames, h, link);
-	j->bytes += n;
-	return 0;
-}
-
-static void cl_join_free(struct cluster *cl, struct cl_join *j)
-{
-	struct cl_held *h;
-	struct cl_room *cr;
-
-	HASH_DELETE(hh, cl->joins, j);
-	STAILQ_REMOVE(&cl->join_order, j, cl_join, link);
-	while ((h = STAILQ_FIRST(&j->frames)) != NULL) {
-		STAILQ_REMOVE_HEAD(&j->frames, link);
-		free(h);
-	}
-	if ((cr = cl_room_find(cl, j->room, j->room_len)) != NULL) {
-		cr->nlocal--;
-		if (cr->nlocal == 0) {
-			cr->want = 0;
-			cl_room_sync(cl, cr);
-		}
-	}
-	free(j);
-}
-
-/* A held frame as the decoder would have handed it over. */
-static void cl_as_frame(const struct cl_held *h, struct sotto_frame *f)
-{
-	sotto_frame_parse_hdr(h->p, &f->hdr);
-	f->body = h->p + SOTTO_FRAME_HDR;
-	f->body_len = h->n - SOTTO_FRAME_HDR;
-	f->raw = h->p;
-	f->raw_len = h->n;
-}
-
-/* The join is ordered: place c in its room, answer it, then act on what
- * it sent meanwhile. ini_sent: its INI already reached our members. */
-static void cl_join_done(struct cluster *cl, struct cl_join *j, int ini_sent)
-{
-	struct conn *c = j->c;
-	struct sotto_frame f;
-	struct cl_held *h, *first;
-	struct room *rm;
-
-	if ((rm = room_get(cl->relay, j->room, j->room_len)) == NULL) {
-		sotto_log(SOTTO_LOG_ERR, "id=%u: out of memory creating a room", c->id);
-		conn_close(c, "out of memory", 0);
-		cl_join_free(cl, j);
-		return;
-	}
-	first = STAILQ_FIRST(&j->frames);
-	STAILQ_REMOVE_HEAD(&j->frames, link);
-	cl_as_frame(first, &f);
-	if (ini_sent && f.hdr.to != SOTTO_TO_ROOM)
-		cl_count_drop(cl, c, &f);
-	route_join_commit(c, rm, ini_sent ? NULL : &f);
-	free(first);
-	while (!c->closing && (h = STAILQ_FIRST(&j->frames)) != NULL) {
-		STAILQ_REMOVE_HEAD(&j->frames, link);
-		cl_as_frame(h, &f);
-		route_frame(c, &f);
-		free(h);
-	}
-	cl_join_free(cl, j);
-}
-
-/* A first INI for one member went out in our JOIN: count it dropped, as
- * a single relay would, when `to` was no member of the room then. */
-static void cl_count_drop(struct cluster *cl, struct conn *c, const struct sotto_frame *f)
-{
-	struct cl_member *m = cl_member_find(cl, f->hdr.to);
-	struct cl_join *j = cl_join_find(cl, c->id);
-
-	if (f->hdr.to == c->id)
-		route_drop(c, f, "to is the sender");
-	else if (m == NULL || j == NULL || m->room->name_len != j->room_len ||
-	    memcmp(m->room->name, j->room, j->room_len) != 0)
-		route_drop(c, f, "to is not a member of the sender's room");
-}
-
-/* Our JOIN came back. */
-static void cl_commit(struct cluster *cl, const struct clm *m)
-{
-	struct cl_join *j = cl_join_find(cl, m->id);
-
-	if (j == NULL || j->c->closing)
-		return;         /* gone meanwhile: its LEAVE follows */
-	if (m->frame != NULL)
-		cl_deliver(cl, m, 1);
-	cl_join_done(cl, j, 1);
-}
-
-static void cl_commit_all(struct cluster *cl)
-{
-	struct cl_join *j;
-
-	while ((j = STAILQ_FIRST(&cl->join_order)) != NULL) {
-		if (j->c->closing)
-			cl_join_free(cl, j);
-		else
-			cl_join_done(cl, j, 0);
-	}
-}
-
-int cluster_join(struct cluster *cl, struct conn *c, const uint8_t *room,
-    size_t room_len, const struct sotto_frame *f)
-{
-	struct cl_room *cr;
-	struct cl_join *j;
-	size_t at;
-
-	if (cl == NULL || !cl->up)
-		return 0;
-	if ((cr = cl_room_get(cl, room, room_len)) == NULL ||
-	    (j = calloc(1, sizeof(*j))) == NULL)
-		return 0;       /* out of memory: joins here, unordered */
-	j->id = c->id;
-	j->c = c;
-	j->room_len = (uint8_t)room_len;
-	memcpy(j->room, room, room_len);
-	STAILQ_INIT(&j->frames);
-	if (cl_join_keep(j, f->raw, f->raw_len, SIZE_MAX) != 0) {
-		free(j);
-		return 0;
-	}
-	sotto_hash_oom = 0;
-	HASH_ADD(hh, cl->joins, id, sizeof(j->id), j);
-	if (sotto_hash_oom) {
-		free(STAILQ_FIRST(&j->frames));
-		free(j);
-		return 0;
-	}
-	STAILQ_INSERT_TAIL(&cl->join_order, j, link);
-	cr->nlocal++;
-	cr->want = 1;
-	cl_room_sync(cl, cr);
-	if (cl_head(cl, CLM_JOIN) == 0 && clm_put_room(&cl->msg, room, room_len) == 0 &&
-	    sotto_wbuf_u32(&cl->msg, c->id) == 0 &&
-	    (at = cl->msg.len, sotto_wbuf_put(&cl->msg, f->raw, f->raw_len)) == 0) {
-		sotto_frame_set_from(cl->msg.p + at, c->id);
-		cl_emit(cl, cr, 1);
-	}
-	return 1;
-}
-
-int cluster_holding(struct cluster *cl, struct conn *c, const struct sotto_frame *f)
-{
-	struct cl_join *j;
-
-	if (cl == NULL || (j = cl_join_find(cl, c->id)) == NULL)
-		return 0;
-	if (cl_join_keep(j, f->raw, f->raw_len, cl->relay->cfg.max_queue) != 0)
-		conn_close(c, "sent more than --max-queue before its join was answered", 0);
-	return 1;
-}
-
-void cluster_forget(struct cluster *cl, struct conn *c)
-{
-	struct cl_join *j;
-	struct cl_room *cr;
-
-	if (cl == NULL || (j = cl_join_find(cl, c->id)) == NULL)
-		return;
-	/* Others may have forwarded its INI: tell them it left. */
-	if ((cr = cl_room_find(cl, j->room, j->room_len)) != NULL &&
-	    cl_head(cl, CLM_LEAVE) == 0 && clm_put_room(&cl->msg, j->room, j->room_len) == 0 &&
-	    sotto_wbuf_u32(&cl->msg, c->id) == 0)
-		cl_emit(cl, cr, 1);
-	cl_join_free(cl, j);
-}
-
-void cluster_joined(struct cluster *cl, struct room *rm, uint32_t id)
-{
-	struct cl_room *cr;
-
-	if (cl == NULL)
-		return;
-	if ((cr = cl_room_get(cl, rm->name, rm->name_len)) == NULL) {
-		sotto_log(SOTTO_LOG_ERR, "cluster: out of memory for room state");
-		return;
-	}
-	cl_local_add(cl, cr, id);
-	cr->nlocal++;
-	cr->want = 1;
-	cl_room_sync(cl, cr);
-}
-
-void cluster_left(struct cluster *cl, const struct room *rm, uint32_t id,
-    int room_empty)
-{
-	struct cl_member *m;
-	struct cl_room *cr;
-
-	(void)room_empty;
-	if (cl == NULL || (cr = cl_room_find(cl, rm->name, rm->name_len)) == NULL)
-		return;
-	if (cl->up && cl_head(cl, CLM_LEAVE) == 0 &&
-	    clm_put_room(&cl->msg, rm->name, rm->name_len) == 0 &&
-	    sotto_wbuf_u32(&cl->msg, id) == 0)
-		cl_emit(cl, cr, 1);
-	if ((m = cl_member_find(cl, id)) != NULL && m->node == NULL) {
-		cr->nlocal--;
-		cl_member_drop(cl, m, 0);       /* may free cr */
-		if ((cr = cl_room_find(cl, rm->name, rm->name_len)) == NULL)
-			return;
-	}
-	if (cr->nlocal == 0) {
-		cr->want = 0;
-		cl_held_clear(cr);
-		cl_room_sync(cl, cr);
-	}
 }
 
 /* --- life ---------------------------------------------------------------- */

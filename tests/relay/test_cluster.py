@@ -119,7 +119,7 @@ def test_kill9_left_within_bound():
               % (worst, BOUND, TIMEOUT))
         # A loaded machine delays the killed relay's last heartbeat check a
         # little; the bound itself is what we assert, plus scheduling slack.
-        check(worst <= BOUND + 0.75 * SCALE, "LEFT within %.2f s of the kill, took %.2f s"
+        check(worst <= BOUND + 1.5 * SCALE, "LEFT within %.2f s of the kill, took %.2f s"
               % (BOUND, worst))
         # n3's clients come back through the relays that are left.
         for old, relay in ((c1, n1), (c2, n2)):
