@@ -159,13 +159,21 @@ def main():
     ap.add_argument("--topos", default="A,B")
     ap.add_argument("--rates", default="0,500")
     ap.add_argument("--quick", action="store_true", help="one short run each")
+    ap.add_argument("--smoke", action="store_true", help="ctest bench.cluster.smoke: "
+                    "one short run of each setup at a fixed rate; fails on any loss, "
+                    "duplicate, malformed delivery or a run that delivered nothing")
+    ap.add_argument("--relay", help="sotto-relay (default: BUILD/relay/sotto-relay)")
+    ap.add_argument("--loadgen", help="sotto-loadgen (default: BUILD/tests/bench/...)")
     ap.add_argument("--json", help="write every run's raw result here")
     args = ap.parse_args()
-    if args.quick:
+    if args.quick or args.smoke:
         args.runs, args.seconds, args.warmup = 1, 1, 0.3
-    bins = {"relay": os.path.join(args.build, "relay", "sotto-relay"),
-            "loadgen": os.path.join(args.build, "tests", "bench", "sotto-loadgen"),
-            "redis": "redis-server"}
+    if args.smoke:
+        args.topos, args.rates = "B", "100"
+    bins = {"relay": args.relay or os.path.join(args.build, "relay", "sotto-relay"),
+            "loadgen": args.loadgen or os.path.join(args.build, "tests", "bench",
+                                                    "sotto-loadgen"),
+            "redis": os.environ.get("SOTTO_REDIS_SERVER", "redis-server")}
     for b in ("relay", "loadgen"):
         if not os.access(bins[b], os.X_OK):
             sys.exit("cluster.py: %s not built (cmake --build %s)" % (bins[b], args.build))
@@ -184,6 +192,12 @@ def main():
                        "load": os.getloadavg(), "results": results}, f, indent=1)
     print(table(results))
     print("\nload average at the end: %.2f %.2f %.2f" % os.getloadavg())
+    if args.smoke:
+        bad = [r for r in results if r["delivered"] == 0 or r["lost"] or r["dup"] or
+               r["bad"] or r["closed"]]
+        if bad:
+            sys.exit("cluster.py --smoke: runs with loss or errors: %r" % bad)
+        print("cluster bench smoke: ok")
 
 
 if __name__ == "__main__":
