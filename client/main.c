@@ -32,7 +32,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--agent] [--trusted DIR] [--room NAME]\n"
 	    "             [--batch] [--clock-skew SECONDS] [--config FILE | --no-config]\n"
-	    "             [--help] [--version] [HOST:PORT]\n"
+	    "             [--help] [--version] [HOST:PORT[,HOST:PORT...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
 	    "  --identity FILE       ed25519 private key, or FILE.pub to sign with ssh-agent\n"
@@ -50,7 +50,8 @@ usage(FILE *f)
 	    "                        \"setting = value\" lines, any long flag; flags win)\n"
 	    "  --no-config           read no settings file\n"
 	    "  --no-FLAG             cancel \"FLAG = yes\" from the file (e.g. --no-batch)\n"
-	    "  HOST:PORT             the relay (default 127.0.0.1:%d)\n",
+	    "  HOST:PORT             the relay (default 127.0.0.1:%d); several, comma-\n"
+	    "                        separated: relays of one cluster, tried in order\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
 }
 
@@ -105,25 +106,49 @@ open_identity(const char *path, int agent, int batch,
 	return batch ? batch_startup_error(err) : ui_startup_error(err);
 }
 
+/* Each address of a relay list (A:7700,B:7700) must split into a host
+ * and a port; the core dials them later, in order. */
+static int
+check_relays(const char *list)
+{
+	char one[NI_MAXHOST + 16], host[NI_MAXHOST], port[16];
+	char err[SOTTO_NET_ERR_LEN];
+	const char *p = list, *comma;
+	size_t n;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(one)) {
+			fprintf(stderr, "sotto: relay list: an address is empty or "
+			    "longer than %zu bytes\n", sizeof(one) - 1);
+			return -1;
+		}
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (sotto_net_split(one, host, sizeof(host), port, sizeof(port),
+		    err, sizeof(err)) != 0) {
+			fprintf(stderr, "sotto: %s\n", err);
+			return -1;
+		}
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 /* What the flags name must be well-formed before anything starts (and
  * before the UI takes the screen): a bad room or address is a usage error. */
 static int
 check_flags(const struct client_config *cfg)
 {
-	char host[NI_MAXHOST], port[16], err[SOTTO_NET_ERR_LEN];
-
 	/* The room is not echoed: it may hold the very bytes that are wrong. */
 	if (sotto_room_valid(cfg->room) != 0) {
 		fprintf(stderr, "sotto: --room: must be 1..%u bytes of UTF-8 without "
 		    "control characters\n", SOTTO_ROOM_MAX);
 		return -1;
 	}
-	if (sotto_net_split(cfg->relay, host, sizeof(host), port, sizeof(port),
-	    err, sizeof(err)) != 0) {
-		fprintf(stderr, "sotto: %s\n", err);
-		return -1;
-	}
-	return 0;
+	return check_relays(cfg->relay);
 }
 
 int

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "admit.h"
+#include "cluster.h"
+
 #include "log.h"
 #include "net.h"
 #include "relay.h"
@@ -46,7 +49,8 @@
 
 enum { OPT_LISTEN = 256, OPT_MAX_FRAME, OPT_MAX_QUEUE, OPT_MAX_CLIENTS,
        OPT_JOIN_TIMEOUT, OPT_RATE, OPT_RATE_BYTES, OPT_BURST, OPT_TRUSTED,
-       OPT_HELP, OPT_VERSION };
+       OPT_HELP, OPT_VERSION, OPT_CLUSTER, OPT_NODE_NAME,
+       OPT_CLUSTER_TIMEOUT };
 
 /* Flags as given, before they become a relay_cfg. */
 struct args {
@@ -65,6 +69,9 @@ static const struct option long_opts[] = {
 	{ "rate-bytes",   required_argument, NULL, OPT_RATE_BYTES },
 	{ "burst",        required_argument, NULL, OPT_BURST },
 	{ "trusted",      required_argument, NULL, OPT_TRUSTED },
+	{ "cluster",      required_argument, NULL, OPT_CLUSTER },
+	{ "node-name",    required_argument, NULL, OPT_NODE_NAME },
+	{ "cluster-timeout", required_argument, NULL, OPT_CLUSTER_TIMEOUT },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ "version",      no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +83,8 @@ static void usage(FILE *f)
 "usage: " PROG " [--listen HOST:PORT] [--max-frame BYTES] [--max-queue BYTES]\n"
 "                   [--max-clients N] [--join-timeout SECONDS] [--rate N]\n"
 "                   [--rate-bytes BYTES] [--burst N] [--trusted DIR] [-q | -v]\n"
+"                   [--cluster redis://HOST:PORT[/DB] [--node-name NAME]\n"
+"                    [--cluster-timeout SECONDS]]\n"
 "\n"
 "The sotto relay: forwards INI/KEY/DAT frames between the members of a room.\n"
 "It holds no keys, stores nothing and never logs message bodies.\n"
@@ -98,6 +107,12 @@ static void usage(FILE *f)
 "                          (default %g)\n"
 "  --trusted DIR           admit only connections whose first INI is signed\n"
 "                          by a key in DIR (*.pub, as the clients' folder)\n"
+"  --cluster URL           serve rooms together with every relay sharing this\n"
+"                          Redis: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\n"
+"                          (or the password in $SOTTO_REDIS_PASSWORD)\n"
+"  --node-name NAME        this relay in cluster logs (default HOSTNAME:PORT)\n"
+"  --cluster-timeout SECONDS  a relay silent this long is gone and its\n"
+"                          members get LEFT (default %g)\n"
 "  -q                      log violations and errors only\n"
 "  -v                      also log every routed frame (type, from, to, len)\n"
 "  -h, --help, --version\n"
@@ -105,7 +120,8 @@ static void usage(FILE *f)
 "BYTES take a k, M or G suffix (powers of 1024). Logs go to stderr.\n",
 	    SOTTO_DEFAULT_PORT, SOTTO_MAX_FRAME_DEFAULT, SOTTO_MAX_QUEUE_DEFAULT,
 	    SOTTO_MAX_CLIENTS_DEFAULT, SOTTO_JOIN_TIMEOUT_DEFAULT, RATE_DEFAULT,
-	    RATE_BYTES_DEFAULT / (1024 * 1024), BURST_DEFAULT);
+	    RATE_BYTES_DEFAULT / (1024 * 1024), BURST_DEFAULT,
+	    CLUSTER_TIMEOUT_DEFAULT);
 }
 
 static int bad_value(const char *flag, const char *value, const char *want)
@@ -146,18 +162,18 @@ static int parse_size(const char *flag, const char *s, unsigned long long min,
 	return 0;
 }
 
-static int parse_seconds(const char *flag, const char *s, double *out)
+static int parse_seconds(const char *flag, const char *s, double min, double max,
+    double *out)
 {
 	char want[96];
 	char *end;
 	double v;
 
-	snprintf(want, sizeof(want), "expected seconds from %g to %g",
-	    JOIN_TIMEOUT_MIN, JOIN_TIMEOUT_MAX);
+	snprintf(want, sizeof(want), "expected seconds from %g to %g", min, max);
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
-	    v < JOIN_TIMEOUT_MIN || v > JOIN_TIMEOUT_MAX)
+	    v < min || v > max)
 		return bad_value(flag, s, want);
 	*out = v;
 	return 0;
@@ -267,8 +283,23 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg,
 			a->max_clients_set = 1;
 			break;
 		case OPT_JOIN_TIMEOUT:
-			if (parse_seconds("--join-timeout", optarg,
-			    &cfg->join_timeout) != 0)
+			if (parse_seconds("--join-timeout", optarg, JOIN_TIMEOUT_MIN,
+			    JOIN_TIMEOUT_MAX, &cfg->join_timeout) != 0)
+				return -1;
+			break;
+		case OPT_CLUSTER:
+			cfg->cluster = optarg;
+			break;
+		case OPT_NODE_NAME:
+			if (!cluster_node_valid(optarg))
+				return bad_value("--node-name", optarg,
+				    "1 to 64 of A-Z a-z 0-9 . _ : -");
+			cfg->node_name = optarg;
+			break;
+		case OPT_CLUSTER_TIMEOUT:
+			if (parse_seconds("--cluster-timeout", optarg,
+			    CLUSTER_TIMEOUT_MIN, CLUSTER_TIMEOUT_MAX,
+			    &cfg->cluster_timeout) != 0)
 				return -1;
 			break;
 		case 'q':
@@ -306,6 +337,11 @@ static int parse_args(int argc, char **argv, struct relay_cfg *cfg,
 	}
 	if (check_args(cfg, quiet, verbose) != 0)
 		return -1;
+	if (cfg->cluster == NULL && (cfg->node_name != NULL || cfg->cluster_timeout > 0)) {
+		fprintf(stderr, PROG ": --node-name and --cluster-timeout need "
+		    "--cluster\n");
+		return -1;
+	}
 	*level = quiet ? SOTTO_LOG_WARN : verbose ? SOTTO_LOG_DEBUG : SOTTO_LOG_INFO;
 	return 0;
 }
@@ -381,6 +417,21 @@ static void log_start(const struct relay_cfg *cfg)
 	    cfg->budget.rate_bytes, cfg->budget.burst);
 }
 
+/* HOSTNAME:PORT with anything a node name may not hold made '-'. */
+static void default_node_name(const struct relay_cfg *cfg, char out[static 65])
+{
+	char host[65] = "relay";
+	const char *port = strrchr(cfg->listen, ':');
+	size_t i;
+
+	(void)gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, 65, "%.*s%s", 40, host, port != NULL ? port : "");
+	for (i = 0; out[i] != '\0'; i++)
+		if (!cluster_node_valid((char[]){ out[i], '\0' }))
+			out[i] = '-';
+}
+
 int main(int argc, char **argv)
 {
 	struct relay_cfg cfg = {
@@ -395,7 +446,7 @@ int main(int argc, char **argv)
 		.rate_bytes = RATE_BYTES_DEFAULT,
 		.burst = BURST_DEFAULT,
 	};
-	char err[256];
+	char err[256], node[65];
 	struct relay *r;
 	int level = SOTTO_LOG_INFO, rc;
 
@@ -418,6 +469,17 @@ int main(int argc, char **argv)
 	if (load_trusted(r) != 0) {
 		relay_free(r);
 		return 1;
+	}
+	if (cfg.cluster != NULL && cfg.node_name == NULL) {
+		default_node_name(&cfg, node);
+		r->cfg.node_name = node;
+	}
+	if (cfg.cluster_timeout <= 0)
+		r->cfg.cluster_timeout = CLUSTER_TIMEOUT_DEFAULT;
+	if (relay_cluster(r, err, sizeof(err)) != 0) {
+		sotto_log(SOTTO_LOG_ERR, "--cluster: %s", err);
+		relay_free(r);
+		return EXIT_USAGE;
 	}
 	if (relay_listen(r, err, sizeof(err)) != 0) {
 		sotto_log(SOTTO_LOG_ERR, "cannot listen: %s", err);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <ev.h>
 
 #include "budget.h"
@@ -40,8 +41,12 @@ struct relay_cfg {
 	struct budget_cfg budget;  /* --rate, --rate-bytes, --burst */
 	size_t      fair_high;     /* max_queue / RELAY_FAIR_DIV */
 	const char *trusted;       /* --trusted DIR, NULL: admit anyone */
+	const char *cluster;       /* backplane url (--cluster), or NULL */
+	const char *node_name;     /* --node-name, or NULL for host:port */
+	double      cluster_timeout; /* seconds of silence: a relay is gone */
 };
 
+struct cluster;
 struct conn;
 struct room;
 struct admit;
@@ -62,6 +67,7 @@ struct relay {
 	struct sotto_ids ids;
 	struct conn     *by_id;        /* uthash on conn->id; every open conn */
 	struct room     *rooms;        /* uthash on the room name */
+	struct cluster  *cluster;      /* NULL without --cluster */
 	uint32_t         nconns;
 	uint32_t         nrooms;
 	struct conn_list waiting;      /* not joined yet, oldest first */
@@ -81,6 +87,14 @@ int relay_listen(struct relay *r, char *err, size_t err_len);
 void relay_run(struct relay *r);
 void relay_free(struct relay *r);
 struct conn *relay_conn_by_id(struct relay *r, uint32_t id);
+/* Join the cluster of cfg.cluster (none when NULL). */
+int relay_cluster(struct relay *r, char *err, size_t err_len);
+/* Admit an accepted fd under an id (the cluster's ids arrive later). */
+void relay_admit_id(struct relay *r, int fd, const struct sockaddr *sa,
+    socklen_t sa_len, uint32_t id);
+/* Close fd (unless -1) and log why, rate limited. */
+void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
+    const char *why);
 
 /* joinwait.c: connections that have not joined yet, under one timer. */
 void joinwait_init(struct relay *r);

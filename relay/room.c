@@ -7,10 +7,9 @@
 #include "crypto.h"
 #include "err.h"
 
-static unsigned room_hash(const void *p, size_t n);
 /* Set before hash.h: every operation on relay->rooms lives in this file,
  * so the whole table sees the one keyed hash. */
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = room_hash((keyptr), (keylen)))
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = room_keyed_hash((keyptr), (keylen)))
 
 #include "conn.h"
 #include "room.h"
@@ -29,7 +28,7 @@ int room_hash_init(void)
 	return 0;
 }
 
-static unsigned room_hash(const void *p, size_t n)
+unsigned room_keyed_hash(const void *p, size_t n)
 {
 	uint8_t mac[SOTTO_SHA256_LEN];
 	unsigned h;
@@ -64,6 +63,16 @@ struct room *room_get(struct relay *r, const uint8_t *name, size_t len)
 		return NULL;
 	}
 	r->nrooms++;
+	return rm;
+}
+
+struct room *room_find(struct relay *r, const uint8_t *name, size_t len)
+{
+	struct room *rm;
+
+	if (len < SOTTO_ROOM_MIN || len > SOTTO_ROOM_MAX)
+		return NULL;
+	HASH_FIND(hh, r->rooms, name, len, rm);
 	return rm;
 }
 

@@ -33,6 +33,10 @@ struct room {
 int room_hash_init(void);
 /* The room of that name, created empty when missing; NULL when out of memory. */
 struct room *room_get(struct relay *r, const uint8_t *name, size_t len);
+/* The room of that name, or NULL (never creates one). */
+struct room *room_find(struct relay *r, const uint8_t *name, size_t len);
+/* The keyed hash of room names, for other tables keyed by them. */
+unsigned room_keyed_hash(const void *p, size_t n);
 /* Whether rm is the room of that name. */
 int room_is(const struct room *rm, const uint8_t *name, size_t len);
 void room_add(struct room *rm, struct conn *c);

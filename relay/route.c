@@ -5,6 +5,7 @@
 
 #include "admit.h"
 #include "buf.h"
+#include "cluster.h"
 #include "conn.h"
 #include "err.h"
 #include "log.h"
@@ -105,6 +106,11 @@ static void drop(struct conn *c, const struct sotto_frame *f, const char *why)
 		    type_name(f->hdr.type), c->id, f->hdr.to, f->hdr.len, why);
 }
 
+void route_drop(struct conn *c, const struct sotto_frame *f, const char *why)
+{
+	drop(c, f, why);
+}
+
 /* The frame as it leaves the relay: a copy with `from` set to the sender. */
 static struct fb *outgoing(const struct conn *c, const struct sotto_frame *f)
 {
@@ -142,6 +148,7 @@ static void broadcast(struct conn *c, const struct sotto_frame *f)
 		(void)conn_send(m, out);
 	}
 	fb_unref(out);
+	cluster_broadcast(c->relay->cluster, c->room, c->id, f);
 }
 
 static void unicast(struct conn *c, const struct sotto_frame *f)
@@ -151,6 +158,10 @@ static void unicast(struct conn *c, const struct sotto_frame *f)
 
 	if (dst == c) {
 		drop(c, f, "to is the sender");
+		return;
+	}
+	if (dst == NULL && cluster_unicast(c->relay->cluster, c->room, c->id, f) == 0) {
+		log_routed(c, f);
 		return;
 	}
 	if (dst == NULL || dst->room != c->room || dst->closing) {
@@ -177,7 +188,8 @@ static void forward(struct conn *c, const struct sotto_frame *f)
 static void answer_join(struct conn *c)
 {
 	struct room *rm = c->room;
-	uint32_t count = rm->n - 1;
+	struct cluster *cl = c->relay->cluster;
+	uint32_t count = cl != NULL ? cluster_count(cl, rm) : rm->n - 1;
 	size_t body_len = 1 + (size_t)rm->name_len + 4 + 4 * (size_t)count;
 	uint8_t *p;
 	struct conn *m;
@@ -193,12 +205,15 @@ static void answer_join(struct conn *c)
 	memcpy(p + 1, rm->name, rm->name_len);
 	p += 1 + rm->name_len;
 	sotto_store_be32(p, count);
-	TAILQ_FOREACH(m, &rm->members, link) {
-		if (m == c)
-			continue;
-		p += 4;
-		sotto_store_be32(p, m->id);
-	}
+	if (cl != NULL)         /* every relay's members, c not yet among them */
+		(void)cluster_put_ids(cl, rm, p + 4);
+	else
+		TAILQ_FOREACH(m, &rm->members, link) {
+			if (m == c)
+				continue;
+			p += 4;
+			sotto_store_be32(p, m->id);
+		}
 	if (sotto_log_level() >= SOTTO_LOG_DEBUG)
 		sotto_log(SOTTO_LOG_DEBUG, "route INI from=0 to=%u len=%u (members %u)",
 		    c->id, out->len - SOTTO_LEN_FIELD, count);
@@ -233,7 +248,6 @@ static int admitted(struct conn *c, const struct sotto_frame *f)
 
 static void join(struct conn *c, const struct sotto_frame *f)
 {
-	char esc[ROOM_ESC_LEN];
 	const uint8_t *name;
 	size_t name_len;
 	struct room *rm;
@@ -251,12 +265,26 @@ static void join(struct conn *c, const struct sotto_frame *f)
 		return;
 	}
 	joinwait_remove(c->relay, c);
+	if (cluster_join(c->relay->cluster, c, name, name_len, f)) {
+		if (rm->n == 0)
+			room_free(c->relay, rm);  /* made again when the join is ordered */
+		return;
+	}
+	route_join_commit(c, rm, f);
+}
+
+void route_join_commit(struct conn *c, struct room *rm, const struct sotto_frame *f)
+{
+	char esc[ROOM_ESC_LEN];
+
 	room_add(rm, c);
 	sotto_log(SOTTO_LOG_INFO, "join id=%u room=\"%s\" members=%u rooms=%u",
 	    c->id, room_escape(esc, rm->name, rm->name_len), rm->n,
 	    c->relay->nrooms);
-	forward(c, f);
+	if (f != NULL)
+		forward(c, f);
 	answer_join(c);
+	cluster_joined(c->relay->cluster, rm, c->id);
 }
 
 void route_frame(struct conn *c, const struct sotto_frame *f)
@@ -266,7 +294,8 @@ void route_frame(struct conn *c, const struct sotto_frame *f)
 	size_t name_len;
 
 	if (c->room == NULL) {
-		join(c, f);
+		if (!cluster_holding(c->relay->cluster, c, f))
+			join(c, f);
 		return;
 	}
 	if (f->hdr.type == SOTTO_T_INI) {

@@ -13,6 +13,7 @@
 #include <linux/sockios.h>
 
 #include "admit.h"
+#include "cluster.h"
 #include "conn.h"
 #include "log.h"
 #include "net.h"
@@ -61,12 +62,24 @@ int relay_listen(struct relay *r, char *err, size_t err_len)
 	if ((r->lfd = sotto_net_listen(r->cfg.listen, RELAY_BACKLOG, err, err_len)) < 0)
 		return -1;
 	ev_io_init(&r->accept_w, relay_accept_cb, r->lfd, EV_READ);
-	ev_io_start(r->loop, &r->accept_w);
+	/* A cluster member accepts once it has joined the backplane (it has
+	 * no ids before); connections wait in the backlog until then. */
+	if (r->cluster == NULL)
+		ev_io_start(r->loop, &r->accept_w);
 	ev_prepare_start(r->loop, &r->flush_w);
 	ev_timer_start(r->loop, &r->stall_w);
 	ev_signal_start(r->loop, &r->sigint_w);
 	ev_signal_start(r->loop, &r->sigterm_w);
 	return 0;
+}
+
+int relay_cluster(struct relay *r, char *err, size_t err_len)
+{
+	if (r->cfg.cluster == NULL)
+		return 0;
+	r->cluster = cluster_new(r, r->cfg.cluster, r->cfg.node_name,
+	    r->cfg.cluster_timeout, err, err_len);
+	return r->cluster != NULL ? 0 : -1;
 }
 
 void relay_run(struct relay *r)
@@ -86,7 +99,7 @@ struct conn *relay_conn_by_id(struct relay *r, uint32_t id)
 
 /* Close fd (unless -1) and say why, at most once per REFUSE_LOG_EVERY.
  * sa may be NULL when the peer is unknown. */
-static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
+void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
     const char *why)
 {
 	char addr[CONN_ADDR_LEN];
@@ -108,18 +121,32 @@ static void relay_refuse(struct relay *r, int fd, const struct sockaddr *sa,
 static void relay_admit(struct relay *r, int fd, const struct sockaddr *sa,
     socklen_t sa_len)
 {
-	char addr[CONN_ADDR_LEN];
-	struct conn *c;
+	const char *why;
 	uint32_t id;
 
-	if (r->nconns >= r->cfg.max_clients) {
+	if (r->nconns + cluster_pending(r->cluster) >= r->cfg.max_clients) {
 		relay_refuse(r, fd, sa, "--max-clients reached");
+		return;
+	}
+	if (r->cluster != NULL) {
+		/* Ids are cluster-wide: relay_admit_id runs when one arrives. */
+		if (cluster_admit(r->cluster, fd, sa, sa_len, &why) != 0)
+			relay_refuse(r, fd, sa, why);
 		return;
 	}
 	if (sotto_ids_take(&r->ids, &id) != 0) {
 		relay_refuse(r, fd, sa, "every member id has been used");
 		return;
 	}
+	relay_admit_id(r, fd, sa, sa_len, id);
+}
+
+void relay_admit_id(struct relay *r, int fd, const struct sockaddr *sa,
+    socklen_t sa_len, uint32_t id)
+{
+	char addr[CONN_ADDR_LEN];
+	struct conn *c;
+
 	if ((c = conn_new(r, fd, id, sa, sa_len)) == NULL) {
 		relay_refuse(r, fd, sa, "out of memory");
 		return;
@@ -214,6 +241,7 @@ static void relay_reap(struct relay *r, struct conn *c)
 		    "dropped=%u", c->id, room_escape(esc, rm->name, rm->name_len),
 		    why, c->dropped);
 		room_remove(rm, c);
+		cluster_left(r->cluster, rm, c->id, rm->n == 0);
 		if (rm->n == 0)
 			room_free(r, rm);
 		else
@@ -221,6 +249,7 @@ static void relay_reap(struct relay *r, struct conn *c)
 	} else {
 		sotto_log(SOTTO_LOG_INFO, "leave id=%u room=none reason=\"%s\"",
 		    c->id, why);
+		cluster_forget(r->cluster, c);
 	}
 	HASH_DELETE(hh, r->by_id, c);
 	r->nconns--;
@@ -330,6 +359,7 @@ void relay_free(struct relay *r)
 	ev_signal_stop(r->loop, &r->sigterm_w);
 	if (r->lfd >= 0)
 		close(r->lfd);
+	cluster_free(r->cluster);
 	HASH_ITER(hh, r->by_id, c, tmp) {
 		HASH_DELETE(hh, r->by_id, c);
 		conn_free(c);

@@ -96,5 +96,12 @@ enum sotto_frame_type {
  * sends and accepts. Messages are u32 length, u8 type, payload. */
 #define SOTTO_AGENT_MSG_MAX     (256u * 1024u)  /* as OpenSSH's agent */
 #define SOTTO_AGENT_KEYS_MAX    1024u   /* identities considered per answer */
+/* Cluster backplane messages between relays (relay/cluster-msg.h,
+ * docs/relay.md "Cluster"): u8 version, u8 kind, u64 incarnation,
+ * u8 node_len, node, then the kind's fields. */
+#define SOTTO_CLM_VERSION       1u
+#define SOTTO_CLM_FIXED         (1u + 1u + 8u + 1u)  /* ver kind inc node_len */
+#define SOTTO_CLM_NODE_MAX      64u     /* bytes of a node name */
+#define SOTTO_CLM_INC_LEN       8u      /* u64 incarnation */
 
 #endif

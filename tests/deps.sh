@@ -3,10 +3,10 @@
 # usage: tests/deps.sh [build|test|bench]   (each level includes the ones before)
 set -eu
 level=${1:-build}
-pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev"
+pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev libhiredis-dev"
 case $level in
   build) ;;
-  test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd" ;;
+  test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server" ;;
   bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox" ;;
   *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
 esac

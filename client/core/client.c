@@ -214,6 +214,11 @@ config_copy(struct client *c, const struct client_config *cfg, char *err,
 		snprintf(err, err_len, "out of memory");
 		return SOTTO_E_ALLOC;
 	}
+	if (relays_parse(c, c->relay) != 0) {
+		snprintf(err, err_len, "relay \"%s\": expected HOST:PORT or up to %d "
+		    "of them separated by commas", c->relay, CORE_RELAYS_MAX);
+		return SOTTO_E_INVAL;
+	}
 	if (sotto_room_valid(room) != 0) {
 		snprintf(err, err_len, "room \"%s\": must be 1..64 bytes of UTF-8 "
 		    "without control characters", room);
@@ -351,6 +356,7 @@ client_free(struct client *c)
 	/* Deleting members fed the reap watcher: no callback on freed memory. */
 	if (c->loop != NULL)
 		ev_clear_pending(c->loop, &c->reap);
+	relays_free(c);
 	free(c);
 }
 

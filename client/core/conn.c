@@ -1,11 +1,16 @@
 /* conn.c: the relay connection: non-blocking connect, framed reads, one bounded output buffer, reconnect with capped exponential backoff.
  *
- * "Unreachable at start": when the very first connection attempt of the
- * process fails (refused, unresolvable, or no answer within
- * CORE_CONNECT_TIMEOUT) the client reports a fatal `error` and the
- * front-end exits non-zero. Once it has been connected, every later drop
- * or failure is retried forever with backoff (0.25 s doubling to 8 s,
- * jittered to 50..100 %), each attempt a fresh session.
+ * The relay may be a list (`A:7700,B:7700`, relays.c), the relays of one
+ * cluster: every failure or drop moves on to the next address, in order,
+ * wrapping around.
+ *
+ * "Unreachable at start": when the first connection attempt of the process
+ * to every address of the list fails (refused, unresolvable, or no answer
+ * within CORE_CONNECT_TIMEOUT; the addresses are tried one after another
+ * without waiting) the client reports a fatal `error` and the front-end
+ * exits non-zero. Once it has been connected, every later drop or failure
+ * is retried forever with backoff (0.25 s doubling to 8 s, jittered to
+ * 50..100 %), each attempt a fresh session with the next address.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,12 +59,18 @@ connect_failed(struct client *c, const char *why)
 {
 	char detail[512];
 
+	conn_stop(c);
 	if (!c->ever_connected) {
+		if (++c->first_fails < c->nrelays) {
+			relays_next(c);
+			conn_start(c);
+			return;
+		}
 		snprintf(detail, sizeof(detail), "relay %s unreachable: %s", c->relay, why);
 		core_fatal(c, "relay-unreachable", detail);
 		return;
 	}
-	conn_stop(c);
+	relays_next(c);
 	schedule_reconnect(c);
 }
 
@@ -70,7 +81,7 @@ conn_start(struct client *c)
 
 	c->st = CS_CONNECTING;
 	core_emit_status(c, "connecting");
-	if ((c->fd = core_connect(c->relay, err, sizeof(err))) < 0) {
+	if ((c->fd = core_connect(relays_current(c), err, sizeof(err))) < 0) {
 		connect_failed(c, err);
 		return;
 	}
@@ -132,15 +143,17 @@ conn_reap(struct client *c)
 	if (c->st == CS_CLOSED)
 		return;
 	core_emit(c, &ev);
-	if (c->st != CS_CLOSED)
+	if (c->st != CS_CLOSED) {
+		relays_next(c);
 		schedule_reconnect(c);
+	}
 }
 
 static void
 connected(struct client *c)
 {
 	struct client_event ev = { .type = CLIENT_EV_CONNECTED,
-	    .connected = { .relay = c->relay, .room = c->room_str } };
+	    .connected = { .relay = relays_current(c), .room = c->room_str } };
 
 	ev_timer_stop(c->loop, &c->conn_timer);
 	ev_io_stop(c->loop, &c->wio);

@@ -139,6 +139,10 @@ struct client {
 	struct member          *dead;         /* deleted members, not yet freed */
 	bool                    ever_connected;
 	double                  backoff;
+	char                  **relays;       /* the addresses, tried in order */
+	size_t                  nrelays;
+	size_t                  relay_at;     /* the one dialled now */
+	size_t                  first_fails;  /* before ever connecting */
 
 	/* session */
 	uint8_t                 nonce[SOTTO_JOIN_NONCE];
@@ -209,6 +213,13 @@ uint64_t core_min_ts(const struct client *c);
 /* connect.c: a connected (or connecting) non-blocking socket to the
  * relay, or -1 with err set. The seam the core tests replace. */
 int core_connect(const char *relay, char *err, size_t err_len);
+/* relays.c: the relay address list (`A:7700,B:7700`), failed over in order */
+#define CORE_RELAYS_MAX      16
+#define CORE_RELAY_ADDR_MAX  300
+int relays_parse(struct client *c, const char *spec);
+void relays_free(struct client *c);
+const char *relays_current(const struct client *c);
+void relays_next(struct client *c);
 
 /* conn.c: the relay connection */
 void conn_start(struct client *c);

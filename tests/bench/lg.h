@@ -72,10 +72,14 @@ struct lg_sender {
 	uint64_t          pub_replies;  /* Redis: PUBLISH replies outstanding */
 };
 
+#define LG_PORTS_MAX 16
+
 struct lg_opts {
 	enum lg_proto_kind proto;
 	const char *host;
 	unsigned    port;
+	unsigned    ports[LG_PORTS_MAX]; /* --ports: relays of a cluster, members spread */
+	unsigned    nports;
 	unsigned    rooms, members, senders;
 	size_t      size;               /* payload bytes per message */
 	double      seconds, warmup, drain;
@@ -86,6 +90,8 @@ struct lg_opts {
 	uint32_t    first_conn;         /* idle workers: global index of our first connection */
 	double      join_timeout;
 	pid_t       pid;                /* server to watch, 0 none */
+	pid_t       pids[LG_PORTS_MAX + 1]; /* --pids: every server, CPU summed */
+	unsigned    npids;
 	int         idle;
 	unsigned    procs;
 	int         json;

@@ -129,6 +129,7 @@ static int conn_bind_source(const struct lg_run *run, int fd, uint32_t index)
 int lg_conn_open(struct lg_run *run, struct lg_conn *c, char *err, size_t err_len)
 {
 	struct sockaddr_in dst;
+	unsigned port;
 	int fd, one = 1;
 
 	c->run = run;
@@ -138,7 +139,9 @@ int lg_conn_open(struct lg_run *run, struct lg_conn *c, char *err, size_t err_le
 	sotto_dec_init(&c->dec, LG_MAX_FRAME, SOTTO_DEC_ALL_TYPES);
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
-	dst.sin_port = htons((uint16_t)run->o->port);
+	port = run->o->nports > 0 ? run->o->ports[c->index % run->o->nports] :
+	    run->o->port;
+	dst.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, run->o->host, &dst.sin_addr) != 1) {
 		snprintf(err, err_len, "--host '%s': not an IPv4 address", run->o->host);
 		return -1;
@@ -153,7 +156,7 @@ int lg_conn_open(struct lg_run *run, struct lg_conn *c, char *err, size_t err_le
 	    (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 &&
 	    errno != EINPROGRESS)) {
 		snprintf(err, err_len, "connection %u to %s:%u: %s", c->index,
-		    run->o->host, run->o->port, strerror(errno));
+		    run->o->host, port, strerror(errno));
 		close(fd);
 		return -1;
 	}

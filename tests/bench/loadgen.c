@@ -20,7 +20,7 @@ enum lg_phase { PH_CONNECT, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sotto-loadgen [--proto sotto|redis] [--host IP] --port PORT\n"
+"usage: sotto-loadgen [--proto sotto|redis] [--host IP] --port PORT|--ports P,P,..\n"
 "         [--rooms R] [--members M] [--senders S] [--size BYTES]\n"
 "         [--seconds T] [--warmup T] [--drain T] [--rate N] [--window W]\n"
 "         [--pid PID] [--first-conn N] [--json]\n"
@@ -33,7 +33,74 @@ static void usage(FILE *f)
 "connection N (N / M is its first room), so several generators run side\n"
 "by side on disjoint rooms.\n"
 "Idle: R*M joined connections held for HOLD seconds; reports the server's\n"
-"resident memory per connection. --pid: the server process to watch.\n");
+"resident memory per connection. --pid: the server process to watch.\n"
+"--ports: the relays of one cluster; connection i goes to port i mod count,\n"
+"so each room's members are spread evenly over them. --pids: every server of\n"
+"the run (relays, Redis); their CPU and memory are summed.\n");
+}
+
+static int parse_uint(const char *name, const char *s, unsigned long max,
+    unsigned long *v);
+
+/* P,P,...: up to LG_PORTS_MAX ports; the first is also --port. */
+static int parse_ports(const char *s, struct lg_opts *o)
+{
+	char one[8];
+	const char *comma;
+	unsigned long v;
+	size_t n;
+
+	o->nports = 0;
+	for (;;) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (n == 0 || n >= sizeof(one) || o->nports == LG_PORTS_MAX) {
+			fprintf(stderr, "sotto-loadgen: --ports: up to %d ports, "
+			    "comma-separated\n", LG_PORTS_MAX);
+			return -1;
+		}
+		memcpy(one, s, n);
+		one[n] = '\0';
+		if (parse_uint("--ports", one, 65535, &v) != 0 || v == 0)
+			return -1;
+		o->ports[o->nports++] = (unsigned)v;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	o->port = o->ports[0];
+	return 0;
+}
+
+/* P,P,...: the servers of a cluster run (relays and Redis), CPU and
+ * memory summed; the first is also --pid. */
+static int parse_pids(const char *s, struct lg_opts *o)
+{
+	char one[16];
+	const char *comma;
+	unsigned long v;
+	size_t n;
+
+	o->npids = 0;
+	for (;;) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (n == 0 || n >= sizeof(one) || o->npids == LG_PORTS_MAX + 1) {
+			fprintf(stderr, "sotto-loadgen: --pids: up to %d pids, "
+			    "comma-separated\n", LG_PORTS_MAX + 1);
+			return -1;
+		}
+		memcpy(one, s, n);
+		one[n] = '\0';
+		if (parse_uint("--pids", one, INT_MAX, &v) != 0 || v == 0)
+			return -1;
+		o->pids[o->npids++] = (pid_t)v;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	o->pid = o->pids[0];
+	return 0;
 }
 
 static int parse_uint(const char *name, const char *s, unsigned long max,
@@ -71,6 +138,8 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		{ "proto", required_argument, NULL, 'P' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "ports", required_argument, NULL, 'L' },
+		{ "pids", required_argument, NULL, 'X' },
 		{ "rooms", required_argument, NULL, 'r' },
 		{ "members", required_argument, NULL, 'm' },
 		{ "senders", required_argument, NULL, 's' },
@@ -112,6 +181,8 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 			break;
 		case 'H': o->host = optarg; break;
 		case 'p': r = parse_uint("--port", optarg, 65535, &v); o->port = (unsigned)v; break;
+		case 'L': r = parse_ports(optarg, o); break;
+		case 'X': r = parse_pids(optarg, o); break;
 		case 'r': r = parse_uint("--rooms", optarg, 1000000, &v); o->rooms = (unsigned)v; break;
 		case 'm': r = parse_uint("--members", optarg, 1000000, &v); o->members = (unsigned)v; break;
 		case 's': r = parse_uint("--senders", optarg, 1000000, &v); o->senders = (unsigned)v; break;
@@ -266,6 +337,25 @@ static void phase_after(struct lg_run *run, double after)
 	ev_timer_start(run->loop, &run->phase_w);
 }
 
+/* The watched servers: one (--pid) or several (--pids), summed. */
+static int watch_read(const struct lg_opts *o, struct procstat *ps)
+{
+	struct procstat one;
+	unsigned i;
+
+	if (o->npids == 0)
+		return procstat_read(o->pid, ps);
+	memset(ps, 0, sizeof(*ps));
+	for (i = 0; i < o->npids; i++) {
+		if (procstat_read(o->pids[i], &one) != 0)
+			return -1;
+		ps->cpu_s += one.cpu_s;
+		ps->rss_kb += one.rss_kb;
+		ps->hwm_kb += one.hwm_kb;
+	}
+	return 0;
+}
+
 static void fanout_measure(struct fanout *fo)
 {
 	struct lg_run *run = &fo->run;
@@ -276,8 +366,8 @@ static void fanout_measure(struct fanout *fo)
 	hist_init(&run->lat);
 	run->window_sent = run->window_delivered = 0;
 	fo->gen_cpu0 = self_cpu();
-	if (run->o->pid)
-		fo->ps_ok = procstat_read(run->o->pid, &fo->ps0) == 0;
+	if (run->o->pid || run->o->npids)
+		fo->ps_ok = watch_read(run->o, &fo->ps0) == 0;
 	phase_after(run, run->o->seconds);
 }
 
@@ -291,8 +381,8 @@ static void fanout_drain(struct fanout *fo)
 	run->sending = 0;
 	ev_timer_stop(run->loop, &run->tick_w);
 	fo->gen_cpu1 = self_cpu();
-	if (run->o->pid && fo->ps_ok)
-		fo->ps_ok = procstat_read(run->o->pid, &fo->ps1) == 0;
+	if ((run->o->pid || run->o->npids) && fo->ps_ok)
+		fo->ps_ok = watch_read(run->o, &fo->ps1) == 0;
 	fo->drain_until = now_s() + run->o->drain;
 	phase_after(run, LG_DRAIN_POLL);
 }

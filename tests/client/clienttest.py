@@ -6,6 +6,10 @@ prefix the client and relay commands (e.g. "valgrind --log-file=/tmp/vg.%p
 --error-exitcode=99"), and SOTTO_TIME_SCALE multiplies every deadline
 (tests/lib/sottotest: default 10 when a wrapper is set, else 1). Every wait is for an actual
 event with a deadline; polling sleeps only between checks.
+
+With SOTTO_RELAY_CLUSTER=N (N >= 2), Relay(...) is a cluster of N relays
+sharing a private redis-server; each read of its .port names the next relay
+in turn, so a test's clients are spread over all of them, unchanged.
 """
 import os
 import signal
@@ -17,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient,  # noqa: E402,F401
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, Redis,  # noqa: E402,F401
                        TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 
@@ -65,7 +69,7 @@ class Keys:
         self.tmp.cleanup()
 
 
-class Relay:
+class RelayProcess:
     def __init__(self, port=None, args=()):
         self.port = port or free_port()
         self.args = list(args)
@@ -109,6 +113,64 @@ class Relay:
         self.stop()
 
 
+CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
+
+
+class ClusterRelay:
+    """CLUSTER relays sharing a private Redis, used like one relay: .port is
+    the next relay's port in turn; stop() also ends Redis, start() makes a
+    fresh one (a cluster restarted as a whole, as a single relay would be)."""
+
+    def __init__(self, port=None, args=(), n=None):
+        self.args = list(args)
+        self.redis = None
+        self.relays = [RelayProcess(port if i == 0 else None) for i in range(n or CLUSTER)]
+        self.turn = 0
+
+    def start(self):
+        self.redis = Redis()
+        for i, r in enumerate(self.relays):
+            # Presence is not what these tests are about: a timeout no
+            # loaded machine or valgrind run reaches by accident.
+            r.args = ["--cluster", self.redis.url(), "--node-name", "n%d" % (i + 1),
+                      "--cluster-timeout", str(min(600, 10 * SCALE))] + self.args
+            r.start()
+        return self
+
+    @property
+    def port(self):
+        r = self.relays[self.turn % len(self.relays)]
+        self.turn += 1
+        return r.port
+
+    @property
+    def proc(self):
+        return self.relays[0].proc
+
+    def log(self):
+        return "".join(r.log() for r in self.relays)
+
+    def stop(self):
+        for r in self.relays:
+            r.stop()
+        if self.redis is not None:
+            self.redis.cleanup()
+            self.redis = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def Relay(port=None, args=()):
+    """One relay, or a cluster of them when SOTTO_RELAY_CLUSTER is set."""
+    if CLUSTER >= 2:
+        return ClusterRelay(port, args)
+    return RelayProcess(port, args)
+
+
 class Client(BatchClient):
     """One `sotto --batch` process of the suite (BatchClient collects its events)."""
 
@@ -121,7 +183,8 @@ class Client(BatchClient):
         if argv is None:
             argv = ["--identity", keys.path(name), "--trusted", trusted, "--room", room,
                     "--clock-skew", skew] + list(extra)
-        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch"] + list(argv) + ["127.0.0.1:%d" % port]
+        addr = port if isinstance(port, str) else "127.0.0.1:%d" % port
+        cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch"] + list(argv) + [addr]
         BatchClient.__init__(self, cmd, self.errfile, env=env, setsid=setsid)
 
     def close_stdin(self):

@@ -14,10 +14,10 @@ from clienttest import Client, Keys, Proxy, Relay, check, check_eq  # noqa: E402
 class Scene:
     """Keys, one relay and the clients of one test; everything stopped at the end."""
 
-    def __init__(self, *names, relay_port=None):
+    def __init__(self, *names, relay_port=None, cluster=None):
         self.keys = Keys()
         self.keys.make(*names)
-        self.relay = Relay(port=relay_port).start()
+        self.relay = (ct.ClusterRelay(n=cluster) if cluster else Relay(port=relay_port)).start()
         self.clients = []
         self.proxies = []
 
@@ -337,6 +337,11 @@ def test_startup_errors():
         dead = ct.free_port()
         line = start_fail(s, "alice", tr, port=dead)
         check(str(dead) in line, "names the relay address: %r" % line)
+        dead2 = ct.free_port()
+        line = start_fail(s, "alice", tr, port="127.0.0.1:%d,127.0.0.1:%d" % (dead, dead2))
+        check(str(dead) in line and str(dead2) in line, "names every address: %r" % line)
+        line = start_fail(s, "alice", tr, port="127.0.0.1:%d,," % dead)
+        check("HOST:PORT" in line, "says what a list looks like: %r" % line)
 
         os.chmod(s.keys.path("bob"), 0o644)
         line = start_fail(s, "bob", tr)
@@ -349,6 +354,46 @@ def test_startup_errors():
         errs = c.stderr_lines()
         check(len(errs) == 1 and "room" in errs[0], "names the bad room: %r" % errs)
         check_eq(c.all(), [], "bad room: events")
+
+
+def test_failover():
+    """Several relay addresses (the relays of one cluster): a dead first
+    address is skipped at start; when the relay in use is killed, the
+    client fails over to the next address in order and rejoins; members on
+    the surviving relays lose no line meanwhile."""
+    with Scene("alice", "bob", "carol", cluster=3) as s:
+        n1, n2, n3 = s.relay.relays
+        tr = s.keys.trusted("trusted", "alice", "bob", "carol")
+        dead = ct.free_port()
+        at = "127.0.0.1:%d"
+        a = s.client("alice", tr, port=",".join([at % dead, at % n1.port, at % n2.port]))
+        a.ready()
+        check_eq(a.all("connected")[0]["relay"], at % n1.port, "skipped the dead address")
+        b = s.client("bob", tr, port=at % n2.port)
+        b.ready()
+        c = s.client("carol", tr, port=at % n3.port)
+        c.ready()
+        for m in (b, c):
+            a.wait("joined", name=m.name)
+        n1.proc.kill()                  # alice's relay, kill -9
+        a.wait("disconnected")
+        lines = ["while alice moves %d" % i for i in range(5)]
+        b.send(*lines[:3])
+        c.send(*lines[3:])
+        for i, line in enumerate(lines):
+            (c if i < 3 else b).wait("message", text=line)
+        ev = a.wait("connected", count=2)
+        check_eq(ev["relay"], at % n2.port, "failed over to the next address")
+        a.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        a.send("back through n2")
+        for m in (b, c):
+            m.wait("message", text="back through n2", name="alice")
+        b.send("welcome back")
+        a.wait("message", text="welcome back", name="bob")
+        for m in (b, c):
+            got = [e["text"] for e in m.all("message") if e["text"] in lines]
+            check_eq(got, [x for x in lines if x not in (lines[:3] if m is b else lines[3:])],
+                     "%s got every line of the other survivor, once, in order" % m.name)
 
 
 def test_reload():

@@ -23,6 +23,13 @@ interleave; the KEY modes with the first --key-faults KEYs to a member.
 Control on stdin, one word a line: `honest` stops tampering (held frames
 are released in order first), acknowledged by {"ev":"honest"} in the log.
 SIGTERM/SIGINT exit 0. Python stdlib only.
+
+--upstream HOST:PORT[,...] makes it a tampering proxy in front of real
+relays (the members of a sotto-relay cluster): connection i is passed to
+the i-th address in turn, frames from the client go upstream untouched,
+and every frame the real relay sends the client goes through the same
+fault modes as routed copies would (ids are the real relay's, learnt from
+its roster answer; `seq` matches a DAT copy to the DAT it came from).
 """
 
 import argparse
@@ -127,6 +134,12 @@ class Relay:
         self.tampering = self.mode != "none"
         self.next_id = 1
         self.rooms = {}         # room bytes -> {id: Member}
+        self.upstream = [(h, int(p)) for h, _, p in
+                         (a.rpartition(":") for a in args.upstream.split(","))] \
+            if args.upstream else []
+        self.conns = 0
+        self.members = {}       # proxy mode: real id -> Member
+        self.seqs = {}          # proxy mode: (src id, DAT body) -> seq
         self.dat_log = {}       # room bytes -> [(src, to, body, seq)]
         self.stop = None
 
@@ -183,13 +196,17 @@ class Relay:
             self.emit(ev="dropped", type=TNAME[ftype], src=src.id, to=to, seq=seq)
             return
         for dst in dsts:
-            if ftype == T_KEY:
-                dst.keys_in += 1
-            handler = getattr(self, "m_" + self.mode.replace("-", "_"), None)
-            if handler is None or not handler(src, dst, ftype, to, body, seq):
-                self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq)
-                if ftype == T_DAT and self.mode == "replay-later":
-                    self.replay_later(src, dst, to, body, seq)
+            self.deliver(src, dst, ftype, to, body, seq)
+
+    def deliver(self, src, dst, ftype, to, body, seq):
+        """One copy of src's frame to dst, through the fault mode."""
+        if ftype == T_KEY:
+            dst.keys_in += 1
+        handler = getattr(self, "m_" + self.mode.replace("-", "_"), None)
+        if handler is None or not handler(src, dst, ftype, to, body, seq):
+            self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq)
+            if ftype == T_DAT and self.mode == "replay-later":
+                self.replay_later(src, dst, to, body, seq)
 
     # --- the fault modes: each returns True when it handled the copy ---------
     def flip(self, src, dst, ftype, to, body, seq):
@@ -405,6 +422,90 @@ class Relay:
             self.leave(m)
             writer.close()
 
+    # --- proxy mode (--upstream) ------------------------------------------
+    def from_upstream(self, m, f):
+        """A frame the real relay sent to client m."""
+        if m.id is None:
+            if f.type != T_INI or f.frm != 0:
+                raise Violation("upstream sent type %d before the roster" % f.type)
+            m.id = f.to
+            count = struct.unpack(">I", f.body[1 + f.body[0]:5 + f.body[0]])[0]
+            self.rooms.setdefault(m.room, {})[m.id] = m
+            self.members[m.id] = m
+            self.emit(ev="join", id=m.id, room=m.room.decode("utf-8"), count=count,
+                      name=self.who(m.first_ini))
+            self.write(m, T_INI, 0, m.id, f.body)
+            self.replay_to_newcomer(m)
+            return
+        if f.type == T_LEFT or f.frm == 0:
+            self.write(m, f.type, f.frm, f.to, f.body)
+            return
+        src = self.members.get(f.frm)
+        if src is None:         # a member that is not behind this proxy
+            src = Member(f.frm, None)
+            src.room = m.room
+        seq = self.seqs.get((f.frm, f.body)) if f.type == T_DAT else None
+        self.deliver(src, m, f.type, f.to, f.body, seq)
+
+    def from_client(self, m, ftype, to, body):
+        """A frame client m sent: recorded, then passed upstream unchanged."""
+        if m.room is None:
+            if ftype != T_INI:
+                raise Violation("first frame is not an INI")
+            m.room = parse_room(body)
+            m.first_ini = body
+        elif ftype == T_DAT:
+            m.dat_seq += 1
+            self.seqs[(m.id, body)] = m.dat_seq
+            if to == 0:
+                log = self.dat_log.setdefault(m.room, [])
+                log.append((m.id, to, body, m.dat_seq))
+                del log[:-DAT_LOG_MAX]
+        m.up.write(frame(ftype, to, body))
+
+    async def serve_proxy(self, reader, writer):
+        host, port = self.upstream[self.conns % len(self.upstream)]
+        self.conns += 1
+        m = Member(None, writer)
+        m.first_ini = b""
+        self.emit(ev="accept", id=None, upstream=port)
+        down = None
+        try:
+            up_r, m.up = await asyncio.open_connection(host, port)
+
+            async def downstream():
+                while True:
+                    self.from_upstream(m, await async_read_frame(up_r))
+            down = asyncio.ensure_future(downstream())
+            up = asyncio.ensure_future(self.read_frame(reader))
+            while True:
+                done, _ = await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+                if down in done:
+                    down.result()           # upstream ended or broke: raises
+                    break
+                ftype, to, body = up.result()
+                self.emit(ev="recv", type=TNAME[ftype], src=m.id, to=to, len=len(body))
+                self.capture(ftype, body)
+                self.from_client(m, ftype, to, body)
+                up = asyncio.ensure_future(self.read_frame(reader))
+        except Violation as e:
+            self.emit(ev="violation", id=m.id, reason=str(e))
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            for t in (down,):
+                if t is not None:
+                    t.cancel()
+            if getattr(m, "up", None) is not None:
+                m.up.close()
+            if m.id is not None:
+                self.release_held(m)
+                self.rooms.get(m.room, {}).pop(m.id, None)
+                self.emit(ev="left", id=m.id)
+            writer.close()
+
     def control(self):
         line = sys.stdin.readline()
         if not line:
@@ -421,7 +522,8 @@ class Relay:
         for s in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(s, lambda: self.stop.done() or self.stop.set_result(0))
         loop.add_reader(sys.stdin.fileno(), self.control)
-        server = await asyncio.start_server(self.serve, host, port)
+        server = await asyncio.start_server(
+            self.serve_proxy if self.upstream else self.serve, host, port)
         bound = server.sockets[0].getsockname()[1]
         self.emit(ev="listen", port=bound, mode=self.mode)
         print(bound, flush=True)
@@ -451,6 +553,8 @@ def main():
     ap.add_argument("--capture", help="write every received body to this folder")
     ap.add_argument("--names", help="folder of NAME.pub files: log joins by name")
     ap.add_argument("--forge-body", help="file with a forged DAT body (mode forge)")
+    ap.add_argument("--upstream", help="HOST:PORT[,...]: tamper as a proxy in front "
+                    "of real relays (connection i to the i-th in turn)")
     args = ap.parse_args()
     host, _, port = args.listen.rpartition(":")
     relay = Relay(args)

@@ -42,8 +42,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient,  # noqa: E402
-                       TestFailure, deadline, free_port, wait_until)
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, Redis,  # noqa: E402
+                       TestFailure, deadline, free_port, listening, wait_until)
 
 ROOM = "hostile"
 NAMES = ("alice", "bob", "carol")
@@ -200,6 +200,40 @@ class Scenario:
             self.relay.wait()
         raise Failure("sotto-relay did not start listening")
 
+    def start_cluster(self):
+        """--cluster N: a private Redis and N sotto-relays sharing it; the
+        hostile relay becomes a proxy in front of them (client i's
+        connection goes to member i mod N), so every frame between
+        clients crosses the cluster and then the faults."""
+        self.redis = Redis()
+        self.members = []
+        for i in range(self.args.cluster):
+            port = free_port()
+            p = subprocess.Popen(
+                RELAY_WRAPPER + [self.args.cluster_relay, "--listen", "127.0.0.1:%d" % port,
+                                 "--join-timeout", str(int(60 * SCALE)), "--cluster",
+                                 self.redis.url(), "--node-name", "h%d" % (i + 1),
+                                 "--cluster-timeout", str(min(600, 10 * SCALE))],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(self.tmp, "member%d.stderr" % (i + 1)), "wb"))
+            self.members.append((p, port))
+            wait_until(lambda: p.poll() is not None or listening(port), 20,
+                       "cluster member %d to listen" % (i + 1))
+            if p.poll() is not None:
+                raise Failure("cluster member %d exited %d" % (i + 1, p.returncode))
+        return ",".join("127.0.0.1:%d" % port for _, port in self.members)
+
+    def stop_cluster(self):
+        for p, _ in getattr(self, "members", []):
+            if p.poll() is None:
+                p.terminate()
+                p.wait(30 * SCALE)
+                if p.returncode != 0:
+                    raise Failure("cluster member exited %d" % p.returncode)
+        if getattr(self, "redis", None) is not None:
+            self.redis.cleanup()
+            self.redis = None
+
     def start_relay(self):
         if self.args.real_relay:
             return self.start_real_relay()
@@ -212,6 +246,8 @@ class Scenario:
             argv += ["--flip-at", ",".join(map(str, self.flip_offsets()))]
         if self.mode == "forge":
             argv += ["--forge-body", self.forge()]
+        if self.args.cluster:
+            argv += ["--upstream", self.start_cluster()]
         self.relay = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE)
         self.port = int(self.relay.stdout.readline())
@@ -481,7 +517,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--capture", help="relay keeps every body it receives here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--cluster", type=int, default=0,
+                    help="N: the hostile relay as a proxy in front of N sotto-relays "
+                    "sharing a private redis-server (needs --cluster-relay)")
+    ap.add_argument("--cluster-relay", help="the sotto-relay binary for --cluster")
     args = ap.parse_args()
+    if args.cluster and not args.cluster_relay:
+        ap.error("--cluster needs --cluster-relay")
     if args.real_relay and args.mode != "none":
         ap.error("--real-relay runs mode none only")
     if not args.real_relay and not args.relay:
@@ -503,6 +545,11 @@ def main():
         if sc.relay is not None and sc.relay.poll() is None:
             sc.relay.terminate()
             sc.relay.wait(10)
+        try:
+            sc.stop_cluster()
+        except Failure as e:
+            print("hostile %s: FAILED: %s\n(work dir %s)" % (args.mode, e, sc.tmp))
+            rc = 1
         if rc == 0 and not args.keep:
             shutil.rmtree(sc.tmp, ignore_errors=True)
     return rc

@@ -3,6 +3,15 @@
 Relay starts the binary (prefixed by $SOTTO_RELAY_WRAPPER, e.g. valgrind) on
 a free port with its stderr in a file; Client speaks wire-v1 frames. Every
 wait has a deadline scaled by SOTTO_TIME_SCALE (tests/lib/sottotest).
+
+With SOTTO_RELAY_CLUSTER=N (N >= 2) in the environment, Relay(...) is a
+Cluster instead: a private redis-server and N relays joined to it with
+--cluster, each given the same flags. It has the single relay's interface:
+client() connects to the relays in turn (so a test's members are spread
+over all of them), log() is every relay's log, stop() stops them all, so
+test drivers run unchanged against it. SOTTO_RELAY_CLUSTER_PIN=1 keeps
+every client on the first relay (for tests of one process's own counters,
+limits and signals, with the cluster around it).
 """
 import os
 import re
@@ -17,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from sottotest import (DAT, INI, KEY, LEFT, RELAY_WRAPPER, SCALE,  # noqa: E402,F401
-                       TestFailure, check, check_eq, die_with_parent, frame,
+                       Redis, TestFailure, check, check_eq, die_with_parent, frame,
                        free_port, listening, room_prefix, split_frame, wait_until)
 
 RELAY_BIN = None  # set by the test runner
@@ -31,7 +40,7 @@ def raise_nofile(want):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-class Relay:
+class RelayProcess:
     """A sotto-relay process on 127.0.0.1:<free port>."""
 
     def __init__(self, *args, wrapper=True, preexec=None):
@@ -116,6 +125,119 @@ class Relay:
         self.kill()
         self.logfile.close()
         os.unlink(self.log_path)
+
+
+CLUSTER = int(os.environ.get("SOTTO_RELAY_CLUSTER", "0") or 0)
+PINNED = os.environ.get("SOTTO_RELAY_CLUSTER_PIN", "") not in ("", "0")
+
+
+def presence_timeout():
+    """--cluster-timeout for tests that are not about presence: long enough
+    that a loaded machine or valgrind never delays a heartbeat past it."""
+    return min(600, 10 * SCALE)
+
+
+class Cluster:
+    """n relays sharing one private Redis, behind the single relay's interface."""
+
+    def __init__(self, *args, n=None, wrapper=True, preexec=None, redis=None):
+        self.n = n or CLUSTER
+        self.args = list(args)
+        self.redis = None
+        self.relays = []
+        self.turn = 0
+        try:
+            self.redis = redis or Redis()
+            for _ in range(self.n):
+                self.add(wrapper=wrapper, preexec=preexec)
+        except BaseException:
+            print("--- cluster logs ---\n" + self.tail(60), file=sys.stderr)
+            self.cleanup()
+            raise
+
+    def add(self, *more, wrapper=True, preexec=None, name=None):
+        """One more relay in the cluster. It listens at once but accepts
+        only once it has joined Redis: early clients wait in the backlog."""
+        name = name or "n%d" % (len(self.relays) + 1)
+        args = self.args + list(more)
+        if "--cluster-timeout" not in args:
+            args += ["--cluster-timeout", str(presence_timeout())]
+        r = RelayProcess("--cluster", self.redis.url(), "--node-name", name,
+                         *args, wrapper=wrapper, preexec=preexec)
+        r.name = name
+        self.relays.append(r)
+        return r
+
+    def wait_meshed(self):
+        """Every running relay has heard every other one."""
+        live = [r for r in self.relays if r.alive()]
+        for r in live:
+            for o in live:
+                if o is not r:
+                    r.wait_log(r"cluster: node %s \(" % re.escape(o.name), 10)
+
+    @property
+    def port(self):
+        return self.relays[0].port
+
+    @property
+    def proc(self):
+        return self.relays[0].proc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        if etype is not None:
+            print("--- cluster logs (tail) ---\n" + self.tail(60), file=sys.stderr)
+        self.cleanup()
+        return False
+
+    def log(self):
+        return "".join(r.log() for r in self.relays)
+
+    def wait_log(self, pattern, timeout=5):
+        rx = re.compile(pattern)
+        return wait_until(lambda: rx.search(self.log()), timeout,
+                          "log line /%s/ in:\n%s" % (pattern, self.tail()))
+
+    def tail(self, n=30):
+        return "\n".join("[%s]\n%s" % (r.name, r.tail(n)) for r in self.relays)
+
+    def alive(self):
+        return all(r.alive() for r in self.relays)
+
+    def client(self, **kw):
+        """A connection to the next running relay in turn."""
+        for _ in range(len(self.relays)):
+            r = self.relays[0 if PINNED else self.turn % len(self.relays)]
+            self.turn += 1
+            if r.alive():
+                return Client(r.port, **kw)
+        raise TestFailure("no relay of the cluster is running")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        for r in self.relays:
+            if r.alive() or not getattr(r, "killed", False):
+                r.stop(sig, timeout)
+        return 0
+
+    def kill(self):
+        for r in self.relays:
+            r.kill()
+
+    def cleanup(self):
+        for r in self.relays:
+            r.cleanup()
+        if self.redis is not None:
+            self.redis.cleanup()
+
+
+def Relay(*args, **kw):
+    """A relay process, or a cluster of them when SOTTO_RELAY_CLUSTER is set."""
+    if CLUSTER >= 2:
+        return Cluster(*args, **kw)
+    return RelayProcess(*args, **kw)
 
 
 class Closed(Exception):

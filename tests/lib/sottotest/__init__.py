@@ -7,6 +7,7 @@
   net        free_port, listening
   procs      command wrappers (valgrind), die-with-the-driver, stop a process
   batch      BatchClient: a `sotto --batch` process read into JSON events
+  redis      Redis: a private redis-server for cluster tests
 
 A driver puts tests/lib on sys.path and imports what it needs:
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -28,3 +29,4 @@ from .batch import BatchClient  # noqa: F401
 # the config file pass their own XDG_CONFIG_HOME).
 import os as _os  # noqa: E402
 _os.environ["XDG_CONFIG_HOME"] = "/nonexistent/sotto-tests-config"
+from .redis import Redis  # noqa: F401,E402
