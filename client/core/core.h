@@ -133,6 +133,8 @@ struct client {
 	 * frees it once that chain has returned (the `reap` watcher is fed,
 	 * so it runs right after the current callback). Until then every
 	 * pointer stays valid; sends are refused and events not delivered. */
+	unsigned                conn_gen;     /* bumped per closed socket: an ssh-agent
+	                                       * answer for an older one is dropped */
 	bool                    closing;      /* connection teardown pending */
 	char                    close_why[160];
 	ev_prepare              reap;         /* fed, never started */
