@@ -34,12 +34,15 @@ sotto_frame_check_hdr(const struct sotto_frame_hdr *h, uint32_t max_len, int typ
 {
 	uint8_t last = types == SOTTO_DEC_ALL_TYPES ? SOTTO_T_LEFT : SOTTO_T_DAT;
 
+	/* len first: the decoder judges it from the first four bytes, so a
+	 * header bad in several fields gets the same verdict however the
+	 * stream was cut. */
+	if (h->len < SOTTO_LEN_MIN || h->len > max_len)
+		return SOTTO_E_LEN;
 	if (h->ver != SOTTO_WIRE_VERSION)
 		return SOTTO_E_VERSION;
 	if (h->type < SOTTO_T_INI || h->type > last)
 		return SOTTO_E_TYPE;
-	if (h->len < SOTTO_LEN_MIN || h->len > max_len)
-		return SOTTO_E_LEN;
 	return 0;
 }
 
@@ -90,10 +93,10 @@ dec_rd(const struct sotto_dec *d, struct sotto_rd *rd)
 	sotto_rd_init(rd, d->buf != NULL ? d->buf + d->off : NULL, sotto_dec_pending(d));
 }
 
-/* Fewer than 14 header bytes: a len outside 10..max is already a
- * violation once its four bytes are in (wire-v1 §6), so a 13-byte frame
- * with len 9 cannot hang the stream waiting for a header that never
- * comes. 0 (need more) or SOTTO_E_LEN with h->len set. */
+/* A len outside 10..max is a violation as soon as its four bytes are in
+ * (wire-v1 §6), so a 13-byte frame with len 9 cannot hang the stream
+ * waiting for a header that never comes. 0 (fewer than 4 bytes, or a
+ * good len) or SOTTO_E_LEN with h->len set. */
 static int
 dec_len_early(struct sotto_rd *rd, uint32_t max_len, struct sotto_frame_hdr *h)
 {
@@ -108,8 +111,8 @@ dec_len_early(struct sotto_rd *rd, uint32_t max_len, struct sotto_frame_hdr *h)
 }
 
 /* The header of the next undelivered frame: 1 when it is in and valid,
- * 0 when fewer than 14 bytes are buffered, else the header's error
- * (with fewer than 14 bytes, only a bad len is known). */
+ * 0 when fewer than 14 bytes are buffered (and len, once its 4 bytes
+ * are in, is good), else the header's error. */
 static int
 dec_head(const struct sotto_dec *d, struct sotto_frame_hdr *h)
 {
@@ -119,8 +122,11 @@ dec_head(const struct sotto_dec *d, struct sotto_frame_hdr *h)
 
 	memset(h, 0, sizeof(*h));
 	dec_rd(d, &rd);
+	if ((r = dec_len_early(&rd, d->max_len, h)) != 0)
+		return r;
+	dec_rd(d, &rd);
 	if (sotto_rd_ptr(&rd, &p, SOTTO_FRAME_HDR) != 0)
-		return dec_len_early(&rd, d->max_len, h);
+		return 0;
 	sotto_frame_parse_hdr(p, h);
 	if ((r = sotto_frame_check_hdr(h, d->max_len, d->types)) != 0)
 		return r;

@@ -112,22 +112,30 @@ check_frame(const uint8_t *s, size_t n, struct outcome *o,
 	o->frames++;
 }
 
-/* Drain the decoder; an error must be exactly what the 14 header bytes
- * at that point say. */
+/* Drain the decoder (fed: bytes given to it so far); an error must be
+ * exactly what the header bytes at that point say: a bad len from its 4
+ * bytes alone (wire-v1 §6), anything else from all 14. */
 static int
-drain(struct sotto_dec *d, const uint8_t *s, size_t n, struct outcome *o,
-    uint32_t max_len, int types)
+drain(struct sotto_dec *d, const uint8_t *s, size_t n, size_t fed,
+    struct outcome *o, uint32_t max_len, int types)
 {
 	struct sotto_frame f;
 	struct sotto_frame_hdr h;
+	uint32_t len;
 	int r;
 
 	while ((r = sotto_dec_next(d, &f)) == 1)
 		check_frame(s, n, o, &f, max_len, types);
 	if (r < 0) {
-		REQUIRE(n - o->consumed >= SOTTO_FRAME_HDR);
-		sotto_frame_parse_hdr(s + o->consumed, &h);
-		REQUIRE(sotto_frame_check_hdr(&h, max_len, types) == r);
+		REQUIRE(fed - o->consumed >= SOTTO_LEN_FIELD);
+		len = sotto_load_be32(s + o->consumed);
+		if (len < SOTTO_LEN_MIN || len > max_len) {
+			REQUIRE(r == SOTTO_E_LEN);
+		} else {
+			REQUIRE(fed - o->consumed >= SOTTO_FRAME_HDR);
+			sotto_frame_parse_hdr(s + o->consumed, &h);
+			REQUIRE(sotto_frame_check_hdr(&h, max_len, types) == r);
+		}
 		REQUIRE(d->buf == NULL && sotto_dec_pending(d) == 0);
 		o->rc = r;
 		return r;
@@ -166,14 +174,19 @@ run(const uint8_t *s, size_t n, uint32_t max_len, int types, int mode,
 		in += chunk;
 		if (mode == 1)  /* one byte at a time: never more than a frame */
 			REQUIRE(d.cap <= 64 || d.cap <= (size_t)max_len + SOTTO_LEN_FIELD);
-		if (drain(&d, s, n, o, max_len, types) < 0)
+		if (drain(&d, s, n, in, o, max_len, types) < 0)
 			REQUIRE(sotto_dec_feed(&d, "x", 1) == o->rc);
 	}
 	if (o->rc == 0) {
 		struct sotto_frame_hdr h;
 		size_t left = n - o->consumed;
 		REQUIRE(sotto_dec_pending(&d) == left);
-		/* What is left is an incomplete frame with a valid header. */
+		/* What is left is an incomplete frame with a valid header (as
+		 * far as it has come). */
+		if (left >= SOTTO_LEN_FIELD) {
+			uint32_t len = sotto_load_be32(s + o->consumed);
+			REQUIRE(len >= SOTTO_LEN_MIN && len <= max_len);
+		}
 		if (left >= SOTTO_FRAME_HDR) {
 			sotto_frame_parse_hdr(s + o->consumed, &h);
 			REQUIRE(sotto_frame_check_hdr(&h, max_len, types) == 0);
