@@ -11,14 +11,14 @@ class BatchClient:
     self.times), anything else to self.bad_lines. self.cond guards the lists
     and is notified on every line and at end of output (self.eof)."""
 
-    def __init__(self, argv, stderr):
+    def __init__(self, argv, stderr, env=None):
         self.events = []
         self.times = []
         self.bad_lines = []
         self.eof = False
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=stderr)
+                                     stderr=stderr, env=env)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
