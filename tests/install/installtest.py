@@ -1,22 +1,18 @@
 """installtest.py: helpers of the install and command-line tests: run a
-program with a deadline, a batch client read event by event, free ports.
+program with a deadline, a batch client waited on event by event, a relay.
 
 Every wait polls the real condition with a deadline multiplied by
 SOTTO_TIME_SCALE; nothing sleeps in place of a condition.
 """
-import json
 import os
-import queue
-import signal
 import subprocess
 import sys
-import threading
-import time
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "relay"))
-from sottotest import SCALE, TestFailure, check, die_with_parent  # noqa: E402,F401
+from sottotest import SCALE, BatchClient, TestFailure, check  # noqa: E402,F401
 import relaytest  # noqa: E402  (Relay: a relay on a free 127.0.0.1 port)
 
 
@@ -32,45 +28,30 @@ def run(argv, timeout=30, env=None, stdin=subprocess.DEVNULL):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-class Batch:
-    """sotto --batch as a child: JSON events read on a thread, with deadlines."""
+class Batch(BatchClient):
+    """sotto --batch (sottotest.BatchClient) with its stderr kept, waits
+    for one event by name, and a clean finish at end of input."""
 
     def __init__(self, argv, env=None):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env,
-                                     preexec_fn=die_with_parent)
-        self.events = queue.Queue()
-        self.seen = []
-        self.err = b""
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self.errfile = tempfile.TemporaryFile()
+        super().__init__(argv, self.errfile, env=env)
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.events.put(line)
-        self.events.put(None)
-
-    def _read_err(self):
-        self.err = self.proc.stderr.read()
+    @property
+    def err(self):
+        self.errfile.seek(0)
+        return self.errfile.read()
 
     def wait_event(self, name, timeout=60):
         """The first event called name; fails on a deadline or end of output."""
-        deadline = time.monotonic() + timeout * SCALE
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TestFailure("no %s event within %gs; saw %s" % (name, timeout * SCALE, self.seen))
-            try:
-                line = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise TestFailure("client ended before a %s event; saw %s; stderr %r"
-                                  % (name, self.seen, self.err))
-            ev = json.loads(line)
-            self.seen.append(ev)
-            if ev.get("event") == name:
-                return ev
+        def found():
+            return any(e["event"] == name for e in self.events) or self.eof
+        with self.cond:
+            self.cond.wait_for(found, timeout * SCALE)
+        got = self.all(name)
+        if not got:
+            raise TestFailure("no %s event within %gs; saw %s; stderr %r"
+                              % (name, timeout * SCALE, self.all(), self.err))
+        return got[0]
 
     def finish(self, timeout=30):
         """Close stdin (end of input means /quit) and return the exit status."""
@@ -83,7 +64,7 @@ class Batch:
 
     def kill(self):
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self.proc.kill()
             self.proc.wait()
 
 
