@@ -97,6 +97,7 @@ conn_stop(struct client *c)
 	sotto_dec_init(&c->dec, SOTTO_MAX_FRAME_DEFAULT, SOTTO_DEC_ALL_TYPES);
 	sotto_wbuf_reset(&c->out);
 	c->out_queued = c->out_written = 0;
+	c->sig_gen++;   /* signatures still at ssh-agent belong to this one */
 }
 
 /* An established connection ended. Callers up the stack may still be in

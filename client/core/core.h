@@ -176,6 +176,7 @@ struct client {
 	size_t                  sig_n;
 	ev_io                   agent_io;
 	bool                    agent_down;   /* failure reported; retried on a send */
+	unsigned                sig_gen;      /* bumped when a relay connection ends */
 };
 
 /* signer.c: signatures, by the key file at once or by ssh-agent later */

@@ -6,7 +6,7 @@
  * request is queued on the agent connection and the frame waits in a FIFO;
  * the agent answers in order, so frames leave in the order they were made
  * (DAT counters stay in order). A frame made for an older relay connection
- * (conn_gen) is dropped when its signature arrives. Each agent signature is
+ * (sig_gen) is dropped when its signature arrives. Each agent signature is
  * checked against our key before the frame goes out.
  *
  * When the agent fails (gone, refusing, answering nonsense) it is reported
@@ -28,7 +28,7 @@ struct signer_req {
 	struct signer_req *next;
 	uint8_t            type;
 	uint32_t           to;
-	unsigned           gen;          /* conn_gen the frame was made for */
+	unsigned           gen;          /* sig_gen the frame was made for */
 	struct line       *line;         /* the typed line a DAT carries */
 	uint8_t           *frame;        /* body, then room for the signature */
 	size_t             body_len;
@@ -97,7 +97,7 @@ agent_failed(struct client *c, const char *why)
 	c->ident->agent = NULL;
 	for (q = c->sig_head; q != NULL; q = next) {
 		next = q->next;
-		if (q->gen == c->conn_gen && q->type == SOTTO_T_INI)
+		if (q->gen == c->sig_gen && q->type == SOTTO_T_INI)
 			lost_join = true;
 		req_free(q);
 	}
@@ -142,7 +142,7 @@ take_answers(struct client *c)
 			return;
 		}
 		c->agent_down = false;
-		if (q->gen == c->conn_gen) {
+		if (q->gen == c->sig_gen) {
 			memcpy(q->frame + q->body_len, sig, sizeof(sig));
 			(void)send_signed(c, q->type, q->to, q->frame, q->body_len,
 			    q->line);
@@ -279,7 +279,7 @@ signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
 	q->body_len = body_len;
 	q->type = type;
 	q->to = to;
-	q->gen = c->conn_gen;
+	q->gen = c->sig_gen;
 	q->line = l;
 	if ((r = sotto_agent_sign_queue(c->ident->agent, c->pub, msg,
 	    msg_len)) != 0) {
