@@ -11,7 +11,6 @@ With SOTTO_RELAY_CLUSTER=N (N >= 2), Relay(...) is a cluster of N relays
 sharing a private redis-server; each read of its .port names the next relay
 in turn, so a test's clients are spread over all of them, unchanged.
 """
-import json
 import os
 import signal
 import socket
@@ -22,7 +21,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, Redis,  # noqa: E402,F401
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient,  # noqa: E402,F401
+                       Redis,
                        TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 
@@ -172,53 +172,20 @@ def Relay(port=None, args=()):
     return RelayProcess(port, args)
 
 
-class Client:
-    """One `sotto --batch` process; its stdout events are collected by a thread."""
+class Client(BatchClient):
+    """One `sotto --batch` process of the suite (BatchClient collects its events)."""
 
     def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
         self.name = name
-        self.events = []
-        self.bad_lines = []
-        self.cond = threading.Condition()
         self.errfile = tempfile.TemporaryFile()
         cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
                                 "--trusted", trusted, "--room", room,
                                 "--clock-skew", skew] + list(extra) + \
             [port if isinstance(port, str) else "127.0.0.1:%d" % port]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errfile)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            try:
-                ev = json.loads(raw.decode("utf-8"))
-                ok = isinstance(ev, dict) and isinstance(ev.get("event"), str)
-            except ValueError:
-                ok = False
-            with self.cond:
-                if ok:
-                    self.events.append(ev)
-                else:
-                    self.bad_lines.append(raw)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def send(self, *lines):
-        for line in lines:
-            self.proc.stdin.write(line.encode("utf-8") + b"\n")
-        self.proc.stdin.flush()
+        BatchClient.__init__(self, cmd, self.errfile)
 
     def close_stdin(self):
         self.proc.stdin.close()
-
-    def all(self, kind=None, **match):
-        with self.cond:
-            evs = list(self.events)
-        return [e for e in evs if (kind is None or e["event"] == kind)
-                and all(e.get(k) == v for k, v in match.items())]
 
     def wait(self, kind, timeout=EVENT_TIMEOUT, count=1, **match):
         """Wait until `count` events of `kind` matching `match` arrived; return the last."""
