@@ -14,10 +14,11 @@ from clienttest import Client, Keys, Proxy, Relay, check, check_eq  # noqa: E402
 class Scene:
     """Keys, one relay and the clients of one test; everything stopped at the end."""
 
-    def __init__(self, *names, relay_port=None, cluster=None):
+    def __init__(self, *names, relay_port=None, cluster=None, relay_args=()):
         self.keys = Keys()
         self.keys.make(*names)
-        self.relay = (ct.ClusterRelay(n=cluster) if cluster else Relay(port=relay_port)).start()
+        self.relay = (ct.ClusterRelay(n=cluster, args=relay_args) if cluster else
+                      Relay(port=relay_port, args=relay_args)).start()
         self.clients = []
         self.proxies = []
 
@@ -361,7 +362,10 @@ def test_failover():
     address is skipped at start; when the relay in use is killed, the
     client fails over to the next address in order and rejoins; members on
     the surviving relays lose no line meanwhile."""
-    with Scene("alice", "bob", "carol", cluster=3) as s:
+    # A join timeout longer than any RSA-4096 generation on a loaded
+    # machine: only the kill may move alice.
+    with Scene("alice", "bob", "carol", cluster=3,
+               relay_args=("--join-timeout", str(int(600 * ct.SCALE)))) as s:
         n1, n2, n3 = s.relay.relays
         tr = s.keys.trusted("trusted", "alice", "bob", "carol")
         dead = ct.free_port()
@@ -375,16 +379,19 @@ def test_failover():
         c.ready()
         for m in (b, c):
             a.wait("joined", name=m.name)
+        conns, readies = len(a.all("connected")), len(a.all("ready"))
+        drops = len(a.all("disconnected"))
+        check_eq(a.all("connected")[-1]["relay"], at % n1.port, "alice is on n1")
         n1.proc.kill()                  # alice's relay, kill -9
-        a.wait("disconnected")
+        a.wait("disconnected", count=drops + 1)
         lines = ["while alice moves %d" % i for i in range(5)]
         b.send(*lines[:3])
         c.send(*lines[3:])
         for i, line in enumerate(lines):
             (c if i < 3 else b).wait("message", text=line)
-        ev = a.wait("connected", count=2)
+        ev = a.wait("connected", count=conns + 1)
         check_eq(ev["relay"], at % n2.port, "failed over to the next address")
-        a.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        a.wait("ready", count=readies + 1, timeout=ct.READY_TIMEOUT)
         a.send("back through n2")
         for m in (b, c):
             m.wait("message", text="back through n2", name="alice")
