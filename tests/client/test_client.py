@@ -341,8 +341,13 @@ def test_startup_errors():
         dead2 = ct.free_port()
         line = start_fail(s, "alice", tr, port="127.0.0.1:%d,127.0.0.1:%d" % (dead, dead2))
         check(str(dead) in line and str(dead2) in line, "names every address: %r" % line)
-        line = start_fail(s, "alice", tr, port="127.0.0.1:%d,," % dead)
-        check("HOST:PORT" in line, "says what a list looks like: %r" % line)
+        # A malformed list is a usage error: exit 2, one line, no event.
+        c = s.client("alice", tr, port="127.0.0.1:%d,," % dead)
+        check_eq(c.wait_exit(timeout=30), 2, "malformed list: exit status")
+        errs = c.stderr_lines()
+        check(len(errs) == 1 and "HOST:PORT" in errs[0],
+              "says what a list looks like: %r" % errs)
+        check_eq(c.all(), [], "malformed list: events")
 
         os.chmod(s.keys.path("bob"), 0o644)
         line = start_fail(s, "bob", tr)
