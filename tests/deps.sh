@@ -4,6 +4,7 @@
 set -eu
 level=${1:-build}
 pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev libhiredis-dev"
+pkgs="$pkgs libchafa-dev libglib2.0-dev"  # picture previews (client/preview)
 case $level in
   build) ;;
   test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server" ;;
