@@ -152,16 +152,18 @@ sotto_fname_sanitize(const uint8_t *in, size_t n,
 	size_t len;
 
 	memcpy(out, SOTTO_FNAME_EMPTY, sizeof(SOTTO_FNAME_EMPTY));
-	if ((tmp = malloc(n + 1)) == NULL)
+	if ((tmp = malloc(n + 2)) == NULL)
 		return SOTTO_E_ALLOC;
 	len = fname_trim(tmp, fname_filter(in, n, tmp));
-	/* One byte of room for the reserved-name prefix. */
-	len = fname_trim(tmp, fname_shorten(tmp, len, SOTTO_FNAME_MAX - 1));
+	len = fname_trim(tmp, fname_shorten(tmp, len, SOTTO_FNAME_MAX));
 	if (len > 0) {
 		if (fname_reserved(tmp, len)) {
+			/* "_CON..." is no device name, however it is cut
+			 * again. Room: tmp holds n + 2 bytes, len <= n. */
 			memmove(tmp + 1, tmp, len);
 			tmp[0] = '_';
-			len++;
+			len = fname_trim(tmp, fname_shorten(tmp, len + 1,
+			    SOTTO_FNAME_MAX));
 		}
 		memcpy(out, tmp, len);
 		out[len] = '\0';
