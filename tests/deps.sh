@@ -4,13 +4,13 @@
 set -eu
 level=${1:-build}
 pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev libhiredis-dev"
-pkgs="$pkgs libchafa-dev libglib2.0-dev"  # picture previews (client/preview)
 case $level in
   build) ;;
   test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server" ;;
   bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox" ;;
   *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
 esac
+pkgs="$pkgs libchafa-dev libglib2.0-dev"  # every level: picture previews (client/preview)
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
