@@ -10,6 +10,7 @@ case $level in
   bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox" ;;
   *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
 esac
+pkgs="$pkgs libchafa-dev libglib2.0-dev"  # every level: picture previews (client/preview)
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
