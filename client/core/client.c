@@ -198,7 +198,14 @@ client_reload(struct client *c, char *err, size_t err_len)
 static void
 on_rsa(void *ctx)
 {
-	sess_rsa_ready(ctx);
+	struct client *c = ctx;
+
+	if (c->dial_on_key && c->st == CS_IDLE) {
+		c->dial_on_key = false;
+		conn_start(c);
+		return;
+	}
+	sess_rsa_ready(c);
 }
 
 static int
@@ -297,7 +304,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 		client_free(c);
 		return NULL;
 	}
-	/* The session key takes seconds: start it now, while connecting. */
+	/* The session key takes seconds: conn_start dials once it is made. */
 	rsagen_request(c->rsagen, false);
 	ev_signal_init(&c->sighup, on_sighup, SIGHUP);
 	ev_signal_start(loop, &c->sighup);

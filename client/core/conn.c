@@ -74,11 +74,32 @@ connect_failed(struct client *c, const char *why)
 	schedule_reconnect(c);
 }
 
+/* The relay's join timeout counts from accept, and an RSA-4096 session
+ * key can take longer than that on a loaded machine: dial only with the
+ * key in hand, or the relay closes us before our INI and every retry
+ * starts the race again. Without one, ask for it now (at full priority);
+ * on_rsa dials when it comes. */
+static bool
+session_key_in_hand(struct client *c)
+{
+	if (c->rsa == NULL)
+		c->rsa = rsagen_take(c->rsagen);
+	if (c->rsa != NULL)
+		return true;
+	c->st = CS_IDLE;
+	c->dial_on_key = true;
+	rsagen_request(c->rsagen, false);
+	core_emit_status(c, "making-key");
+	return false;
+}
+
 void
 conn_start(struct client *c)
 {
 	char err[SOTTO_NET_ERR_LEN];
 
+	if (!session_key_in_hand(c))
+		return;
 	c->st = CS_CONNECTING;
 	core_emit_status(c, "connecting");
 	if ((c->fd = core_connect(relays_current(c), err, sizeof(err))) < 0) {

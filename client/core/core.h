@@ -140,6 +140,7 @@ struct client {
 	ev_prepare              reap;         /* fed, never started */
 	struct member          *dead;         /* deleted members, not yet freed */
 	bool                    ever_connected;
+	bool                    dial_on_key;  /* conn_start waits for the session key */
 	double                  backoff;
 	char                  **relays;       /* the addresses, tried in order */
 	size_t                  nrelays;

@@ -394,7 +394,9 @@ def test_failover():
         c.send(*lines[3:])
         for i, line in enumerate(lines):
             (c if i < 3 else b).wait("message", text=line)
-        ev = a.wait("connected", count=conns + 1)
+        # The client dials once its next session key is made (the relay's
+        # join timeout counts from accept), so this includes key making.
+        ev = a.wait("connected", count=conns + 1, timeout=ct.READY_TIMEOUT)
         check_eq(ev["relay"], at % n2.port, "failed over to the next address")
         a.wait("ready", count=readies + 1, timeout=ct.READY_TIMEOUT)
         a.send("back through n2")
