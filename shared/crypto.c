@@ -321,6 +321,27 @@ sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
 	return r;
 }
 
+/* Ed25519's group order L, little-endian (RFC 8032 5.1). */
+static const uint8_t ed25519_order[32] = {
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+	0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+int
+sotto_ed25519_s_canonical(const uint8_t s[static 32])
+{
+	int i;
+
+	/* Compare from the most significant byte. S is public: no need for
+	 * constant time. */
+	for (i = 31; i >= 0; i--)
+		if (s[i] != ed25519_order[i])
+			return s[i] < ed25519_order[i];
+	return 0;
+}
+
 int
 sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG])
@@ -328,6 +349,10 @@ sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
 	gcry_sexp_t key = NULL, data = NULL, s = NULL;
 	int r = SOTTO_E_SIG;
 
+	/* libgcrypt 1.10 accepts S + L: refuse it, so a frame has one
+	 * valid signature and a relay cannot mint look-alike copies. */
+	if (!sotto_ed25519_s_canonical(sig + 32))
+		return SOTTO_E_SIG;
 	/* Malformed keys, signatures and messages all mean "does not verify". */
 	if (eddsa_data(&data, msg, n) == 0 &&
 	    gcry_sexp_build(&key, NULL,

@@ -46,7 +46,11 @@ int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
     size_t n, uint8_t sig[static SOTTO_ED25519_SIG]);
 /* Whether seed and cached key s-expression sit in secure memory (tests). */
 int sotto_ed25519_is_secure(const struct sotto_ed25519 *k);
-/* 0 when the signature verifies, SOTTO_E_SIG when not. */
+/* 1 when the 32-byte little-endian S half of a signature is below the
+ * group order L (RFC 8032 5.1.7), else 0. */
+int sotto_ed25519_s_canonical(const uint8_t s[static 32]);
+/* 0 when the signature verifies, SOTTO_E_SIG when not (also when its S
+ * is not canonical: one message, one accepted signature per key). */
 int sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG]);
 
