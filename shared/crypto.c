@@ -395,6 +395,12 @@ sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY
 	return 0;
 }
 
+int
+sotto_aead_rekey(struct sotto_aead *a, const uint8_t key[static SOTTO_GROUP_KEY])
+{
+	return gcry_cipher_setkey(a->h, key, SOTTO_GROUP_KEY) == 0 ? 0 : SOTTO_E_CRYPTO;
+}
+
 void
 sotto_aead_free(struct sotto_aead *a)
 {

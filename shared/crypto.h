@@ -59,6 +59,9 @@ struct sotto_aead;      /* opaque: cipher handle in secure memory */
 
 int sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY]);
 void sotto_aead_free(struct sotto_aead *a);
+/* Replace the key of an open handle (one key per message in v2, without
+ * a secure-memory allocation each). */
+int sotto_aead_rekey(struct sotto_aead *a, const uint8_t key[static SOTTO_GROUP_KEY]);
 /* ct gets n bytes (may equal pt); tag 16 bytes. */
 int sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
     const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,
