@@ -201,30 +201,47 @@ key2_shape_ok(uint8_t kind, uint32_t epoch, uint32_t gen, uint8_t reason,
 	return kind == SOTTO_KEY2_HANDOVER;
 }
 
-/* sealed plaintext: E_gen || u16 n_chains || chain states. */
+/* Bytes per entry of the sealed list: chain states in a handover, the
+ * fingerprints of removed identities in a rotation. */
+static size_t
+entry_len(uint8_t kind)
+{
+	return kind == SOTTO_KEY2_ROTATION ? SOTTO_FPR_LEN : SOTTO_CHAIN_STATE_LEN;
+}
+
+static int
+put_chain_state(struct sotto_wbuf *pt, const struct sotto_genkey *gk,
+    const struct sotto_chain *ch)
+{
+	int r;
+
+	if (ch->epoch != gk->epoch || ch->gen >= gk->gen ||
+	    ch->index == SOTTO_INDEX_MAX)
+		return SOTTO_E_INVAL;
+	if ((r = sotto_wbuf_put(pt, ch->id_pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_put(pt, ch->session, SOTTO_JOIN_NONCE)) != 0 ||
+	    (r = sotto_wbuf_u32(pt, ch->gen)) != 0 ||
+	    (r = sotto_wbuf_u32(pt, ch->index)) != 0 ||
+	    (r = sotto_wbuf_put(pt, ch->ck, SOTTO_CHAIN_KEY)) != 0)
+		return r;
+	return 0;
+}
+
+/* sealed plaintext: E_gen || u16 n || n entries (see entry_len). */
 static int
 put_sealed_plain(struct sotto_wbuf *pt, const struct sotto_key2_src *src)
 {
-	const struct sotto_chain *ch;
-	size_t i;
+	size_t i, n = src->kind == SOTTO_KEY2_ROTATION ? src->n_removed : src->n_chains;
 	int r;
 
 	if ((r = sotto_wbuf_put(pt, src->gk->key, SOTTO_GROUP_KEY)) != 0 ||
-	    (r = sotto_wbuf_u16(pt, (uint16_t)src->n_chains)) != 0)
+	    (r = sotto_wbuf_u16(pt, (uint16_t)n)) != 0)
 		return r;
-	for (i = 0; i < src->n_chains; i++) {
-		ch = src->chains[i];
-		if (ch->epoch != src->gk->epoch || ch->gen >= src->gk->gen ||
-		    ch->index == SOTTO_INDEX_MAX)
-			return SOTTO_E_INVAL;
-		if ((r = sotto_wbuf_put(pt, ch->id_pub, SOTTO_ED25519_PUB)) != 0 ||
-		    (r = sotto_wbuf_put(pt, ch->session, SOTTO_JOIN_NONCE)) != 0 ||
-		    (r = sotto_wbuf_u32(pt, ch->gen)) != 0 ||
-		    (r = sotto_wbuf_u32(pt, ch->index)) != 0 ||
-		    (r = sotto_wbuf_put(pt, ch->ck, SOTTO_CHAIN_KEY)) != 0)
-			return r;
-	}
-	return 0;
+	for (i = 0; i < n && r == 0; i++)
+		r = src->kind == SOTTO_KEY2_ROTATION ?
+		    sotto_wbuf_put(pt, src->removed[i], SOTTO_FPR_LEN) :
+		    put_chain_state(pt, src->gk, src->chains[i]);
+	return r;
 }
 
 /* The RSA wrap: T || u32 epoch || u32 gen. */
@@ -261,8 +278,7 @@ put_sealed(struct sotto_wbuf *m, const uint8_t *tkey,
 	uint8_t *ct;
 	int r;
 
-	sotto_wbuf_init_secure(&pt, SOTTO_GROUP_KEY + 2u +
-	    src->n_chains * SOTTO_CHAIN_STATE_LEN);
+	sotto_wbuf_init_secure(&pt, SOTTO_KEY2_SEALED_MAX);
 	if ((r = put_sealed_plain(&pt, src)) != 0 ||
 	    (r = sotto_wbuf_u32(m, (uint32_t)pt.len)) != 0 ||
 	    (r = sotto_wbuf_reserve(m, pt.len + SOTTO_GCM_TAG)) != 0 ||
@@ -318,7 +334,9 @@ sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 	if (!key2_shape_ok(src->kind, src->gk->epoch, src->gk->gen,
 	    src->origin.reason, src->origin.prev_epoch, src->origin.prev_key_id,
 	    src->n_marks) || src->n_chains > SOTTO_CHAINS_MAX ||
+	    src->n_removed > SOTTO_CHAINS_MAX ||
 	    (src->kind == SOTTO_KEY2_ROTATION && src->n_chains != 0) ||
+	    (src->kind == SOTTO_KEY2_HANDOVER && src->n_removed != 0) ||
 	    !sotto_body_modulus_ok(to->rsa_n))
 		return SOTTO_E_INVAL;
 	if ((tkey = sotto_secure_alloc(SOTTO_KEY2_TKEY)) == NULL)
@@ -413,10 +431,8 @@ sotto_key2_parse(const uint8_t *body, size_t len, struct sotto_key2 *k)
 	if (!key2_shape_ok(k->kind, k->epoch, k->gen, k->reason, k->prev_epoch,
 	    k->prev_key_id, k->n_marks))
 		return SOTTO_V_MALFORMED;
-	if (k->kind == SOTTO_KEY2_ROTATION && k->sealed_len != SOTTO_GROUP_KEY + 2u)
-		return SOTTO_V_MALFORMED;
-	/* The sealed part is E_gen || u16 n || n chain states. */
-	if ((k->sealed_len - SOTTO_GROUP_KEY - 2u) % SOTTO_CHAIN_STATE_LEN != 0)
+	/* The sealed part is E_gen || u16 n || n entries. */
+	if ((k->sealed_len - SOTTO_GROUP_KEY - 2u) % entry_len(k->kind) != 0)
 		return SOTTO_V_MALFORMED;
 	return 0;
 }
@@ -505,32 +521,57 @@ read_chain(struct sotto_rd *rd, const struct sotto_key2 *k, struct sotto_chain *
 }
 
 static int
+read_chains(const struct sotto_key2 *k, struct sotto_rd *rd, size_t n,
+    struct sotto_key2_secret *s)
+{
+	size_t i;
+	int r;
+
+	if ((s->chains = calloc(n, sizeof(*s->chains))) == NULL)
+		return SOTTO_E_ALLOC;
+	for (i = 0; i < n; i++) {
+		if ((r = read_chain(rd, k, &s->chains[i])) != 0)
+			return r;
+		s->n_chains++;
+	}
+	return 0;
+}
+
+static int
+read_removed(struct sotto_rd *rd, size_t n, struct sotto_key2_secret *s)
+{
+	size_t i;
+
+	if ((s->removed = calloc(n, sizeof(*s->removed))) == NULL)
+		return SOTTO_E_ALLOC;
+	for (i = 0; i < n; i++)
+		if (sotto_rd_bytes(rd, s->removed[i], SOTTO_FPR_LEN) != 0)
+			return SOTTO_V_DECRYPT;
+	s->n_removed = n;
+	return 0;
+}
+
+static int
 read_secret(const struct sotto_key2 *k, const uint8_t *pt, size_t n,
     struct sotto_key2_secret *s)
 {
 	struct sotto_rd rd;
 	const uint8_t *key;
-	uint16_t n_chains;
-	size_t i;
+	uint16_t count;
 	int r;
 
 	sotto_rd_init(&rd, pt, n);
 	if (sotto_rd_ptr(&rd, &key, SOTTO_GROUP_KEY) != 0 ||
-	    sotto_rd_u16(&rd, &n_chains) != 0 || n_chains > SOTTO_CHAINS_MAX ||
-	    sotto_rd_left(&rd) != (size_t)n_chains * SOTTO_CHAIN_STATE_LEN)
+	    sotto_rd_u16(&rd, &count) != 0 || count > SOTTO_CHAINS_MAX ||
+	    sotto_rd_left(&rd) != (size_t)count * entry_len(k->kind))
 		return SOTTO_V_DECRYPT;
 	if ((r = sotto_genkey_new(&s->gk, key, k->epoch, k->gen)) != 0)
 		return r;
-	if (n_chains == 0)
+	if (count == 0)
 		return 0;
-	if ((s->chains = calloc(n_chains, sizeof(*s->chains))) == NULL)
-		return SOTTO_E_ALLOC;
-	for (i = 0; i < n_chains; i++) {
-		if ((r = read_chain(&rd, k, &s->chains[i])) != 0)
-			return r;
-		s->n_chains++;
-	}
-	return 0;
+	if (k->kind == SOTTO_KEY2_ROTATION)
+		return read_removed(&rd, count, s);
+	return read_chains(k, &rd, count, s);
 }
 
 /* The AAD is label || P || body[0..aad_len): rebuild it, open the sealed
@@ -602,6 +643,7 @@ sotto_key2_secret_free(struct sotto_key2_secret *s)
 	for (i = 0; i < s->n_chains; i++)
 		sotto_chain_free(s->chains[i]);
 	free(s->chains);
+	free(s->removed);
 	memset(s, 0, sizeof(*s));
 }
 

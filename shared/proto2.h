@@ -82,6 +82,8 @@ struct sotto_key2_src {
 	size_t                           n_chains;
 	const struct sotto_mark         *marks;    /* HANDOVER: watermarks */
 	size_t                           n_marks;
+	const uint8_t (*removed)[SOTTO_FPR_LEN];   /* ROTATION: identities it excluded */
+	size_t                           n_removed;
 };
 
 struct sotto_key2 {
@@ -108,8 +110,10 @@ struct sotto_key2 {
 /* What a KEY hands over, in secure memory. */
 struct sotto_key2_secret {
 	struct sotto_genkey  *gk;
-	struct sotto_chain  **chains;
+	struct sotto_chain  **chains;     /* HANDOVER */
 	size_t                n_chains;
+	uint8_t             (*removed)[SOTTO_FPR_LEN];  /* ROTATION */
+	size_t                n_removed;
 };
 
 int sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room,

@@ -133,7 +133,8 @@ enum sotto_frame_type {
  * prev_epoch prev_key_id reason wrapped_len wrapped n_marks marks
  * sealed_len sealed tag sig. The RSA wrap holds a fresh transport key T
  * || u32 epoch || u32 gen; `sealed` is AES-256-GCM under T (nonce 0) of
- * the generation key, u16 n_chains and the chain states. */
+ * the generation key, u16 n and n entries: chain states (handover) or
+ * fingerprints of identities the rotator removed (rotation). */
 #define SOTTO_KEY2_HANDOVER     1u      /* to a newcomer or a member that asked */
 #define SOTTO_KEY2_ROTATION     2u      /* a new epoch to a remaining member */
 #define SOTTO_REASON_FIRST      0u      /* epoch 1 of a first joiner */
@@ -146,7 +147,7 @@ enum sotto_frame_type {
 #define SOTTO_WRAP2_PLAIN       (SOTTO_KEY2_TKEY + SOTTO_EPOCH_LEN + SOTTO_GEN_LEN)
 #define SOTTO_CHAIN_STATE_LEN   (SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE + \
     SOTTO_GEN_LEN + SOTTO_INDEX_LEN + SOTTO_CHAIN_KEY)
-#define SOTTO_CHAINS_MAX        4096u   /* chain states per KEY */
+#define SOTTO_CHAINS_MAX        4096u   /* entries of the sealed list per KEY */
 #define SOTTO_KEY2_SEALED_MAX   (SOTTO_GROUP_KEY + 2u + \
     SOTTO_CHAINS_MAX * SOTTO_CHAIN_STATE_LEN)
 #define SOTTO_KEY2_FIXED        (1u + 1u + SOTTO_ED25519_PUB + SOTTO_FPR_LEN + \

@@ -386,15 +386,37 @@ test_key2_rotation_and_refusals(void)
 	src.origin.reason = SOTTO_REASON_REMOVED;
 	src.origin.prev_epoch = 7;
 	src.origin.prev_key_id = prev;
+	/* The rotator says whom it removed (sealed: only recipients see it),
+	 * so a member that removed the same key need not rotate again. */
+	src.removed = (const uint8_t (*)[SOTTO_FPR_LEN])peers[1].fpr;
+	src.n_removed = 1;
 	sotto_wbuf_init(&b, 0);
 	CHECK_EQ(build_key(&b, alice, &src), 0);
-	CHECK_EQ(b.len, SOTTO_KEY2_FIXED + SOTTO_GROUP_KEY + 2);
+	CHECK_EQ(b.len, SOTTO_KEY2_FIXED + SOTTO_GROUP_KEY + 2 + SOTTO_FPR_LEN);
 	CHECK_EQ(accept_key(b.p, b.len, &k, &s, d), 0);
 	CHECK_EQ(k.kind, SOTTO_KEY2_ROTATION);
 	CHECK(s.gk != NULL && s.gk->gen == 0 && s.n_chains == 0);
+	CHECK_EQ(s.n_removed, 1);
+	if (s.n_removed == 1)
+		CHECK_MEM(s.removed[0], peers[1].fpr, SOTTO_FPR_LEN);
 	if (s.gk != NULL)
 		CHECK_MEM(s.gk->key, gk->key, 32);
 	sotto_key2_secret_free(&s);
+	sotto_wbuf_reset(&b);
+	src.n_removed = 0;
+	CHECK_EQ(build_key(&b, alice, &src), 0);
+	CHECK_EQ(b.len, SOTTO_KEY2_FIXED + SOTTO_GROUP_KEY + 2);
+	CHECK_EQ(accept_key(b.p, b.len, &k, &s, d), 0);
+	CHECK(s.removed == NULL && s.n_removed == 0);
+	sotto_key2_secret_free(&s);
+	{
+		size_t at = b.len - SOTTO_ED25519_SIG - SOTTO_GCM_TAG - 34 - 4;
+
+		CHECK_EQ(sotto_load_be32(b.p + at), 34);
+		sotto_store_be32(b.p + at, 35);
+		CHECK_EQ(sotto_key2_parse(b.p, b.len, &k), SOTTO_V_MALFORMED);
+		sotto_store_be32(b.p + at, 34);
+	}
 	/* Addressed to another session or identity: not-for-me, no work. */
 	CHECK_EQ(sotto_key2_check(b.p, b.len, LOBBY, LOBBY_LEN, &trust, fpr_carol,
 	    other_nonce, &k, &peer, d), SOTTO_V_NOTFORME);
