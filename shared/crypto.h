@@ -14,6 +14,11 @@
 /* Once per process, before threads: version check, secure memory pool. */
 int sotto_crypto_init(void);
 
+/* After sotto_crypto_init: 1 when the secure pool is locked in RAM, 0
+ * when it is not (RLIMIT_MEMLOCK too low: secrets may reach swap; the
+ * client tells the user), SOTTO_E_IO when it cannot tell (no /proc). */
+int sotto_crypto_secure_locked(void);
+
 /* Strong random bytes (GCRY_STRONG_RANDOM): keys. */
 void sotto_random(void *p, size_t n);
 /* Unpredictable non-key bytes (gcry_create_nonce): nonces, padding. */

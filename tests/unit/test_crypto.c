@@ -3,6 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 #include "check.h"
 #include "crypto.h"
 #include "err.h"
@@ -488,11 +503,43 @@ static void test_rsa_roundtrip(unsigned bits)
 	free(ct2);
 }
 
+/* A child whose memory may not be locked (no RLIMIT_MEMLOCK and, when we
+ * are root, no CAP_IPC_LOCK) must be told so; this process, when root,
+ * must be told its pool is locked. Runs before this process's own init. */
+static void test_secure_locked(void)
+{
+	struct rlimit none = { 0, 0 };
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (setrlimit(RLIMIT_MEMLOCK, &none) != 0)
+			_exit(2);
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		if (sotto_crypto_init() != 0)
+			_exit(4);
+		_exit(sotto_crypto_secure_locked() == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	size_t i;
 
+	test_secure_locked();
 	CHECK_EQ(sotto_crypto_init(), 0);
+	/* AddressSanitizer turns mlock into a no-op: there the pool really is
+	 * not locked and the answer must say so. */
+	if (TEST_ASAN)
+		CHECK_EQ(sotto_crypto_secure_locked(), 0);
+	else if (geteuid() == 0)
+		CHECK_EQ(sotto_crypto_secure_locked(), 1);
 	CHECK_EQ(sotto_crypto_init(), 0);   /* idempotent */
 	test_sha256();
 	test_hmac();
