@@ -113,8 +113,8 @@ sotto_group_cmp(uint32_t ea, const uint8_t ka[static SOTTO_KEY_ID], uint32_t eb,
 /* --- signatures ---------------------------------------------------------- */
 
 /* u8 room_len || room: the room prefix P. */
-int
-sotto_body_put_room(struct sotto_wbuf *b, const uint8_t *room, size_t room_len)
+static int
+put_room(struct sotto_wbuf *b, const uint8_t *room, size_t room_len)
 {
 	int r;
 
@@ -127,21 +127,21 @@ sotto_body_put_room(struct sotto_wbuf *b, const uint8_t *room, size_t room_len)
 }
 
 /* label || P: the start of every KEY and DAT signature input. */
-int
-sotto_body_put_domain(struct sotto_wbuf *b, const char *label, const uint8_t *room,
+static int
+put_domain(struct sotto_wbuf *b, const char *label, const uint8_t *room,
     size_t room_len)
 {
 	int r;
 
 	if ((r = sotto_wbuf_put(b, label, SOTTO_LABEL_LEN)) != 0)
 		return r;
-	return sotto_body_put_room(b, room, room_len);
+	return put_room(b, room, room_len);
 }
 
 /* Verify sig over label || [P] || body[0..signed_len). INI bodies start
  * with P already, so room is NULL for them. */
-int
-sotto_body_verify(const char *label, const uint8_t *room, size_t room_len,
+static int
+verify_body(const char *label, const uint8_t *room, size_t room_len,
     const uint8_t *body, size_t signed_len, const uint8_t *pub,
     const uint8_t *sig)
 {
@@ -150,7 +150,7 @@ sotto_body_verify(const char *label, const uint8_t *room, size_t room_len,
 
 	sotto_wbuf_init(&m, 0);
 	if (room != NULL)
-		r = sotto_body_put_domain(&m, label, room, room_len);
+		r = put_domain(&m, label, room, room_len);
 	else
 		r = sotto_wbuf_put(&m, label, SOTTO_LABEL_LEN);
 	if (r == 0)
@@ -161,25 +161,9 @@ sotto_body_verify(const char *label, const uint8_t *room, size_t room_len,
 	return r;
 }
 
-int
-sotto_body_digest(const char *label, const uint8_t *room, size_t room_len,
-    const uint8_t *body, size_t signed_len, uint8_t out[static SOTTO_SHA256_LEN])
-{
-	struct sotto_wbuf m;
-	int r;
-
-	memset(out, 0, SOTTO_SHA256_LEN);
-	sotto_wbuf_init(&m, 0);
-	if ((r = sotto_body_put_domain(&m, label, room, room_len)) == 0 &&
-	    (r = sotto_wbuf_put(&m, body, signed_len)) == 0)
-		sotto_sha256(out, m.p, m.len);
-	sotto_wbuf_free(&m);
-	return r;
-}
-
 /* Sign m (label || [P] || body so far) and append the signature to out. */
-int
-sotto_body_sign_append(struct sotto_wbuf *out, const struct sotto_ed25519 *id,
+static int
+sign_append(struct sotto_wbuf *out, const struct sotto_ed25519 *id,
     const struct sotto_wbuf *m)
 {
 	uint8_t sig[SOTTO_ED25519_SIG];
@@ -190,15 +174,15 @@ sotto_body_sign_append(struct sotto_wbuf *out, const struct sotto_ed25519 *id,
 	return sotto_wbuf_put(out, sig, sizeof(sig));
 }
 
-const struct sotto_peer *
-sotto_body_trusted(const struct sotto_trust *t, const uint8_t *pub)
+static const struct sotto_peer *
+trusted(const struct sotto_trust *t, const uint8_t *pub)
 {
 	return t == NULL ? NULL : sotto_trust_find(t, pub);
 }
 
 /* Timestamps of INI and KEY: within now +- window and not below min. */
-int
-sotto_body_fresh(uint64_t ts_ms, uint64_t now_ms, uint64_t min_ts_ms)
+static int
+fresh(uint64_t ts_ms, uint64_t now_ms, uint64_t min_ts_ms)
 {
 	if (ts_ms > now_ms + SOTTO_INI_WINDOW_MS)
 		return SOTTO_V_STALE;
@@ -210,14 +194,14 @@ sotto_body_fresh(uint64_t ts_ms, uint64_t now_ms, uint64_t min_ts_ms)
 }
 
 /* An RSA-4096 modulus must really have 4096 bits and be odd. */
-int
-sotto_body_modulus_ok(const uint8_t n[static SOTTO_RSA_MOD])
+static int
+modulus_ok(const uint8_t n[static SOTTO_RSA_MOD])
 {
 	return (n[0] & 0x80) != 0 && (n[SOTTO_RSA_MOD - 1] & 1) != 0;
 }
 
-int
-sotto_body_all_zero(const uint8_t *p, size_t n)
+static int
+all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
 	size_t i;
@@ -241,13 +225,13 @@ sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
 
 	if (f->flags & ~SOTTO_INI_FLAGS_KNOWN)
 		return SOTTO_E_INVAL;
-	if ((f->epoch == 0) != (f->key_id == NULL || sotto_body_all_zero(f->key_id, SOTTO_KEY_ID)))
+	if ((f->epoch == 0) != (f->key_id == NULL || all_zero(f->key_id, SOTTO_KEY_ID)))
 		return SOTTO_E_INVAL;
 	sotto_wbuf_init(&m, 0);
 	if ((r = sotto_wbuf_put(&m, SOTTO_LABEL_INI, SOTTO_LABEL_LEN)) != 0)
 		goto out;
 	start = m.len;
-	if ((r = sotto_body_put_room(&m, f->room, f->room_len)) != 0)
+	if ((r = put_room(&m, f->room, f->room_len)) != 0)
 		goto out;
 	if ((r = sotto_wbuf_u8(&m, f->flags)) != 0 ||
 	    (r = sotto_wbuf_u32(&m, f->ask)) != 0 ||
@@ -261,7 +245,7 @@ sotto_ini_build(struct sotto_wbuf *out, const struct sotto_ini *f,
 	    (r = sotto_wbuf_put(&m, f->rsa_n, SOTTO_RSA_MOD)) != 0 ||
 	    (r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
 		goto out;
-	r = sotto_body_sign_append(out, id, &m);
+	r = sign_append(out, id, &m);
 out:
 	sotto_wbuf_free(&m);
 	return r;
@@ -299,8 +283,8 @@ sotto_ini_parse(const uint8_t *body, size_t len, struct sotto_ini *ini)
 	    (r = sotto_rd_end(&rd)) != 0)
 		return malformed(r);
 	if ((ini->flags & ~SOTTO_INI_FLAGS_KNOWN) != 0 ||
-	    (ini->epoch == 0) != sotto_body_all_zero(ini->key_id, SOTTO_KEY_ID) ||
-	    !sotto_body_modulus_ok(ini->rsa_n))
+	    (ini->epoch == 0) != all_zero(ini->key_id, SOTTO_KEY_ID) ||
+	    !modulus_ok(ini->rsa_n))
 		return SOTTO_V_MALFORMED;
 	return 0;
 }
@@ -310,12 +294,12 @@ sotto_ini_verify(const struct sotto_ini *ini, const uint8_t *body, size_t len)
 {
 	if (ini->signed_len + SOTTO_ED25519_SIG != len)
 		return SOTTO_E_INVAL;
-	return sotto_body_verify(SOTTO_LABEL_INI, NULL, 0, body, ini->signed_len,
+	return verify_body(SOTTO_LABEL_INI, NULL, 0, body, ini->signed_len,
 	    ini->id_pub, ini->sig);
 }
 
-int
-sotto_body_same_room(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+static int
+same_room(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
 	return an == bn && memcmp(a, b, an) == 0;
 }
@@ -330,13 +314,13 @@ sotto_ini_accept(const uint8_t *body, size_t len, const uint8_t *room,
 	*peer = NULL;
 	if ((r = sotto_ini_parse(body, len, ini)) != 0)
 		return r;
-	if ((*peer = sotto_body_trusted(t, ini->id_pub)) == NULL)
+	if ((*peer = trusted(t, ini->id_pub)) == NULL)
 		return SOTTO_V_UNTRUSTED;
 	if ((r = sotto_ini_verify(ini, body, len)) != 0)
 		return r;
-	if (!sotto_body_same_room(ini->room, ini->room_len, room, room_len))
+	if (!same_room(ini->room, ini->room_len, room, room_len))
 		return SOTTO_V_NOTFORME;
-	return sotto_body_fresh(ini->ts_ms, now_ms, min_ts_ms);
+	return fresh(ini->ts_ms, now_ms, min_ts_ms);
 }
 
 /* --- roster and LEFT ----------------------------------------------------- */
@@ -368,7 +352,7 @@ sotto_roster_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 	uint32_t i;
 	int r;
 
-	if ((r = sotto_body_put_room(out, room, room_len)) != 0 ||
+	if ((r = put_room(out, room, room_len)) != 0 ||
 	    (r = sotto_wbuf_u32(out, n)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
@@ -432,13 +416,13 @@ sotto_key_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 	size_t start, i;
 	int r;
 
-	if (n_marks > SOTTO_MARKS_MAX || !sotto_body_modulus_ok(to->rsa_n))
+	if (n_marks > SOTTO_MARKS_MAX || !modulus_ok(to->rsa_n))
 		return SOTTO_E_INVAL;
 	if ((r = key_wrap(g, to->rsa_n, wrapped)) != 0)
 		return r;
 	sotto_fingerprint(to->pub, fpr);
 	sotto_wbuf_init(&m, 0);
-	if ((r = sotto_body_put_domain(&m, SOTTO_LABEL_KEY, room, room_len)) != 0)
+	if ((r = put_domain(&m, SOTTO_LABEL_KEY, room, room_len)) != 0)
 		goto out;
 	start = m.len;
 	if ((r = sotto_wbuf_put(&m, sotto_ed25519_pub(id), SOTTO_ED25519_PUB)) != 0 ||
@@ -456,7 +440,7 @@ sotto_key_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 			goto out;
 	if ((r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
 		goto out;
-	r = sotto_body_sign_append(out, id, &m);
+	r = sign_append(out, id, &m);
 out:
 	sotto_wbuf_free(&m);
 	return r;
@@ -502,7 +486,7 @@ sotto_key_verify(const struct sotto_key *k, const uint8_t *room, size_t room_len
 {
 	if (k->signed_len + SOTTO_ED25519_SIG != len)
 		return SOTTO_E_INVAL;
-	return sotto_body_verify(SOTTO_LABEL_KEY, room, room_len, body, k->signed_len,
+	return verify_body(SOTTO_LABEL_KEY, room, room_len, body, k->signed_len,
 	    k->id_pub, k->sig);
 }
 
@@ -581,14 +565,14 @@ sotto_key_accept(const uint8_t *body, size_t len, const uint8_t *room,
 	*group = NULL;
 	if ((r = sotto_key_parse(body, len, k)) != 0)
 		return r;
-	if ((*peer = sotto_body_trusted(t, k->id_pub)) == NULL)
+	if ((*peer = trusted(t, k->id_pub)) == NULL)
 		return SOTTO_V_UNTRUSTED;
 	if ((r = sotto_key_verify(k, room, room_len, body, len)) != 0)
 		return r;
 	if (sotto_ct_memcmp(k->to_fpr, own_fpr, SOTTO_FPR_LEN) != 0 ||
 	    sotto_ct_memcmp(k->to_nonce, own_nonce, SOTTO_JOIN_NONCE) != 0)
 		return SOTTO_V_NOTFORME;
-	if ((r = sotto_body_fresh(k->ts_ms, now_ms, min_ts_ms)) != 0)
+	if ((r = fresh(k->ts_ms, now_ms, min_ts_ms)) != 0)
 		return r;
 	if (rsa == NULL)
 		return SOTTO_V_DECRYPT;
@@ -693,7 +677,7 @@ sotto_dat_tx_new(struct sotto_dat_tx **out, const uint8_t *room, size_t room_len
 	tx->epoch = g->epoch;
 	tx->next = next_counter;
 	memcpy(tx->session, session, SOTTO_JOIN_NONCE);
-	if ((r = sotto_body_put_domain(&tx->buf, SOTTO_LABEL_DAT, room, room_len)) != 0 ||
+	if ((r = put_domain(&tx->buf, SOTTO_LABEL_DAT, room, room_len)) != 0 ||
 	    (r = sotto_dat_subkey(&tx->aead, g, sotto_ed25519_pub(id), session)) != 0 ||
 	    (r = sotto_wbuf_reserve(&tx->buf, SOTTO_DAT_FIXED + 256)) != 0) {
 		sotto_dat_tx_free(tx);
@@ -787,7 +771,7 @@ sotto_dat_rx_new(struct sotto_dat_rx **out, const uint8_t *room, size_t room_len
 		return SOTTO_E_ALLOC;
 	sotto_wbuf_init(&rx->sig, 0);
 	sotto_wbuf_init_secure(&rx->pt, SOTTO_DAT_PT_MAX);
-	if ((r = sotto_body_put_domain(&rx->sig, SOTTO_LABEL_DAT, room, room_len)) != 0) {
+	if ((r = put_domain(&rx->sig, SOTTO_LABEL_DAT, room, room_len)) != 0) {
 		sotto_dat_rx_free(rx);
 		return r;
 	}

@@ -1,4 +1,4 @@
-/* proto_priv.h: body helpers proto.c shares with proto2.c (not part of libsotto's API). */
+/* proto_priv.h: body helpers of shared/body.c that proto.c and proto2.c use (not part of libsotto's API). */
 #ifndef SOTTO_PROTO_PRIV_H
 #define SOTTO_PROTO_PRIV_H
 

@@ -733,6 +733,42 @@ test_dat2_wrong_chain(void)
 	sotto_genkey_free(gk);
 }
 
+/* v1 KEYs get the same dedup rule: the digest of the signed bytes, the
+ * same for the same frame whatever its signature bytes, computed without
+ * touching the signature. */
+static void
+test_key_digest_v1(void)
+{
+	struct sotto_group *g = NULL;
+	struct sotto_key_to to = { sotto_ed25519_pub(carol), nonce_carol, n_carol };
+	struct sotto_wbuf b, m;
+	struct sotto_key k;
+	uint8_t d1[32], d2[32], want[32];
+
+	CHECK_EQ(sotto_group_generate(&g, 1), 0);
+	sotto_wbuf_init(&b, 0);
+	CHECK_EQ(sotto_key_build(&b, LOBBY, LOBBY_LEN, bob, g, &to, NOW, NULL, 0), 0);
+	CHECK_EQ(sotto_key_parse(b.p, b.len, &k), 0);
+	CHECK_EQ(sotto_key_digest(&k, LOBBY, LOBBY_LEN, b.p, b.len, d1), 0);
+	sotto_wbuf_init(&m, 0);
+	sotto_wbuf_put(&m, "sotto-v1 KEY", 12);
+	sotto_wbuf_u8(&m, LOBBY_LEN);
+	sotto_wbuf_put(&m, LOBBY, LOBBY_LEN);
+	sotto_wbuf_put(&m, b.p, b.len - 64);
+	sotto_sha256(want, m.p, m.len);
+	CHECK_MEM(d1, want, 32);
+	b.p[b.len - 1] ^= 0x80;            /* another signature, same bytes */
+	CHECK_EQ(sotto_key_digest(&k, LOBBY, LOBBY_LEN, b.p, b.len, d2), 0);
+	CHECK_MEM(d1, d2, 32);
+	CHECK_EQ(sotto_key_digest(&k, OTHER, OTHER_LEN, b.p, b.len, d2), 0);
+	CHECK(memcmp(d1, d2, 32) != 0);
+	CHECK_EQ(sotto_key_digest(&k, LOBBY, LOBBY_LEN, b.p, b.len - 1, d2),
+	    SOTTO_E_INVAL);
+	sotto_wbuf_free(&m);
+	sotto_wbuf_free(&b);
+	sotto_group_free(g);
+}
+
 int
 main(void)
 {
@@ -747,6 +783,7 @@ main(void)
 	test_dat2_roundtrip();
 	test_newcomer_history();
 	test_dat2_wrong_chain();
+	test_key_digest_v1();
 	sotto_ed25519_free(alice);
 	sotto_ed25519_free(bob);
 	sotto_ed25519_free(carol);
