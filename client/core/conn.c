@@ -8,6 +8,7 @@
  * jittered to 50..100 %), each attempt a fresh session.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -221,6 +222,14 @@ conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
 	if (!ev_is_active(&c->wio))
 		ev_io_start(c->loop, &c->wio);
 	return 0;
+}
+
+bool
+conn_input_waiting(const struct client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	return c->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 static void

@@ -209,5 +209,12 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_ERROR: on_error(ui, &ev->error); break;
 	case CLIENT_EV_DISCONNECTED: on_disconnected(ui, &ev->disconnected); break;
 	case CLIENT_EV_STATUS: on_status(ui, &ev->status); break;
+	case CLIENT_EV_REKEYED:
+		ui_line(ui, SB_INFO, "new group key (epoch %u, %s)",
+		    (unsigned)ev->rekeyed.epoch, or(ev->rekeyed.reason, "?"));
+		break;
+	case CLIENT_EV_NOTICE:
+		ui_line(ui, SB_INFO, "%s", or(ev->notice.text, ""));
+		break;
 	}
 }

@@ -113,7 +113,7 @@ class Relay:
 class Client:
     """One `sotto --batch` process; its stdout events are collected by a thread."""
 
-    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
+    def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0", env=None):
         self.name = name
         self.events = []
         self.bad_lines = []
@@ -123,7 +123,8 @@ class Client:
                                 "--trusted", trusted, "--room", room,
                                 "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errfile)
+                                     stderr=self.errfile,
+                                     env=dict(os.environ, **env) if env else None)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

@@ -26,6 +26,8 @@ enum client_event_type {
 	                          * the core has stopped all its watchers already */
 	CLIENT_EV_DISCONNECTED,  /* .disconnected; the core reconnects by itself */
 	CLIENT_EV_STATUS,        /* .status: state changed (UI status line) */
+	CLIENT_EV_REKEYED,       /* .rekeyed: we switched to a new group key */
+	CLIENT_EV_NOTICE,        /* .notice: something the user should know */
 };
 
 struct client_member {
@@ -89,6 +91,15 @@ struct client_ev_status {
 	const char *reason, *detail;
 };
 
+struct client_ev_rekeyed {
+	uint32_t    epoch;
+	const char *reason;      /* "left", "removed", "timer", "count", "conflict" */
+};
+
+struct client_ev_notice {
+	const char *text;        /* one line, not from the network unsanitized */
+};
+
 /* Pointers are borrowed for the duration of the callback only. */
 struct client_event {
 	enum client_event_type type;
@@ -103,6 +114,8 @@ struct client_event {
 		struct client_ev_error        error;
 		struct client_ev_disconnected disconnected;
 		struct client_ev_status       status;
+		struct client_ev_rekeyed      rekeyed;
+		struct client_ev_notice       notice;
 	};
 };
 
