@@ -67,6 +67,23 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 	}
 	ev.rejected.reason = word;
 	ev.rejected.detail = detail;
+	ev.rejected.quiet = c->quiet_rejects;
+	c->n_rejects++;
+	c->last_verdict = verdict;
+	core_emit(c, &ev);
+}
+
+void
+core_notice(struct client *c, const char *fmt, ...)
+{
+	struct client_event ev = { .type = CLIENT_EV_NOTICE };
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ev.notice.text = text;
 	core_emit(c, &ev);
 }
 

@@ -130,6 +130,11 @@ connected(struct client *c)
 	c->ever_connected = true;
 	c->st = CS_WAIT_RSA;
 	core_emit(c, &ev);
+	if (!c->told_memlock && sotto_crypto_secure_locked() == 0) {
+		c->told_memlock = true;
+		core_notice(c, "secure memory could not be locked (RLIMIT_MEMLOCK "
+		    "too low): keys may be written to swap");
+	}
 	if (c->st == CS_WAIT_RSA)
 		sess_rsa_ready(c);
 }

@@ -22,6 +22,7 @@
 #define CORE_ROTATE_DELAY    0.25     /* s before rotating: triggers close together make one */
 #define CORE_ROTATE_STEP     3.0      /* s more per rank for the fallback rotators */
 #define CORE_EPOCH_GRACE     10.0     /* s the previous group key opens frames in flight */
+#define CORE_BAD_FRAMES      32u      /* bad frames before a relay id is cut off */
 #define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
 #define CORE_BACKOFF_MIN     0.25     /* s, doubled per failure ... */
 #define CORE_BACKOFF_MAX     8.0      /* ... up to this, with jitter */
@@ -77,6 +78,8 @@ struct member {
 	uint8_t            nonce[SOTTO_JOIN_NONCE];
 	uint8_t            rsa_n[SOTTO_RSA_MOD];
 	uint32_t           epoch;           /* advertised in its last INI */
+	unsigned           bad;             /* frames from this id refused as bad */
+	bool               cut_off;         /* refused unread until it rejoins */
 	uint8_t            key_id[SOTTO_KEY_ID];
 	struct sotto_mark *marks;           /* watermarks for its KEY */
 	size_t             n_marks;
@@ -150,6 +153,12 @@ struct client {
 	uint32_t                adopting;     /* conflict: winner asked, 0 none */
 	uint64_t                tx_next;      /* next DAT counter of this session */
 
+	/* rejections (cutoff.c) */
+	unsigned                n_rejects;    /* rejected events so far */
+	int                     last_verdict; /* of the last one */
+	bool                    quiet_rejects;
+	bool                    told_memlock; /* the unlocked-memory notice given */
+
 	/* rotation (rotate.c) */
 	ev_timer                rot_timer;    /* our turn to rotate */
 	ev_timer                grace_timer;  /* the old key's grace */
@@ -182,6 +191,8 @@ void core_emit_status(struct client *c, const char *state);
 void core_reject(struct client *c, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void core_fatal(struct client *c, const char *reason, const char *detail);
+void core_notice(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 uint64_t core_min_ts(const struct client *c);
 
 /* conn.c: the relay connection */
@@ -248,6 +259,10 @@ void rot_adopt(struct client *c, struct sotto_group *g, const char *reason);
 bool rot_holding(const struct client *c);
 /* The previous key when it is `epoch` and still in its grace, else NULL. */
 const struct sotto_group *rot_old_group(const struct client *c, uint32_t epoch);
+
+/* cutoff.c: a relay id that floods bad frames is cut off until it rejoins */
+bool cutoff_refuse(struct client *c, const struct sotto_frame *f);
+void cutoff_count(struct client *c, const struct sotto_frame *f, unsigned before);
 
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
 void core_keylog(const struct client *c, const struct sotto_group *g);

@@ -776,8 +776,21 @@ on_key(struct client *c, const struct sotto_frame *f)
 
 /* --- dispatch ------------------------------------------------------------ */
 
+static void sess_dispatch(struct client *c, const struct sotto_frame *f);
+
 void
 sess_on_frame(struct client *c, const struct sotto_frame *f)
+{
+	unsigned before = c->n_rejects;
+
+	if (cutoff_refuse(c, f))
+		return;
+	sess_dispatch(c, f);
+	cutoff_count(c, f, before);
+}
+
+static void
+sess_dispatch(struct client *c, const struct sotto_frame *f)
 {
 	switch (f->hdr.type) {
 	case SOTTO_T_LEFT:

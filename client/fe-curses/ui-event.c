@@ -147,6 +147,10 @@ static void on_rejected(struct ui *ui, const struct client_ev_rejected *ev)
 	const char *from = ev->name != NULL ? ev->name : ev->fpr;
 	const char *detail = or(ev->detail, NULL);
 
+	/* A cut-off flood: one notice said so; its frames would push the
+	 * conversation out of the scrollback ring. */
+	if (ev->quiet)
+		return;
 	ui_line(ui, SB_WARN, "dropped a frame%s%s: %s%s%s%s", from ? " from " : "",
 	    from ? from : "", or(ev->reason, "?"), detail ? " (" : "",
 	    detail ? detail : "", detail ? ")" : "");

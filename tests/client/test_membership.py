@@ -292,6 +292,142 @@ def test_removed_rotation():
         check_eq(opened, 0, "DATs after the rotation carol's keys open")
 
 
+def test_rotation_key_dropped_and_replayed():
+    """The rotation KEY to bob is dropped: bob recovers by asking (never by an older key); the KEY he got, sent again, is a replay; a late copy of the dropped one changes nothing."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        c = s.client("carol", tr)
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        dropped = []
+
+        def drop_rotation(fr):
+            ftype, frm, to, raw = fr
+            # bob's own join KEY came before carol joined; the next KEY
+            # to bob is a rotation.
+            if ftype == 2 and b.all("ready") and not dropped:
+                dropped.append(raw)
+                return b""
+            return None
+
+        pb.rewrite = drop_rotation
+        check_eq(c.quit(), 0, "carol quits")
+        ka = a.wait("rekeyed")
+        kb = b.wait("rekeyed")
+        check(dropped, "the rotation KEY to bob was dropped")
+        check_eq(kb["epoch"], ka["epoch"], "bob recovered the new epoch")
+        check(ka["epoch"] > ra["epoch"], "a new epoch")
+        got = [f[3] for f in pb.recorded(2) if f[3] != dropped[0]]
+        check(got, "bob received the key he asked for")
+        before = len(b.all("rejected", reason="replay"))
+        pb.inject([got[-1]])
+        b.wait("rejected", reason="replay", count=before + 1)
+        pb.inject([dropped[0]])
+        a.send("after the faults")
+        b.wait("message", text="after the faults")
+        b.send("bob still talks")
+        a.wait("message", text="bob still talks")
+        check_eq(len(b.all("rekeyed")), 1, "bob switched once")
+
+
+def test_two_leave_at_once():
+    """Two members leave together: the two who stay end on one epoch, with at most one rotation each, and talk."""
+    names = ("alice", "bob", "carol", "dave")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        cl = [s.client(n, tr) for n in names[:1]]
+        cl[0].ready()
+        for n in names[1:]:
+            cl.append(s.client(n, tr))
+            cl[-1].ready()
+        a, b, c, d = cl
+        for x in (a, b):
+            x.wait("joined", name="dave")
+        c.close_stdin()
+        d.close_stdin()
+        check_eq(c.wait_exit(), 0, "carol quits")
+        check_eq(d.wait_exit(), 0, "dave quits")
+        a.wait("left", name="carol")
+        a.wait("left", name="dave")
+        b.wait("left", name="dave")
+        ka = a.wait("rekeyed")
+        b.wait("rekeyed")
+        a.send("two gone, from alice")
+        b.wait("message", text="two gone, from alice")
+        b.send("two gone, from bob")
+        a.wait("message", text="two gone, from bob")
+        ea = max(e["epoch"] for e in a.all("rekeyed"))
+        eb = max(e["epoch"] for e in b.all("rekeyed"))
+        check_eq(ea, eb, "one epoch")
+        check(len(a.all("rekeyed")) <= 2 and len(b.all("rekeyed")) <= 2,
+              "at most one rotation per departure: %r %r" % (a.all("rekeyed"), b.all("rekeyed")))
+        check(ka["reason"] == "left", "reason left")
+
+
+def test_relay_restart_five():
+    """A relay restart in a room of five: everyone is back on one key within seconds, and nobody rotates (a rejoin is not a departure)."""
+    names = tuple("p%d" % i for i in range(5))
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        cs = [s.client(n, tr) for n in names]
+        rs = [c.ready(timeout=ct.READY_TIMEOUT * 2) for c in cs]
+        check_eq(len({r["epoch"] for r in rs}), 1, "one epoch before")
+        port = s.relay.port
+        s.relay.stop()
+        for c in cs:
+            c.wait("disconnected")
+        t0 = time.monotonic()
+        s.relay = ct.Relay(port=port).start()
+        again = [c.wait("ready", count=2, timeout=ct.READY_TIMEOUT) for c in cs]
+        took = time.monotonic() - t0
+        # Reconnect backoff is at most 8 s (jittered); the session RSA
+        # keys were made in the background while the room talked.
+        check(took <= 30 * ct.SCALE, "back on one key %.1f s after the relay returned" % took)
+        check_eq(len({r["epoch"] for r in again}), 1, "one epoch after")
+        check_eq(sum(len(c.all("rekeyed")) for c in cs), 0, "rotations after a relay restart")
+        cs[0].send("after the restart")
+        for c in cs[1:]:
+            c.wait("message", text="after the restart")
+
+
+def test_bad_frame_cutoff():
+    """A relay id that sends a flood of bad frames is cut off after 32: one notice, then its frames are refused unread."""
+    names = ("alice", "bob")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a = s.client("alice", tr, port=pa.port)
+        a.ready()
+        b = s.client("bob", tr)
+        b.ready()
+        b.send("genuine")
+        a.wait("message", text="genuine")
+        ftype, frm, to, raw = pa.recorded(3)[-1]
+        body = bytearray(raw[14:])
+        flood = []
+        for i in range(40):
+            # A later counter each time (not a replay): the signature
+            # no longer holds.
+            body[68:76] = struct.pack(">Q", 1000 + i)
+            flood.append(ct.frame(3, 0, bytes(body), frm=frm))
+        pa.inject(flood)
+        a.wait("rejected", reason="untrusted-key", count=8)
+        check_eq(len(a.all("rejected", reason="bad-signature")), 32, "bad signatures checked")
+        notices = [e for e in a.all("notice") if "bad frames" in e.get("text", "")]
+        check_eq(len(notices), 1, "one summary notice")
+        cut = [e for e in a.all("rejected", reason="untrusted-key") if "cut off" in e["detail"]]
+        check_eq(len(cut), 8, "the rest refused unread")
+
+
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 if __name__ == "__main__":

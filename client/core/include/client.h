@@ -74,6 +74,9 @@ struct client_ev_rejected {
 	const char *reason;      /* one of the wire-v1 §5 words */
 	const char *detail;
 	const char *name, *fpr;  /* the sender when known, else NULL */
+	bool        quiet;       /* from a relay id cut off after a flood of bad
+	                          * frames (one notice said so): a UI need not
+	                          * show each; batch still reports it */
 };
 
 struct client_ev_error {
