@@ -19,6 +19,7 @@
 /* Timing and bounds (docs/protocol.md "Limits"). */
 #define CORE_KEY_TIMEOUT     3.0      /* s to wait for the asked keyholder */
 #define CORE_RECHECK         0.05     /* s: read waiting input, then decide */
+#define CORE_FIRST_MAX       12.0     /* s: the longest wait before becoming first */
 #define CORE_ROTATE_DELAY    0.25     /* s before rotating: triggers close together make one */
 #define CORE_ROTATE_STEP     3.0      /* s more per rank for the fallback rotators */
 #define CORE_EPOCH_GRACE     10.0     /* s the previous group key opens frames in flight */
@@ -147,7 +148,8 @@ struct client {
 	size_t                  n_key_digests;
 	ev_timer                key_timer;
 	uint32_t                asked;        /* member asked for the key, 0 none */
-	double                  keywait_since; /* ev_now when the roster came */
+	double                  keywait_roster; /* ev_now when the roster came */
+	double                  keywait_since; /* the key timeout counts from here */
 	bool                    round_wait;   /* key_timer is a backoff between rounds */
 	double                  round_backoff;
 	uint32_t                adopting;     /* conflict: winner asked, 0 none */

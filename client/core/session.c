@@ -252,7 +252,7 @@ on_roster(struct client *c, const struct sotto_frame *f)
 		return;
 	}
 	c->st = CS_KEYWAIT;
-	c->keywait_since = ev_now(c->loop);
+	c->keywait_roster = c->keywait_since = ev_now(c->loop);
 	core_emit_status(c, "waiting-key");
 	ask_next(c);
 }
@@ -507,6 +507,24 @@ sess_ask_winner(struct client *c, struct member *m)
 	key_timer_start(c, CORE_KEY_TIMEOUT);
 }
 
+/* A trusted member without a key spoke while we wait with nobody to ask:
+ * the room has live members (a keyholder may just be slow on a loaded
+ * machine), so the key timeout starts again, up to CORE_FIRST_MAX after
+ * the roster in all. Squatters never send a trusted frame: with them
+ * alone the timeout is not extended. */
+static void
+trusted_alive(struct client *c)
+{
+	double now = ev_now(c->loop), cap;
+
+	if (c->asked != 0 || c->round_wait)
+		return;
+	cap = c->keywait_roster + CORE_FIRST_MAX - CORE_KEY_TIMEOUT;
+	c->keywait_since = now < cap ? now : cap;
+	if (c->keywait_since + CORE_KEY_TIMEOUT > now)
+		key_timer_start(c, c->keywait_since + CORE_KEY_TIMEOUT - now);
+}
+
 /* While waiting for the key: ask a proven keyholder as soon as one shows
  * up, and prefer one over an asked member that turned out to hold none. */
 static void
@@ -514,6 +532,8 @@ maybe_switch(struct client *c, struct member *from)
 {
 	struct member *asked;
 
+	if (c->st == CS_KEYWAIT && from->proven && from->epoch == 0)
+		trusted_alive(c);
 	if (c->st != CS_KEYWAIT || !from->proven || from->epoch == 0 ||
 	    from->tried || c->round_wait)
 		return;
