@@ -316,6 +316,7 @@ client_free(struct client *c)
 	sotto_dat_tx_free(c->tx);
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
+	sotto_group_free(c->old_group);
 	members_clear(c);
 	rsess_free_all(c);
 	dat_drop_pending(c, NULL);

@@ -777,7 +777,6 @@ on_key(struct client *c, const struct sotto_frame *f)
 	if (g->epoch > c->group->epoch) {
 		/* A rotation (or one we missed and asked for). v1 KEYs carry
 		 * no reason: report the trigger we saw ourselves. */
-		core_keylog(c, g);
 		rot_adopt(c, g, c->rot_pending ? c->rot_reason : "left");
 		return;
 	}
