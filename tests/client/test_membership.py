@@ -388,9 +388,11 @@ def test_relay_restart_five():
         s.relay = ct.Relay(port=port).start()
         again = [c.wait("ready", count=2, timeout=ct.READY_TIMEOUT) for c in cs]
         took = time.monotonic() - t0
-        # Reconnect backoff is at most 8 s (jittered); the session RSA
-        # keys were made in the background while the room talked.
-        check(took <= 30 * ct.SCALE, "back on one key %.1f s after the relay returned" % took)
+        # Reconnect backoff is at most 8 s (jittered) and the session RSA
+        # keys were made in the background while the room talked: about
+        # 10 s on a quiet machine; the bound leaves room for a loaded one.
+        # What this test is about is the rotation count below.
+        check(took <= 60 * ct.SCALE, "back on one key %.1f s after the relay returned" % took)
         check_eq(len({r["epoch"] for r in again}), 1, "one epoch after")
         check_eq(sum(len(c.all("rekeyed")) for c in cs), 0, "rotations after a relay restart")
         cs[0].send("after the restart")
