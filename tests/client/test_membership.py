@@ -430,6 +430,49 @@ def test_bad_frame_cutoff():
         check_eq(len(cut), 8, "the rest refused unread")
 
 
+def test_rotator_killed_mid_rotation():
+    """The rotator dies having reached only some members (its KEY to dave never arrives): its own departure makes the next rotator move everyone to a newer epoch; bob and dave end on one key and talk."""
+    names = ("alice", "bob", "carol", "dave")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        b = s.client("bob", tr)
+        b.ready()
+        c = s.client("carol", tr)
+        c.ready()
+        pd = Proxy(s.relay.port)
+        s.proxies.append(pd)
+        d = s.client("dave", tr, port=pd.port)
+        d.ready()
+        for x in (a, b, c):
+            x.wait("joined", name="dave")
+        dropped = []
+
+        def drop_first_rotation(fr):
+            if fr[0] == 2 and d.all("ready") and not dropped:
+                dropped.append(fr)
+                return b""
+            return None
+
+        pd.rewrite = drop_first_rotation
+        check_eq(c.quit(), 0, "carol quits")
+        ka = a.wait("rekeyed")          # alice, the lowest id, rotated
+        b.wait("rekeyed")
+        ct.wait_until(lambda: dropped, 20 * ct.SCALE, "alice's KEY to dave", step=0.05)
+        a.kill()                        # before dave could recover from her
+        b.wait("left", name="alice")
+        kb = b.wait("rekeyed", count=2)
+        check(kb["epoch"] > ka["epoch"], "bob moved past alice's epoch: %r" % b.all("rekeyed"))
+        ct.wait_until(lambda: any(e["epoch"] == kb["epoch"] for e in d.all("rekeyed")),
+                      30 * ct.SCALE, "dave on bob's epoch: %r" % d.events, step=0.1)
+        b.send("after the rotator died")
+        d.wait("message", text="after the rotator died")
+        d.send("dave too")
+        b.wait("message", text="dave too")
+        check(ra["epoch"] < ka["epoch"] < kb["epoch"], "epochs only grow")
+
+
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 if __name__ == "__main__":
