@@ -33,7 +33,8 @@ dat_pump(struct client *c)
 	struct line *l;
 	size_t len, msg_len;
 
-	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
+	if (c->st != CS_READY || c->adopting != 0 || rot_holding(c) ||
+	    c->tx == NULL || c->fd < 0)
 		return;
 	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
 	    (l = outbox_next(&c->ob)) != NULL) {
@@ -64,7 +65,36 @@ reject_dat(struct client *c, int r, const struct sotto_dat *d,
 	    peer->name, why ? ": " : "", why ? why : "");
 }
 
-/* parse -> trusted -> signature. 0, or the frame was rejected. */
+static const char *why_word(int r);
+
+static bool
+own_session(const struct client *c, const struct sotto_dat *d)
+{
+	return memcmp(d->id_pub, c->pub, SOTTO_ED25519_PUB) == 0 &&
+	    memcmp(d->session, c->nonce, SOTTO_JOIN_NONCE) == 0;
+}
+
+/* Before any signature work: our own current session reflected back (the
+ * relay never sends us our frames), or a counter this session has already
+ * passed or that its watermark puts before our join. Changes nothing. */
+static int
+dat_seen(struct client *c, const struct sotto_dat *d)
+{
+	struct rsess *s;
+
+	if (own_session(c, d))
+		return SOTTO_V_REPLAY;
+	if ((s = rsess_get(c, d->id_pub, d->session, false)) == NULL)
+		return d->ts_ms < core_min_ts(c) ? SOTTO_V_STALE : 0;
+	if (d->counter <= s->dp.highest)
+		return SOTTO_V_REPLAY;
+	if (d->counter < s->dp.floor)
+		return SOTTO_V_STALE;
+	return 0;
+}
+
+/* parse -> trusted -> seen before -> signature. 0, or the frame was
+ * rejected. */
 static int
 dat_verify(struct client *c, const uint8_t *body, size_t len,
     struct sotto_dat *d, const struct sotto_peer **peer)
@@ -79,6 +109,12 @@ dat_verify(struct client *c, const uint8_t *body, size_t len,
 	if ((*peer = sotto_trust_find(c->trust, d->id_pub)) == NULL) {
 		reject_dat(c, SOTTO_V_UNTRUSTED, d, NULL, NULL);
 		return SOTTO_V_UNTRUSTED;
+	}
+	/* Cheap refusals first: a replay costs no signature check. */
+	if ((r = dat_seen(c, d)) != 0) {
+		reject_dat(c, r, d, *peer, r == SOTTO_V_REPLAY && own_session(c, d) ?
+		    "our own frame, reflected by the relay" : why_word(r));
+		return r;
 	}
 	if ((r = sotto_dat_verify(c->rx, d, body, len)) != 0) {
 		reject_dat(c, r, d, *peer, NULL);
@@ -98,12 +134,69 @@ why_word(int r)
 	return NULL;
 }
 
+static void dat_show(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
+    size_t text_len);
+
+/* The sender's member on this connection, by identity and session. */
+static struct member *
+dat_member(struct client *c, const struct sotto_dat *d)
+{
+	struct member *m;
+
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->known && memcmp(m->pub, d->id_pub, SOTTO_ED25519_PUB) == 0 &&
+		    memcmp(m->nonce, d->session, SOTTO_JOIN_NONCE) == 0)
+			return m;
+	return NULL;
+}
+
+/* A DAT under another key than ours: the previous one during its grace
+ * (frames in flight across a rotation) opens with it; a newer epoch means
+ * we missed a rotation: ask its sender. Anything else is refused. */
+static void
+dat_other_epoch(struct client *c, const uint8_t *body, size_t len,
+    const struct sotto_dat *d, const struct sotto_peer *peer, struct rsess *s)
+{
+	const struct sotto_group *old = rot_old_group(c, d->epoch);
+	struct sotto_dat_peer p = s->dp;
+	const uint8_t *text;
+	struct member *m;
+	size_t text_len;
+	uint8_t ctype;
+	int r;
+
+	if (d->epoch > c->group->epoch) {
+		reject_dat(c, SOTTO_V_DECRYPT, d, peer, "a newer group key: asking for it");
+		if ((m = dat_member(c, d)) != NULL)
+			sess_ask_winner(c, m);
+		return;
+	}
+	if (old == NULL) {
+		reject_dat(c, SOTTO_V_STALE, d, peer, "under a group key no longer held");
+		return;
+	}
+	p.epoch = old->epoch;
+	if ((r = sotto_dat_subkey(&p.aead, old, d->id_pub, d->session)) != 0) {
+		reject_dat(c, r, d, peer, NULL);
+		return;
+	}
+	r = sotto_dat_open(c->rx, d, body, len, &p, &ctype, &text, &text_len);
+	sotto_aead_free(p.aead);
+	if (r != 0) {
+		reject_dat(c, r, d, peer, r == SOTTO_V_MALFORMED ? "bad padding" :
+		    why_word(r));
+		return;
+	}
+	s->dp.highest = p.highest;
+	dat_show(c, d, peer, ctype, text, text_len);
+}
+
 /* epoch -> replay -> stale -> decrypt -> unpad, then show it. */
 static void
 dat_deliver(struct client *c, const uint8_t *body, size_t len,
     const struct sotto_dat *d, const struct sotto_peer *peer)
 {
-	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
 	const uint8_t *text;
 	struct rsess *s;
 	size_t text_len;
@@ -112,6 +205,10 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 
 	if ((s = rsess_get(c, d->id_pub, d->session, true)) == NULL) {
 		reject_dat(c, SOTTO_E_ALLOC, d, peer, NULL);
+		return;
+	}
+	if (d->epoch != c->group->epoch) {
+		dat_other_epoch(c, body, len, d, peer, s);
 		return;
 	}
 	if (s->dp.aead == NULL || s->key_gen != c->key_gen) {
@@ -131,6 +228,16 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "bad padding" : why_word(r));
 		return;
 	}
+	dat_show(c, d, peer, ctype, text, text_len);
+}
+
+static void
+dat_show(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
+    size_t text_len)
+{
+	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
+
 	if (ctype != SOTTO_CT_TEXT || text_len > SOTTO_TEXT_MAX ||
 	    sotto_utf8_valid(text, text_len) != 0) {
 		reject_dat(c, SOTTO_V_MALFORMED, d, peer, ctype != SOTTO_CT_TEXT ?
