@@ -278,6 +278,10 @@ void dat_on_frame(struct client *c, const uint8_t *body, size_t len);
 void dat_flush_pending(struct client *c);
 void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
+/* The single DAT sealing entry point: line l for `to` (the room or one
+ * member id), sealed and handed to signer_send (see dat.c). */
+int dat_send_line(struct client *c, struct line *l, uint32_t to);
+bool dat_may_send(const struct client *c);
 int dat_new_key(struct client *c);
 
 /* members.c: the member table (this connection) */

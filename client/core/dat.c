@@ -23,29 +23,51 @@ dat_new_key(struct client *c)
 	    c->group, c->nonce, c->tx_next);
 }
 
+/* THE one place a DAT is sealed (docs/protocol.md "DAT"): outbox line l
+ * under the current group key and sender session (next counter), addressed
+ * to `to` (SOTTO_TO_ROOM, or one member id for a line owed to that member
+ * alone), handed to the signer. With a key file the frame is in the output
+ * buffer on return; with ssh-agent it leaves when the agent answers, in
+ * the order frames were made (signer.c). The signer tracks l in the outbox
+ * (outbox_taken/outbox_sent), so l must still be in the outbox. Callers
+ * check first that we may send (READY, key held, no rotation or conflict
+ * pending: dat_may_send). 0, or an error and nothing sent. */
+int
+dat_send_line(struct client *c, struct line *l, uint32_t to)
+{
+	const uint8_t *body, *msg;
+	size_t len, msg_len;
+	int r;
+
+	if ((r = sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
+	    l->text, l->len, &msg, &msg_len, &body, &len)) != 0)
+		return r;
+	c->tx_next = sotto_dat_tx_next(c->tx);
+	return signer_send(c, SOTTO_T_DAT, to, body, len, msg, msg_len, l);
+}
+
+/* Lines may be sealed now: READY under a settled key (no conflict being
+ * resolved, no rotation pending: lines typed then wait for the new key),
+ * with a socket and the signer not full. */
+bool
+dat_may_send(const struct client *c)
+{
+	return c->st == CS_READY && !c->closing && c->adopting == 0 &&
+	    !rot_holding(c) && c->tx != NULL && c->fd >= 0 &&
+	    c->out.len < CORE_OUT_HIGH && !signer_full(c);
+}
+
 /* Seal queued lines into the output while we hold the key, keeping the
  * output buffer short so a slow relay holds back lines, not memory (and,
  * with ssh-agent, a bounded number of signatures in flight). */
 void
 dat_pump(struct client *c)
 {
-	const uint8_t *body, *msg;
 	struct line *l;
-	size_t len, msg_len;
 
-	if (c->st != CS_READY || c->adopting != 0 || rot_holding(c) ||
-	    c->tx == NULL || c->fd < 0)
-		return;
-	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
-	    (l = outbox_next(&c->ob)) != NULL) {
-		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
-		    l->text, l->len, &msg, &msg_len, &body, &len) != 0)
+	while (dat_may_send(c) && (l = outbox_next(&c->ob)) != NULL)
+		if (dat_send_line(c, l, SOTTO_TO_ROOM) != 0)
 			return;
-		c->tx_next = sotto_dat_tx_next(c->tx);
-		if (signer_send(c, SOTTO_T_DAT, SOTTO_TO_ROOM, body, len, msg,
-		    msg_len, l) != 0)
-			return;
-	}
 }
 
 /* --- receiving ----------------------------------------------------------- */
