@@ -59,10 +59,9 @@ trust_gate(int parsed, const struct sotto_trust *t, const uint8_t *id_pub,
 /* --- INI v2 ---------------------------------------------------------------- */
 
 int
-sotto_ini2_build(struct sotto_wbuf *out, const struct sotto_ini2 *f,
-    const struct sotto_ed25519 *id)
+sotto_ini2_build_unsigned(struct sotto_wbuf *out, const struct sotto_ini2 *f,
+    const uint8_t pub[static SOTTO_ED25519_PUB], struct sotto_wbuf *m)
 {
-	struct sotto_wbuf m;
 	size_t start;
 	int r;
 
@@ -71,28 +70,37 @@ sotto_ini2_build(struct sotto_wbuf *out, const struct sotto_ini2 *f,
 	    sotto_body_all_zero(f->key_id, SOTTO_KEY_ID)) ||
 	    (f->epoch == 0 && f->gen != 0) || !sotto_body_modulus_ok(f->rsa_n))
 		return SOTTO_E_INVAL;
-	sotto_wbuf_init(&m, 0);
-	if ((r = sotto_wbuf_put(&m, SOTTO_LABEL2_INI, SOTTO_LABEL_LEN)) != 0)
-		goto out;
-	start = m.len;
-	if ((r = sotto_body_put_room(&m, f->room, f->room_len)) != 0 ||
-	    (r = sotto_wbuf_u8(&m, SOTTO_BODY_V2)) != 0 ||
-	    (r = sotto_wbuf_u8(&m, f->flags)) != 0 ||
-	    (r = sotto_wbuf_put(&m, sotto_ed25519_pub(id), SOTTO_ED25519_PUB)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, f->ask)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->nonce, SOTTO_JOIN_NONCE)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->to_nonce ? f->to_nonce : zeros,
+	if ((r = sotto_wbuf_put(m, SOTTO_LABEL2_INI, SOTTO_LABEL_LEN)) != 0)
+		return r;
+	start = m->len;
+	if ((r = sotto_body_put_room(m, f->room, f->room_len)) != 0 ||
+	    (r = sotto_wbuf_u8(m, SOTTO_BODY_V2)) != 0 ||
+	    (r = sotto_wbuf_u8(m, f->flags)) != 0 ||
+	    (r = sotto_wbuf_put(m, pub, SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_u32(m, f->ask)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->nonce, SOTTO_JOIN_NONCE)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->to_nonce ? f->to_nonce : zeros,
 	        SOTTO_JOIN_NONCE)) != 0 ||
-	    (r = sotto_wbuf_u64(&m, f->ts_ms)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, f->epoch)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->key_id ? f->key_id : zeros, SOTTO_KEY_ID)) != 0 ||
-	    (r = sotto_wbuf_u32(&m, f->gen)) != 0 ||
-	    (r = sotto_wbuf_u16(&m, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(&m, f->rsa_n, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
-		goto out;
-	r = sotto_body_sign_append(out, id, &m);
-out:
+	    (r = sotto_wbuf_u64(m, f->ts_ms)) != 0 ||
+	    (r = sotto_wbuf_u32(m, f->epoch)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->key_id ? f->key_id : zeros, SOTTO_KEY_ID)) != 0 ||
+	    (r = sotto_wbuf_u32(m, f->gen)) != 0 ||
+	    (r = sotto_wbuf_u16(m, SOTTO_RSA_MOD)) != 0 ||
+	    (r = sotto_wbuf_put(m, f->rsa_n, SOTTO_RSA_MOD)) != 0)
+		return r;
+	return sotto_wbuf_put(out, m->p + start, m->len - start);
+}
+
+int
+sotto_ini2_build(struct sotto_wbuf *out, const struct sotto_ini2 *f,
+    const struct sotto_ed25519 *id)
+{
+	struct sotto_wbuf m;
+	int r;
+
+	sotto_wbuf_init(&m, 0);
+	if ((r = sotto_ini2_build_unsigned(out, f, sotto_ed25519_pub(id), &m)) == 0)
+		r = sotto_body_sign_append(out, id, &m);
 	sotto_wbuf_free(&m);
 	return r;
 }
@@ -297,7 +305,7 @@ out:
 }
 
 static int
-key2_put_head(struct sotto_wbuf *m, const struct sotto_ed25519 *id,
+key2_put_head(struct sotto_wbuf *m, const uint8_t *pub,
     const struct sotto_key2_src *src, const uint8_t *fpr, const uint8_t *to_nonce,
     uint64_t ts_ms)
 {
@@ -306,7 +314,7 @@ key2_put_head(struct sotto_wbuf *m, const struct sotto_ed25519 *id,
 
 	if ((r = sotto_wbuf_u8(m, SOTTO_BODY_V2)) != 0 ||
 	    (r = sotto_wbuf_u8(m, src->kind)) != 0 ||
-	    (r = sotto_wbuf_put(m, sotto_ed25519_pub(id), SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_put(m, pub, SOTTO_ED25519_PUB)) != 0 ||
 	    (r = sotto_wbuf_put(m, fpr, SOTTO_FPR_LEN)) != 0 ||
 	    (r = sotto_wbuf_put(m, to_nonce, SOTTO_JOIN_NONCE)) != 0 ||
 	    (r = sotto_wbuf_u64(m, ts_ms)) != 0 ||
@@ -322,12 +330,12 @@ key2_put_head(struct sotto_wbuf *m, const struct sotto_ed25519 *id,
 }
 
 int
-sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
-    const struct sotto_ed25519 *id, const struct sotto_key2_src *src,
-    const struct sotto_key_to *to, uint64_t ts_ms)
+sotto_key2_build_unsigned(struct sotto_wbuf *out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_key2_src *src, const struct sotto_key_to *to,
+    uint64_t ts_ms, struct sotto_wbuf *m)
 {
 	uint8_t fpr[SOTTO_FPR_LEN], wrapped[SOTTO_RSA_MOD], *tkey = NULL;
-	struct sotto_wbuf m;
 	size_t start, i;
 	int r;
 
@@ -343,28 +351,41 @@ sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
 		return SOTTO_E_ALLOC;
 	sotto_random(tkey, SOTTO_KEY2_TKEY);
 	sotto_fingerprint(to->pub, fpr);
-	sotto_wbuf_init(&m, 0);
 	if ((r = wrap_tkey(tkey, src->gk->epoch, src->gk->gen, to->rsa_n,
 	    wrapped)) != 0 ||
-	    (r = sotto_body_put_domain(&m, SOTTO_LABEL2_KEY, room, room_len)) != 0)
+	    (r = sotto_body_put_domain(m, SOTTO_LABEL2_KEY, room, room_len)) != 0)
 		goto out;
-	start = m.len;
-	if ((r = key2_put_head(&m, id, src, fpr, to->nonce, ts_ms)) != 0 ||
-	    (r = sotto_wbuf_u16(&m, SOTTO_RSA_MOD)) != 0 ||
-	    (r = sotto_wbuf_put(&m, wrapped, sizeof(wrapped))) != 0 ||
-	    (r = sotto_wbuf_u16(&m, (uint16_t)src->n_marks)) != 0)
+	start = m->len;
+	if ((r = key2_put_head(m, pub, src, fpr, to->nonce, ts_ms)) != 0 ||
+	    (r = sotto_wbuf_u16(m, SOTTO_RSA_MOD)) != 0 ||
+	    (r = sotto_wbuf_put(m, wrapped, sizeof(wrapped))) != 0 ||
+	    (r = sotto_wbuf_u16(m, (uint16_t)src->n_marks)) != 0)
 		goto out;
 	for (i = 0; i < src->n_marks; i++)
-		if ((r = sotto_wbuf_put(&m, src->marks[i].id_pub, SOTTO_ED25519_PUB)) != 0 ||
-		    (r = sotto_wbuf_put(&m, src->marks[i].session, SOTTO_JOIN_NONCE)) != 0 ||
-		    (r = sotto_wbuf_u64(&m, src->marks[i].next)) != 0)
+		if ((r = sotto_wbuf_put(m, src->marks[i].id_pub, SOTTO_ED25519_PUB)) != 0 ||
+		    (r = sotto_wbuf_put(m, src->marks[i].session, SOTTO_JOIN_NONCE)) != 0 ||
+		    (r = sotto_wbuf_u64(m, src->marks[i].next)) != 0)
 			goto out;
-	if ((r = put_sealed(&m, tkey, src)) != 0 ||
-	    (r = sotto_wbuf_put(out, m.p + start, m.len - start)) != 0)
+	if ((r = put_sealed(m, tkey, src)) != 0)
 		goto out;
-	r = sotto_body_sign_append(out, id, &m);
+	r = sotto_wbuf_put(out, m->p + start, m->len - start);
 out:
 	sotto_secure_free(tkey, SOTTO_KEY2_TKEY);
+	return r;
+}
+
+int
+sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const struct sotto_key2_src *src,
+    const struct sotto_key_to *to, uint64_t ts_ms)
+{
+	struct sotto_wbuf m;
+	int r;
+
+	sotto_wbuf_init(&m, 0);
+	if ((r = sotto_key2_build_unsigned(out, room, room_len,
+	    sotto_ed25519_pub(id), src, to, ts_ms, &m)) == 0)
+		r = sotto_body_sign_append(out, id, &m);
 	sotto_wipe(m.p, m.len);
 	sotto_wbuf_free(&m);
 	return r;
@@ -708,7 +729,8 @@ dat2_nonce(uint8_t nonce[static SOTTO_GCM_NONCE], uint64_t counter)
 
 struct sotto_dat2_tx {
 	struct sotto_aead          *aead;    /* rekeyed per message */
-	const struct sotto_ed25519 *id;
+	const struct sotto_ed25519 *id;      /* NULL: the caller signs (ssh-agent) */
+	uint8_t                     pub[SOTTO_ED25519_PUB];
 	uint8_t                     session[SOTTO_JOIN_NONCE];
 	uint64_t                    next;
 	size_t                      domain;  /* label || P bytes at the start of buf */
@@ -717,10 +739,10 @@ struct sotto_dat2_tx {
 	uint8_t                    *mk;      /* message key (secure) */
 };
 
-int
-sotto_dat2_tx_new(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_len,
-    const struct sotto_ed25519 *id, const uint8_t session[static SOTTO_JOIN_NONCE],
-    uint64_t next_counter)
+static int
+dat2_tx_make(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter)
 {
 	struct sotto_dat2_tx *tx;
 	int r;
@@ -733,6 +755,7 @@ sotto_dat2_tx_new(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_l
 	sotto_wbuf_init(&tx->buf, 0);
 	sotto_wbuf_init_secure(&tx->pt, SOTTO_DAT_PT_MAX);
 	tx->id = id;
+	memcpy(tx->pub, pub, SOTTO_ED25519_PUB);
 	tx->next = next_counter;
 	memcpy(tx->session, session, SOTTO_JOIN_NONCE);
 	if ((tx->mk = sotto_secure_alloc(SOTTO_GROUP_KEY)) == NULL) {
@@ -749,6 +772,23 @@ sotto_dat2_tx_new(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_l
 	tx->domain = tx->buf.len;
 	*out = tx;
 	return 0;
+}
+
+int
+sotto_dat2_tx_new(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_len,
+    const struct sotto_ed25519 *id, const uint8_t session[static SOTTO_JOIN_NONCE],
+    uint64_t next_counter)
+{
+	return dat2_tx_make(out, room, room_len, id, sotto_ed25519_pub(id), session,
+	    next_counter);
+}
+
+int
+sotto_dat2_tx_new_pub(struct sotto_dat2_tx **out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter)
+{
+	return dat2_tx_make(out, room, room_len, NULL, pub, session, next_counter);
 }
 
 void
@@ -779,7 +819,7 @@ dat2_put_hdr(struct sotto_dat2_tx *tx, const struct sotto_chain *ch,
 
 	if ((r = sotto_wbuf_u8(b, SOTTO_BODY_V2)) != 0 ||
 	    (r = sotto_wbuf_u8(b, SOTTO_DAT2_MESSAGE)) != 0 ||
-	    (r = sotto_wbuf_put(b, sotto_ed25519_pub(tx->id), SOTTO_ED25519_PUB)) != 0 ||
+	    (r = sotto_wbuf_put(b, tx->pub, SOTTO_ED25519_PUB)) != 0 ||
 	    (r = sotto_wbuf_put(b, tx->session, SOTTO_JOIN_NONCE)) != 0 ||
 	    (r = sotto_wbuf_u32(b, ch->epoch)) != 0 ||
 	    (r = sotto_wbuf_u32(b, ch->gen)) != 0 ||
@@ -790,10 +830,12 @@ dat2_put_hdr(struct sotto_dat2_tx *tx, const struct sotto_chain *ch,
 	return 0;
 }
 
-int
-sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
-    uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
-    const uint8_t **body, size_t *body_len)
+/* Pad, encrypt under the next key of our own chain and lay out label || P
+ * || body-without-signature in tx->buf; the chain and the counter move
+ * on, the message key is wiped whatever happens. */
+static int
+dat2_seal_body(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
+    uint64_t ts_ms, uint8_t ctype, const void *text, size_t n)
 {
 	struct sotto_wbuf *b = &tx->buf;
 	uint8_t nonce[SOTTO_GCM_NONCE], *ct;
@@ -801,11 +843,9 @@ sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
 	size_t aad_len;
 	int r;
 
-	*body = NULL;
-	*body_len = 0;
 	if (n > SOTTO_TEXT_MAX || tx->next == UINT64_MAX)
 		return SOTTO_E_TOOLONG;
-	if (memcmp(chain->id_pub, sotto_ed25519_pub(tx->id), SOTTO_ED25519_PUB) != 0 ||
+	if (memcmp(chain->id_pub, tx->pub, SOTTO_ED25519_PUB) != 0 ||
 	    memcmp(chain->session, tx->session, SOTTO_JOIN_NONCE) != 0)
 		return SOTTO_E_INVAL;
 	sotto_wbuf_reset(&tx->pt);
@@ -826,18 +866,55 @@ sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
 	    tx->pt.len, ct, ct + tx->pt.len)) != 0)
 		goto out;
 	b->len += tx->pt.len + SOTTO_GCM_TAG;
-	if ((r = sotto_ed25519_sign(tx->id, b->p, b->len, b->p + b->len)) != 0)
-		goto out;
-	b->len += SOTTO_ED25519_SIG;
 	tx->next++;
-	*body = b->p + tx->domain;
-	*body_len = b->len - tx->domain;
 out:
 	/* The message key is used once: gone from memory as soon as sealed. */
 	sotto_wipe(tx->mk, SOTTO_GROUP_KEY);
 	sotto_wipe(tx->pt.p, tx->pt.len);
 	sotto_wbuf_reset(&tx->pt);
 	return r;
+}
+
+int
+sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
+    uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
+    const uint8_t **body, size_t *body_len)
+{
+	struct sotto_wbuf *b = &tx->buf;
+	int r;
+
+	*body = NULL;
+	*body_len = 0;
+	if (tx->id == NULL)
+		return SOTTO_E_INVAL;
+	if ((r = dat2_seal_body(tx, chain, ts_ms, ctype, text, n)) != 0)
+		return r;
+	if ((r = sotto_ed25519_sign(tx->id, b->p, b->len, b->p + b->len)) != 0)
+		return r;
+	b->len += SOTTO_ED25519_SIG;
+	*body = b->p + tx->domain;
+	*body_len = b->len - tx->domain;
+	return 0;
+}
+
+int
+sotto_dat2_seal_unsigned(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
+    uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
+    const uint8_t **msg, size_t *msg_len, const uint8_t **body,
+    size_t *body_len)
+{
+	struct sotto_wbuf *b = &tx->buf;
+	int r;
+
+	*msg = *body = NULL;
+	*msg_len = *body_len = 0;
+	if ((r = dat2_seal_body(tx, chain, ts_ms, ctype, text, n)) != 0)
+		return r;
+	*msg = b->p;
+	*msg_len = b->len;
+	*body = b->p + tx->domain;
+	*body_len = b->len - tx->domain;
+	return 0;
 }
 
 struct sotto_dat2_rx {

@@ -48,6 +48,12 @@ struct sotto_ini2 {
 
 int sotto_ini2_build(struct sotto_wbuf *out, const struct sotto_ini2 *f,
     const struct sotto_ed25519 *id);
+/* Split signing (ssh-agent; the client signs every frame through its
+ * signer): append the body without its signature to out and the exact
+ * signature input to msg; append sign(msg) to the body to finish it. The
+ * same bytes sotto_ini2_build signs. */
+int sotto_ini2_build_unsigned(struct sotto_wbuf *out, const struct sotto_ini2 *f,
+    const uint8_t pub[static SOTTO_ED25519_PUB], struct sotto_wbuf *msg);
 /* 0; SOTTO_V_NEWER (ini->id_pub set) for a version above 2 or unknown
  * flags; SOTTO_V_MALFORMED otherwise (a v1 INI included). */
 int sotto_ini2_parse(const uint8_t *body, size_t len, struct sotto_ini2 *ini);
@@ -120,6 +126,13 @@ int sotto_key2_build(struct sotto_wbuf *out, const uint8_t *room,
     size_t room_len, const struct sotto_ed25519 *id,
     const struct sotto_key2_src *src, const struct sotto_key_to *to,
     uint64_t ts_ms);
+/* Split signing, as sotto_ini2_build_unsigned: body without signature
+ * to out, signature input to msg (the transport key is fresh per call and
+ * wiped before return; only the wrapped and sealed forms are in either). */
+int sotto_key2_build_unsigned(struct sotto_wbuf *out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const struct sotto_key2_src *src, const struct sotto_key_to *to,
+    uint64_t ts_ms, struct sotto_wbuf *msg);
 int sotto_key2_parse(const uint8_t *body, size_t len, struct sotto_key2 *k);
 int sotto_key2_mark(const struct sotto_key2 *k, size_t i, struct sotto_mark *m);
 /* parse -> trusted -> to_fpr/to_nonce ours (not-for-me) -> digest of
@@ -173,6 +186,11 @@ struct sotto_dat2_tx;
 int sotto_dat2_tx_new(struct sotto_dat2_tx **out, const uint8_t *room,
     size_t room_len, const struct sotto_ed25519 *id,
     const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter);
+/* A sender whose signatures the caller makes (ssh-agent): only
+ * sotto_dat2_seal_unsigned works on it. */
+int sotto_dat2_tx_new_pub(struct sotto_dat2_tx **out, const uint8_t *room,
+    size_t room_len, const uint8_t pub[static SOTTO_ED25519_PUB],
+    const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter);
 void sotto_dat2_tx_free(struct sotto_dat2_tx *tx);
 uint64_t sotto_dat2_tx_next(const struct sotto_dat2_tx *tx);
 /* Pad, encrypt under the next key of our own chain (which steps and
@@ -180,6 +198,14 @@ uint64_t sotto_dat2_tx_next(const struct sotto_dat2_tx *tx);
 int sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
     uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
     const uint8_t **body, size_t *body_len);
+/* The same without the signature: *msg (the signature input) and *body
+ * (the body so far; append the signature to a copy) are borrowed from tx
+ * until the next seal or free. The chain steps and the message key is
+ * wiped here, before any signature exists. */
+int sotto_dat2_seal_unsigned(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
+    uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
+    const uint8_t **msg, size_t *msg_len, const uint8_t **body,
+    size_t *body_len);
 
 struct sotto_dat2_rx;
 int sotto_dat2_rx_new(struct sotto_dat2_rx **out, const uint8_t *room,

@@ -769,6 +769,154 @@ test_key_digest_v1(void)
 	sotto_group_free(g);
 }
 
+/* --- split signing (ssh-agent) --------------------------------------------- */
+
+/* msg must be exactly label || [P] || body: what a receiver verifies. */
+static void
+check_msg(const struct sotto_wbuf *msg, const char *label, const uint8_t *room,
+    size_t room_len, const uint8_t *body, size_t body_len)
+{
+	CHECK_EQ(msg->len, SOTTO_LABEL_LEN + 1 + room_len + body_len);
+	if (msg->len != SOTTO_LABEL_LEN + 1 + room_len + body_len)
+		return;
+	CHECK_MEM(msg->p, label, SOTTO_LABEL_LEN);
+	CHECK_EQ(msg->p[SOTTO_LABEL_LEN], room_len);
+	CHECK_MEM(msg->p + SOTTO_LABEL_LEN + 1, room, room_len);
+	CHECK_MEM(msg->p + SOTTO_LABEL_LEN + 1 + room_len, body, body_len);
+}
+
+/* Append sign(msg) by k, as the client's signer does with an agent's
+ * answer. */
+static void
+finish_split(struct sotto_wbuf *b, const struct sotto_wbuf *msg,
+    const struct sotto_ed25519 *k)
+{
+	uint8_t sig[SOTTO_ED25519_SIG];
+
+	CHECK_EQ(sotto_ed25519_sign(k, msg->p, msg->len, sig), 0);
+	CHECK_EQ(sotto_wbuf_put(b, sig, sizeof(sig)), 0);
+}
+
+/* Every v2 frame the client makes can be signed by ssh-agent: the split
+ * builders give the body and the exact signature input; signed by the
+ * identity, the frame is the one the signing builder makes (INI, DAT) and
+ * is accepted (KEY too); signed by another key it is refused. */
+static void
+test_split_signing(void)
+{
+	struct sotto_wbuf b, msg, whole;
+	struct sotto_ini2 f, ini;
+	const struct sotto_peer *peer;
+	struct sotto_genkey *gk = NULL;
+	struct sotto_chain *ch1 = NULL, *ch2 = NULL, *rx_ch = NULL;
+	struct sotto_dat2_tx *tx = NULL, *txp = NULL;
+	struct sotto_dat2_rx *rx = NULL;
+	struct sotto_replay rp = { 0, 0, 0 };
+	struct sotto_key2_src src;
+	struct sotto_key2 k;
+	struct sotto_key2_secret s;
+	const uint8_t *body, *m, *body1;
+	size_t len, m_len, len1;
+	struct sent got;
+	uint8_t d[32], prev[8] = { 3 };
+
+	/* INI */
+	ini_fields(&f, SOTTO_INI2_REPLY, nonce_carol);
+	sotto_wbuf_init(&b, 0);
+	sotto_wbuf_init(&msg, 0);
+	sotto_wbuf_init(&whole, 0);
+	CHECK_EQ(sotto_ini2_build_unsigned(&b, &f, sotto_ed25519_pub(alice), &msg), 0);
+	CHECK_EQ(b.len, 1 + LOBBY_LEN + SOTTO_INI2_FIXED - SOTTO_ED25519_SIG);
+	check_msg(&msg, SOTTO_LABEL2_INI, LOBBY, LOBBY_LEN, b.p + 1 + LOBBY_LEN,
+	    b.len - 1 - LOBBY_LEN);
+	finish_split(&b, &msg, alice);
+	CHECK_EQ(sotto_ini2_build(&whole, &f, alice), 0);
+	CHECK_EQ(b.len, whole.len);
+	CHECK_MEM(b.p, whole.p, whole.len);
+	CHECK_EQ(sotto_ini2_check(b.p, b.len, LOBBY, LOBBY_LEN, &trust, &ini, &peer), 0);
+	CHECK_EQ(sotto_ini2_finish(&ini, b.p, b.len, NOW, 0), 0);
+	sotto_wbuf_reset(&b);
+	sotto_wbuf_reset(&msg);
+	CHECK_EQ(sotto_ini2_build_unsigned(&b, &f, sotto_ed25519_pub(alice), &msg), 0);
+	finish_split(&b, &msg, bob);          /* an agent holding another key */
+	CHECK_EQ(sotto_ini2_check(b.p, b.len, LOBBY, LOBBY_LEN, &trust, &ini, &peer), 0);
+	CHECK_EQ(sotto_ini2_finish(&ini, b.p, b.len, NOW, 0), SOTTO_V_BADSIG);
+
+	/* KEY (a rotation to carol's session) */
+	CHECK_EQ(sotto_genkey_generate(&gk, 8), 0);
+	memset(&src, 0, sizeof(src));
+	src.kind = SOTTO_KEY2_ROTATION;
+	src.gk = gk;
+	src.key_id = KID;
+	src.origin.reason = SOTTO_REASON_LEFT;
+	src.origin.prev_epoch = 7;
+	src.origin.prev_key_id = prev;
+	{
+		struct sotto_key_to to = { sotto_ed25519_pub(carol), nonce_carol,
+		    n_carol };
+
+		sotto_wbuf_reset(&b);
+		sotto_wbuf_reset(&msg);
+		CHECK_EQ(sotto_key2_build_unsigned(&b, LOBBY, LOBBY_LEN,
+		    sotto_ed25519_pub(bob), &src, &to, NOW, &msg), 0);
+	}
+	check_msg(&msg, SOTTO_LABEL2_KEY, LOBBY, LOBBY_LEN, b.p, b.len);
+	finish_split(&b, &msg, bob);
+	CHECK_EQ(accept_key(b.p, b.len, &k, &s, d), 0);
+	CHECK(s.gk != NULL);
+	if (s.gk != NULL) {
+		CHECK_MEM(s.gk->key, gk->key, 32);
+		CHECK_EQ(s.gk->epoch, 8);
+	}
+	sotto_key2_secret_free(&s);
+	b.len -= SOTTO_ED25519_SIG;
+	finish_split(&b, &msg, alice);        /* signed, but not by its id_pub */
+	CHECK_EQ(accept_key(b.p, b.len, &k, &s, d), SOTTO_V_BADSIG);
+	sotto_key2_secret_free(&s);
+
+	/* DAT: a sender without the secret key (ssh-agent) seals, the agent
+	 * signs, a receiver following the chain opens it. */
+	CHECK_EQ(sotto_chain_start(&ch1, gk, sotto_ed25519_pub(alice), nonce_alice), 0);
+	CHECK_EQ(sotto_chain_start(&ch2, gk, sotto_ed25519_pub(alice), nonce_alice), 0);
+	CHECK_EQ(sotto_chain_start(&rx_ch, gk, sotto_ed25519_pub(alice), nonce_alice), 0);
+	CHECK_EQ(sotto_dat2_tx_new(&tx, LOBBY, LOBBY_LEN, alice, nonce_alice, 5), 0);
+	CHECK_EQ(sotto_dat2_tx_new_pub(&txp, LOBBY, LOBBY_LEN, sotto_ed25519_pub(alice),
+	    nonce_alice, 5), 0);
+	CHECK_EQ(sotto_dat2_rx_new(&rx, LOBBY, LOBBY_LEN), 0);
+	CHECK_EQ(sotto_dat2_seal(tx, ch1, NOW, SOTTO_CT_TEXT, "hi", 2, &body1,
+	    &len1), 0);
+	/* A sender without the secret key cannot sign by itself. */
+	CHECK_EQ(sotto_dat2_seal(txp, ch2, NOW, SOTTO_CT_TEXT, "hi", 2, &body,
+	    &len), SOTTO_E_INVAL);
+	CHECK_EQ(sotto_dat2_seal_unsigned(txp, ch2, NOW, SOTTO_CT_TEXT, "hi", 2, &m,
+	    &m_len, &body, &len), 0);
+	CHECK_EQ(sotto_dat2_tx_next(txp), 6);
+	CHECK_EQ(ch2->index, 1);
+	sotto_wbuf_reset(&b);
+	sotto_wbuf_reset(&msg);
+	CHECK_EQ(sotto_wbuf_put(&b, body, len), 0);
+	CHECK_EQ(sotto_wbuf_put(&msg, m, m_len), 0);
+	check_msg(&msg, SOTTO_LABEL2_DAT, LOBBY, LOBBY_LEN, b.p, b.len);
+	finish_split(&b, &msg, alice);
+	/* The same header as the signing sender's (padding is random). */
+	CHECK(len1 > 82 && b.len > 82);
+	if (len1 > 82 && b.len > 82)
+		CHECK_MEM(b.p, body1, 74);
+	got.body = b.p;
+	got.len = b.len;
+	CHECK_EQ(receive(rx, &got, rx_ch, &rp, "hi"), 0);
+	sotto_dat2_rx_free(rx);
+	sotto_dat2_tx_free(tx);
+	sotto_dat2_tx_free(txp);
+	sotto_chain_free(ch1);
+	sotto_chain_free(ch2);
+	sotto_chain_free(rx_ch);
+	sotto_genkey_free(gk);
+	sotto_wbuf_free(&b);
+	sotto_wbuf_free(&msg);
+	sotto_wbuf_free(&whole);
+}
+
 int
 main(void)
 {
@@ -784,6 +932,7 @@ main(void)
 	test_newcomer_history();
 	test_dat2_wrong_chain();
 	test_key_digest_v1();
+	test_split_signing();
 	sotto_ed25519_free(alice);
 	sotto_ed25519_free(bob);
 	sotto_ed25519_free(carol);
