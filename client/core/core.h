@@ -322,7 +322,7 @@ void rot_reset(struct client *c);
  * self: we rotate at once rather than at our rank's turn). */
 void rot_trigger(struct client *c, const char *reason, bool self);
 /* Switch to g (a newer epoch): emits rekeyed, keeps the old key for its
- * grace, resumes sending. */
+ * grace. The caller resumes sending (dat_pump) when it is safe to. */
 void rot_adopt(struct client *c, struct sotto_group *g, const char *reason);
 bool rot_holding(const struct client *c);
 /* The previous key when it is `epoch` and still in its grace, else NULL. */

@@ -152,7 +152,11 @@ rotate_now(struct client *c)
 			send_rotation_key(c, m);
 	}
 	/* Whoever missed its KEY sees the new epoch here and asks. */
-	(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY) != 0)
+		return;
+	/* Only now the held lines: the relay keeps our order, so every
+	 * member has its KEY before our first DAT under the new key. */
+	dat_pump(c);
 }
 
 static void
@@ -207,5 +211,4 @@ rot_adopt(struct client *c, struct sotto_group *g, const char *reason)
 	ev.rekeyed.epoch = g->epoch;
 	ev.rekeyed.reason = reason;
 	core_emit(c, &ev);
-	dat_pump(c);
 }

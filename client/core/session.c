@@ -775,6 +775,8 @@ on_key(struct client *c, const struct sotto_frame *f)
 		/* A rotation (or one we missed and asked for). v1 KEYs carry
 		 * no reason: report the trigger we saw ourselves. */
 		rot_adopt(c, g, c->rot_pending ? c->rot_reason : "left");
+		if (c->st == CS_READY)
+			dat_pump(c);
 		return;
 	}
 	/* Conflict resolved in the sender's favour: switch keys, tell the

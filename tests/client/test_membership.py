@@ -221,8 +221,13 @@ def test_leave_rotation():
         b.wait("joined", name="carol")
         talk(a, b, c)
         check_eq(c.quit(), 0, "carol quits")
+        a.wait("left", name="carol")
+        # Typed while the rotation is under way: held, then sent under the
+        # new key after its KEYs (never lost to a DAT that outruns them).
+        a.send("typed during the rotation")
         ka = a.wait("rekeyed")
         kb = b.wait("rekeyed")
+        b.wait("message", text="typed during the rotation")
         check_eq((ka["reason"], kb["reason"]), ("left", "left"), "reason")
         check_eq(ka["epoch"], kb["epoch"], "one new epoch")
         check(ka["epoch"] > ra["epoch"], "a newer epoch than carol held")
