@@ -154,8 +154,9 @@ rotate_now(struct client *c)
 	/* Whoever missed its KEY sees the new epoch here and asks. */
 	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY) != 0)
 		return;
-	/* Only now the held lines: the relay keeps our order, so every
-	 * member has its KEY before our first DAT under the new key. */
+	/* Only now the held lines: the relay keeps our order, and so does the
+	 * signer (with ssh-agent, frames leave in the order they were made),
+	 * so every member has its KEY before our first DAT under the new key. */
 	dat_pump(c);
 }
 
