@@ -20,6 +20,12 @@ KEYLOG_CHECK = None        # tests/client/keylog_check, from --keylog-check
 DAT_EPOCH_AT = 64          # v1 DAT: id_pub, session, then u32 epoch
 
 
+
+def keylog_env(path):
+    """The test's environment plus the key log (the harness's env replaces
+    the environment, it does not add to it)."""
+    return dict(os.environ, SOTTO_TEST_KEYLOG=path)
+
 def squat(port, room="lobby"):
     """An outsider that joins with a bare room prefix and then says nothing."""
     s = socket.create_connection(("127.0.0.1", port))
@@ -211,11 +217,11 @@ def test_leave_rotation():
         logs = {n: s.keys.path(n + ".keylog") for n in names}
         pa = Proxy(s.relay.port)
         s.proxies.append(pa)
-        a = s.client("alice", tr, port=pa.port, env={"SOTTO_TEST_KEYLOG": logs["alice"]})
+        a = s.client("alice", tr, port=pa.port, env=keylog_env(logs["alice"]))
         ra = a.ready()
-        b = s.client("bob", tr, env={"SOTTO_TEST_KEYLOG": logs["bob"]})
+        b = s.client("bob", tr, env=keylog_env(logs["bob"]))
         b.ready()
-        c = s.client("carol", tr, env={"SOTTO_TEST_KEYLOG": logs["carol"]})
+        c = s.client("carol", tr, env=keylog_env(logs["carol"]))
         c.ready()
         a.wait("joined", name="carol")
         b.wait("joined", name="carol")
@@ -266,7 +272,7 @@ def test_removed_rotation():
         ra = a.ready()
         b = s.client("bob", tr_b)
         b.ready()
-        c = s.client("carol", tr_c, env={"SOTTO_TEST_KEYLOG": log_c})
+        c = s.client("carol", tr_c, env=keylog_env(log_c))
         c.ready()
         talk(a, b, c)
         for tr in (tr_a, tr_b):
@@ -283,7 +289,7 @@ def test_removed_rotation():
         b.wait("message", text="after removal, from alice")
         # carol reconnects, an outsider now: nobody answers her.
         check_eq(c.quit(), 0, "carol quits")
-        c2 = s.client("carol", tr_c, env={"SOTTO_TEST_KEYLOG": log_c})
+        c2 = s.client("carol", tr_c, env=keylog_env(log_c))
         c2.ready()
         b.send("while carol is back, from bob")
         a.wait("message", text="while carol is back, from bob")
