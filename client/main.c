@@ -121,7 +121,8 @@ check_relays(const char *list)
 		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (n == 0 || n >= sizeof(one)) {
 			fprintf(stderr, "sotto: relay list: an address is empty or "
-			    "longer than %zu bytes\n", sizeof(one) - 1);
+			    "longer than %zu bytes (a list is HOST:PORT[,HOST:PORT...])\n",
+			    sizeof(one) - 1);
 			return -1;
 		}
 		memcpy(one, p, n);
