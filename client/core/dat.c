@@ -31,7 +31,12 @@ dat_new_key(struct client *c)
  * the order frames were made (signer.c). The signer tracks l in the outbox
  * (outbox_taken/outbox_sent), so l must still be in the outbox. Callers
  * check first that we may send (READY, key held, no rotation or conflict
- * pending: dat_may_send). 0, or an error and nothing sent. */
+ * pending: dat_may_send). 0, or an error and nothing sent.
+ *
+ * The client puts v1 bodies on the wire today; when it moves to v2 this
+ * is where sotto_dat2_seal_unsigned (our chain steps here) replaces
+ * sotto_dat_seal_unsigned, and nothing else seals a DAT (outage/history
+ * code sending a held line to one member calls this with its id). */
 int
 dat_send_line(struct client *c, struct line *l, uint32_t to)
 {
