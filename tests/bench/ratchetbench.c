@@ -53,7 +53,7 @@ median(double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void
+static void __attribute__((noreturn))
 die(const char *what, int r)
 {
 	fprintf(stderr, "sotto-ratchetbench: %s: %s\n", what, sotto_strerror(r));
@@ -221,8 +221,8 @@ static void
 rotation(unsigned members, const struct sotto_ed25519 *id,
     const struct sotto_ed25519 *peer_id, struct sotto_trust *trust)
 {
-	struct sotto_rsa *rsa;
-	struct sotto_genkey *gk;
+	struct sotto_rsa *rsa = NULL;
+	struct sotto_genkey *gk = NULL;
 	struct sotto_key2_src src;
 	struct sotto_key2_secret s;
 	struct sotto_key2 k;
