@@ -8,6 +8,7 @@
 #include "err.h"
 #include "frame.h"
 #include "proto.h"
+#include "proto2.h"
 #include "sshkey.h"
 #include "trust.h"
 #include "wire.h"
@@ -119,16 +120,18 @@ static int seen_add(struct admit *a, const uint8_t nonce[static SOTTO_JOIN_NONCE
 	return 0;
 }
 
-static void verdict_why(int v, const struct sotto_ini *ini, uint64_t now_ms,
-    char *why, size_t why_len)
+/* The one line for a refusal; id_pub/ts_ms from the parsed INI (v1 or
+ * v2), id_pub NULL when it did not parse. */
+static void verdict_why(int v, const uint8_t *id_pub, uint64_t ts_ms,
+    uint64_t now_ms, char *why, size_t why_len)
 {
 	char fpr[SOTTO_FPR_STR_LEN];
 
-	if (v == SOTTO_V_MALFORMED || ini->id_pub == NULL) {
+	if (v == SOTTO_V_MALFORMED || id_pub == NULL) {
 		snprintf(why, why_len, "not a well-formed member INI");
 		return;
 	}
-	sotto_fingerprint_str(ini->id_pub, fpr);
+	sotto_fingerprint_str(id_pub, fpr);
 	switch (v) {
 	case SOTTO_V_UNTRUSTED:
 		snprintf(why, why_len, "key %s is not in --trusted", fpr);
@@ -136,10 +139,14 @@ static void verdict_why(int v, const struct sotto_ini *ini, uint64_t now_ms,
 	case SOTTO_V_BADSIG:
 		snprintf(why, why_len, "bad signature for key %s", fpr);
 		break;
+	case SOTTO_V_NEWER:
+		snprintf(why, why_len, "INI of key %s is of a newer protocol "
+		    "version than this relay checks", fpr);
+		break;
 	case SOTTO_V_STALE:
 		snprintf(why, why_len, "INI of key %s is stale: signed %+.0f s "
 		    "from the relay's clock (window +-%u s)", fpr,
-		    ((double)ini->ts_ms - (double)now_ms) / 1000.0,
+		    ((double)ts_ms - (double)now_ms) / 1000.0,
 		    SOTTO_INI_WINDOW_MS / 1000);
 		break;
 	default:
@@ -148,6 +155,28 @@ static void verdict_why(int v, const struct sotto_ini *ini, uint64_t now_ms,
 		    sotto_strerror(v));
 		break;
 	}
+}
+
+/* A v2 INI (docs/protocol.md "v2: versions"): the same checks in v2's
+ * order (parse, key in the folder, then signature and freshness). A
+ * newer peer's INI (version above 2, unknown flags) cannot have its
+ * signature checked and is not admitted. */
+static int admit_v2(struct admit *a, const uint8_t *body, size_t len,
+    const uint8_t *room, size_t room_len, uint64_t now_ms, char *why,
+    size_t why_len)
+{
+	const struct sotto_peer *peer;
+	struct sotto_ini2 ini;
+	int v;
+
+	memset(&ini, 0, sizeof(ini));
+	if ((v = sotto_ini2_check(body, len, room, room_len, a->trust, &ini,
+	    &peer)) != 0 ||
+	    (v = sotto_ini2_finish(&ini, body, len, now_ms, 0)) != 0) {
+		verdict_why(v, ini.id_pub, ini.ts_ms, now_ms, why, why_len);
+		return -1;
+	}
+	return seen_add(a, ini.nonce, now_ms, why, why_len);
 }
 
 int admit_check(struct admit *a, const uint8_t *body, size_t len,
@@ -164,9 +193,12 @@ int admit_check(struct admit *a, const uint8_t *body, size_t len,
 		snprintf(why, why_len, "not a well-formed member INI");
 		return -1;
 	}
+	/* v1 has flags (0 or 1) where v2 has its version byte (>= 2). */
+	if (prefix_len < len && body[prefix_len] >= SOTTO_BODY_V2)
+		return admit_v2(a, body, len, room, room_len, now_ms, why, why_len);
 	if ((v = sotto_ini_accept(body, len, room, room_len, a->trust, now_ms,
 	    0, &ini, &peer)) != 0) {
-		verdict_why(v, &ini, now_ms, why, why_len);
+		verdict_why(v, ini.id_pub, ini.ts_ms, now_ms, why, why_len);
 		return -1;
 	}
 	return seen_add(a, ini.nonce, now_ms, why, why_len);

@@ -1,10 +1,11 @@
 /* admit.h: --trusted: a connection joins a room only with a first INI
  * signed by a key in the folder, fresh, and never admitted before.
  *
- * The checks are the clients' own (shared/proto.c sotto_ini_accept:
- * member-INI layout, key in the folder, Ed25519 signature over the
- * labelled body, timestamp within +-SOTTO_INI_WINDOW_MS of the relay's
- * clock). On top, each admitted INI's nonce is remembered for twice that
+ * The checks are the clients' own (shared/proto.c sotto_ini_accept for
+ * v1 bodies, shared/proto2.c sotto_ini2_check/_finish for v2 ones, told
+ * apart by the byte after the room prefix: member-INI layout, key in the
+ * folder, Ed25519 signature over the labelled body, timestamp within
+ * +-SOTTO_INI_WINDOW_MS of the relay's clock). On top, each admitted INI's nonce is remembered for twice that
  * window, so the same signed INI replayed on another connection admits
  * nobody: docs/relay.md "Admission".
  */

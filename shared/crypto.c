@@ -1,6 +1,7 @@
 /* crypto.c: sotto's cryptographic primitives on libgcrypt (crypto.h). */
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gcrypt.h>
@@ -34,9 +35,14 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = SOTTO_E_CRYPTO;
 
+/* Whether libgcrypt reported that mlock of the secure pool failed. */
+static int pool_lock_refused;
+
 static void
 crypto_init_once(void)
 {
+	gcry_error_t e;
+
 	if (gcry_check_version(GCRYPT_VERSION) == NULL)
 		return;
 	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
@@ -49,8 +55,13 @@ crypto_init_once(void)
 	 * screen; the pool is still separate from the heap and wiped on
 	 * free, so we keep it quiet. */
 	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
-	if (gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_POOL, 0) != 0)
+	/* GPG_ERR_GENERAL here means the pool exists but mlock was refused:
+	 * run anyway (the pool is still apart from the heap and wiped on
+	 * free) and let the front-end tell the user. */
+	e = gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_POOL, 0);
+	if (e != 0 && gcry_err_code(e) != GPG_ERR_GENERAL)
 		return;
+	pool_lock_refused = e != 0;
 	/* libgcrypt's internal x*malloc_secure abort the process when the
 	 * pool runs dry; let it grow instead of dying mid-session. */
 	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, SECMEM_POOL);
@@ -82,6 +93,44 @@ sotto_crypto_init(void)
 }
 
 /* --- randomness ---------------------------------------------------------- */
+
+/* VmLck of /proc/self/status in bytes, or -1 when it cannot be read. */
+static long long
+locked_bytes(void)
+{
+	char line[128], *end;
+	unsigned long long kb;
+	long long r = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "VmLck:", 6) != 0)
+			continue;
+		kb = strtoull(line + 6, &end, 10);
+		if (end != line + 6 && kb < (unsigned long long)LLONG_MAX / 1024)
+			r = (long long)kb * 1024;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+int
+sotto_crypto_secure_locked(void)
+{
+	long long n;
+
+	/* libgcrypt tells us when mlock failed; the kernel's count of locked
+	 * bytes also catches an mlock that "succeeded" without locking
+	 * (AddressSanitizer makes mlock a no-op). */
+	if (pool_lock_refused)
+		return 0;
+	if ((n = locked_bytes()) < 0)
+		return SOTTO_E_IO;
+	return n >= (long long)SECMEM_POOL;
+}
 
 void
 sotto_random(void *p, size_t n)
@@ -321,6 +370,27 @@ sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
 	return r;
 }
 
+/* Ed25519's group order L, little-endian (RFC 8032 5.1). */
+static const uint8_t ed25519_order[32] = {
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+	0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+int
+sotto_ed25519_s_canonical(const uint8_t s[static 32])
+{
+	int i;
+
+	/* Compare from the most significant byte. S is public: no need for
+	 * constant time. */
+	for (i = 31; i >= 0; i--)
+		if (s[i] != ed25519_order[i])
+			return s[i] < ed25519_order[i];
+	return 0;
+}
+
 int
 sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG])
@@ -328,6 +398,10 @@ sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
 	gcry_sexp_t key = NULL, data = NULL, s = NULL;
 	int r = SOTTO_E_SIG;
 
+	/* libgcrypt 1.10 accepts S + L: refuse it, so a frame has one
+	 * valid signature and a relay cannot mint look-alike copies. */
+	if (!sotto_ed25519_s_canonical(sig + 32))
+		return SOTTO_E_SIG;
 	/* Malformed keys, signatures and messages all mean "does not verify". */
 	if (eddsa_data(&data, msg, n) == 0 &&
 	    gcry_sexp_build(&key, NULL,
@@ -368,6 +442,12 @@ sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY
 	}
 	*out = a;
 	return 0;
+}
+
+int
+sotto_aead_rekey(struct sotto_aead *a, const uint8_t key[static SOTTO_GROUP_KEY])
+{
+	return gcry_cipher_setkey(a->h, key, SOTTO_GROUP_KEY) == 0 ? 0 : SOTTO_E_CRYPTO;
 }
 
 void

@@ -14,6 +14,11 @@
 /* Once per process, before threads: version check, secure memory pool. */
 int sotto_crypto_init(void);
 
+/* After sotto_crypto_init: 1 when the secure pool is locked in RAM, 0
+ * when it is not (RLIMIT_MEMLOCK too low: secrets may reach swap; the
+ * client tells the user), SOTTO_E_IO when it cannot tell (no /proc). */
+int sotto_crypto_secure_locked(void);
+
 /* Strong random bytes (GCRY_STRONG_RANDOM): keys. */
 void sotto_random(void *p, size_t n);
 /* Unpredictable non-key bytes (gcry_create_nonce): nonces, padding. */
@@ -46,7 +51,11 @@ int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
     size_t n, uint8_t sig[static SOTTO_ED25519_SIG]);
 /* Whether seed and cached key s-expression sit in secure memory (tests). */
 int sotto_ed25519_is_secure(const struct sotto_ed25519 *k);
-/* 0 when the signature verifies, SOTTO_E_SIG when not. */
+/* 1 when the 32-byte little-endian S half of a signature is below the
+ * group order L (RFC 8032 5.1.7), else 0. */
+int sotto_ed25519_s_canonical(const uint8_t s[static 32]);
+/* 0 when the signature verifies, SOTTO_E_SIG when not (also when its S
+ * is not canonical: one message, one accepted signature per key). */
 int sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG]);
 
@@ -55,6 +64,9 @@ struct sotto_aead;      /* opaque: cipher handle in secure memory */
 
 int sotto_aead_new(struct sotto_aead **out, const uint8_t key[static SOTTO_GROUP_KEY]);
 void sotto_aead_free(struct sotto_aead *a);
+/* Replace the key of an open handle (one key per message in v2, without
+ * a secure-memory allocation each). */
+int sotto_aead_rekey(struct sotto_aead *a, const uint8_t key[static SOTTO_GROUP_KEY]);
 /* ct gets n bytes (may equal pt); tag 16 bytes. */
 int sotto_aead_seal(struct sotto_aead *a, const uint8_t nonce[static SOTTO_GCM_NONCE],
     const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,

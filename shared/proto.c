@@ -8,6 +8,7 @@
 #include "frame.h"
 #include "pad.h"
 #include "proto.h"
+#include "proto_priv.h"
 #include "sshkey.h"
 #include "trust.h"
 
@@ -505,6 +506,16 @@ sotto_key_verify(const struct sotto_key *k, const uint8_t *room, size_t room_len
 		return SOTTO_E_INVAL;
 	return verify_body(SOTTO_LABEL_KEY, room, room_len, body, k->signed_len,
 	    k->id_pub, k->sig);
+}
+
+int
+sotto_key_digest(const struct sotto_key *k, const uint8_t *room, size_t room_len,
+    const uint8_t *body, size_t len, uint8_t out[static SOTTO_SHA256_LEN])
+{
+	if (k->signed_len + SOTTO_ED25519_SIG != len)
+		return SOTTO_E_INVAL;
+	return sotto_body_digest(SOTTO_LABEL_KEY, room, room_len, body,
+	    k->signed_len, out);
 }
 
 int

@@ -34,9 +34,14 @@ enum sotto_verdict {
 	SOTTO_V_DECRYPT   = -105,   /* decrypt-failed */
 	SOTTO_V_MALFORMED = -106,   /* malformed */
 	SOTTO_V_NOTFORME  = -107,   /* not-for-me */
+	/* Not a rejection: a body version, frame kind, INI flag or content
+	 * type from a newer protocol, from a trusted key. The client shows
+	 * one `notice` (per sender and kind), never `malformed`. */
+	SOTTO_V_NEWER     = -108,
 };
 
-/* The §5 reason word for a verdict, NULL for any other value. */
+/* The §5 reason word for a verdict, NULL for any other value (also for
+ * SOTTO_V_NEWER, which is a notice, not a rejection). */
 const char *sotto_verdict_word(int v);
 
 /* --- Group key ----------------------------------------------------------- */
@@ -155,6 +160,12 @@ int sotto_key_build_unsigned(struct sotto_wbuf *out, const uint8_t *room,
 int sotto_key_parse(const uint8_t *body, size_t len, struct sotto_key *k);
 int sotto_key_verify(const struct sotto_key *k, const uint8_t *room,
     size_t room_len, const uint8_t *body, size_t len);
+/* SHA-256 of "sotto-v1 KEY" || P || the signed bytes: what a receiver
+ * remembers to refuse the same KEY twice, checked before the signature
+ * and the RSA work (a signature is not a frame's identity). */
+int sotto_key_digest(const struct sotto_key *k, const uint8_t *room,
+    size_t room_len, const uint8_t *body, size_t len,
+    uint8_t out[static SOTTO_SHA256_LEN]);
 /* The i-th watermark (i < k->n_marks). */
 int sotto_key_mark(const struct sotto_key *k, size_t i, struct sotto_mark *m);
 /* parse -> trusted -> signature -> addressed to (own_fpr, own_nonce)

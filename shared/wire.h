@@ -104,4 +104,77 @@ enum sotto_frame_type {
 #define SOTTO_CLM_NODE_MAX      64u     /* bytes of a node name */
 #define SOTTO_CLM_INC_LEN       8u      /* u64 incarnation */
 
+/* --- Protocol v2 bodies (docs/protocol.md "Protocol v2") ---------------- */
+/* Every body of version >= 2 starts (after P for an INI) with u8 version,
+ * u8 flags (INI) or kind (KEY, DAT), then the sender's id_pub, so a
+ * receiver can tell a newer peer's frame from a broken one and check its
+ * key without knowing the rest of the layout. */
+#define SOTTO_BODY_V2           2u
+#define SOTTO_LABEL2_INI        "sotto-v2 INI"
+#define SOTTO_LABEL2_KEY        "sotto-v2 KEY"
+#define SOTTO_LABEL2_DAT        "sotto-v2 DAT"
+#define SOTTO_LABEL2_KEY_ID     "sotto-v2 key-id"    /* HMAC input naming an epoch key */
+#define SOTTO_LABEL2_KEY_ID_LEN 15u
+#define SOTTO_LABEL2_GEN        "sotto-v2 gen"       /* generation step */
+#define SOTTO_LABEL2_GEN_LEN    12u
+#define SOTTO_LABEL2_CHAIN      "sotto-v2 chain"     /* a sender chain's first key */
+#define SOTTO_LABEL2_CHAIN_LEN  14u
+#define SOTTO_CHAIN_MSG_BYTE    0x01u   /* MK_i = HMAC(CK_i, 0x01) */
+#define SOTTO_CHAIN_STEP_BYTE   0x02u   /* CK_i+1 = HMAC(CK_i, 0x02) */
+#define SOTTO_CHAIN_KEY         32u
+#define SOTTO_GEN_LEN           4u      /* u32 generation */
+#define SOTTO_INDEX_LEN         4u      /* u32 chain index */
+/* A receiver moves a chain at most this many steps for one DAT (frames
+ * the relay dropped), and a generation key at most this many steps for
+ * one frame: a bound on the HMAC work one signed frame can ask for. */
+#define SOTTO_CHAIN_SKIP_MAX    4096u
+#define SOTTO_GEN_JUMP_MAX      1024u
+#define SOTTO_INDEX_MAX         0xffffffffu  /* a chain ends before this: sender moves gen */
+
+/* INI v2: P version flags id_pub ask nonce to_nonce ts epoch key_id gen
+ * rsa_n_len rsa_n sig. */
+#define SOTTO_INI2_REPLY        0x01u   /* answer to a join (to_nonce = the joiner's) */
+#define SOTTO_INI2_ACK          0x02u   /* a joiner's answer to a REPLY: presence proof */
+#define SOTTO_INI2_LEAVE        0x04u   /* signed leave: this session ends now */
+#define SOTTO_INI2_FLAGS_KNOWN  (SOTTO_INI2_REPLY | SOTTO_INI2_ACK | SOTTO_INI2_LEAVE)
+#define SOTTO_INI2_FIXED        (1u + 1u + SOTTO_ED25519_PUB + SOTTO_ID_LEN + \
+    SOTTO_JOIN_NONCE + SOTTO_JOIN_NONCE + SOTTO_TS_LEN + SOTTO_EPOCH_LEN + \
+    SOTTO_KEY_ID + SOTTO_GEN_LEN + 2u + SOTTO_RSA_MOD + SOTTO_ED25519_SIG)
+
+/* KEY v2: version kind id_pub to_fpr to_nonce ts epoch key_id gen
+ * prev_epoch prev_key_id reason wrapped_len wrapped n_marks marks
+ * sealed_len sealed tag sig. The RSA wrap holds a fresh transport key T
+ * || u32 epoch || u32 gen; `sealed` is AES-256-GCM under T (nonce 0) of
+ * the generation key, u16 n and n entries: chain states (handover) or
+ * fingerprints of identities the rotator removed (rotation). */
+#define SOTTO_KEY2_HANDOVER     1u      /* to a newcomer or a member that asked */
+#define SOTTO_KEY2_ROTATION     2u      /* a new epoch to a remaining member */
+#define SOTTO_REASON_FIRST      0u      /* epoch 1 of a first joiner */
+#define SOTTO_REASON_LEFT       1u
+#define SOTTO_REASON_REMOVED    2u
+#define SOTTO_REASON_TIMER      3u
+#define SOTTO_REASON_COUNT      4u
+#define SOTTO_REASON_MAX        SOTTO_REASON_COUNT
+#define SOTTO_KEY2_TKEY         32u     /* transport key T */
+#define SOTTO_WRAP2_PLAIN       (SOTTO_KEY2_TKEY + SOTTO_EPOCH_LEN + SOTTO_GEN_LEN)
+#define SOTTO_CHAIN_STATE_LEN   (SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE + \
+    SOTTO_GEN_LEN + SOTTO_INDEX_LEN + SOTTO_CHAIN_KEY)
+#define SOTTO_CHAINS_MAX        4096u   /* entries of the sealed list per KEY */
+#define SOTTO_KEY2_SEALED_MAX   (SOTTO_GROUP_KEY + 2u + \
+    SOTTO_CHAINS_MAX * SOTTO_CHAIN_STATE_LEN)
+#define SOTTO_KEY2_FIXED        (1u + 1u + SOTTO_ED25519_PUB + SOTTO_FPR_LEN + \
+    SOTTO_JOIN_NONCE + SOTTO_TS_LEN + SOTTO_EPOCH_LEN + SOTTO_KEY_ID + \
+    SOTTO_GEN_LEN + SOTTO_EPOCH_LEN + SOTTO_KEY_ID + 1u + 2u + SOTTO_RSA_MOD + \
+    2u + 4u + SOTTO_GCM_TAG + SOTTO_ED25519_SIG)
+
+/* DAT v2: version kind id_pub session epoch gen index counter ts |
+ * ct_len ct tag sig. The part before ct_len is the body's share of the
+ * AAD. */
+#define SOTTO_DAT2_MESSAGE      1u      /* kind: a message sealed under a chain key */
+#define SOTTO_DAT2_HDR          (1u + 1u + SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE + \
+    SOTTO_EPOCH_LEN + SOTTO_GEN_LEN + SOTTO_INDEX_LEN + SOTTO_COUNTER_LEN + \
+    SOTTO_TS_LEN)
+#define SOTTO_DAT2_FIXED        (SOTTO_DAT2_HDR + 4u + SOTTO_GCM_TAG + SOTTO_ED25519_SIG)
+#define SOTTO_CTYPE_TEXT        1u      /* plaintext content type: UTF-8 text */
+
 #endif

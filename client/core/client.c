@@ -93,6 +93,23 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 	}
 	ev.rejected.reason = word;
 	ev.rejected.detail = detail;
+	ev.rejected.quiet = c->quiet_rejects;
+	c->n_rejects++;
+	c->last_verdict = verdict;
+	core_emit(c, &ev);
+}
+
+void
+core_notice(struct client *c, const char *fmt, ...)
+{
+	struct client_event ev = { .type = CLIENT_EV_NOTICE };
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ev.notice.text = text;
 	core_emit(c, &ev);
 }
 
@@ -158,9 +175,22 @@ on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
+/* Whether a key of `old` is missing from `new`. */
+static bool
+any_removed(const struct sotto_trust *old, const struct sotto_trust *new)
+{
+	size_t i;
+
+	for (i = 0; old != NULL && i < old->n; i++)
+		if (sotto_trust_find(new, old->peers[i].pub) == NULL)
+			return true;
+	return false;
+}
+
 int
 client_reload(struct client *c, char *err, size_t err_len)
 {
+	bool removed;
 	struct sotto_trust *t;
 	struct member *m, *tmp;
 	const struct sotto_peer *p;
@@ -168,6 +198,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 
 	if ((r = sotto_trust_load(c->trusted_path, &t, err, err_len)) != 0)
 		return r;
+	removed = any_removed(c->trust, t);
 	sotto_trust_free(c->trust);
 	c->trust = t;
 	(void)self_name_update(c);
@@ -190,6 +221,13 @@ client_reload(struct client *c, char *err, size_t err_len)
 			c->asked = 0;
 		members_del(c, m);
 	}
+	/* Whoever was removed may hold our key, here or not: a new one goes
+	 * only to the members we still trust. Several members removing the
+	 * same key rotate once: by rank, and the first new epoch ends the
+	 * others' wait (v1 KEYs cannot say whom a rotation excluded; v2's
+	 * removed list can, docs/protocol.md "v2: rotation"). */
+	if (removed)
+		rot_trigger(c, "removed", false);
 	return 0;
 }
 
@@ -347,6 +385,7 @@ client_free(struct client *c)
 	sotto_dat_tx_free(c->tx);
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
+	sotto_group_free(c->old_group);
 	members_clear(c);
 	members_reap(c);
 	rsess_free_all(c);

@@ -13,6 +13,7 @@
  * 50..100 %), each attempt a fresh session with the next address.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -183,6 +184,11 @@ connected(struct client *c)
 	c->ever_connected = true;
 	c->st = CS_WAIT_RSA;
 	core_emit(c, &ev);
+	if (!c->told_memlock && sotto_crypto_secure_locked() == 0) {
+		c->told_memlock = true;
+		core_notice(c, "secure memory could not be locked (RLIMIT_MEMLOCK "
+		    "too low): keys may be written to swap");
+	}
 	if (c->st == CS_WAIT_RSA)
 		sess_rsa_ready(c);
 }
@@ -275,6 +281,14 @@ conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
 	if (!ev_is_active(&c->wio))
 		ev_io_start(c->loop, &c->wio);
 	return 0;
+}
+
+bool
+conn_input_waiting(const struct client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	return c->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 static void

@@ -20,6 +20,12 @@ struct sotto_identity;
 
 /* Timing and bounds (docs/protocol.md "Limits"). */
 #define CORE_KEY_TIMEOUT     3.0      /* s to wait for the asked keyholder */
+#define CORE_RECHECK         0.05     /* s: read waiting input, then decide */
+#define CORE_FIRST_MAX       12.0     /* s: the longest wait before becoming first */
+#define CORE_ROTATE_DELAY    0.25     /* s before rotating: triggers close together make one */
+#define CORE_ROTATE_STEP     3.0      /* s more per rank for the fallback rotators */
+#define CORE_EPOCH_GRACE     10.0     /* s the previous group key opens frames in flight */
+#define CORE_BAD_FRAMES      32u      /* bad frames before a relay id is cut off */
 #define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
 #define CORE_BACKOFF_MIN     0.25     /* s, doubled per failure ... */
 #define CORE_BACKOFF_MAX     8.0      /* ... up to this, with jitter */
@@ -29,7 +35,7 @@ struct sotto_identity;
 #define CORE_RSESS_MAX       4096u    /* remote sessions remembered */
 #define CORE_ROSTER_MAX      4096u    /* roster ids considered as keyholders */
 #define CORE_READ_CHUNK      65536u
-#define CORE_KEY_SIGS        16u      /* KEYs remembered per session (replays) */
+#define CORE_KEY_DIGESTS     64u      /* KEYs remembered per session (replays) */
 
 enum core_state {
 	CS_IDLE,        /* not connected: waiting to (re)connect */
@@ -64,6 +70,8 @@ struct member {
 	bool               in_roster;       /* present when we joined: a key candidate */
 	bool               tried;           /* asked in this round */
 	bool               known;           /* a valid trusted INI seen */
+	bool               proven;          /* an INI of it signed after our join:
+	                                     * listed, announced, asked for the key */
 	bool               shown;           /* front-end told (joined/ready) */
 	bool               key_wanted;      /* asked us before we were READY */
 	bool               dead;            /* out of the table, freed at the end of the turn */
@@ -75,6 +83,8 @@ struct member {
 	uint8_t            nonce[SOTTO_JOIN_NONCE];
 	uint8_t            rsa_n[SOTTO_RSA_MOD];
 	uint32_t           epoch;           /* advertised in its last INI */
+	unsigned           bad;             /* frames from this id refused as bad */
+	bool               cut_off;         /* refused unread until it rejoins */
 	uint8_t            key_id[SOTTO_KEY_ID];
 	struct sotto_mark *marks;           /* watermarks for its KEY */
 	size_t             n_marks;
@@ -153,14 +163,31 @@ struct client {
 	uint8_t                 rsa_n[SOTTO_RSA_MOD];
 	uint32_t                self_id;
 	uint64_t                join_ts, last_ini_ts;
-	uint8_t                 key_sigs[CORE_KEY_SIGS][SOTTO_ED25519_SIG];
-	size_t                  n_key_sigs;   /* KEYs accepted this session */
+	/* SHA-256 of the signed bytes of the KEYs accepted this session */
+	uint8_t                 key_digests[CORE_KEY_DIGESTS][SOTTO_SHA256_LEN];
+	size_t                  n_key_digests;
 	ev_timer                key_timer;
 	uint32_t                asked;        /* member asked for the key, 0 none */
+	double                  keywait_roster; /* ev_now when the roster came */
+	double                  keywait_since; /* the key timeout counts from here */
 	bool                    round_wait;   /* key_timer is a backoff between rounds */
 	double                  round_backoff;
 	uint32_t                adopting;     /* conflict: winner asked, 0 none */
 	uint64_t                tx_next;      /* next DAT counter of this session */
+
+	/* rejections (cutoff.c) */
+	unsigned                n_rejects;    /* rejected events so far */
+	int                     last_verdict; /* of the last one */
+	bool                    quiet_rejects;
+	bool                    told_memlock; /* the unlocked-memory notice given */
+
+	/* rotation (rotate.c) */
+	ev_timer                rot_timer;    /* our turn to rotate */
+	ev_timer                grace_timer;  /* the old key's grace */
+	struct sotto_group     *old_group;    /* previous key, during its grace */
+	bool                    rot_pending;  /* a trigger seen, no newer key yet */
+	const char             *rot_reason;   /* "left" or "removed" */
+	uint32_t                rot_epoch;    /* our epoch at the trigger */
 
 	/* keys */
 	struct sotto_group     *group;
@@ -211,6 +238,8 @@ void core_fatal(struct client *c, const char *reason, const char *detail);
 void core_defer(struct client *c);
 /* Free what was marked: the closed connection, deleted members. */
 void core_reap(struct client *c);
+void core_notice(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 uint64_t core_min_ts(const struct client *c);
 
 /* connect.c: a connected (or connecting) non-blocking socket to the
@@ -234,6 +263,9 @@ void conn_stop(struct client *c);
 int conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
     size_t len);
 void conn_init(struct client *c);
+/* Bytes from the relay are waiting to be read (a timer that fires after a
+ * stall decides only once they are). */
+bool conn_input_waiting(const struct client *c);
 
 /* session.c: join state machine, keyholder choice, conflicts */
 void sess_rsa_ready(struct client *c);
@@ -247,6 +279,10 @@ void dat_on_frame(struct client *c, const uint8_t *body, size_t len);
 void dat_flush_pending(struct client *c);
 void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
+/* The single DAT sealing entry point: line l for `to` (the room or one
+ * member id), sealed and handed to signer_send (see dat.c). */
+int dat_send_line(struct client *c, struct line *l, uint32_t to);
+bool dat_may_send(const struct client *c);
 int dat_new_key(struct client *c);
 
 /* members.c: the member table (this connection) */
@@ -279,6 +315,29 @@ void outbox_written(struct outbox *ob, uint64_t written);
 void outbox_rewind(struct outbox *ob);
 bool outbox_empty(const struct outbox *ob);
 void outbox_free(struct outbox *ob);
+
+/* rotate.c: new group keys on leave and removal */
+void rot_init(struct client *c);
+void rot_reset(struct client *c);
+/* A member we listed left (reason "left") or we removed a key ("removed",
+ * self: we rotate at once rather than at our rank's turn). */
+void rot_trigger(struct client *c, const char *reason, bool self);
+/* Switch to g (a newer epoch): emits rekeyed, keeps the old key for its
+ * grace. The caller resumes sending (dat_pump) when it is safe to. */
+void rot_adopt(struct client *c, struct sotto_group *g, const char *reason);
+bool rot_holding(const struct client *c);
+/* The previous key when it is `epoch` and still in its grace, else NULL. */
+const struct sotto_group *rot_old_group(const struct client *c, uint32_t epoch);
+
+/* cutoff.c: a relay id that floods bad frames is cut off until it rejoins */
+bool cutoff_refuse(struct client *c, const struct sotto_frame *f);
+void cutoff_count(struct client *c, const struct sotto_frame *f, unsigned before);
+
+/* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
+void core_keylog(const struct client *c, const struct sotto_group *g);
+
+/* session.c: ask member m for the winning key it advertised (recovery) */
+void sess_ask_winner(struct client *c, struct member *m);
 
 /* rsagen.c: RSA-4096 session keys made off the loop */
 typedef void (*rsagen_fn)(void *ctx);

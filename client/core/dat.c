@@ -23,28 +23,56 @@ dat_new_key(struct client *c)
 	    c->group, c->nonce, c->tx_next);
 }
 
+/* THE one place a DAT is sealed (docs/protocol.md "DAT"): outbox line l
+ * under the current group key and sender session (next counter), addressed
+ * to `to` (SOTTO_TO_ROOM, or one member id for a line owed to that member
+ * alone), handed to the signer. With a key file the frame is in the output
+ * buffer on return; with ssh-agent it leaves when the agent answers, in
+ * the order frames were made (signer.c). The signer tracks l in the outbox
+ * (outbox_taken/outbox_sent), so l must still be in the outbox. Callers
+ * check first that we may send (READY, key held, no rotation or conflict
+ * pending: dat_may_send). 0, or an error and nothing sent.
+ *
+ * The client puts v1 bodies on the wire today; when it moves to v2 this
+ * is where sotto_dat2_seal_unsigned (our chain steps here) replaces
+ * sotto_dat_seal_unsigned, and nothing else seals a DAT (outage/history
+ * code sending a held line to one member calls this with its id). */
+int
+dat_send_line(struct client *c, struct line *l, uint32_t to)
+{
+	const uint8_t *body, *msg;
+	size_t len, msg_len;
+	int r;
+
+	if ((r = sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
+	    l->text, l->len, &msg, &msg_len, &body, &len)) != 0)
+		return r;
+	c->tx_next = sotto_dat_tx_next(c->tx);
+	return signer_send(c, SOTTO_T_DAT, to, body, len, msg, msg_len, l);
+}
+
+/* Lines may be sealed now: READY under a settled key (no conflict being
+ * resolved, no rotation pending: lines typed then wait for the new key),
+ * with a socket and the signer not full. */
+bool
+dat_may_send(const struct client *c)
+{
+	return c->st == CS_READY && !c->closing && c->adopting == 0 &&
+	    !rot_holding(c) && c->tx != NULL && c->fd >= 0 &&
+	    c->out.len < CORE_OUT_HIGH && !signer_full(c);
+}
+
 /* Seal queued lines into the output while we hold the key, keeping the
  * output buffer short so a slow relay holds back lines, not memory (and,
  * with ssh-agent, a bounded number of signatures in flight). */
 void
 dat_pump(struct client *c)
 {
-	const uint8_t *body, *msg;
 	struct line *l;
-	size_t len, msg_len;
 
-	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
-		return;
-	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
-	    (l = outbox_next(&c->ob)) != NULL) {
-		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
-		    l->text, l->len, &msg, &msg_len, &body, &len) != 0)
+	while (dat_may_send(c) && (l = outbox_next(&c->ob)) != NULL)
+		if (dat_send_line(c, l, SOTTO_TO_ROOM) != 0)
 			return;
-		c->tx_next = sotto_dat_tx_next(c->tx);
-		if (signer_send(c, SOTTO_T_DAT, SOTTO_TO_ROOM, body, len, msg,
-		    msg_len, l) != 0)
-			return;
-	}
 }
 
 /* --- receiving ----------------------------------------------------------- */
@@ -64,7 +92,36 @@ reject_dat(struct client *c, int r, const struct sotto_dat *d,
 	    peer->name, why ? ": " : "", why ? why : "");
 }
 
-/* parse -> trusted -> signature. 0, or the frame was rejected. */
+static const char *why_word(int r);
+
+static bool
+own_session(const struct client *c, const struct sotto_dat *d)
+{
+	return memcmp(d->id_pub, c->pub, SOTTO_ED25519_PUB) == 0 &&
+	    memcmp(d->session, c->nonce, SOTTO_JOIN_NONCE) == 0;
+}
+
+/* Before any signature work: our own current session reflected back (the
+ * relay never sends us our frames), or a counter this session has already
+ * passed or that its watermark puts before our join. Changes nothing. */
+static int
+dat_seen(struct client *c, const struct sotto_dat *d)
+{
+	struct rsess *s;
+
+	if (own_session(c, d))
+		return SOTTO_V_REPLAY;
+	if ((s = rsess_get(c, d->id_pub, d->session, false)) == NULL)
+		return d->ts_ms < core_min_ts(c) ? SOTTO_V_STALE : 0;
+	if (d->counter <= s->dp.highest)
+		return SOTTO_V_REPLAY;
+	if (d->counter < s->dp.floor)
+		return SOTTO_V_STALE;
+	return 0;
+}
+
+/* parse -> trusted -> seen before -> signature. 0, or the frame was
+ * rejected. */
 static int
 dat_verify(struct client *c, const uint8_t *body, size_t len,
     struct sotto_dat *d, const struct sotto_peer **peer)
@@ -79,6 +136,12 @@ dat_verify(struct client *c, const uint8_t *body, size_t len,
 	if ((*peer = sotto_trust_find(c->trust, d->id_pub)) == NULL) {
 		reject_dat(c, SOTTO_V_UNTRUSTED, d, NULL, NULL);
 		return SOTTO_V_UNTRUSTED;
+	}
+	/* Cheap refusals first: a replay costs no signature check. */
+	if ((r = dat_seen(c, d)) != 0) {
+		reject_dat(c, r, d, *peer, r == SOTTO_V_REPLAY && own_session(c, d) ?
+		    "our own frame, reflected by the relay" : why_word(r));
+		return r;
 	}
 	if ((r = sotto_dat_verify(c->rx, d, body, len)) != 0) {
 		reject_dat(c, r, d, *peer, NULL);
@@ -98,12 +161,69 @@ why_word(int r)
 	return NULL;
 }
 
+static void dat_show(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
+    size_t text_len);
+
+/* The sender's member on this connection, by identity and session. */
+static struct member *
+dat_member(struct client *c, const struct sotto_dat *d)
+{
+	struct member *m;
+
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->known && memcmp(m->pub, d->id_pub, SOTTO_ED25519_PUB) == 0 &&
+		    memcmp(m->nonce, d->session, SOTTO_JOIN_NONCE) == 0)
+			return m;
+	return NULL;
+}
+
+/* A DAT under another key than ours: the previous one during its grace
+ * (frames in flight across a rotation) opens with it; a newer epoch means
+ * we missed a rotation: ask its sender. Anything else is refused. */
+static void
+dat_other_epoch(struct client *c, const uint8_t *body, size_t len,
+    const struct sotto_dat *d, const struct sotto_peer *peer, struct rsess *s)
+{
+	const struct sotto_group *old = rot_old_group(c, d->epoch);
+	struct sotto_dat_peer p = s->dp;
+	const uint8_t *text;
+	struct member *m;
+	size_t text_len;
+	uint8_t ctype;
+	int r;
+
+	if (d->epoch > c->group->epoch) {
+		reject_dat(c, SOTTO_V_DECRYPT, d, peer, "a newer group key: asking for it");
+		if ((m = dat_member(c, d)) != NULL)
+			sess_ask_winner(c, m);
+		return;
+	}
+	if (old == NULL) {
+		reject_dat(c, SOTTO_V_STALE, d, peer, "under a group key no longer held");
+		return;
+	}
+	p.epoch = old->epoch;
+	if ((r = sotto_dat_subkey(&p.aead, old, d->id_pub, d->session)) != 0) {
+		reject_dat(c, r, d, peer, NULL);
+		return;
+	}
+	r = sotto_dat_open(c->rx, d, body, len, &p, &ctype, &text, &text_len);
+	sotto_aead_free(p.aead);
+	if (r != 0) {
+		reject_dat(c, r, d, peer, r == SOTTO_V_MALFORMED ? "bad padding" :
+		    why_word(r));
+		return;
+	}
+	s->dp.highest = p.highest;
+	dat_show(c, d, peer, ctype, text, text_len);
+}
+
 /* epoch -> replay -> stale -> decrypt -> unpad, then show it. */
 static void
 dat_deliver(struct client *c, const uint8_t *body, size_t len,
     const struct sotto_dat *d, const struct sotto_peer *peer)
 {
-	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
 	const uint8_t *text;
 	struct rsess *s;
 	size_t text_len;
@@ -112,6 +232,10 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 
 	if ((s = rsess_get(c, d->id_pub, d->session, true)) == NULL) {
 		reject_dat(c, SOTTO_E_ALLOC, d, peer, NULL);
+		return;
+	}
+	if (d->epoch != c->group->epoch) {
+		dat_other_epoch(c, body, len, d, peer, s);
 		return;
 	}
 	if (s->dp.aead == NULL || s->key_gen != c->key_gen) {
@@ -131,6 +255,16 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "bad padding" : why_word(r));
 		return;
 	}
+	dat_show(c, d, peer, ctype, text, text_len);
+}
+
+static void
+dat_show(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
+    size_t text_len)
+{
+	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
+
 	if (ctype != SOTTO_CT_TEXT || text_len > SOTTO_TEXT_MAX ||
 	    sotto_utf8_valid(text, text_len) != 0) {
 		reject_dat(c, SOTTO_V_MALFORMED, d, peer, ctype != SOTTO_CT_TEXT ?

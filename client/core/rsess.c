@@ -116,11 +116,14 @@ rsess_marks(struct client *c, struct member *m)
 	}
 	HASH_SORT(c->rsess, by_recent);
 	for (s = c->rsess; s != NULL && n < SOTTO_MARKS_MAX; s = s->hh.next) {
-		if (s->dp.highest == 0)
+		/* A floor we were given ourselves is passed on too: a session
+		 * we never heard from directly is no less in the past. */
+		if (s->dp.highest == 0 && s->dp.floor == 0)
 			continue;
 		memcpy(marks[n].id_pub, s->key, SOTTO_ED25519_PUB);
 		memcpy(marks[n].session, s->key + SOTTO_ED25519_PUB, SOTTO_JOIN_NONCE);
-		marks[n].next = s->dp.highest + 1;
+		marks[n].next = s->dp.highest + 1 > s->dp.floor ?
+		    s->dp.highest + 1 : s->dp.floor;
 		n++;
 	}
 	if (n == 0) {

@@ -24,6 +24,7 @@ sess_init(struct client *c)
 {
 	ev_init(&c->key_timer, on_key_timer);
 	c->round_backoff = CORE_BACKOFF_MIN;
+	rot_init(c);
 }
 
 static void
@@ -56,6 +57,7 @@ void
 sess_reset(struct client *c)
 {
 	ev_timer_stop(c->loop, &c->key_timer);
+	rot_reset(c);
 	remember_own_session(c);
 	members_clear(c);
 	dat_drop_pending(c, "connection lost before the group key arrived");
@@ -71,7 +73,7 @@ sess_reset(struct client *c)
 	c->round_backoff = CORE_BACKOFF_MIN;
 	c->tx_next = 1;
 	c->last_ini_ts = 0;
-	c->n_key_sigs = 0;
+	c->n_key_digests = 0;
 }
 
 /* INI timestamps strictly increase within a session, so a receiver can
@@ -155,7 +157,7 @@ emit_ready(struct client *c, bool first)
 	size_t n;
 
 	for (m = c->members; m != NULL; m = m->hh.next)
-		if (m->known)
+		if (m->known && m->proven)
 			m->shown = true;
 	l = members_list(c, &n);
 	ev.ready.epoch = c->group->epoch;
@@ -193,6 +195,28 @@ become_ready(struct client *c, bool first)
 	dat_pump(c);
 }
 
+/* Hold the room's key ourselves: the one this process already held for
+ * it (a relay restart), else a fresh one. `announce`: we became first
+ * because no proven keyholder answered, so tell the room which key we
+ * hold (a member we could not see resolves the conflict from it). */
+static void
+become_first(struct client *c, bool announce)
+{
+	bool fresh = c->group == NULL;
+
+	if (fresh && sotto_group_generate(&c->group, 1) != 0) {
+		conn_close(c, "cannot generate the group key");
+		return;
+	}
+	if (fresh) {
+		c->key_gen++;
+		core_keylog(c, c->group);
+	}
+	become_ready(c, fresh);
+	if (announce && c->st == CS_READY)
+		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+}
+
 /* --- the relay's roster and LEFT ----------------------------------------- */
 
 static void
@@ -222,20 +246,11 @@ on_roster(struct client *c, const struct sotto_frame *f)
 			m->in_roster = true;
 	}
 	if (ro.count == 0) {
-		/* First in the room: keep the key this process already held
-		 * for it (a relay restart), else make the room's key. */
-		bool fresh = c->group == NULL;
-
-		if (fresh && (r = sotto_group_generate(&c->group, 1)) != 0) {
-			conn_close(c, "cannot generate the group key");
-			return;
-		}
-		if (fresh)
-			c->key_gen++;
-		become_ready(c, fresh);
+		become_first(c, false);
 		return;
 	}
 	c->st = CS_KEYWAIT;
+	c->keywait_roster = c->keywait_since = ev_now(c->loop);
 	core_emit_status(c, "waiting-key");
 	ask_next(c);
 }
@@ -245,7 +260,7 @@ on_left(struct client *c, const struct sotto_frame *f)
 {
 	struct member *m;
 	uint32_t id;
-	bool was_asked;
+	bool was_asked, was_listed;
 	int r;
 
 	if ((r = sotto_left_parse(f->body, f->body_len, &id)) != 0) {
@@ -264,6 +279,7 @@ on_left(struct client *c, const struct sotto_frame *f)
 	if (m->rsess != NULL && m->rsess->refs == 1)
 		m->rsess->ended = true;
 	was_asked = c->asked == id;
+	was_listed = m->shown && m->proven;
 	if (c->adopting == id)
 		c->adopting = 0;
 	members_del(c, m);
@@ -271,51 +287,87 @@ on_left(struct client *c, const struct sotto_frame *f)
 		c->asked = 0;
 		ask_next(c);
 	}
+	/* It held our key: nothing more is sealed under it (lines wait for
+	 * the new one). */
+	if (was_listed)
+		rot_trigger(c, "left", false);
 	if (c->st == CS_READY && c->adopting == 0)
 		dat_pump(c);
 }
 
 /* --- asking for the key -------------------------------------------------- */
 
-/* The next keyholder to ask: untried roster members, those that advertised
- * a key first, then the lowest id (the longest present). NULL when none. */
+/* The next keyholder to ask: only members that proved themselves (a
+ * trusted INI signed after our join) and hold a key; the winning key
+ * first, then the lowest id (the longest present). Roster ids alone are
+ * never asked: an outsider, a silent member or an id the relay made up
+ * cannot hold the room hostage. NULL when none is left untried;
+ * *any_left: a roster member is still present; *any_proven: a proven
+ * keyholder exists (tried or not). */
 static struct member *
-pick_candidate(struct client *c, bool *any_left)
+pick_candidate(struct client *c, bool *any_left, bool *any_proven)
 {
 	struct member *m, *best = NULL;
 
 	*any_left = false;
+	*any_proven = false;
 	for (m = c->members; m != NULL; m = m->hh.next) {
-		if (!m->in_roster)
+		*any_left = *any_left || m->in_roster;
+		if (!m->known || !m->proven || m->epoch == 0)
 			continue;
-		*any_left = true;
+		*any_proven = true;
 		if (m->tried)
 			continue;
-		if (best == NULL || (m->epoch > 0) > (best->epoch > 0) ||
-		    ((m->epoch > 0) == (best->epoch > 0) && m->id < best->id))
+		if (best == NULL || sotto_group_cmp(m->epoch, m->key_id, best->epoch,
+		    best->key_id) > 0 || (sotto_group_cmp(m->epoch, m->key_id,
+		    best->epoch, best->key_id) == 0 && m->id < best->id))
 			best = m;
 	}
 	return best;
+}
+
+/* Nobody to ask: become first once the key timeout has passed with no
+ * proven keyholder, else wait for one (its REPLY asks at once). */
+static void
+no_candidate(struct client *c, bool any_proven)
+{
+	double left = c->keywait_since + CORE_KEY_TIMEOUT - ev_now(c->loop);
+
+	c->asked = 0;
+	if (any_proven) {
+		/* All asked and still present: wait, then start over. */
+		c->round_wait = true;
+		key_timer_start(c, c->round_backoff);
+		c->round_backoff = c->round_backoff * 2 > CORE_BACKOFF_MAX ?
+		    CORE_BACKOFF_MAX : c->round_backoff * 2;
+		return;
+	}
+	if (left > 0) {
+		key_timer_start(c, left);
+		return;
+	}
+	/* A stalled process may find a keyholder's REPLY already in its
+	 * socket when the timer fires: read it before deciding. */
+	if (conn_input_waiting(c)) {
+		key_timer_start(c, CORE_RECHECK);
+		return;
+	}
+	become_first(c, true);
 }
 
 static void
 ask_next(struct client *c)
 {
 	struct member *m;
-	bool any;
+	bool any, proven;
 
-	if ((m = pick_candidate(c, &any)) == NULL) {
-		if (!any) {
-			/* Every keyholder left: a fresh join is told count 0. */
+	if ((m = pick_candidate(c, &any, &proven)) == NULL) {
+		if (!any && !proven) {
+			/* Every member left: a fresh join is told count 0. */
 			conn_close(c, "every member that could hand over the key left");
 			return;
 		}
-		/* All asked and still present: wait, then start over. */
-		c->asked = 0;
-		c->round_wait = true;
-		key_timer_start(c, c->round_backoff);
-		c->round_backoff = c->round_backoff * 2 > CORE_BACKOFF_MAX ?
-		    CORE_BACKOFF_MAX : c->round_backoff * 2;
+		no_candidate(c, proven);
 		return;
 	}
 	m->tried = true;
@@ -392,6 +444,7 @@ ini_record(struct member *m, const struct sotto_ini *ini,
 		rsess_unref(m);
 		rsess_ref(s, m);
 		m->known = false;
+		m->proven = false;
 	}
 	if (members_set_peer(m, peer) != 0)
 		return SOTTO_E_ALLOC;
@@ -439,29 +492,80 @@ check_conflict(struct client *c, struct member *m)
 	}
 	if (cmp <= 0)
 		return;
+	sess_ask_winner(c, m);
+}
+
+/* Ask m for the winning key it holds (a conflict's winner, or a newer
+ * epoch we missed): our lines wait until its KEY or the timeout. */
+void
+sess_ask_winner(struct client *c, struct member *m)
+{
+	if (c->st != CS_READY || c->adopting != 0)
+		return;
 	c->adopting = m->id;
 	if (sess_send_ini(c, m->id, m->id, 0) != 0)
 		return;
 	key_timer_start(c, CORE_KEY_TIMEOUT);
 }
 
-/* While waiting for the key, prefer a member that advertised one over an
- * asked member that turned out to hold none. */
+/* A trusted member without a key spoke while we wait with nobody to ask:
+ * the room has live members (a keyholder may just be slow on a loaded
+ * machine), so the key timeout starts again, up to CORE_FIRST_MAX after
+ * the roster in all. Squatters never send a trusted frame: with them
+ * alone the timeout is not extended. */
 static void
-maybe_switch(struct client *c)
+trusted_alive(struct client *c)
 {
-	struct member *asked, *m;
+	double now = ev_now(c->loop), cap;
 
-	if (c->st != CS_KEYWAIT || c->asked == 0)
+	if (c->asked != 0 || c->round_wait)
 		return;
+	cap = c->keywait_roster + CORE_FIRST_MAX - CORE_KEY_TIMEOUT;
+	c->keywait_since = now < cap ? now : cap;
+	if (c->keywait_since + CORE_KEY_TIMEOUT > now)
+		key_timer_start(c, c->keywait_since + CORE_KEY_TIMEOUT - now);
+}
+
+/* While waiting for the key: ask a proven keyholder as soon as one shows
+ * up, and prefer one over an asked member that turned out to hold none. */
+static void
+maybe_switch(struct client *c, struct member *from)
+{
+	struct member *asked;
+
+	if (c->st == CS_KEYWAIT && from->proven && from->epoch == 0)
+		trusted_alive(c);
+	if (c->st != CS_KEYWAIT || !from->proven || from->epoch == 0 ||
+	    from->tried || c->round_wait)
+		return;
+	if (c->asked == 0) {
+		ask_next(c);
+		return;
+	}
 	asked = members_get(c, c->asked, false);
 	if (asked == NULL || !asked->known || asked->epoch != 0)
 		return;
-	for (m = c->members; m != NULL; m = m->hh.next)
-		if (m->in_roster && !m->tried && m->epoch > 0) {
-			ask_next(c);
-			return;
-		}
+	ask_next(c);
+}
+
+/* A replayed INI (its session ended, or not newer than the last one) is
+ * refused before the signature check: replays cost nothing. */
+static int
+ini_precheck(struct client *c, const struct sotto_frame *f)
+{
+	const struct sotto_peer *peer;
+	struct sotto_ini ini;
+	struct rsess *s;
+
+	if (sotto_ini_parse(f->body, f->body_len, &ini) != 0 ||
+	    (peer = sotto_trust_find(c->trust, ini.id_pub)) == NULL ||
+	    (s = rsess_get(c, ini.id_pub, ini.nonce, false)) == NULL)
+		return 0;       /* sotto_ini_accept names any other reason */
+	if (!s->ended && ini.ts_ms > s->last_ini_ts)
+		return 0;
+	core_reject(c, SOTTO_V_REPLAY, "INI from %s: %s", peer->name,
+	    s->ended ? "its session has left" : "not newer than the last one");
+	return SOTTO_V_REPLAY;
 }
 
 static void
@@ -474,6 +578,8 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	bool fresh_member;
 	int r;
 
+	if (ini_precheck(c, f) != 0)
+		return;
 	/* Only the +- window here: a concurrent joiner's INI may be signed a
 	 * moment before our own join. */
 	r = sotto_ini_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
@@ -513,8 +619,12 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	}
 	fresh_member = !m->known;
 	m->known = true;
-	if (fresh_member) {
+	if (fresh_member)
 		greet(c, m, &ini);
+	/* Presence needs an INI signed after our own join: a recorded INI
+	 * of a member who has since gone never shows it as here. */
+	if (!m->proven && ini.ts_ms >= core_min_ts(c)) {
+		m->proven = true;
 		if (c->st == CS_READY)
 			emit_joined(c, m);
 	}
@@ -529,7 +639,7 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		else
 			m->key_wanted = true;
 	}
-	maybe_switch(c);
+	maybe_switch(c, m);
 }
 
 /* --- KEY ----------------------------------------------------------------- */
@@ -561,21 +671,55 @@ adopt(struct client *c, struct sotto_group *g)
 	sotto_group_free(c->group);
 	c->group = g;
 	c->key_gen++;
+	core_keylog(c, g);
 }
 
-/* The same KEY frame twice is a replay (its signature identifies it); a
- * different KEY with the key we hold (a late answer) is not. */
+/* The same KEY twice is a replay: its identity is the digest of its
+ * signed bytes (a signature is not one). A different KEY with the key we
+ * hold (a late answer) is not. Checked before the signature and the RSA
+ * work, remembered once accepted. */
 static bool
-key_seen(struct client *c, const uint8_t *sig)
+key_seen(const struct client *c, const uint8_t digest[static SOTTO_SHA256_LEN])
 {
-	size_t i, n = c->n_key_sigs < CORE_KEY_SIGS ? c->n_key_sigs : CORE_KEY_SIGS;
+	size_t i, n = c->n_key_digests < CORE_KEY_DIGESTS ? c->n_key_digests :
+	    CORE_KEY_DIGESTS;
 
 	for (i = 0; i < n; i++)
-		if (memcmp(c->key_sigs[i], sig, SOTTO_ED25519_SIG) == 0)
+		if (memcmp(c->key_digests[i], digest, SOTTO_SHA256_LEN) == 0)
 			return true;
-	memcpy(c->key_sigs[c->n_key_sigs % CORE_KEY_SIGS], sig, SOTTO_ED25519_SIG);
-	c->n_key_sigs++;
 	return false;
+}
+
+static void
+key_remember(struct client *c, const uint8_t digest[static SOTTO_SHA256_LEN])
+{
+	memcpy(c->key_digests[c->n_key_digests % CORE_KEY_DIGESTS], digest,
+	    SOTTO_SHA256_LEN);
+	c->n_key_digests++;
+}
+
+/* parse -> trusted -> addressed to this session -> seen: the refusals that
+ * cost no signature and no RSA. 0 with the digest, or handled. */
+static int
+key_precheck(struct client *c, const struct sotto_frame *f,
+    uint8_t digest[static SOTTO_SHA256_LEN])
+{
+	const struct sotto_peer *peer;
+	struct sotto_key k;
+
+	if (sotto_key_parse(f->body, f->body_len, &k) != 0 ||
+	    (peer = sotto_trust_find(c->trust, k.id_pub)) == NULL ||
+	    sotto_ct_memcmp(k.to_fpr, c->fpr, SOTTO_FPR_LEN) != 0 ||
+	    sotto_ct_memcmp(k.to_nonce, c->nonce, SOTTO_JOIN_NONCE) != 0)
+		return 0;       /* sotto_key_accept names the reason */
+	if (sotto_key_digest(&k, c->room, c->room_len, f->body, f->body_len,
+	    digest) != 0)
+		return 0;
+	if (key_seen(c, digest)) {
+		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: accepted before", peer->name);
+		return SOTTO_V_REPLAY;
+	}
+	return 0;
 }
 
 static void
@@ -583,6 +727,7 @@ on_key(struct client *c, const struct sotto_frame *f)
 {
 	const struct sotto_peer *peer;
 	struct sotto_group *g = NULL;
+	uint8_t digest[SOTTO_SHA256_LEN];
 	struct sotto_key k;
 	int r, cmp;
 
@@ -591,6 +736,9 @@ on_key(struct client *c, const struct sotto_frame *f)
 		    f->hdr.from);
 		return;
 	}
+	memset(digest, 0, sizeof(digest));
+	if (key_precheck(c, f, digest) != 0)
+		return;
 	r = sotto_key_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
 	    c->fpr, c->nonce, c->rsa, core_now_ms(), 0, &k, &peer, &g);
 	if (r != 0) {
@@ -604,11 +752,7 @@ on_key(struct client *c, const struct sotto_frame *f)
 		}
 		return;
 	}
-	if (key_seen(c, k.sig)) {
-		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: accepted before", peer->name);
-		sotto_group_free(g);
-		return;
-	}
+	key_remember(c, digest);
 	if (c->st != CS_READY) {
 		apply_marks(c, &k);
 		adopt(c, g);
@@ -627,18 +771,44 @@ on_key(struct client *c, const struct sotto_frame *f)
 		sotto_group_free(g);
 		return;
 	}
+	if (g->epoch > c->group->epoch) {
+		/* A rotation (or one we missed and asked for). v1 KEYs carry
+		 * no reason: report the trigger we saw ourselves. */
+		rot_adopt(c, g, c->rot_pending ? c->rot_reason : "left");
+		if (c->st == CS_READY)
+			dat_pump(c);
+		return;
+	}
 	/* Conflict resolved in the sender's favour: switch keys, tell the
 	 * room which key we hold now. */
 	adopt(c, g);
 	become_ready(c, false);
-	if (c->st == CS_READY)
+	if (c->st == CS_READY) {
+		struct client_event ev = { .type = CLIENT_EV_REKEYED,
+		    .rekeyed = { .epoch = c->group->epoch, .reason = "conflict" } };
+
+		core_emit(c, &ev);
 		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+	}
 }
 
 /* --- dispatch ------------------------------------------------------------ */
 
+static void sess_dispatch(struct client *c, const struct sotto_frame *f);
+
 void
 sess_on_frame(struct client *c, const struct sotto_frame *f)
+{
+	unsigned before = c->n_rejects;
+
+	if (cutoff_refuse(c, f))
+		return;
+	sess_dispatch(c, f);
+	cutoff_count(c, f, before);
+}
+
+static void
+sess_dispatch(struct client *c, const struct sotto_frame *f)
 {
 	switch (f->hdr.type) {
 	case SOTTO_T_LEFT:

@@ -150,6 +150,15 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return 1;
 		return put_reason_event(o, "notice", ev->status.reason,
 		    ev->status.detail);
+	case CLIENT_EV_REKEYED:
+		if ((r = open_event(o, "rekeyed")) != 0 ||
+		    (r = put_u(o, "epoch", ev->rekeyed.epoch)) != 0)
+			return r;
+		return put_s(o, "reason", ev->rekeyed.reason);
+	case CLIENT_EV_NOTICE:
+		if ((r = open_event(o, "notice")) != 0)
+			return r;
+		return put_s(o, "text", ev->notice.text);
 	}
 	return 1;
 }

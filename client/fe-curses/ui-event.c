@@ -147,6 +147,10 @@ static void on_rejected(struct ui *ui, const struct client_ev_rejected *ev)
 	const char *from = ev->name != NULL ? ev->name : ev->fpr;
 	const char *detail = or(ev->detail, NULL);
 
+	/* A cut-off flood: one notice said so; its frames would push the
+	 * conversation out of the scrollback ring. */
+	if (ev->quiet)
+		return;
 	ui_line(ui, SB_WARN, "dropped a frame%s%s: %s%s%s%s", from ? " from " : "",
 	    from ? from : "", or(ev->reason, "?"), detail ? " (" : "",
 	    detail ? detail : "", detail ? ")" : "");
@@ -209,5 +213,12 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_ERROR: on_error(ui, &ev->error); break;
 	case CLIENT_EV_DISCONNECTED: on_disconnected(ui, &ev->disconnected); break;
 	case CLIENT_EV_STATUS: on_status(ui, &ev->status); break;
+	case CLIENT_EV_REKEYED:
+		ui_line(ui, SB_INFO, "new group key (epoch %u, %s)",
+		    (unsigned)ev->rekeyed.epoch, or(ev->rekeyed.reason, "?"));
+		break;
+	case CLIENT_EV_NOTICE:
+		ui_line(ui, SB_INFO, "%s", or(ev->notice.text, ""));
+		break;
 	}
 }

@@ -114,7 +114,11 @@ def test_three_clients():
                  ["/who", "/fingerprint", "/reload", "/help", "/quit"], "/Help lists every command")
         c.send("/wHo")
         check_eq(members_of(c.wait("members", count=2)), want, "/wHo at carol")
-        check_eq(a.all("notice") + c.all("notice"), [], "no command was unknown")
+        # Notices about our own input carry a reason; the core's own
+        # (text: e.g. unlocked secure memory, always so under ASan) are not
+        # about commands.
+        check_eq([n for n in a.all("notice") + c.all("notice") if "text" not in n], [],
+                 "no command was unknown")
 
         check_eq(c.quit(), 0, "carol's exit status after /quit")
         for cl in (a, b):
@@ -153,14 +157,17 @@ def test_untrusted():
         a.wait("rejected", reason="untrusted-key")
         b.wait("rejected", reason="untrusted-key", count=3)
         u.wait("rejected", reason="untrusted-key")
-        # Give victor two full rounds of asking (3 s per keyholder).
+        # Nobody proves themselves to victor (no one answers an untrusted
+        # join), so after the key timeout victor holds a room of its own:
+        # the members it trusts are, to it, like silent squatters
+        # (docs/protocol.md "v2: joining"). It never gets the room's key.
+        rv = v.ready()
+        check_eq(rv["first"], True, "victor made a key of its own")
+        check_eq([n for n, _ in members_of(rv)], ["victor"], "victor sees nobody")
         a.send("after victor")
         b.wait("message", name="alice", text="after victor")
-        deadline = time.monotonic() + 8 * ct.SCALE
-        while time.monotonic() < deadline:
-            check_eq(v.all("ready"), [], "victor must never be ready")
-            time.sleep(0.2)
-        check(v.all("connected") != [], "victor did connect")
+        v.wait("rejected", reason="decrypt-failed")
+        check_eq(texts(v), [], "victor reads nothing of the room")
         check_eq(texts(a, "victor") + texts(b, "victor") + texts(u, "victor"), [],
                  "nobody shows victor's line")
         check_eq(texts(b, "ursula"), [], "bob never shows ursula's message")
@@ -318,7 +325,7 @@ def start_fail(s, name, trusted, port=None, extra=()):
     errs = c.stderr_lines()
     check_eq(len(errs), 1, "%s: one line on stderr: %r" % (name, errs))
     evs = c.all()
-    check(len(evs) >= 1 and evs[-1]["event"] == "error", "%s: an error event last: %r" % (name, evs))
+    check(len(evs) >= 1 and evs[-1]["event"] == "error", "%s: an error event last: %r (stderr %r)" % (name, evs, errs))
     return errs[0]
 
 
@@ -426,7 +433,8 @@ def test_reload():
         ev = a.wait("notice", reason="trust-skipped")
         check("broken.pub" in ev["detail"] and "base64" in ev["detail"],
               "names the bad file and why: %r" % ev)
-        check_eq(len(a.all("notice")), 1, "one notice for the one bad file")
+        check_eq(len([n for n in a.all("notice") if "text" not in n]), 1,
+                 "one notice for the one bad file (the core's own text notices aside)")
         a.send("/who")
         check("bob" in [n for n, _ in members_of(a.wait("members"))], "old set still in force")
         b.send("still trusted")
@@ -438,19 +446,22 @@ def test_reload():
         a.wait("left", name="bob")
         a.send("/who")
         check_eq([n for n, _ in members_of(a.wait("members", count=2))], ["alice"], "/who after reload")
+        # bob may have held the key: alice makes a new one for whoever
+        # she still trusts (nobody here).
+        a.wait("rekeyed", reason="removed")
         b.send("no longer trusted")
         a.wait("rejected", reason="untrusted-key")
         check_eq(texts(a), ["still trusted"], "bob's later message not shown")
 
-        # A new session of bob is not served the key by alice.
+        # A new session of bob is not served the key by alice: nobody
+        # answers it, so after the key timeout it holds a room of its own.
         check_eq(b.quit(), 0, "bob quits")
         b2 = s.client("bob", tr_b)
-        b2.wait("connected")
-        a.wait("rejected", reason="untrusted-key", count=3)   # bob's join and ask
-        deadline = time.monotonic() + 5 * ct.SCALE
-        while time.monotonic() < deadline:
-            check_eq(b2.all("ready"), [], "bob must not get the key from alice")
-            time.sleep(0.2)
+        rb2 = b2.ready()
+        check_eq(rb2["first"], True, "bob made his own key, not alice's")
+        a.send("not for bob")
+        b2.wait("rejected", reason="decrypt-failed")
+        check_eq(texts(b2), [], "bob reads nothing of alice's")
         check_eq(len(a.all("joined")), 1, "bob not shown again")
 
 

@@ -233,6 +233,43 @@ def test_agent_killed():
         check_eq(len(b.all("notice", reason="agent-failed")), 1, "one notice")
 
 
+def test_agent_rotation():
+    """The rotator signs through ssh-agent: alice (agent only, the longest present, so she rotates) and bob stay when carol leaves; bob accepts alice's rotation KEY (no refusal, no rotation of his own, no conflict), lines typed during the rotation arrive under the new key, both talk on."""
+    with Scene("bob", "carol") as s:
+        key = s.encrypted("alice", "agent pw")
+        tr = trusted(s, "t", "alice", "bob", "carol")
+        sock = s.keys.path("agent.sock")
+        s.agent(sock)
+        s.ssh_add(sock, key, "agent pw")
+        a = s.client("alice", argv=["--identity", key + ".pub", "--trusted", tr],
+                     env=env_with(SSH_AUTH_SOCK=sock))
+        ra = a.ready()
+        b = s.client("bob", argv=["--identity", s.keys.path("bob"), "--trusted", tr])
+        b.ready()
+        c = s.client("carol", argv=["--identity", s.keys.path("carol"), "--trusted", tr])
+        c.ready()
+        for m in (a, b):
+            m.wait("joined", name="carol")
+        chat(a, b)
+        check_eq(c.quit(), 0, "carol quits")
+        a.wait("left", name="carol")
+        a.send("typed during the rotation")
+        ka = a.wait("rekeyed")
+        kb = b.wait("rekeyed")
+        b.wait("message", text="typed during the rotation")
+        check_eq((ka["reason"], kb["reason"]), ("left", "left"), "reason")
+        check_eq(ka["epoch"], kb["epoch"], "one new epoch")
+        check(ka["epoch"] > ra["epoch"], "a newer epoch than carol held")
+        a.send("after carol, from alice")
+        b.wait("message", text="after carol, from alice")
+        b.send("after carol, from bob")
+        a.wait("message", text="after carol, from bob")
+        for m in (a, b):
+            check_eq(len(m.all("rekeyed")), 1, "one rotation at " + m.name)
+            check_eq(m.all("rejected"), [], "nothing refused at " + m.name)
+        check_eq(a.all("notice", reason="agent-failed"), [], "the agent never failed")
+
+
 def init_user(s, home, xdg_config=None, xdg_state=None):
     env = env_with(HOME=home, XDG_CONFIG_HOME=xdg_config, XDG_STATE_HOME=xdg_state)
     os.makedirs(home, exist_ok=True)

@@ -514,6 +514,13 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 		ev->status.state = "reload-failed";
 		ev->status.reason = ev->status.detail = cs;
 		break;
+	case CLIENT_EV_REKEYED:
+		ev->rekeyed.epoch = 9;
+		ev->rekeyed.reason = cs;
+		break;
+	case CLIENT_EV_NOTICE:
+		ev->notice.text = cs;
+		break;
 	}
 }
 
@@ -534,6 +541,8 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_ERROR, "reason" },
 		{ CLIENT_EV_DISCONNECTED, "reason" },
 		{ CLIENT_EV_STATUS, "detail" },
+		{ CLIENT_EV_REKEYED, "reason" },
+		{ CLIENT_EV_NOTICE, "text" },
 	};
 	struct client_member members[2];
 	struct client_event ev;

@@ -69,11 +69,15 @@ REASONS = {
 # longer parses (malformed); in an epoch or counter it parses unless it
 # turned the value into 0 (malformed), else, like every other signed byte
 # and the signature itself, it breaks the signature (bad-signature).
+# The counter and the timestamp are also checked before the signature
+# (a replay costs no signature work): a flip there may read as a counter
+# already passed (replay) or a time before the receiver's join (stale).
 SIG, BAD = {"bad-signature"}, {"malformed"}
 EITHER = {"bad-signature", "malformed"}
 LAYOUT = {
     "DAT": [(0, 32, {"untrusted-key"}), (32, 64, SIG), (64, 68, EITHER),
-            (68, 76, EITHER), (76, 84, SIG), (84, 88, BAD), (88, None, SIG)],
+            (68, 76, EITHER | {"replay", "stale"}), (76, 84, SIG | {"stale"}),
+            (84, 88, BAD), (88, None, SIG)],
     "KEY": [(0, 32, {"untrusted-key"}), (32, 104, SIG), (104, 108, EITHER),
             (108, 116, SIG), (116, 118, BAD), (118, 630, SIG), (630, 632, BAD),
             (632, None, SIG)],

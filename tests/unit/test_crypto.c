@@ -3,6 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 #include "check.h"
 #include "crypto.h"
 #include "err.h"
@@ -289,6 +304,60 @@ static void test_ed25519_rejects(void)
 	CHECK_EQ(sotto_ed25519_verify(pub, msg, 2, sig), 0);
 }
 
+/* The group order L = 2^252 + 27742317777372353535851937790883648493,
+ * little-endian, as Ed25519 encodes S. */
+static const uint8_t ed_order[32] = {
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+	0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+/* s += L (little-endian, 32 bytes; S < L so no carry out). */
+static void add_order(uint8_t s[32])
+{
+	unsigned carry = 0, i;
+
+	for (i = 0; i < 32; i++) {
+		unsigned t = s[i] + ed_order[i] + carry;
+
+		s[i] = (uint8_t)t;
+		carry = t >> 8;
+	}
+}
+
+/* RFC 8032 5.1.7: S must be below L. S + L verifies the same equation
+ * (libgcrypt 1.10 accepts it), so a relay could mint a second valid
+ * signature for any frame and defeat deduplication by signature. */
+static void test_ed25519_noncanonical(void)
+{
+	const struct ed_vec *v = &ed_vecs[2];
+	uint8_t pub[32], msg[2], sig[64], s_is_l[64];
+	size_t i;
+
+	unhex(v->pub, pub, 32);
+	unhex(v->msg, msg, 2);
+	unhex(v->sig, sig, 64);
+	CHECK_EQ(sotto_ed25519_verify(pub, msg, 2, sig), 0);
+	add_order(sig + 32);
+	CHECK_EQ(sotto_ed25519_verify(pub, msg, 2, sig), SOTTO_E_SIG);
+	/* S = L exactly, and S with the top bits set, are refused before
+	 * any curve arithmetic. */
+	memcpy(s_is_l, sig, 32);
+	memcpy(s_is_l + 32, ed_order, 32);
+	CHECK_EQ(sotto_ed25519_verify(pub, msg, 2, s_is_l), SOTTO_E_SIG);
+	for (i = 0; i < 3; i++) {
+		unhex(v->sig, sig, 64);
+		sig[63] |= (uint8_t)(0x20u << i);
+		CHECK_EQ(sotto_ed25519_verify(pub, msg, 2, sig), SOTTO_E_SIG);
+	}
+	/* L - 1 is canonical: the check is a strict bound, not a mask. */
+	CHECK_EQ(sotto_ed25519_s_canonical(ed_order), 0);
+	memcpy(s_is_l, ed_order, 32);
+	s_is_l[0]--;
+	CHECK_EQ(sotto_ed25519_s_canonical(s_is_l), 1);
+}
+
 static void test_ed25519_generate(void)
 {
 	struct sotto_ed25519 *a = NULL, *b = NULL, *c = NULL;
@@ -434,11 +503,43 @@ static void test_rsa_roundtrip(unsigned bits)
 	free(ct2);
 }
 
+/* A child whose memory may not be locked (no RLIMIT_MEMLOCK and, when we
+ * are root, no CAP_IPC_LOCK) must be told so; this process, when root,
+ * must be told its pool is locked. Runs before this process's own init. */
+static void test_secure_locked(void)
+{
+	struct rlimit none = { 0, 0 };
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		if (setrlimit(RLIMIT_MEMLOCK, &none) != 0)
+			_exit(2);
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		if (sotto_crypto_init() != 0)
+			_exit(4);
+		_exit(sotto_crypto_secure_locked() == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	size_t i;
 
+	test_secure_locked();
 	CHECK_EQ(sotto_crypto_init(), 0);
+	/* AddressSanitizer turns mlock into a no-op: there the pool really is
+	 * not locked and the answer must say so. */
+	if (TEST_ASAN)
+		CHECK_EQ(sotto_crypto_secure_locked(), 0);
+	else if (geteuid() == 0)
+		CHECK_EQ(sotto_crypto_secure_locked(), 1);
 	CHECK_EQ(sotto_crypto_init(), 0);   /* idempotent */
 	test_sha256();
 	test_hmac();
@@ -448,6 +549,7 @@ int main(void)
 	for (i = 0; i < sizeof(ed_vecs) / sizeof(ed_vecs[0]); i++)
 		test_ed25519_vector(&ed_vecs[i]);
 	test_ed25519_rejects();
+	test_ed25519_noncanonical();
 	test_ed25519_generate();
 	test_random();
 	test_rsa_roundtrip(2048);

@@ -26,6 +26,8 @@ enum client_event_type {
 	                          * the core has stopped all its watchers already */
 	CLIENT_EV_DISCONNECTED,  /* .disconnected; the core reconnects by itself */
 	CLIENT_EV_STATUS,        /* .status: state changed (UI status line) */
+	CLIENT_EV_REKEYED,       /* .rekeyed: we switched to a new group key */
+	CLIENT_EV_NOTICE,        /* .notice: something the user should know */
 };
 
 struct client_member {
@@ -72,6 +74,9 @@ struct client_ev_rejected {
 	const char *reason;      /* one of the wire-v1 §5 words */
 	const char *detail;
 	const char *name, *fpr;  /* the sender when known, else NULL */
+	bool        quiet;       /* from a relay id cut off after a flood of bad
+	                          * frames (one notice said so): a UI need not
+	                          * show each; batch still reports it */
 };
 
 struct client_ev_error {
@@ -94,6 +99,15 @@ struct client_ev_status {
 	const char *reason, *detail;
 };
 
+struct client_ev_rekeyed {
+	uint32_t    epoch;
+	const char *reason;      /* "left", "removed", "timer", "count", "conflict" */
+};
+
+struct client_ev_notice {
+	const char *text;        /* one line, not from the network unsanitized */
+};
+
 /* Pointers are borrowed for the duration of the callback only. */
 struct client_event {
 	enum client_event_type type;
@@ -108,6 +122,8 @@ struct client_event {
 		struct client_ev_error        error;
 		struct client_ev_disconnected disconnected;
 		struct client_ev_status       status;
+		struct client_ev_rekeyed      rekeyed;
+		struct client_ev_notice       notice;
 	};
 };
 
