@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""test_outage.py: no typed line is lost across a relay restart, whatever the order in which the members come back.
+
+Each member reaches the relay through its own gate (a TCP proxy that
+accepts at once but connects upstream only when the test opens it), so
+the restart and every member's return are explicit steps, never a race:
+
+  1. all members ready in one room;
+  2. gates closed, the relay stopped: every member sees `disconnected`;
+  3. each member types one line while disconnected;
+  4. the relay started again; the gates opened one at a time in the order
+     under test, each member's return completed (`ready`) before the next
+     gate opens;
+  5. every member must show every other member's outage line exactly once.
+
+One ctest per order (2 and 3 members, every permutation), ROUNDS rounds
+each (default 20, SOTTO_OUTAGE_ROUNDS to change).
+"""
+import itertools
+import os
+import socket
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "client"))
+import clienttest as ct  # noqa: E402
+from clienttest import Client, Keys, Relay, check, check_eq  # noqa: E402
+
+ROUNDS = int(os.environ.get("SOTTO_OUTAGE_ROUNDS", "20"))
+NAMES = ["alice", "bob", "carol"]
+
+
+class Gate:
+    """A proxy for one client: connections are accepted at once and held
+    (client bytes buffered) until the gate is open; `drop` ends them all."""
+
+    def __init__(self, relay_port):
+        self.relay_port = relay_port
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.cond = threading.Condition()
+        self.is_open = True
+        self.conns = []
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            with self.cond:
+                self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        held = []
+        # Buffer what the client sends until the gate opens (or it hangs up).
+        c.settimeout(0.05)
+        while True:
+            with self.cond:
+                if self.is_open or self.stopped:
+                    break
+            try:
+                data = c.recv(65536)
+                if not data:
+                    self._close(c)
+                    return
+                held.append(data)
+            except socket.timeout:
+                continue
+            except OSError:
+                self._close(c)
+                return
+        c.settimeout(None)
+        try:
+            r = socket.create_connection(("127.0.0.1", self.relay_port))
+        except OSError:
+            self._close(c)
+            return
+        with self.cond:
+            self.conns.append(r)
+        try:
+            for data in held:
+                r.sendall(data)
+        except OSError:
+            self._close(c, r)
+            return
+        threading.Thread(target=self._pipe, args=(c, r), daemon=True).start()
+        self._pipe(r, c)
+
+    def _pipe(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        self._close(src, dst)
+
+    def _close(self, *socks):
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                s.close()
+            except OSError:
+                pass
+            with self.cond:
+                if s in self.conns:
+                    self.conns.remove(s)
+
+    def open(self):
+        with self.cond:
+            self.is_open = True
+            self.cond.notify_all()
+
+    def close(self):
+        with self.cond:
+            self.is_open = False
+
+    def stop(self):
+        self.stopped = True
+        self.lsock.close()
+        with self.cond:
+            conns = list(self.conns)
+        self._close(*conns)
+
+
+def outage_lines(client):
+    return [e["text"] for e in client.all("message") if e["text"].startswith("r")]
+
+
+def run_order(order):
+    """order: indexes into NAMES, the order in which members come back."""
+    names = NAMES[:len(order)]
+    keys = Keys()
+    keys.make(*names)
+    tr = keys.trusted("trusted", *names)
+    port = ct.free_port()
+    relay = Relay(port=port).start()
+    gates, clients = {}, {}
+    try:
+        for i, n in enumerate(names):
+            gates[n] = Gate(port)
+            clients[n] = Client(keys, n, tr, gates[n].port)
+            clients[n].ready()
+        for i, n in enumerate(names):
+            for later in names[i + 1:]:
+                clients[n].wait("joined", name=later)
+        for rnd in range(ROUNDS):
+            for g in gates.values():
+                g.close()
+            relay.stop()
+            for n in names:
+                clients[n].wait("disconnected", count=rnd + 1)
+            for n in names:
+                clients[n].send("r%d from %s" % (rnd, n))
+            # Make sure each line is queued (the client has read it) before
+            # anyone returns: /who answers after the line was taken.
+            for n in names:
+                clients[n].send("/who")
+                clients[n].wait("members", count=rnd + 1)
+            relay.start()
+            for i in order:
+                n = names[i]
+                gates[n].open()
+                clients[n].wait("ready", count=rnd + 2, timeout=ct.READY_TIMEOUT)
+            for n in names:
+                for other in names:
+                    if other != n:
+                        clients[n].wait("message", text="r%d from %s" % (rnd, other),
+                                        timeout=ct.EVENT_TIMEOUT)
+        for n in names:
+            got = outage_lines(clients[n])
+            want = ["r%d from %s" % (rnd, o) for rnd in range(ROUNDS) for o in names if o != n]
+            check_eq(sorted(got), sorted(want), "%s's outage lines (each exactly once)" % n)
+            check_eq(clients[n].all("rejected"), [], "%s rejected nothing" % n)
+            clients[n].no_bad_output()
+    finally:
+        for c in clients.values():
+            c.kill()
+        for g in gates.values():
+            g.stop()
+        relay.stop()
+        keys.cleanup()
+
+
+def make_tests():
+    tests = {}
+    for n in (2, 3):
+        for perm in itertools.permutations(range(n)):
+            label = "".join(NAMES[i][0] for i in perm)
+            tests["outage_%d_%s" % (n, label)] = (lambda p=perm: run_order(p))
+    return tests
+
+
+if __name__ == "__main__":
+    sys.exit(ct.run(make_tests(), sys.argv))
