@@ -217,9 +217,17 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return r;
 		return put_s(o, "reason", ev->reason);
 	case CLIENT_EV_STATUS:
-		/* Only a failed SIGHUP reload is news to a bot. */
-		if (ev->state == NULL || strcmp(ev->state, "reload-failed") != 0)
+		/* Only a failed SIGHUP reload and notices are news to a bot. */
+		if (ev->state == NULL || (strcmp(ev->state, "reload-failed") != 0 &&
+		    strcmp(ev->state, "notice") != 0))
 			return 1;
+		if (strcmp(ev->state, "notice") == 0) {
+			if ((r = open_event(o, "notice")) != 0 ||
+			    (r = put_s(o, "reason", ev->reason ? ev->reason : "")) != 0 ||
+			    (r = put_s(o, "detail", ev->detail ? ev->detail : "")) != 0)
+				return r;
+			return put_s(o, "text", ev->detail ? ev->detail : "");
+		}
 		if ((r = open_event(o, "notice")) != 0 ||
 		    (r = put_s(o, "reason", "reload-failed")) != 0)
 			return r;

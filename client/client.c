@@ -237,6 +237,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	c->ctx = ctx;
 	c->fd = -1;
 	outbox_init(&c->ob);
+	outage_init(c);
 	conn_init(c);
 	sess_init(c);
 	if (client_load(c, cfg, err, err_len) != 0) {
@@ -264,6 +265,7 @@ client_shutdown(struct client *c)
 	conn_stop(c);
 	sess_reset(c);
 	c->st = CS_CLOSED;
+	outage_stop(c);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
 }
@@ -311,6 +313,7 @@ client_send_text(struct client *c, const char *text, size_t len)
 		return SOTTO_E_INVAL;
 	if ((r = outbox_push(&c->ob, text, len)) != 0)
 		return r;
+	outage_typed(c, outbox_last(&c->ob));
 	dat_pump(c);
 	return 0;
 }

@@ -110,6 +110,7 @@ conn_close(struct client *c, const char *reason)
 	if (c->st == CS_CLOSED)
 		return;
 	conn_stop(c);
+	outage_begin(c);        /* notes who was here, before the table goes */
 	sess_reset(c);
 	core_emit(c, &ev);
 	if (c->st != CS_CLOSED)
@@ -167,6 +168,7 @@ flush_out(struct client *c)
 		c->out_written += (uint64_t)n;
 	}
 	outbox_written(&c->ob, c->out_written);
+	outage_settled(c);
 	/* Write interest only while output is queued. */
 	if (c->out.len == 0)
 		ev_io_stop(c->loop, &c->wio);
@@ -253,6 +255,9 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 	while ((r = sotto_dec_next(&c->dec, &f)) == 1) {
 		sess_on_frame(c, &f);
 		if (c->conn_gen != gen)   /* the handler closed the connection */
+			return;
+		outage_after_frame(c);
+		if (c->conn_gen != gen)
 			return;
 	}
 	if (r < 0) {

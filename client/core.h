@@ -86,13 +86,40 @@ struct line {                           /* a typed message, in order */
 	char        *text;
 	size_t       len;
 	bool         encoded;               /* its DAT is in the output buffer */
-	uint64_t     end;                   /* out_queued after its DAT */
+	uint64_t     end;                   /* out_queued after its DAT(s) */
+	/* Typed during an outage (outage.c): sent to each member from before
+	 * the outage, one DAT addressed to it, as it comes back. Bits index
+	 * c->og.ids. */
+	bool         held;
+	bool         delivered;             /* reached at least one of them */
+	uint64_t     owed;                  /* members it has not reached yet */
+	uint64_t     sending;               /* their DATs in the output buffer */
 };
 
 struct outbox {
 	struct line  *head, **tail;
 	struct line  *next_unsent;          /* first line not yet encoded */
 	size_t        n;
+	size_t        n_held;               /* lines with held set */
+};
+
+/* Members present before an outage, by identity, and the bound on how
+ * long lines typed during it wait for them (outage.c). */
+#define CORE_HOLD_IDS        64u      /* identities tracked (bits of a u64) */
+#define CORE_HOLD_MAX        60.0     /* s held lines wait for them */
+
+struct outage_id {
+	uint8_t pub[SOTTO_ED25519_PUB];
+	char    name[64];
+};
+
+struct outage {
+	struct outage_id ids[CORE_HOLD_IDS];
+	size_t           n_ids;
+	bool             active;            /* lines typed now are held */
+	uint64_t         mask;              /* whom lines typed now wait for */
+	double           hold;              /* CORE_HOLD_MAX unless configured */
+	ev_timer         timer;             /* the bound */
 };
 
 struct pending {                        /* a verified DAT held until the key */
@@ -159,6 +186,7 @@ struct client {
 	struct pending          pend[CORE_PENDING_MAX];
 	size_t                  pend_head, pend_n;
 	struct outbox           ob;
+	struct outage           og;
 	struct rsagen          *rsagen;
 	ev_signal               sighup;
 };
@@ -218,6 +246,18 @@ void outbox_written(struct outbox *ob, uint64_t written);
 void outbox_rewind(struct outbox *ob);
 bool outbox_empty(const struct outbox *ob);
 void outbox_free(struct outbox *ob);
+struct line *outbox_last(struct outbox *ob);
+void outbox_hold(struct outbox *ob, struct line *l, uint64_t owed);
+void outbox_unhold(struct outbox *ob, struct line *l, bool send_to_room);
+
+/* outage.c: lines typed during a relay outage reach the members from before */
+void outage_init(struct client *c);
+void outage_begin(struct client *c);
+void outage_typed(struct client *c, struct line *l);
+bool outage_pump(struct client *c);
+void outage_settled(struct client *c);
+void outage_after_frame(struct client *c);
+void outage_stop(struct client *c);
 
 /* rsagen.c: RSA-4096 session keys made off the loop */
 typedef void (*rsagen_fn)(void *ctx);

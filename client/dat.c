@@ -34,6 +34,9 @@ dat_pump(struct client *c)
 
 	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
 		return;
+	/* Lines held through an outage first, to the members they owe. */
+	if (!outage_pump(c))
+		return;
 	while (c->out.len < CORE_OUT_HIGH && (l = outbox_next(&c->ob)) != NULL) {
 		if (sotto_dat_seal(c->tx, core_now_ms(), SOTTO_CT_TEXT, l->text,
 		    l->len, &body, &len) != 0 ||
