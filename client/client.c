@@ -238,6 +238,8 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	c->fd = -1;
 	outbox_init(&c->ob);
 	outage_init(c);
+	if (cfg->hold_lines > 0)
+		c->og.hold = cfg->hold_lines;
 	conn_init(c);
 	sess_init(c);
 	if (client_load(c, cfg, err, err_len) != 0) {

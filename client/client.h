@@ -59,6 +59,8 @@ struct client_config {
 	const char *room;        /* default lobby */
 	const char *relay;       /* default 127.0.0.1:7700 */
 	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
+	double      hold_lines;  /* s lines typed during an outage wait, once we are
+	                          * back, for the members from before (0: 120) */
 };
 
 struct client;

@@ -106,7 +106,7 @@ struct outbox {
 /* Members present before an outage, by identity, and the bound on how
  * long lines typed during it wait for them (outage.c). */
 #define CORE_HOLD_IDS        64u      /* identities tracked (bits of a u64) */
-#define CORE_HOLD_MAX        60.0     /* s held lines wait for them */
+#define CORE_HOLD_MAX        120.0    /* s held lines wait for them, once we are back */
 
 struct outage_id {
 	uint8_t pub[SOTTO_ED25519_PUB];

@@ -19,7 +19,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--trusted DIR] [--room NAME] [--batch]\n"
-	    "             [--clock-skew SECONDS] [--help] [--version] [HOST:PORT]\n"
+	    "             [--clock-skew SECONDS] [--hold-lines SECONDS] [--help]\n"
+	    "             [--version] [HOST:PORT]\n"
 	    "\n"
 	    "  --identity FILE       Ed25519 private key (default keys/id_ed25519)\n"
 	    "  --trusted DIR         folder of trusted *.pub keys (default keys/trusted)\n"
@@ -27,6 +28,8 @@ usage(FILE *f)
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
 	    "  --clock-skew SECONDS  clock difference tolerated on message times (default %g)\n"
+	    "  --hold-lines SECONDS  how long lines typed during a relay outage wait, once\n"
+	    "                        we are back, for the members from before (default 120)\n"
 	    "  HOST:PORT             the relay (default 127.0.0.1:%d)\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
 }
@@ -53,6 +56,7 @@ main(int argc, char **argv)
 		{ "room",       required_argument, NULL, 'r' },
 		{ "batch",      no_argument,       NULL, 'b' },
 		{ "clock-skew", required_argument, NULL, 's' },
+		{ "hold-lines", required_argument, NULL, 'H' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -77,6 +81,14 @@ main(int argc, char **argv)
 			if (parse_skew(optarg, &cfg.clock_skew) != 0) {
 				fprintf(stderr, "sotto: --clock-skew %s: expected seconds "
 				    "0..86400\n", optarg);
+				return 2;
+			}
+			break;
+		case 'H':
+			if (parse_skew(optarg, &cfg.hold_lines) != 0 ||
+			    cfg.hold_lines <= 0.0) {
+				fprintf(stderr, "sotto: --hold-lines %s: expected seconds "
+				    "above 0, at most 86400\n", optarg);
 				return 2;
 			}
 			break;

@@ -19,7 +19,8 @@
  * still waiting for the key keeps what it receives (up to its pending
  * bound, CORE_PENDING_MAX) until the key arrives.
  *
- * The bound: og.hold seconds after the outage began (CORE_HOLD_MAX). Then
+ * The bound: og.hold seconds (CORE_HOLD_MAX, or --hold-lines) spent back
+ * in the room with the key while lines are still held. Then
  * lines that reached nobody are sent to the room as it is, and the user is
  * told nobody from before was back; lines that reached some but not all
  * are dropped for the rest, and the user is told who did not get them.
@@ -93,9 +94,9 @@ outage_begin(struct client *c)
 	for (l = c->ob.head; l != NULL; l = l->next)
 		if (!l->held)
 			outbox_hold(&c->ob, l, og->mask);
+	/* The bound runs only while we are back in the room: time spent
+	 * reconnecting ourselves is nobody's absence. */
 	ev_timer_stop(c->loop, &og->timer);
-	ev_timer_set(&og->timer, og->hold, 0.0);
-	ev_timer_start(c->loop, &og->timer);
 }
 
 /* Whether another member is with us in the room on this connection. */
@@ -187,6 +188,10 @@ outage_pump(struct client *c)
 
 	if (c->ob.n_held == 0 && !c->og.active)
 		return true;
+	if (c->ob.n_held > 0 && !ev_is_active(&c->og.timer)) {
+		ev_timer_set(&c->og.timer, c->og.hold, 0.0);
+		ev_timer_start(c->loop, &c->og.timer);
+	}
 	here = present_mask(c);
 	if (c->og.active && anyone_here(c))
 		c->og.active = false;   /* someone is back: new lines go live */
@@ -279,23 +284,20 @@ on_hold_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	if (to_room > 0) {
 		snprintf(text, sizeof(text), "%zu line%s typed during the outage "
 		    "went to the room as it is now: nobody who was there before "
-		    "came back within %.0f s", to_room, to_room == 1 ? "" : "s",
+		    "came back within %g s", to_room, to_room == 1 ? "" : "s",
 		    c->og.hold);
 		notice(c, text);
 	}
 	if (partial > 0) {
 		names_of(c, missed, who, sizeof(who));
 		snprintf(text, sizeof(text), "%zu line%s typed during the outage "
-		    "did not reach %s: not back within %.0f s", partial,
+		    "did not reach %s: not back within %g s", partial,
 		    partial == 1 ? "" : "s", who, c->og.hold);
 		notice(c, text);
 	}
 	outbox_written(&c->ob, c->out_written);
 	outage_settled(c);
-	if (c->ob.n_held > 0) {
-		/* DATs were in flight: look again after another bound. */
-		ev_timer_set(&c->og.timer, c->og.hold, 0.0);
-		ev_timer_start(c->loop, &c->og.timer);
-	}
+	/* Lines with DATs in flight settle when written; should the
+	 * connection drop first, the next return starts a new bound. */
 	dat_pump(c);
 }

@@ -139,6 +139,11 @@ def outage_lines(client):
     return [e["text"] for e in client.all("message") if e["text"].startswith("r")]
 
 
+def start(keys, tr, gate, name, hold=3600):
+    # The bound on holding is not what these tests are about: an hour.
+    return Client(keys, name, tr, gate.port, extra=["--hold-lines", str(hold)])
+
+
 def run_order(order):
     """order: indexes into NAMES, the order in which members come back."""
     names = NAMES[:len(order)]
@@ -151,7 +156,7 @@ def run_order(order):
     try:
         for i, n in enumerate(names):
             gates[n] = Gate(port)
-            clients[n] = Client(keys, n, tr, gates[n].port)
+            clients[n] = start(keys, tr, gates[n], n)
             clients[n].ready()
         for i, n in enumerate(names):
             for later in names[i + 1:]:
@@ -194,8 +199,69 @@ def run_order(order):
         keys.cleanup()
 
 
+def run_bound(partial):
+    """A member from before never comes back. Held lines wait HOLD s once
+    we are back, then: reached nobody -> sent to the room as it is now
+    (a newcomer gets it) and the user is told; reached some -> the user is
+    told who missed them."""
+    hold = 4
+    names = ["alice", "bob", "carol"] if partial else ["alice", "bob"]
+    keys = Keys()
+    keys.make(*(names + ["dave"]))
+    tr = keys.trusted("trusted", *(names + ["dave"]))
+    port = ct.free_port()
+    relay = Relay(port=port).start()
+    gates, clients = {}, {}
+    try:
+        for n in names + ["dave"]:
+            gates[n] = Gate(port)
+        for n in names:
+            clients[n] = start(keys, tr, gates[n], n, hold=hold if n == "alice" else 3600)
+            clients[n].ready()
+        clients["alice"].wait("joined", name=names[-1])
+        gone = names[-1]                  # bob (2) or carol (3) never returns
+        for g in gates.values():
+            g.close()
+        relay.stop()
+        for n in names:
+            clients[n].wait("disconnected")
+        clients[gone].kill()
+        clients["alice"].send("held line")
+        clients["alice"].send("/who")
+        clients["alice"].wait("members")
+        relay.start()
+        if partial:
+            gates["bob"].open()
+            clients["bob"].wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        else:
+            gates["dave"].open()
+            clients["dave"] = start(keys, tr, gates["dave"], "dave")
+            clients["dave"].ready()
+        gates["alice"].open()
+        clients["alice"].wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        note = clients["alice"].wait("notice", reason="held-lines",
+                                     timeout=ct.EVENT_TIMEOUT + hold)
+        if partial:
+            clients["bob"].wait("message", text="held line")
+            check("did not reach %s" % gone in note["text"],
+                  "alice is told who missed the line: %r" % note["text"])
+        else:
+            clients["dave"].wait("message", text="held line")
+            check("nobody who was there before" in note["text"],
+                  "alice is told nobody from before came back: %r" % note["text"])
+        check_eq(len(clients["alice"].all("notice", reason="held-lines")), 1, "one notice")
+    finally:
+        for c in clients.values():
+            c.kill()
+        for g in gates.values():
+            g.stop()
+        relay.stop()
+        keys.cleanup()
+
+
 def make_tests():
-    tests = {}
+    tests = {"outage_bound_room": lambda: run_bound(False),
+             "outage_bound_partial": lambda: run_bound(True)}
     for n in (2, 3):
         for perm in itertools.permutations(range(n)):
             label = "".join(NAMES[i][0] for i in perm)
