@@ -36,7 +36,7 @@
 #define LABEL_ROW       "sotto-v1 history-row"
 #define KEY_LEN         32u
 #define SALT_LEN        32u
-#define TAG_LEN         SOTTO_SHA256_LEN       /* room tag */
+#define TAG_LEN         16u     /* room tag: HMAC-SHA256 cut to 128 bits */
 #define WRAP_LEN        (SOTTO_GCM_NONCE + KEY_LEN + SOTTO_GCM_TAG)
 #define REC_VERSION     1u
 #define REC_SELF        0x01u
@@ -273,12 +273,15 @@ load_subkeys(struct history *h, const uint8_t *dek)
 static int
 room_tag(struct history *h, const char *room, uint8_t tag[static TAG_LEN])
 {
+	uint8_t mac[SOTTO_SHA256_LEN];
 	size_t n = strlen(room);
 
 	if (n < 1 || n > HISTORY_ROOM_MAX)
 		return HISTORY_E_INVAL;
-	return sotto_hmac_sha256(tag, h->room_key, KEY_LEN, room, n) == 0 ? 0 :
-	    HISTORY_E_CRYPTO;
+	if (sotto_hmac_sha256(mac, h->room_key, KEY_LEN, room, n) != 0)
+		return HISTORY_E_CRYPTO;
+	memcpy(tag, mac, TAG_LEN);
+	return 0;
 }
 
 /* --- path ---------------------------------------------------------------- */
