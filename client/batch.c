@@ -223,10 +223,9 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return 1;
 		if (strcmp(ev->state, "notice") == 0) {
 			if ((r = open_event(o, "notice")) != 0 ||
-			    (r = put_s(o, "reason", ev->reason ? ev->reason : "")) != 0 ||
-			    (r = put_s(o, "detail", ev->detail ? ev->detail : "")) != 0)
+			    (r = put_s(o, "reason", ev->reason ? ev->reason : "")) != 0)
 				return r;
-			return put_s(o, "text", ev->detail ? ev->detail : "");
+			return put_s(o, "detail", ev->detail ? ev->detail : "");
 		}
 		if ((r = open_event(o, "notice")) != 0 ||
 		    (r = put_s(o, "reason", "reload-failed")) != 0)

@@ -243,12 +243,12 @@ def run_bound(partial):
                                      timeout=ct.EVENT_TIMEOUT + hold)
         if partial:
             clients["bob"].wait("message", text="held line")
-            check("did not reach %s" % gone in note["text"],
-                  "alice is told who missed the line: %r" % note["text"])
+            check("did not reach %s" % gone in note["detail"],
+                  "alice is told who missed the line: %r" % note["detail"])
         else:
             clients["dave"].wait("message", text="held line")
-            check("nobody who was there before" in note["text"],
-                  "alice is told nobody from before came back: %r" % note["text"])
+            check("nobody who was there before" in note["detail"],
+                  "alice is told nobody from before came back: %r" % note["detail"])
         check_eq(len(clients["alice"].all("notice", reason="held-lines")), 1, "one notice")
     finally:
         for c in clients.values():
