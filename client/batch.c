@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "frontend.h"
+#include "history.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -44,6 +46,14 @@ batch_classify(const uint8_t *line, size_t len)
 			return BATCH_QUIT;
 		if (len == 7 && memcmp(line, "/reload", 7) == 0)
 			return BATCH_RELOAD;
+		if (len == 7 && memcmp(line, "/forget", 7) == 0)
+			return BATCH_FORGET;
+		if ((len == 8 || (len > 9 && line[8] == ' ')) &&
+		    memcmp(line, "/history", 8) == 0)
+			return BATCH_HISTORY;
+		if (len > 8 && memcmp(line, "/search ", 8) == 0 &&
+		    sotto_utf8_valid(line, len) == 0)
+			return BATCH_SEARCH;
 		return BATCH_UNKNOWN;
 	}
 	if (sotto_utf8_valid(line, len) != 0)
@@ -166,6 +176,45 @@ open_event(struct sotto_wbuf *o, const char *name)
 	return sotto_json_str(o, name, strlen(name));
 }
 
+static const char *
+history_kind_word(int kind)
+{
+	switch (kind) {
+	case HISTORY_MSG:   return "message";
+	case HISTORY_JOIN:  return "joined";
+	case HISTORY_LEAVE: return "left";
+	case HISTORY_DM:    return "dm";
+	case HISTORY_NOTE:  return "notice";
+	}
+	return "unknown";
+}
+
+/* {"event":"history","origin":...,"kind":...,"self":...,"name":...,
+ *  "fingerprint":...,"text":...,"ts":...}; no text for joined/left. */
+static int
+history_body(struct sotto_wbuf *o, const struct client_event *ev)
+{
+	int r;
+
+	if ((r = open_event(o, "history")) != 0 ||
+	    (r = put_s(o, "origin", ev->state ? ev->state : "history")) != 0 ||
+	    (r = put_s(o, "kind", history_kind_word(ev->hist_kind))) != 0 ||
+	    (r = sotto_wbuf_u8(o, ',')) != 0 ||
+	    (r = sotto_json_key(o, "self")) != 0 ||
+	    (r = sotto_wbuf_put(o, ev->self ? "true" : "false", ev->self ? 4 : 5)) != 0 ||
+	    (r = put_s(o, "name", ev->name)) != 0 ||
+	    (r = put_s(o, "fingerprint", ev->fpr)) != 0)
+		return r;
+	if (ev->hist_kind == HISTORY_MSG || ev->hist_kind == HISTORY_DM ||
+	    ev->hist_kind == HISTORY_NOTE) {
+		if ((r = sotto_wbuf_u8(o, ',')) != 0 ||
+		    (r = sotto_json_key(o, "text")) != 0 ||
+		    (r = sotto_json_str(o, ev->text ? ev->text : "", ev->text_len)) != 0)
+			return r;
+	}
+	return put_u(o, "ts", ev->ts);
+}
+
 static int
 event_body(struct sotto_wbuf *o, const struct client_event *ev)
 {
@@ -216,6 +265,8 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		if ((r = open_event(o, "disconnected")) != 0)
 			return r;
 		return put_s(o, "reason", ev->reason);
+	case CLIENT_EV_HISTORY:
+		return history_body(o, ev);
 	case CLIENT_EV_STATUS:
 		/* Only a failed SIGHUP reload and notices are news to a bot. */
 		if (ev->state == NULL || (strcmp(ev->state, "reload-failed") != 0 &&
@@ -267,6 +318,11 @@ batch_notice_json(struct sotto_wbuf *out, const char *reason,
 }
 
 /* --- the front-end ------------------------------------------------------- */
+
+#define BATCH_HISTORY_DEFAULT 20u
+#define BATCH_HISTORY_MAX     100000u
+#define BATCH_SEARCH_HITS     200u
+#define BATCH_SEARCH_SCAN     100000u
 
 struct batch {
 	struct ev_loop   *loop;
@@ -333,6 +389,50 @@ start_quit(struct batch *b)
 	ev_prepare_start(b->loop, &b->quit_w);
 }
 
+/* /history [N]: the last N (default 20) stored records. */
+static void
+batch_history(struct batch *b, const uint8_t *line, size_t len)
+{
+	char num[16];
+	unsigned long n = BATCH_HISTORY_DEFAULT;
+	char *end;
+
+	if (len > 9) {
+		if (len - 9 >= sizeof(num)) {
+			notice(b, "bad-command", "/history N: N is a count of lines");
+			return;
+		}
+		memcpy(num, line + 9, len - 9);
+		num[len - 9] = '\0';
+		n = strtoul(num, &end, 10);
+		if (end == num || *end != '\0' || n > BATCH_HISTORY_MAX) {
+			notice(b, "bad-command", "/history N: N is a count of lines "
+			    "up to 100000");
+			return;
+		}
+	}
+	(void)client_history_replay(b->client, n, "history");
+}
+
+/* /search TEXT: matches among the newest BATCH_SEARCH_SCAN records, then
+ * one notice with the count. */
+static void
+batch_search(struct batch *b, const uint8_t *needle, size_t len)
+{
+	char text[SOTTO_TEXT_MAX + 1], done[128];
+	bool all;
+	int n;
+
+	memcpy(text, needle, len);
+	text[len] = '\0';
+	if ((n = client_history_search(b->client, text, BATCH_SEARCH_HITS,
+	    BATCH_SEARCH_SCAN, &all)) < 0)
+		return;
+	snprintf(done, sizeof(done), "%d match%s%s", n, n == 1 ? "" : "es",
+	    all ? "" : " (not all of the history was searched)");
+	notice(b, "search-done", done);
+}
+
 static void
 on_line(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
 {
@@ -355,6 +455,16 @@ on_line(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
 	case BATCH_RELOAD:
 		if (client_reload(b->client, err, sizeof(err)) != 0)
 			notice(b, "reload-failed", err);
+		break;
+	case BATCH_HISTORY:
+		batch_history(b, line, len);
+		break;
+	case BATCH_SEARCH:
+		batch_search(b, line + 8, len - 8);
+		break;
+	case BATCH_FORGET:
+		if (client_history_forget(b->client) == 0)
+			notice(b, "forgotten", "this room's history is wiped");
 		break;
 	case BATCH_UNKNOWN:
 		if (batch_notice_json(&b->json, "unknown-command", (const char *)line,
@@ -453,6 +563,10 @@ batch_main(struct ev_loop *loop, const struct client_config *cfg)
 		sotto_wbuf_free(&b.json);
 		return 1;
 	}
+	/* Stored lines (--history N), and the one line when the history
+	 * cannot be used, all before `connected`: the loop has not run. */
+	if (b.status == 0)
+		(void)client_history_start(b.client);
 	if (b.status == 0) {
 		stdin_nonblock(&b);
 		ev_io_init(&b.in_w, on_stdin, STDIN_FILENO, EV_READ);

@@ -15,6 +15,9 @@ enum batch_kind {
 	BATCH_WHO,          /* /who */
 	BATCH_QUIT,         /* /quit */
 	BATCH_RELOAD,       /* /reload */
+	BATCH_HISTORY,      /* /history [N] */
+	BATCH_SEARCH,       /* /search TEXT */
+	BATCH_FORGET,       /* /forget */
 	BATCH_UNKNOWN,      /* another /command: a `notice` */
 	BATCH_EMPTY,        /* an empty line: ignored */
 	BATCH_TOO_LONG,     /* over SOTTO_TEXT_MAX bytes: a `notice`, dropped */

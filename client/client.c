@@ -40,6 +40,7 @@ core_emit(struct client *c, struct client_event *ev)
 		ev->relay = c->relay;
 	if (ev->room == NULL)
 		ev->room = c->room_str;
+	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
 }
 
@@ -246,6 +247,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 		client_free(c);
 		return NULL;
 	}
+	histlog_open(c, cfg);
 	if ((c->rsagen = rsagen_new(loop, on_rsa, c)) == NULL) {
 		snprintf(err, err_len, "out of memory");
 		client_free(c);
@@ -288,6 +290,7 @@ client_free(struct client *c)
 	sessions_free(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);
+	histlog_free(c);
 	sotto_wbuf_free(&c->out);
 	sotto_dec_free(&c->dec);
 	sotto_trust_free(c->trust);
@@ -315,6 +318,7 @@ client_send_text(struct client *c, const char *text, size_t len)
 		return SOTTO_E_INVAL;
 	if ((r = outbox_push(&c->ob, text, len)) != 0)
 		return r;
+	histlog_sent(c, text, len);
 	outage_typed(c, outbox_last(&c->ob));
 	dat_pump(c);
 	return 0;

@@ -24,6 +24,9 @@ enum client_event_type {
 	CLIENT_EV_ERROR,         /* reason, detail: fatal, the front-end exits non-zero;
 	                          * the core has stopped all its watchers already */
 	CLIENT_EV_DISCONNECTED,  /* reason; the core reconnects by itself */
+	CLIENT_EV_HISTORY,       /* a stored record (client_history_*): hist_kind, self,
+	                          * name, fpr, text/text_len, ts, ts_ms; state is the
+	                          * origin: "restore", "history" or "search" */
 	CLIENT_EV_STATUS,        /* state changed (connecting, joining, ...): UI status line.
 	                          * state "reload-failed" (reason, detail): a SIGHUP
 	                          * reload of the trusted folder failed; the old set
@@ -47,6 +50,9 @@ struct client_event {
 	const char *text;
 	size_t      text_len;
 	uint64_t    ts;
+	uint64_t    ts_ms;       /* MESSAGE, HISTORY: the same time in ms */
+	int         hist_kind;   /* HISTORY: enum history_kind (history.h) */
+	bool        self;        /* HISTORY: a line we sent */
 	const char *reason, *detail;
 	const char *state;       /* CLIENT_EV_STATUS: "connecting", "joining", "ready", ... */
 };
@@ -61,6 +67,12 @@ struct client_config {
 	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
 	double      hold_lines;  /* s lines typed during an outage wait, once we are
 	                          * back, for the members from before (0: 120) */
+	/* Encrypted local history (docs/ui.md "History"). */
+	bool        no_history;  /* keep nothing, open nothing */
+	const char *history_path; /* NULL: $XDG_DATA_HOME/sotto/<tag>.db */
+	size_t      history_restore;   /* lines client_history_start replays */
+	double      history_days;      /* retention by age; 0 keeps forever */
+	uint64_t    history_max_bytes; /* retention by size; 0 no bound */
 };
 
 struct client;
@@ -81,6 +93,20 @@ int client_reload(struct client *c, char *err, size_t err_len);
 const char *client_fingerprint(const struct client *c);
 /* True when every queued message has been written to the relay socket. */
 bool client_drained(const struct client *c);
+/* History (histlog.c). Each emits CLIENT_EV_HISTORY events synchronously;
+ * a store that is off emits its one error line (a STATUS "notice" with
+ * reason "history") the first time and returns a negative value. */
+/* At start, before the loop runs: config's history_restore lines. */
+int client_history_start(struct client *c);
+/* The last n records of the room; origin names why ("history"). */
+int client_history_replay(struct client *c, size_t n, const char *origin);
+/* Matches of needle (ASCII case-insensitive), oldest first: the count. */
+int client_history_search(struct client *c, const char *needle,
+    size_t max_hits, size_t max_scan, bool *scanned_all);
+/* Wipe the room's history. */
+int client_history_forget(struct client *c);
+bool client_history_on(const struct client *c);
+
 /* Close the connection and stop all watchers; the loop then ends. */
 void client_shutdown(struct client *c);
 

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "client.h"
 #include "frame.h"
+#include "history.h"
 #include "proto.h"
 #include "sshkey.h"
 #include "wire.h"
@@ -187,6 +188,10 @@ struct client {
 	size_t                  pend_head, pend_n;
 	struct outbox           ob;
 	struct outage           og;
+	struct history         *hist;         /* NULL: off (see hist_err) */
+	char                    hist_err[HISTORY_ERR_LEN];
+	bool                    hist_err_told;
+	size_t                  hist_restore;
 	struct rsagen          *rsagen;
 	ev_signal               sighup;
 };
@@ -249,6 +254,12 @@ void outbox_free(struct outbox *ob);
 struct line *outbox_last(struct outbox *ob);
 void outbox_hold(struct outbox *ob, struct line *l, uint64_t owed);
 void outbox_unhold(struct outbox *ob, struct line *l, bool send_to_room);
+
+/* histlog.c: the history store, fed before the front-end sees events */
+void histlog_open(struct client *c, const struct client_config *cfg);
+void histlog_free(struct client *c);
+void histlog_event(struct client *c, const struct client_event *ev);
+void histlog_sent(struct client *c, const char *text, size_t len);
 
 /* outage.c: lines typed during a relay outage reach the members from before */
 void outage_init(struct client *c);

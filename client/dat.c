@@ -142,6 +142,7 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 	ev.text = (const char *)text;
 	ev.text_len = text_len;
 	ev.ts = d->ts_ms / 1000u;
+	ev.ts_ms = d->ts_ms;
 	core_emit(c, &ev);
 }
 

@@ -6,6 +6,7 @@
 
 #include "sanitize.h"
 #include "ui-colour.h"
+#include "history.h"
 #include "ui.h"
 
 /* The sender's clock is untrusted; past year 9999 we show our own time. */
@@ -115,6 +116,34 @@ static void on_message(struct ui *ui, const struct client_event *ev)
 	ui->dirty = true;
 }
 
+/* A stored record (restore at start, /history, /search): dimmed, with the
+ * history bar; its time is when it was stored or sent. */
+static void on_history(struct ui *ui, const struct client_event *ev)
+{
+	time_t when = ev->ts != 0 && ev->ts <= UI_TS_MAX ? (time_t)ev->ts : 0;
+	enum sb_kind kind = ev->hist_kind == HISTORY_JOIN ? SB_JOIN :
+	    ev->hist_kind == HISTORY_LEAVE ? SB_LEFT : ev->self ? SB_OWN : SB_MSG;
+	struct sb_line *l = sb_add(&ui->sb, kind, when);
+	const char *name = or(ev->name, "?");
+	char what[320];
+
+	l->history = true;
+	ui->hist_shown++;
+	l->pair = ui_colour_member(ev->fpr);
+	if (kind == SB_JOIN || kind == SB_LEFT) {
+		snprintf(what, sizeof(what), "%s %s", name,
+		    kind == SB_JOIN ? "joined" : "left");
+		ui_text_add(&l->text, what, strlen(what), 0, UI_MSG_MAX_CELLS);
+	} else {
+		ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+		if (ev->text != NULL)
+			ui_text_add(&l->text, ev->text, ev->text_len, SAN_TAB_SPACE,
+			    UI_MSG_MAX_CELLS);
+	}
+	sb_commit(&ui->sb, l);
+	ui->dirty = true;
+}
+
 static void on_ready(struct ui *ui, const struct client_event *ev)
 {
 	ui->ready = true;
@@ -210,5 +239,6 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_ERROR: on_error(ui, ev); break;
 	case CLIENT_EV_DISCONNECTED: on_disconnected(ui, ev); break;
 	case CLIENT_EV_STATUS: on_status(ui, ev); break;
+	case CLIENT_EV_HISTORY: on_history(ui, ev); break;
 	}
 }
