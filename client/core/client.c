@@ -34,12 +34,8 @@ core_min_ts(const struct client *c)
 }
 
 void
-core_emit(struct client *c, struct client_event *ev)
+core_emit(struct client *c, const struct client_event *ev)
 {
-	if (ev->relay == NULL)
-		ev->relay = c->relay;
-	if (ev->room == NULL)
-		ev->room = c->room_str;
 	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
 }
@@ -47,7 +43,8 @@ core_emit(struct client *c, struct client_event *ev)
 void
 core_emit_status(struct client *c, const char *state)
 {
-	struct client_event ev = { .type = CLIENT_EV_STATUS, .state = state };
+	struct client_event ev = { .type = CLIENT_EV_STATUS,
+	    .status = { .state = state } };
 
 	core_emit(c, &ev);
 }
@@ -69,8 +66,8 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 		    " (local error: %s)", sotto_strerror(verdict));
 	}
-	ev.reason = word;
-	ev.detail = detail;
+	ev.rejected.reason = word;
+	ev.rejected.detail = detail;
 	core_emit(c, &ev);
 }
 
@@ -79,8 +76,8 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 void
 core_fatal(struct client *c, const char *reason, const char *detail)
 {
-	struct client_event ev = { .type = CLIENT_EV_ERROR, .reason = reason,
-	    .detail = detail };
+	struct client_event ev = { .type = CLIENT_EV_ERROR,
+	    .error = { .reason = reason, .detail = detail } };
 
 	core_emit(c, &ev);
 	client_shutdown(c);
@@ -115,7 +112,8 @@ on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (client_reload(c, err, sizeof(err)) != 0) {
 		/* Not fatal: the old trusted set stays in force. */
 		struct client_event ev = { .type = CLIENT_EV_STATUS,
-		    .state = "reload-failed", .reason = "reload-failed", .detail = err };
+		    .status = { .state = "reload-failed", .reason = "reload-failed",
+		    .detail = err } };
 
 		core_emit(c, &ev);
 	}
@@ -144,7 +142,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 		}
 		if (m->shown) {
 			struct client_event ev = { .type = CLIENT_EV_LEFT,
-			    .name = m->name, .fpr = m->fpr };
+			    .left = { .name = m->name, .fpr = m->fpr } };
 
 			core_emit(c, &ev);
 		}
@@ -287,7 +285,7 @@ client_free(struct client *c)
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
 	members_clear(c);
-	sessions_free(c);
+	rsess_free_all(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);
 	histlog_free(c);
@@ -333,8 +331,8 @@ client_who(struct client *c)
 
 	if ((l = members_list(c, &n)) == NULL)
 		return;
-	ev.members = l;
-	ev.n_members = n;
+	ev.members.members = l;
+	ev.members.n_members = n;
 	core_emit(c, &ev);
 	members_list_free(l, n);
 }

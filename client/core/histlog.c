@@ -26,8 +26,8 @@
 static void
 hist_notice(struct client *c, const char *detail)
 {
-	struct client_event ev = { .type = CLIENT_EV_STATUS, .state = "notice",
-	    .reason = "history", .detail = detail };
+	struct client_event ev = { .type = CLIENT_EV_STATUS, .status = {
+	    .state = "notice", .reason = "history", .detail = detail } };
 
 	core_emit(c, &ev);
 }
@@ -118,16 +118,17 @@ histlog_event(struct client *c, const struct client_event *ev)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_MESSAGE:
-		hist_add(c, HISTORY_MSG, false, ev->name, ev->fpr, ev->text,
-		    ev->text_len, ev->ts_ms ? ev->ts_ms : core_now_ms());
+		hist_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
+		    ev->message.text, ev->message.text_len, ev->message.ts_ms ?
+		    ev->message.ts_ms : core_now_ms());
 		break;
 	case CLIENT_EV_JOINED:
-		hist_add(c, HISTORY_JOIN, false, ev->name, ev->fpr, NULL, 0,
-		    core_now_ms());
+		hist_add(c, HISTORY_JOIN, false, ev->joined.name, ev->joined.fpr,
+		    NULL, 0, core_now_ms());
 		break;
 	case CLIENT_EV_LEFT:
-		hist_add(c, HISTORY_LEAVE, false, ev->name, ev->fpr, NULL, 0,
-		    core_now_ms());
+		hist_add(c, HISTORY_LEAVE, false, ev->left.name, ev->left.fpr, NULL,
+		    0, core_now_ms());
 		break;
 	default:
 		break;
@@ -151,15 +152,15 @@ emit_entries(struct client *c, const struct history_list *l, const char *origin)
 	for (i = 0; i < l->n; i++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = CLIENT_EV_HISTORY;
-		ev.state = origin;
-		ev.hist_kind = l->e[i].kind;
-		ev.self = l->e[i].self;
-		ev.name = l->e[i].name;
-		ev.fpr = l->e[i].fpr;
-		ev.text = l->e[i].text;
-		ev.text_len = l->e[i].text_len;
-		ev.ts = l->e[i].ts_ms / 1000u;
-		ev.ts_ms = l->e[i].ts_ms;
+		ev.history.origin = origin;
+		ev.history.kind = l->e[i].kind;
+		ev.history.self = l->e[i].self;
+		ev.history.name = l->e[i].name;
+		ev.history.fpr = l->e[i].fpr;
+		ev.history.text = l->e[i].text;
+		ev.history.text_len = l->e[i].text_len;
+		ev.history.ts = l->e[i].ts_ms / 1000u;
+		ev.history.ts_ms = l->e[i].ts_ms;
 		core_emit(c, &ev);
 	}
 	if (l->refused > 0) {

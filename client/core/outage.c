@@ -106,7 +106,7 @@ anyone_here(struct client *c)
 	struct member *m;
 
 	for (m = c->members; m != NULL; m = m->hh.next)
-		if (m->known && m->sess != NULL)
+		if (m->known && m->rsess != NULL)
 			return true;
 	return false;
 }
@@ -139,7 +139,7 @@ present_mask(struct client *c)
 	int i;
 
 	for (m = c->members; m != NULL; m = m->hh.next)
-		if (m->known && m->sess != NULL &&
+		if (m->known && m->rsess != NULL &&
 		    (i = id_slot(&c->og, m->pub, NULL, false)) >= 0)
 			mask |= (uint64_t)1 << i;
 	return mask;
@@ -151,7 +151,7 @@ member_of_slot(struct client *c, unsigned slot)
 	struct member *m;
 
 	for (m = c->members; m != NULL; m = m->hh.next)
-		if (m->known && m->sess != NULL &&
+		if (m->known && m->rsess != NULL &&
 		    memcmp(m->pub, c->og.ids[slot].pub, SOTTO_ED25519_PUB) == 0)
 			return m;
 	return NULL;
@@ -230,8 +230,8 @@ outage_settled(struct client *c)
 static void
 notice(struct client *c, const char *text)
 {
-	struct client_event ev = { .type = CLIENT_EV_STATUS, .state = "notice",
-	    .reason = "held-lines", .detail = text };
+	struct client_event ev = { .type = CLIENT_EV_STATUS, .status = {
+	    .state = "notice", .reason = "held-lines", .detail = text } };
 
 	core_emit(c, &ev);
 }

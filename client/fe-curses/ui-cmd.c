@@ -4,38 +4,26 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
 #include "err.h"
 #include "ui-colour.h"
 #include "ui.h"
+#include "wire.h"
 
-struct ui_cmd {
-	const char *name;
-	void      (*fn)(struct ui *ui, const char *arg);
-	const char *help;
-};
-
-#define UI_HISTORY_DEFAULT 50u
-#define UI_HISTORY_MAX     100000u
-#define UI_SEARCH_HITS     200u
-#define UI_SEARCH_SCAN     100000u
-
-static void cmd_who(struct ui *ui, const char *arg)
+static void cmd_who(struct ui *ui)
 {
-	(void)arg;
 	client_who(ui->client);
 }
 
-static void cmd_fingerprint(struct ui *ui, const char *arg)
+static void cmd_fingerprint(struct ui *ui)
 {
-	(void)arg;
 	const char *fpr = client_fingerprint(ui->client);
 
 	ui_line(ui, SB_INFO, "your fingerprint: %s", fpr != NULL ? fpr : "?");
 }
 
-static void cmd_reload(struct ui *ui, const char *arg)
+static void cmd_reload(struct ui *ui)
 {
-	(void)arg;
 	char err[256] = "";
 	int r = client_reload(ui->client, err, sizeof(err));
 
@@ -47,15 +35,17 @@ static void cmd_reload(struct ui *ui, const char *arg)
 	ui->want_who = true;
 }
 
-static void cmd_quit(struct ui *ui, const char *arg)
+static void cmd_quit(struct ui *ui)
 {
-	(void)arg;
 	ui_quit(ui, true);
 }
 
-static void cmd_help(struct ui *ui, const char *arg);
+#define UI_HISTORY_DEFAULT 50u
+#define UI_HISTORY_MAX     100000u
+#define UI_SEARCH_HITS     200u
+#define UI_SEARCH_SCAN     100000u
 
-/* /history [N]: the room's last N stored lines. */
+/* /history [N]: the room's last N stored lines. arg is NUL-terminated. */
 static void cmd_history(struct ui *ui, const char *arg)
 {
 	unsigned long n = UI_HISTORY_DEFAULT;
@@ -74,7 +64,7 @@ static void cmd_history(struct ui *ui, const char *arg)
 		    ui->hist_shown == 1 ? "" : "s");
 }
 
-/* /search TEXT: decrypts the room's history newest first, in batches,
+/* /search TEXT: the room's history decrypted newest first, in batches,
  * up to UI_SEARCH_SCAN lines (docs/ui.md "History"). */
 static void cmd_search(struct ui *ui, const char *arg)
 {
@@ -85,57 +75,83 @@ static void cmd_search(struct ui *ui, const char *arg)
 		ui_line(ui, SB_INFO, "usage: /search TEXT");
 		return;
 	}
+	ui->hist_shown = 0;
 	if ((n = client_history_search(ui->client, arg, UI_SEARCH_HITS,
 	    UI_SEARCH_SCAN, &all)) < 0)
 		return;
-	ui_line(ui, SB_INFO, "%d match%s%s", n, n == 1 ? "" : "es",
+	ui_line(ui, SB_INFO, "%d match%s for \"%s\"%s", n, n == 1 ? "" : "es", arg,
 	    all ? "" : " (stopped before the oldest stored lines)");
 }
 
-static void cmd_forget(struct ui *ui, const char *arg)
+static void cmd_forget(struct ui *ui)
 {
-	(void)arg;
 	if (client_history_forget(ui->client) == 0)
 		ui_line(ui, SB_INFO, "this room's local history is wiped");
 }
 
-static const struct ui_cmd cmds[] = {
-	{ "who",         cmd_who,         "members of the room with their fingerprints" },
-	{ "fingerprint", cmd_fingerprint, "your own fingerprint, to compare with others" },
-	{ "reload",      cmd_reload,      "re-read the trusted folder" },
-	{ "history",     cmd_history,     "[N] the room's last N stored lines (default 50)" },
-	{ "search",      cmd_search,      "TEXT: stored lines of the room containing TEXT" },
-	{ "forget",      cmd_forget,      "wipe the room's local history" },
-	{ "help",        cmd_help,        "this list" },
-	{ "quit",        cmd_quit,        "send what is queued, then leave" },
-};
-
-static void cmd_help(struct ui *ui, const char *arg)
+static void cmd_help(struct ui *ui)
 {
-	(void)arg;
+	char name[48];
+
 	ui_line(ui, SB_INFO, "commands:");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		ui_line(ui, SB_INFO, "  /%-12s %s", cmds[i].name, cmds[i].help);
+	for (size_t i = 0; i < fe_cmds_n; i++)
+		ui_line(ui, SB_INFO, "  /%-12s %s", fe_cmds[i].usage[0] ? (snprintf(
+		    name, sizeof(name), "%s %s", fe_cmds[i].name, fe_cmds[i].usage), name) :
+		    fe_cmds[i].name, fe_cmds[i].help);
 	ui_line(ui, SB_INFO, "  //text        send a line that starts with /");
 	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
 	    "Up/Down history, Ctrl-A/E/U/K/W edit, Ctrl-L redraw, Ctrl-D or Ctrl-C quit");
 }
 
+/* The words after a command, leading spaces dropped, NUL-terminated. */
+static bool cmd_words(const char *rest, size_t rest_len, char *buf, size_t cap)
+{
+	while (rest != NULL && rest_len > 0 && *rest == ' ') {
+		rest++;
+		rest_len--;
+	}
+	if (rest_len >= cap)
+		return false;
+	if (rest_len > 0)
+		memcpy(buf, rest, rest_len);
+	buf[rest_len] = '\0';
+	return true;
+}
+
+/* Words after a command's name are ignored unless it takes some. */
 static void command(struct ui *ui, const char *line, size_t n)
 {
-	size_t len = strcspn(line + 1, " ");
+	const struct fe_cmd *cmd;
+	const char *rest;
+	size_t rest_len;
+	char arg[SOTTO_TEXT_MAX + 1];
 
-	const char *arg = line + 1 + len;
+	if ((cmd = fe_cmd_parse(line, n, &rest, &rest_len)) == NULL) {
+		size_t len = strcspn(line + 1, " ");
 
-	while (*arg == ' ')
-		arg++;
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strlen(cmds[i].name) == len && strncmp(cmds[i].name, line + 1, len) == 0) {
-			cmds[i].fn(ui, arg);
+		ui_line(ui, SB_INFO, "unknown command %.*s: type /help for the list",
+		    (int)(len + 1 < n ? len + 1 : n), line);
+		return;
+	}
+	switch (cmd->id) {
+	case FE_CMD_WHO:         cmd_who(ui); break;
+	case FE_CMD_FINGERPRINT: cmd_fingerprint(ui); break;
+	case FE_CMD_RELOAD:      cmd_reload(ui); break;
+	case FE_CMD_HELP:        cmd_help(ui); break;
+	case FE_CMD_QUIT:        cmd_quit(ui); break;
+	case FE_CMD_FORGET:      cmd_forget(ui); break;
+	case FE_CMD_HISTORY:
+	case FE_CMD_SEARCH:
+		if (!cmd_words(rest, rest_len, arg, sizeof(arg))) {
+			ui_line(ui, SB_INFO, "/%s: too long", cmd->name);
 			return;
 		}
-	ui_line(ui, SB_INFO, "unknown command %.*s: type /help for the list",
-	    (int)(len + 1 < n ? len + 1 : n), line);
+		if (cmd->id == FE_CMD_HISTORY)
+			cmd_history(ui, arg);
+		else
+			cmd_search(ui, arg);
+		break;
+	}
 }
 
 static void say(struct ui *ui, const char *text, size_t n)
