@@ -81,7 +81,7 @@ open_db(const char *path, const uint8_t *root)
 static void
 remove_db(const char *path)
 {
-	char p[1100];
+	char p[1200];
 
 	unlink(path);
 	snprintf(p, sizeof(p), "%s-wal", path);
@@ -131,7 +131,7 @@ bench_accept(const char *dir, const uint8_t *root, size_t n, int runs,
     size_t text_len, double *bytes_per_100k)
 {
 	double off[64], on[64], ratio[64];
-	char path[1024], *text;
+	char path[1100], *text;
 	struct cb_side *s;
 	struct history *h;
 	struct stat st;
@@ -183,7 +183,7 @@ bench_startup(const char *dir, const uint8_t *root, size_t rows, int runs,
 	struct history_list l;
 	struct history *h;
 	struct history_entry e;
-	char path[1024], *text;
+	char path[1100], *text;
 	double t, v[64], build;
 	struct stat st;
 	size_t i;

@@ -44,6 +44,7 @@ class Gate:
         self.cond = threading.Condition()
         self.is_open = True
         self.conns = []
+        self.held_frame = False   # a held connection sent a whole frame
         self.stopped = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -71,6 +72,8 @@ class Gate:
                     self._close(c)
                     return
                 held.append(data)
+                with self.cond:
+                    self.held_frame = self.held_frame or complete_frame(b"".join(held))
             except socket.timeout:
                 continue
             except OSError:
@@ -126,6 +129,14 @@ class Gate:
     def close(self):
         with self.cond:
             self.is_open = False
+            self.held_frame = False
+
+    def has_frame(self):
+        """A held connection has sent one whole frame (its join INI): the
+        client made its session key, so opening the gate lets it join at
+        once instead of racing the relay's join timeout."""
+        with self.cond:
+            return self.held_frame
 
     def stop(self):
         self.stopped = True
@@ -133,6 +144,12 @@ class Gate:
         with self.cond:
             conns = list(self.conns)
         self._close(*conns)
+
+
+def complete_frame(data):
+    if len(data) < 4:
+        return False
+    return len(data) >= 4 + int.from_bytes(data[:4], "big")
 
 
 def outage_lines(client):
@@ -175,6 +192,9 @@ def run_order(order):
                 clients[n].send("/who")
                 clients[n].wait("members", count=rnd + 1)
             relay.start()
+            for n in names:
+                ct.wait_until(gates[n].has_frame, ct.READY_TIMEOUT,
+                              "%s's join INI at its gate (round %d)" % (n, rnd))
             for i in order:
                 n = names[i]
                 gates[n].open()
@@ -184,6 +204,8 @@ def run_order(order):
                     if other != n:
                         clients[n].wait("message", text="r%d from %s" % (rnd, other),
                                         timeout=ct.EVENT_TIMEOUT)
+            print("  round %d of %d: every outage line arrived" % (rnd + 1, ROUNDS),
+                  flush=True)
         for n in names:
             got = outage_lines(clients[n])
             want = ["r%d from %s" % (rnd, o) for rnd in range(ROUNDS) for o in names if o != n]
@@ -230,6 +252,9 @@ def run_bound(partial):
         clients["alice"].send("/who")
         clients["alice"].wait("members")
         relay.start()
+        for n in names:
+            if n != gone:
+                ct.wait_until(gates[n].has_frame, ct.READY_TIMEOUT, "%s's join INI" % n)
         if partial:
             gates["bob"].open()
             clients["bob"].wait("ready", count=2, timeout=ct.READY_TIMEOUT)
