@@ -27,6 +27,11 @@ import clienttest as ct  # noqa: E402
 from clienttest import Client, Keys, Relay, check, check_eq  # noqa: E402
 
 ROUNDS = int(os.environ.get("SOTTO_OUTAGE_ROUNDS", "20"))
+# Deadlines, not delays: a passing round ends as soon as every line is in.
+# Each return needs a fresh RSA-4096 session key per member, which on a
+# busy 2-core machine (dozens of runnable processes) takes minutes.
+READY = 5 * ct.READY_TIMEOUT
+EVENT = 6 * ct.EVENT_TIMEOUT
 NAMES = ["alice", "bob", "carol"]
 
 
@@ -174,10 +179,10 @@ def run_order(order):
         for i, n in enumerate(names):
             gates[n] = Gate(port)
             clients[n] = start(keys, tr, gates[n], n)
-            clients[n].ready()
+            clients[n].ready(timeout=READY)
         for i, n in enumerate(names):
             for later in names[i + 1:]:
-                clients[n].wait("joined", name=later)
+                clients[n].wait("joined", name=later, timeout=EVENT)
         for rnd in range(ROUNDS):
             for g in gates.values():
                 g.close()
@@ -190,20 +195,20 @@ def run_order(order):
             # anyone returns: /who answers after the line was taken.
             for n in names:
                 clients[n].send("/who")
-                clients[n].wait("members", count=rnd + 1)
+                clients[n].wait("members", count=rnd + 1, timeout=EVENT)
             relay.start()
             for n in names:
-                ct.wait_until(gates[n].has_frame, ct.READY_TIMEOUT,
+                ct.wait_until(gates[n].has_frame, READY,
                               "%s's join INI at its gate (round %d)" % (n, rnd))
             for i in order:
                 n = names[i]
                 gates[n].open()
-                clients[n].wait("ready", count=rnd + 2, timeout=ct.READY_TIMEOUT)
+                clients[n].wait("ready", count=rnd + 2, timeout=READY)
             for n in names:
                 for other in names:
                     if other != n:
                         clients[n].wait("message", text="r%d from %s" % (rnd, other),
-                                        timeout=ct.EVENT_TIMEOUT)
+                                        timeout=EVENT)
             print("  round %d of %d: every outage line arrived" % (rnd + 1, ROUNDS),
                   flush=True)
         for n in names:
@@ -212,6 +217,13 @@ def run_order(order):
             check_eq(sorted(got), sorted(want), "%s's outage lines (each exactly once)" % n)
             check_eq(clients[n].all("rejected"), [], "%s rejected nothing" % n)
             clients[n].no_bad_output()
+    except ct.TestFailure:
+        for n, c in clients.items():
+            print("  %s's events: %r" % (n, [{k: v for k, v in e.items()
+                                              if k not in ("fingerprint", "members")}
+                                             for e in c.all()]), flush=True)
+        print("  relay log:\n" + relay.log()[-3000:], flush=True)
+        raise
     finally:
         for c in clients.values():
             c.kill()
@@ -254,18 +266,18 @@ def run_bound(partial):
         relay.start()
         for n in names:
             if n != gone:
-                ct.wait_until(gates[n].has_frame, ct.READY_TIMEOUT, "%s's join INI" % n)
+                ct.wait_until(gates[n].has_frame, READY, "%s's join INI" % n)
         if partial:
             gates["bob"].open()
-            clients["bob"].wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+            clients["bob"].wait("ready", count=2, timeout=READY)
         else:
             gates["dave"].open()
             clients["dave"] = start(keys, tr, gates["dave"], "dave")
             clients["dave"].ready()
         gates["alice"].open()
-        clients["alice"].wait("ready", count=2, timeout=ct.READY_TIMEOUT)
+        clients["alice"].wait("ready", count=2, timeout=READY)
         note = clients["alice"].wait("notice", reason="held-lines",
-                                     timeout=ct.EVENT_TIMEOUT + hold)
+                                     timeout=EVENT + hold)
         if partial:
             clients["bob"].wait("message", text="held line")
             check("did not reach %s" % gone in note["detail"],
