@@ -48,7 +48,11 @@ outbox_push(struct outbox *ob, const char *text, size_t len)
 struct line *
 outbox_next(struct outbox *ob)
 {
-	while (ob->next_unsent != NULL && ob->next_unsent->held)
+	/* Past held lines, and past lines already encoded: a held line
+	 * released to the room (outbox_unhold) puts next_unsent back before
+	 * lines sent meanwhile. */
+	while (ob->next_unsent != NULL &&
+	    (ob->next_unsent->held || ob->next_unsent->encoded))
 		ob->next_unsent = ob->next_unsent->next;
 	return ob->next_unsent;
 }
@@ -163,6 +167,8 @@ outbox_written(struct outbox *ob, uint64_t written)
 	while ((l = ob->head) != NULL && line_done(l, written)) {
 		if (l->held)
 			ob->n_held--;
+		if (ob->next_unsent == l)
+			ob->next_unsent = l->next;
 		ob->head = l->next;
 		if (ob->head == NULL)
 			ob->tail = &ob->head;
