@@ -35,6 +35,9 @@ dat_pump(struct client *c)
 
 	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
 		return;
+	/* Lines held through an outage first, to the members they owe. */
+	if (!outage_pump(c))
+		return;
 	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
 	    (l = outbox_next(&c->ob)) != NULL) {
 		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
@@ -142,6 +145,7 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 	ev.message.text = (const char *)text;
 	ev.message.text_len = text_len;
 	ev.message.ts = d->ts_ms / 1000u;
+	ev.message.ts_ms = d->ts_ms;
 	core_emit(c, &ev);
 }
 
