@@ -181,7 +181,7 @@ send_to(struct client *c, struct line *l, struct member *m, unsigned slot)
 bool
 outage_pump(struct client *c)
 {
-	unsigned gen = c->conn_gen, slot;
+	unsigned slot;
 	uint64_t here, want;
 	struct member *m;
 	struct line *l;
@@ -206,7 +206,7 @@ outage_pump(struct client *c)
 			if (c->out.len >= CORE_OUT_HIGH)
 				return false;
 			if ((m = member_of_slot(c, slot)) == NULL ||
-			    send_to(c, l, m, slot) != 0 || c->conn_gen != gen)
+			    send_to(c, l, m, slot) != 0 || c->closing)
 				return false;
 		}
 	}
