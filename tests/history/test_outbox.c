@@ -1,4 +1,4 @@
-/* test_outbox.c: the outbox's held lines (typed during an outage): skipped by the in-order path, crossed off per member once written, freed only when they owe nobody, released to the room or dropped at the bound. */
+/* test_outbox.c: the outbox's held lines (typed during an outage): skipped by the in-order path, crossed off per member once written, freed only when they owe nobody, released to the room or dropped at the bound; with ssh-agent signing (taken / signing), never handed out twice nor freed while a signature is awaited. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,11 +108,80 @@ test_remove_last_keeps_tail(void)
 	outbox_free(&ob);
 }
 
+/* ssh-agent signs a held line's copy for member 0: nothing is crossed
+ * off until the signed frame is in the output buffer and written, the line
+ * is not freed meanwhile, and an agent failure makes the copy owed again. */
+static void
+test_held_copy_signed_by_agent(void)
+{
+	struct outbox ob;
+	struct line *a;
+
+	outbox_init(&ob);
+	a = push(&ob, "a");
+	outbox_hold(&ob, a, 0x1);
+	outbox_taken_held(a, 0x1);
+	CHECK_EQ(a->signing, 0x1);
+	outbox_written(&ob, 100);
+	CHECK_EQ(a->owed, 0x1);
+	CHECK_EQ(ob.n, 1);
+	/* the agent failed: owed again, nothing in flight */
+	outbox_unsent_again(&ob);
+	CHECK_EQ(a->signing, 0);
+	CHECK_EQ(a->owed, 0x1);
+	/* signed again; the frame reaches the output buffer, ends at 120 */
+	outbox_taken_held(a, 0x1);
+	outbox_sent_held(a, 0x1, 120);
+	CHECK_EQ(a->signing, 0);
+	CHECK_EQ(a->sending, 0x1);
+	outbox_written(&ob, 119);
+	CHECK_EQ(ob.n, 1);
+	outbox_written(&ob, 120);
+	CHECK(outbox_empty(&ob));
+	outbox_free(&ob);
+}
+
+/* A line whose room DAT is with ssh-agent (taken) must not be handed out
+ * again when a held line before it is released to the room and moves
+ * next_unsent back: that would send it twice. */
+static void
+test_taken_not_handed_out_twice(void)
+{
+	struct outbox ob;
+	struct line *h, *l;
+
+	outbox_init(&ob);
+	h = push(&ob, "held");
+	outbox_hold(&ob, h, 0x1);
+	l = push(&ob, "live");
+	CHECK(outbox_next(&ob) == l);
+	outbox_taken(&ob, l);               /* its DAT waits for the agent */
+	CHECK(outbox_next(&ob) == NULL);
+	outbox_unhold(&ob, h, true);        /* the bound: h to the room */
+	CHECK(outbox_next(&ob) == h);
+	outbox_taken(&ob, h);
+	CHECK(outbox_next(&ob) == NULL);    /* not l again */
+	/* both signed and written, in the order they were taken */
+	outbox_sent(&ob, l, 10);
+	outbox_sent(&ob, h, 20);
+	outbox_written(&ob, 20);
+	CHECK(outbox_empty(&ob));
+	/* a connection lost with a line taken: it is unsent again */
+	l = push(&ob, "again");
+	outbox_taken(&ob, l);
+	outbox_rewind(&ob);
+	CHECK(!l->taken);
+	CHECK(outbox_next(&ob) == l);
+	outbox_free(&ob);
+}
+
 int
 main(void)
 {
 	test_held_skipped_and_crossed_off();
 	test_released_to_room();
 	test_remove_last_keeps_tail();
+	test_held_copy_signed_by_agent();
+	test_taken_not_handed_out_twice();
 	return check_summary();
 }
