@@ -166,6 +166,18 @@ def complete_frame(data):
     return len(data) >= 4 + int.from_bytes(data[:4], "big")
 
 
+def knows(client, name):
+    """Whether client has seen name's INI: in its `ready` members, or a
+    `joined` since."""
+    for e in client.all():
+        if e["event"] == "joined" and e.get("name") == name:
+            return True
+        if e["event"] == "ready" and any(m.get("name") == name
+                                         for m in e.get("members", [])):
+            return True
+    return False
+
+
 def outage_lines(client):
     return [e["text"] for e in client.all("message") if e["text"].startswith("r")]
 
@@ -223,6 +235,16 @@ def run_order(order, agent=False):
         for i, n in enumerate(names):
             for later in names[i + 1:]:
                 clients[n].wait("joined", name=later, timeout=EVENT)
+        # Lines are owed to the members a client knew (their INI seen)
+        # when the connection ended: every member must know every other
+        # before the first outage. The last to join learns the others
+        # from their REPLY INIs, which with ssh-agent leave only once the
+        # agent has signed them, after the `joined` seen above.
+        for n in names:
+            for other in names:
+                if other != n:
+                    ct.wait_until(lambda n=n, o=other: knows(clients[n], o), EVENT,
+                                  "%s to know %s before the outage" % (n, other))
         for rnd in range(rounds):
             for g in gates.values():
                 g.close()
