@@ -184,18 +184,25 @@ def run_order(order):
             for later in names[i + 1:]:
                 clients[n].wait("joined", name=later, timeout=EVENT)
         for rnd in range(ROUNDS):
+            # Counts from this round's start: a member may have dropped and
+            # come back more than once in an earlier round (a busy machine,
+            # the relay's join timeout), and a line typed before this
+            # round's drop would be a line typed while connected.
+            seen = {n: {k: len(clients[n].all(k)) for k in ("disconnected", "ready", "members")}
+                    for n in names}
             for g in gates.values():
                 g.close()
             relay.stop()
             for n in names:
-                clients[n].wait("disconnected", count=rnd + 1)
+                clients[n].wait("disconnected", count=seen[n]["disconnected"] + 1,
+                                timeout=EVENT)
             for n in names:
                 clients[n].send("r%d from %s" % (rnd, n))
             # Make sure each line is queued (the client has read it) before
             # anyone returns: /who answers after the line was taken.
             for n in names:
                 clients[n].send("/who")
-                clients[n].wait("members", count=rnd + 1, timeout=EVENT)
+                clients[n].wait("members", count=seen[n]["members"] + 1, timeout=EVENT)
             relay.start()
             for n in names:
                 ct.wait_until(gates[n].has_frame, READY,
@@ -203,7 +210,7 @@ def run_order(order):
             for i in order:
                 n = names[i]
                 gates[n].open()
-                clients[n].wait("ready", count=rnd + 2, timeout=READY)
+                clients[n].wait("ready", count=seen[n]["ready"] + 1, timeout=READY)
             for n in names:
                 for other in names:
                     if other != n:
