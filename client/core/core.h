@@ -337,6 +337,8 @@ void histlog_open(struct client *c, const struct client_config *cfg);
 void histlog_free(struct client *c);
 void histlog_event(struct client *c, const struct client_event *ev);
 void histlog_sent(struct client *c, const char *text, size_t len);
+void histlog_add(struct client *c, int kind, bool self, const char *name,
+    const char *fpr, const char *text, size_t len, uint64_t ts_ms);
 
 /* outage.c: lines typed during a relay outage reach the members from before */
 void outage_init(struct client *c);

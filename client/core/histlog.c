@@ -103,8 +103,11 @@ hist_failed(struct client *c, int r)
 	hist_notice(c, history_errmsg(c->hist));
 }
 
-static void
-hist_add(struct client *c, int kind, bool self, const char *name,
+/* Store one record of the room (kind: enum history_kind). The hook for
+ * records that are not events of today's core: direct messages
+ * (HISTORY_DM) and notices shown to the user (HISTORY_NOTE). */
+void
+histlog_add(struct client *c, int kind, bool self, const char *name,
     const char *fpr, const char *text, size_t len, uint64_t ts_ms)
 {
 	struct history_entry e = {
@@ -125,16 +128,16 @@ histlog_event(struct client *c, const struct client_event *ev)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_MESSAGE:
-		hist_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
+		histlog_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
 		    ev->message.text, ev->message.text_len, ev->message.ts_ms ?
 		    ev->message.ts_ms : core_now_ms());
 		break;
 	case CLIENT_EV_JOINED:
-		hist_add(c, HISTORY_JOIN, false, ev->joined.name, ev->joined.fpr,
+		histlog_add(c, HISTORY_JOIN, false, ev->joined.name, ev->joined.fpr,
 		    NULL, 0, core_now_ms());
 		break;
 	case CLIENT_EV_LEFT:
-		hist_add(c, HISTORY_LEAVE, false, ev->left.name, ev->left.fpr, NULL,
+		histlog_add(c, HISTORY_LEAVE, false, ev->left.name, ev->left.fpr, NULL,
 		    0, core_now_ms());
 		break;
 	default:
@@ -146,7 +149,7 @@ histlog_event(struct client *c, const struct client_event *ev)
 void
 histlog_sent(struct client *c, const char *text, size_t len)
 {
-	hist_add(c, HISTORY_MSG, true, c->self_name, c->fpr_str, text, len,
+	histlog_add(c, HISTORY_MSG, true, c->self_name, c->fpr_str, text, len,
 	    core_now_ms());
 }
 

@@ -246,11 +246,18 @@ def run_order(order, agent=False):
                     ct.wait_until(lambda n=n, o=other: knows(clients[n], o), EVENT,
                                   "%s to know %s before the outage" % (n, other))
         for rnd in range(rounds):
+            # Counts from this round's start: a member may have dropped and
+            # come back more than once in an earlier round (a busy machine,
+            # the relay's join timeout), and a line typed before this
+            # round's drop would be a line typed while connected.
+            seen = {n: {k: len(clients[n].all(k)) for k in ("disconnected", "ready", "members")}
+                    for n in names}
             for g in gates.values():
                 g.close()
             relay.stop()
             for n in names:
-                clients[n].wait("disconnected", count=rnd + 1)
+                clients[n].wait("disconnected", count=seen[n]["disconnected"] + 1,
+                                timeout=EVENT)
             for n in names:
                 for k in range(per_round):
                     clients[n].send(typed(rnd, n, k, per_round))
@@ -258,7 +265,7 @@ def run_order(order, agent=False):
             # anyone returns: /who answers after the line was taken.
             for n in names:
                 clients[n].send("/who")
-                clients[n].wait("members", count=rnd + 1, timeout=EVENT)
+                clients[n].wait("members", count=seen[n]["members"] + 1, timeout=EVENT)
             relay.start()
             for n in names:
                 ct.wait_until(gates[n].has_frame, READY,
@@ -266,7 +273,7 @@ def run_order(order, agent=False):
             for i in order:
                 n = names[i]
                 gates[n].open()
-                clients[n].wait("ready", count=rnd + 2, timeout=READY)
+                clients[n].wait("ready", count=seen[n]["ready"] + 1, timeout=READY)
             for n in names:
                 for other in names:
                     if other != n:
