@@ -32,6 +32,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--agent] [--trusted DIR] [--room NAME]\n"
 	    "             [--batch] [--clock-skew SECONDS] [--config FILE | --no-config]\n"
+	    "             [--hold-lines SECONDS] [--no-history] [--history N]\n"
+	    "             [--history-days DAYS] [--history-max-mb MB]\n"
 	    "             [--help] [--version] [HOST:PORT[,HOST:PORT...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
@@ -50,6 +52,13 @@ usage(FILE *f)
 	    "                        \"setting = value\" lines, any long flag; flags win)\n"
 	    "  --no-config           read no settings file\n"
 	    "  --no-FLAG             cancel \"FLAG = yes\" from the file (e.g. --no-batch)\n"
+	    "  --hold-lines SECONDS  how long lines typed during a relay outage wait, once\n"
+	    "                        we are back, for the members from before (default 120)\n"
+	    "  --no-history          keep no local history (and open none)\n"
+	    "  --history N           stored lines shown at start (default 50; --batch: 0,\n"
+	    "                        as {\"event\":\"history\"} lines before connected)\n"
+	    "  --history-days DAYS   drop stored lines older than this (default 0: keep)\n"
+	    "  --history-max-mb MB   drop the oldest stored lines above this (default 256)\n"
 	    "  HOST:PORT             the relay (default 127.0.0.1:%d); several, comma-\n"
 	    "                        separated: relays of one cluster, tried in order\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
@@ -152,6 +161,21 @@ check_flags(const struct client_config *cfg)
 	return check_relays(cfg->relay);
 }
 
+
+static int
+parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
 int
 main(int argc, char **argv)
 {
@@ -163,6 +187,11 @@ main(int argc, char **argv)
 		{ "batch",      no_argument,       NULL, 'b' },
 		{ "clock-skew", required_argument, NULL, 's' },
 		{ "init",       no_argument,       NULL, 'I' },
+		{ "hold-lines", required_argument, NULL, 'H' },
+		{ "no-history", no_argument,       NULL, 'N' },
+		{ "history",    required_argument, NULL, 'y' },
+		{ "history-days", required_argument, NULL, 'D' },
+		{ "history-max-mb", required_argument, NULL, 'M' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -171,11 +200,13 @@ main(int argc, char **argv)
 		.room = "lobby",
 		.relay = "127.0.0.1:7700",
 		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
+		.history_max_bytes = 256u * 1024u * 1024u,
 	};
 	struct sotto_paths paths;
 	struct ev_loop *loop;
 	char err[512];
-	int ch, batch = 0, agent = 0, init = 0, r;
+	unsigned long restore = 50, mb = 256;
+	int ch, batch = 0, agent = 0, init = 0, restore_set = 0, r;
 
 	/* The config file's settings become flags before the command line's,
 	 * so getopt sees the command line last and it wins. */
@@ -200,6 +231,39 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'H':
+			if (parse_skew(optarg, &cfg.hold_lines) != 0 ||
+			    cfg.hold_lines <= 0.0) {
+				fprintf(stderr, "sotto: --hold-lines %s: expected seconds "
+				    "above 0, at most 86400\n", optarg);
+				return 2;
+			}
+			break;
+		case 'N': cfg.no_history = true; break;
+		case 'y':
+			if (parse_count(optarg, 100000, &restore) != 0) {
+				fprintf(stderr, "sotto: --history %s: expected a count of "
+				    "lines 0..100000\n", optarg);
+				return 2;
+			}
+			restore_set = 1;
+			break;
+		case 'D':
+			if (parse_skew(optarg, &cfg.history_days) != 0 ||
+			    cfg.history_days > 36500.0) {
+				fprintf(stderr, "sotto: --history-days %s: expected days "
+				    "0..36500 (0: keep)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'M':
+			if (parse_count(optarg, 1048576, &mb) != 0) {
+				fprintf(stderr, "sotto: --history-max-mb %s: expected "
+				    "megabytes 0..1048576 (0: no bound)\n", optarg);
+				return 2;
+			}
+			cfg.history_max_bytes = (uint64_t)mb * 1024u * 1024u;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -217,6 +281,9 @@ main(int argc, char **argv)
 	if (check_flags(&cfg) != 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit reached by the history is a failed write (EFBIG),
+	 * which the history handles, not the death of the client. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* Before any thread: the RSA worker uses libgcrypt too. */
 	if (sotto_crypto_init() != 0) {
 		fprintf(stderr, "sotto: libgcrypt initialisation failed\n");
@@ -235,6 +302,8 @@ main(int argc, char **argv)
 	if (cfg.trusted == NULL)
 		cfg.trusted = paths.trusted;
 	batch = batch || !isatty(STDIN_FILENO);
+	/* A bot asks for history; a person sees the last lines. */
+	cfg.history_restore = restore_set ? restore : batch ? 0 : 50;
 	if (open_identity(cfg.identity, agent, batch, r == 0 ? &paths : NULL,
 	    &cfg.ident) != 0) {
 		sotto_paths_free(&paths);

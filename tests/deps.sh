@@ -3,7 +3,7 @@
 # usage: tests/deps.sh [build|test|bench]   (each level includes the ones before)
 set -eu
 level=${1:-build}
-pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev libhiredis-dev"
+pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev uthash-dev libhiredis-dev libsqlite3-dev"
 case $level in
   build) ;;
   test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server" ;;

@@ -41,6 +41,7 @@ core_emit(struct client *c, const struct client_event *ev)
 {
 	if (c->st == CS_CLOSED || c->closing)
 		return;
+	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
 }
 
@@ -331,12 +332,16 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	ev_prepare_init(&c->reap, on_reap);
 	c->ident = cfg->ident;     /* ours from here, even on failure */
 	outbox_init(&c->ob);
+	outage_init(c);
+	if (cfg->hold_lines > 0)
+		c->og.hold = cfg->hold_lines;
 	conn_init(c);
 	sess_init(c);
 	if (client_load(c, cfg, err, err_len) != 0) {
 		client_free(c);
 		return NULL;
 	}
+	histlog_open(c, cfg);
 	if ((c->rsagen = rsagen_new(loop, on_rsa, c)) == NULL) {
 		snprintf(err, err_len, "out of memory");
 		client_free(c);
@@ -363,6 +368,7 @@ client_shutdown(struct client *c)
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->conn_timer);
 	ev_timer_stop(c->loop, &c->key_timer);
+	outage_stop(c);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
 	signer_stop(c);
@@ -391,6 +397,7 @@ client_free(struct client *c)
 	rsess_free_all(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);
+	histlog_free(c);
 	sotto_wbuf_free(&c->out);
 	sotto_dec_free(&c->dec);
 	sotto_trust_free(c->trust);
@@ -421,6 +428,8 @@ client_send_text(struct client *c, const char *text, size_t len)
 		return SOTTO_E_INVAL;
 	if ((r = outbox_push(&c->ob, text, len)) != 0)
 		return r;
+	histlog_sent(c, text, len);
+	outage_typed(c, outbox_last(&c->ob));
 	signer_retry(c);   /* after an ssh-agent failure: try it again */
 	dat_pump(c);
 	return 0;

@@ -161,6 +161,7 @@ conn_reap(struct client *c)
 	if (!c->closing)
 		return;
 	conn_stop(c);
+	outage_begin(c);        /* notes who was here, before the table goes */
 	sess_reset(c);
 	c->closing = false;
 	if (c->st == CS_CLOSED)
@@ -229,6 +230,7 @@ flush_out(struct client *c)
 		c->out_written += (uint64_t)n;
 	}
 	outbox_written(&c->ob, c->out_written);
+	outage_settled(c);
 	/* Write interest only while output is queued. */
 	if (c->out.len == 0)
 		ev_io_stop(c->loop, &c->wio);
@@ -321,8 +323,12 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 	sotto_dec_commit(&c->dec, (size_t)n);
 	/* A handler may close the connection (or the front-end shut the core
 	 * down): the frames after that belong to no session. */
-	while (!c->closing && (r = sotto_dec_next(&c->dec, &f)) == 1)
+	while (!c->closing && (r = sotto_dec_next(&c->dec, &f)) == 1) {
 		sess_on_frame(c, &f);
+		/* A member from before an outage may be back: held lines. */
+		if (!c->closing)
+			outage_after_frame(c);
+	}
 	if (r < 0) {
 		char why[128];
 

@@ -1,4 +1,4 @@
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
@@ -12,6 +12,7 @@
 #include "container.h"
 #include "frame.h"
 #include "hash.h"
+#include "history.h"
 #include "proto.h"
 #include "sshkey.h"
 #include "wire.h"
@@ -96,13 +97,42 @@ struct line {                           /* a typed message, in order */
 	char        *text;
 	size_t       len;
 	bool         encoded;               /* its DAT is in the output buffer */
-	uint64_t     end;                   /* out_queued after its DAT */
+	bool         taken;                 /* its DAT waits for ssh-agent */
+	uint64_t     end;                   /* out_queued after its DAT(s) */
+	/* Typed during an outage (outage.c): sent to each member from before
+	 * the outage, one DAT addressed to it, as it comes back. Bits index
+	 * c->og.ids. */
+	bool         held;
+	bool         delivered;             /* reached at least one of them */
+	uint64_t     owed;                  /* members it has not reached yet */
+	uint64_t     sending;               /* their DATs in the output buffer */
+	uint64_t     signing;               /* their DATs waiting for ssh-agent */
 };
 
 struct outbox {
 	struct line  *head, **tail;
 	struct line  *next_unsent;          /* first line not yet encoded */
 	size_t        n;
+	size_t        n_held;               /* lines with held set */
+};
+
+/* Members present before an outage, by identity, and the bound on how
+ * long lines typed during it wait for them (outage.c). */
+#define CORE_HOLD_IDS        64u      /* identities tracked (bits of a u64) */
+#define CORE_HOLD_MAX        120.0    /* s held lines wait for them, once we are back */
+
+struct outage_id {
+	uint8_t pub[SOTTO_ED25519_PUB];
+	char    name[64];
+};
+
+struct outage {
+	struct outage_id ids[CORE_HOLD_IDS];
+	size_t           n_ids;
+	bool             active;            /* lines typed now are held */
+	uint64_t         mask;              /* whom lines typed now wait for */
+	double           hold;              /* CORE_HOLD_MAX unless configured */
+	ev_timer         timer;             /* the bound */
 };
 
 struct pending {                        /* a verified DAT held until the key */
@@ -202,6 +232,11 @@ struct client {
 	struct pending          pend[CORE_PENDING_MAX];
 	size_t                  pend_head, pend_n;
 	struct outbox           ob;
+	struct outage           og;
+	struct history         *hist;         /* NULL: off (see hist_err) */
+	char                    hist_err[HISTORY_ERR_LEN];
+	bool                    hist_err_told;
+	size_t                  hist_restore;
 	struct rsagen          *rsagen;
 	ev_signal               sighup;
 
@@ -221,6 +256,19 @@ void signer_stop(struct client *c);
 int signer_send(struct client *c, uint8_t type, uint32_t to,
     const uint8_t *body, size_t body_len, const uint8_t *msg, size_t msg_len,
     struct line *l);
+/* The same for a held line's DAT addressed to one member from before an
+ * outage (outage.c): `bit` is that member's bit in l->owed. l->signing
+ * carries it while ssh-agent signs, l->sending (and l->end) once the frame
+ * is in the output buffer. */
+int signer_send_held(struct client *c, uint32_t to, const uint8_t *body,
+    size_t body_len, const uint8_t *msg, size_t msg_len, struct line *l,
+    uint64_t bit);
+/* A blocking signature over msg, only while no request is in flight (at
+ * start: the history root, histlog.c); the agent gets timeout_ms. 0 or an
+ * error with err filled. */
+int signer_sign_now(struct client *c, const void *msg, size_t msg_len,
+    uint8_t sig[static SOTTO_ED25519_SIG], int timeout_ms, char *err,
+    size_t err_len);
 bool signer_agent(const struct client *c);
 /* No more requests now (too many in flight, or the agent is down). */
 bool signer_full(const struct client *c);
@@ -281,7 +329,8 @@ void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
 /* The single DAT sealing entry point: line l for `to` (the room or one
  * member id), sealed and handed to signer_send (see dat.c). */
-int dat_send_line(struct client *c, struct line *l, uint32_t to);
+int dat_send_line(struct client *c, struct line *l, uint32_t to,
+    uint64_t held_bit);
 bool dat_may_send(const struct client *c);
 int dat_new_key(struct client *c);
 
@@ -310,11 +359,33 @@ struct line *outbox_next(struct outbox *ob);
 void outbox_encoded(struct outbox *ob, struct line *l, uint64_t end);
 void outbox_taken(struct outbox *ob, struct line *l);
 void outbox_sent(struct outbox *ob, struct line *l, uint64_t end);
+void outbox_taken_held(struct line *l, uint64_t bit);
+void outbox_sent_held(struct line *l, uint64_t bit, uint64_t end);
 void outbox_unsent_again(struct outbox *ob);
 void outbox_written(struct outbox *ob, uint64_t written);
 void outbox_rewind(struct outbox *ob);
 bool outbox_empty(const struct outbox *ob);
 void outbox_free(struct outbox *ob);
+struct line *outbox_last(struct outbox *ob);
+void outbox_hold(struct outbox *ob, struct line *l, uint64_t owed);
+void outbox_unhold(struct outbox *ob, struct line *l, bool send_to_room);
+
+/* histlog.c: the history store, fed before the front-end sees events */
+void histlog_open(struct client *c, const struct client_config *cfg);
+void histlog_free(struct client *c);
+void histlog_event(struct client *c, const struct client_event *ev);
+void histlog_sent(struct client *c, const char *text, size_t len);
+void histlog_add(struct client *c, int kind, bool self, const char *name,
+    const char *fpr, const char *text, size_t len, uint64_t ts_ms);
+
+/* outage.c: lines typed during a relay outage reach the members from before */
+void outage_init(struct client *c);
+void outage_begin(struct client *c);
+void outage_typed(struct client *c, struct line *l);
+bool outage_pump(struct client *c);
+void outage_settled(struct client *c);
+void outage_after_frame(struct client *c);
+void outage_stop(struct client *c);
 
 /* rotate.c: new group keys on leave and removal */
 void rot_init(struct client *c);

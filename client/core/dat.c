@@ -31,14 +31,17 @@ dat_new_key(struct client *c)
  * the order frames were made (signer.c). The signer tracks l in the outbox
  * (outbox_taken/outbox_sent), so l must still be in the outbox. Callers
  * check first that we may send (READY, key held, no rotation or conflict
- * pending: dat_may_send). 0, or an error and nothing sent.
+ * pending: dat_may_send). A line held through a relay outage (outage.c)
+ * goes to one member from before: `held_bit` names that member's slot, and
+ * the signer crosses it off only once the frame is in the output buffer;
+ * 0 for the in-order path. 0, or an error and nothing sent.
  *
  * The client puts v1 bodies on the wire today; when it moves to v2 this
  * is where sotto_dat2_seal_unsigned (our chain steps here) replaces
  * sotto_dat_seal_unsigned, and nothing else seals a DAT (outage/history
  * code sending a held line to one member calls this with its id). */
 int
-dat_send_line(struct client *c, struct line *l, uint32_t to)
+dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 {
 	const uint8_t *body, *msg;
 	size_t len, msg_len;
@@ -48,6 +51,9 @@ dat_send_line(struct client *c, struct line *l, uint32_t to)
 	    l->text, l->len, &msg, &msg_len, &body, &len)) != 0)
 		return r;
 	c->tx_next = sotto_dat_tx_next(c->tx);
+	if (held_bit != 0)
+		return signer_send_held(c, to, body, len, msg, msg_len, l,
+		    held_bit);
 	return signer_send(c, SOTTO_T_DAT, to, body, len, msg, msg_len, l);
 }
 
@@ -70,8 +76,13 @@ dat_pump(struct client *c)
 {
 	struct line *l;
 
+	if (!dat_may_send(c))
+		return;
+	/* Lines held through an outage first, to the members they owe. */
+	if (!outage_pump(c))
+		return;
 	while (dat_may_send(c) && (l = outbox_next(&c->ob)) != NULL)
-		if (dat_send_line(c, l, SOTTO_TO_ROOM) != 0)
+		if (dat_send_line(c, l, SOTTO_TO_ROOM, 0) != 0)
 			return;
 }
 
@@ -276,6 +287,7 @@ dat_show(struct client *c, const struct sotto_dat *d,
 	ev.message.text = (const char *)text;
 	ev.message.text_len = text_len;
 	ev.message.ts = d->ts_ms / 1000u;
+	ev.message.ts_ms = d->ts_ms;
 	core_emit(c, &ev);
 }
 

@@ -3,9 +3,12 @@
  * Generating an RSA-4096 key takes seconds, so the first one starts at
  * launch, in parallel with connecting, and after every join the next one is
  * made in the background (at the lowest CPU priority) so a reconnect finds
- * it ready. One worker thread at a time; the shared job sits behind a mutex.
- * When the client is freed while a key is being made, the worker is
- * detached and frees the job itself when it finishes.
+ * it ready; a reconnect that finds it still being made puts the worker back
+ * to normal priority (where the system lets a process raise a thread's
+ * priority again: root, CAP_SYS_NICE or RLIMIT_NICE). One worker thread at
+ * a time; the shared job sits behind a mutex. When the client is freed
+ * while a key is being made, the worker is detached and frees the job
+ * itself when it finishes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +28,7 @@ struct rsajob {
 	bool              abandoned;  /* owner gone: worker frees the job */
 	bool              background;
 	bool              failed;     /* the last generation failed */
+	pid_t             tid;        /* the worker's thread id, 0 before it runs */
 	pthread_t         thread;
 	struct ev_loop   *loop;
 	ev_async         *async;      /* valid while not abandoned */
@@ -48,11 +52,25 @@ job_free(struct rsajob *j)
 
 /* Only this thread gets the lower priority: Linux lets setpriority name a
  * thread id. Elsewhere the key is simply made at normal priority. */
-static void
-lower_priority(void)
+static pid_t
+thread_id(void)
 {
 #if defined(__linux__) && defined(SYS_gettid)
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	return (pid_t)syscall(SYS_gettid);
+#else
+	return 0;
+#endif
+}
+
+static void
+set_priority(pid_t tid, int nice)
+{
+#if defined(__linux__) && defined(SYS_gettid)
+	if (tid > 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice);
+#else
+	(void)tid;
+	(void)nice;
 #endif
 }
 
@@ -61,14 +79,19 @@ worker(void *arg)
 {
 	struct rsajob *j = arg;
 	struct sotto_rsa *key = NULL;
-	bool abandoned;
+	bool abandoned, background;
 
-	if (j->background)
-		lower_priority();
+	pthread_mutex_lock(&j->mu);
+	j->tid = thread_id();
+	background = j->background;
+	if (background)
+		set_priority(j->tid, 19);
+	pthread_mutex_unlock(&j->mu);
 	if (sotto_rsa_generate(&key, SOTTO_RSA_BITS) != 0)
 		key = NULL;
 	pthread_mutex_lock(&j->mu);
 	j->running = false;
+	j->tid = 0;
 	abandoned = j->abandoned;
 	if (!abandoned) {
 		j->key = key;
@@ -136,6 +159,13 @@ rsagen_request(struct rsagen *g, bool background)
 	struct rsajob *j = g->job;
 
 	pthread_mutex_lock(&j->mu);
+	if (j->running && !background && j->background) {
+		/* A reconnect needs the key made in the background now: back to
+		 * normal priority where the system allows it (otherwise, on a
+		 * busy machine, a nice-19 thread can wait for minutes). */
+		j->background = false;
+		set_priority(j->tid, 0);
+	}
 	if (j->key != NULL || j->running) {
 		pthread_mutex_unlock(&j->mu);
 		return;

@@ -13,6 +13,14 @@
  * once, every waiting frame is dropped, typed lines go back to pending, and
  * sending stops until the next typed line (or the next INI or KEY the
  * protocol needs) retries the agent with one new connection.
+ *
+ * A DAT carries one typed line: for the room (the in-order path), or, for
+ * a line held through a relay outage, addressed to one member from before
+ * (outage.c; `bit` names that member). The line's bookkeeping follows the
+ * frame: `taken` / `signing` while the agent signs, encoded / `sending`
+ * with the output byte that ends it once the frame is in the output
+ * buffer (outbox.c), so a line is crossed off only for frames that really
+ * went out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +38,7 @@ struct signer_req {
 	uint32_t           to;
 	unsigned           gen;          /* conn_gen the frame was made for */
 	struct line       *line;         /* the typed line a DAT carries */
+	uint64_t           bit;          /* held line: the member it is for */
 	uint8_t           *frame;        /* body, then room for the signature */
 	size_t             body_len;
 	uint8_t           *msg;          /* the signature input */
@@ -71,15 +80,27 @@ agent_watch(struct client *c)
 /* Sign and send one frame now; 0 or an error (nothing sent). */
 static int
 send_signed(struct client *c, uint8_t type, uint32_t to, uint8_t *frame,
-    size_t body_len, struct line *l)
+    size_t body_len, struct line *l, uint64_t bit)
 {
 	int r;
 
 	if ((r = conn_send(c, type, to, frame, body_len + SOTTO_ED25519_SIG)) != 0)
 		return r;
-	if (l != NULL)
+	if (l != NULL && bit != 0)
+		outbox_sent_held(l, bit, c->out_queued);
+	else if (l != NULL)
 		outbox_sent(&c->ob, l, c->out_queued);
 	return 0;
+}
+
+/* A held line's DAT is for one member from before the outage: whether
+ * that member (same id, known, with a session) is still in the room. */
+static bool
+held_target_here(struct client *c, const struct signer_req *q)
+{
+	struct member *m = members_get(c, q->to, false);
+
+	return m != NULL && m->known && m->rsess != NULL;
 }
 
 /* The agent failed: say so once, drop what waits, lines back to pending. */
@@ -142,10 +163,16 @@ take_answers(struct client *c)
 			return;
 		}
 		c->agent_down = false;
-		if (q->gen == c->conn_gen) {
+		if (q->gen == c->conn_gen && q->bit != 0 && !held_target_here(c, q)) {
+			/* The member left while the agent signed: not sent, so
+			 * not crossed off; it gets the line if it comes back. */
+			q->line->signing &= ~q->bit;
+		} else if (q->gen == c->conn_gen) {
 			memcpy(q->frame + q->body_len, sig, sizeof(sig));
+			/* Unsent (the connection is closing): the line's
+			 * marks go when it is reaped (outbox_rewind). */
 			(void)send_signed(c, q->type, q->to, q->frame, q->body_len,
-			    q->line);
+			    q->line, q->bit);
 		}
 		req_free(q);
 	}
@@ -243,9 +270,10 @@ signer_retry(struct client *c)
 		(void)agent_reopen(c);
 }
 
-int
-signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
-    size_t body_len, const uint8_t *msg, size_t msg_len, struct line *l)
+static int
+submit(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
+    size_t body_len, const uint8_t *msg, size_t msg_len, struct line *l,
+    uint64_t bit)
 {
 	struct signer_req *q;
 	uint8_t *frame;
@@ -257,7 +285,7 @@ signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
 	if (!signer_agent(c)) {
 		r = sotto_ed25519_sign(c->ident->key, msg, msg_len, frame + body_len);
 		if (r == 0)
-			r = send_signed(c, type, to, frame, body_len, l);
+			r = send_signed(c, type, to, frame, body_len, l, bit);
 		free(frame);
 		return r;
 	}
@@ -281,6 +309,7 @@ signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
 	q->to = to;
 	q->gen = c->conn_gen;
 	q->line = l;
+	q->bit = bit;
 	if ((r = sotto_agent_sign_queue(c->ident->agent, c->pub, msg,
 	    msg_len)) != 0) {
 		req_free(q);
@@ -289,8 +318,59 @@ signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
 	*c->sig_tail = q;
 	c->sig_tail = &q->next;
 	c->sig_n++;
-	if (l != NULL)
+	if (l != NULL && bit != 0)
+		outbox_taken_held(l, bit);
+	else if (l != NULL)
 		outbox_taken(&c->ob, l);
 	agent_watch(c);
 	return 0;
+}
+
+int
+signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
+    size_t body_len, const uint8_t *msg, size_t msg_len, struct line *l)
+{
+	return submit(c, type, to, body, body_len, msg, msg_len, l, 0);
+}
+
+int
+signer_send_held(struct client *c, uint32_t to, const uint8_t *body,
+    size_t body_len, const uint8_t *msg, size_t msg_len, struct line *l,
+    uint64_t bit)
+{
+	if (l == NULL || bit == 0)
+		return SOTTO_E_INVAL;
+	return submit(c, SOTTO_T_DAT, to, body, body_len, msg, msg_len, l, bit);
+}
+
+int
+signer_sign_now(struct client *c, const void *msg, size_t msg_len,
+    uint8_t sig[static SOTTO_ED25519_SIG], int timeout_ms, char *err,
+    size_t err_len)
+{
+	int r;
+
+	if (!signer_agent(c)) {
+		if ((r = sotto_ed25519_sign(c->ident->key, msg, msg_len, sig)) != 0)
+			snprintf(err, err_len, "%s", sotto_strerror(r));
+		return r;
+	}
+	if (c->sig_n != 0) {
+		snprintf(err, err_len, "ssh-agent: requests are in flight");
+		return SOTTO_E_INVAL;
+	}
+	if (c->ident->agent == NULL && (r = agent_reopen(c)) != 0) {
+		snprintf(err, err_len, "ssh-agent cannot be reached");
+		return r;
+	}
+	r = sotto_agent_sign(c->ident->agent, c->pub, msg, msg_len, sig,
+	    timeout_ms, err, err_len);
+	/* An answer that may still come (a timeout) would be taken for the
+	 * next frame's: start the next request on a fresh connection. */
+	if (r != 0 && sotto_agent_pending(c->ident->agent) != 0) {
+		sotto_agent_free(c->ident->agent);
+		c->ident->agent = NULL;
+		(void)agent_reopen(c);
+	}
+	return r;
 }

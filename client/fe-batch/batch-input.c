@@ -16,6 +16,7 @@ batch_in_init(struct batch_in *in)
 enum batch_kind
 batch_classify(const uint8_t *line, size_t len)
 {
+	const struct fe_cmd *cmd;
 	const char *rest;
 	size_t rest_len;
 
@@ -24,9 +25,11 @@ batch_classify(const uint8_t *line, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (line[0] == '/') {
-		/* A bot's command is the whole line: no command takes words. */
-		if (fe_cmd_parse((const char *)line, len, &rest, &rest_len) != NULL &&
-		    rest == NULL)
+		/* A command is the whole line; words only after one that takes
+		 * them (/history N, /search TEXT), and those must be UTF-8. */
+		cmd = fe_cmd_parse((const char *)line, len, &rest, &rest_len);
+		if (cmd != NULL && (rest == NULL || (cmd->args != FE_ARGS_NONE &&
+		    sotto_utf8_valid(line, len) == 0)))
 			return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}

@@ -99,6 +99,41 @@ put_reason_event(struct sotto_wbuf *o, const char *event, const char *reason,
 	return put_s(o, "detail", detail ? detail : "");
 }
 
+static const char *
+history_kind_word(int kind)
+{
+	switch (kind) {
+	case CLIENT_HIST_MESSAGE: return "message";
+	case CLIENT_HIST_JOINED:  return "joined";
+	case CLIENT_HIST_LEFT:    return "left";
+	case CLIENT_HIST_DM:      return "dm";
+	case CLIENT_HIST_NOTICE:  return "notice";
+	}
+	return "unknown";
+}
+
+/* {"event":"history","origin":...,"kind":...,"self":...,"name":...,
+ *  "fingerprint":...,"text":...,"ts":...}; no text for joined/left. */
+static int
+history_body(struct sotto_wbuf *o, const struct client_ev_history *h)
+{
+	int r;
+
+	if ((r = open_event(o, "history")) != 0 ||
+	    (r = put_s(o, "origin", h->origin ? h->origin : "history")) != 0 ||
+	    (r = put_s(o, "kind", history_kind_word(h->kind))) != 0 ||
+	    (r = put_bool(o, "self", h->self)) != 0 ||
+	    (r = put_s(o, "name", h->name)) != 0 ||
+	    (r = put_s(o, "fingerprint", h->fpr)) != 0)
+		return r;
+	if (h->kind != CLIENT_HIST_JOINED && h->kind != CLIENT_HIST_LEFT &&
+	    ((r = sotto_wbuf_u8(o, ',')) != 0 ||
+	    (r = sotto_json_key(o, "text")) != 0 ||
+	    (r = sotto_json_str(o, h->text ? h->text : "", h->text ? h->text_len : 0)) != 0))
+		return r;
+	return put_u(o, "ts", h->ts);
+}
+
 static int
 event_body(struct sotto_wbuf *o, const struct client_event *ev)
 {
@@ -145,7 +180,8 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		return put_s(o, "reason", ev->disconnected.reason);
 	case CLIENT_EV_STATUS:
 		/* Only notices are news to a bot (a failed SIGHUP reload, a
-		 * skipped trusted file, ssh-agent failing), not state changes. */
+		 * skipped trusted file, ssh-agent failing, the history, held
+		 * lines), not state changes. */
 		if (ev->status.reason == NULL)
 			return 1;
 		return put_reason_event(o, "notice", ev->status.reason,
@@ -159,6 +195,8 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		if ((r = open_event(o, "notice")) != 0)
 			return r;
 		return put_s(o, "text", ev->notice.text);
+	case CLIENT_EV_HISTORY:
+		return history_body(o, &ev->history);
 	}
 	return 1;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,6 +81,65 @@ start_quit(struct batch *b)
 	ev_prepare_start(b->loop, &b->quit_w);
 }
 
+#define BATCH_HISTORY_DEFAULT 20u
+#define BATCH_HISTORY_MAX     100000u
+#define BATCH_SEARCH_HITS     200u
+#define BATCH_SEARCH_SCAN     100000u
+
+/* The words after a command, without leading spaces, NUL-terminated in
+ * buf; false when they do not fit. */
+static bool
+words(const char *rest, size_t rest_len, char *buf, size_t cap)
+{
+	while (rest_len > 0 && *rest == ' ') {
+		rest++;
+		rest_len--;
+	}
+	if (rest_len >= cap)
+		return false;
+	if (rest_len > 0)
+		memcpy(buf, rest, rest_len);
+	buf[rest_len] = '\0';
+	return true;
+}
+
+/* /history [N]: the last N (default 20) stored records. */
+static void
+cmd_history(struct batch *b, const char *rest, size_t rest_len)
+{
+	unsigned long n = BATCH_HISTORY_DEFAULT;
+	char num[16], *end;
+
+	if (!words(rest, rest_len, num, sizeof(num)) ||
+	    (num[0] != '\0' && ((n = strtoul(num, &end, 10)) > BATCH_HISTORY_MAX ||
+	    num[0] < '0' || num[0] > '9' || *end != '\0'))) {
+		notice(b, "bad-command", "/history N: N is a count of lines up to 100000");
+		return;
+	}
+	(void)client_history_replay(b->client, n, "history");
+}
+
+/* /search TEXT: matches among the newest BATCH_SEARCH_SCAN records, then
+ * one notice with the count. */
+static void
+cmd_search(struct batch *b, const char *rest, size_t rest_len)
+{
+	char text[SOTTO_TEXT_MAX + 1], done[128];
+	bool all;
+	int n;
+
+	if (!words(rest, rest_len, text, sizeof(text)) || text[0] == '\0') {
+		notice(b, "bad-command", "/search TEXT: TEXT to look for");
+		return;
+	}
+	if ((n = client_history_search(b->client, text, BATCH_SEARCH_HITS,
+	    BATCH_SEARCH_SCAN, &all)) < 0)
+		return;
+	snprintf(done, sizeof(done), "%d match%s%s", n, n == 1 ? "" : "es",
+	    all ? "" : " (not all of the history was searched)");
+	notice(b, "search-done", done);
+}
+
 static void
 command(struct batch *b, const char *line, size_t len)
 {
@@ -108,6 +168,16 @@ command(struct batch *b, const char *line, size_t len)
 		break;
 	case FE_CMD_QUIT:
 		start_quit(b);
+		break;
+	case FE_CMD_HISTORY:
+		cmd_history(b, rest, rest_len);
+		break;
+	case FE_CMD_SEARCH:
+		cmd_search(b, rest, rest_len);
+		break;
+	case FE_CMD_FORGET:
+		if (client_history_forget(b->client) == 0)
+			notice(b, "forgotten", "this room's history is wiped");
 		break;
 	}
 }
@@ -256,6 +326,10 @@ batch_main(struct ev_loop *loop, const struct client_config *cfg)
 		return 1;
 	}
 	trust_notices(&b);
+	/* Stored lines (--history N), and the one line when the history
+	 * cannot be used, all before `connected`: the loop has not run. */
+	if (b.status == 0)
+		(void)client_history_start(b.client);
 	if (b.status == 0) {
 		stdin_nonblock(&b);
 		ev_io_init(&b.in_w, on_stdin, STDIN_FILENO, EV_READ);

@@ -4,11 +4,18 @@
 #include "cmd.h"
 
 const struct fe_cmd fe_cmds[] = {
-	{ FE_CMD_WHO,         "who",         "members of the room with their fingerprints" },
-	{ FE_CMD_FINGERPRINT, "fingerprint", "your own fingerprint, to compare with others" },
-	{ FE_CMD_RELOAD,      "reload",      "re-read the trusted folder" },
-	{ FE_CMD_HELP,        "help",        "this list" },
-	{ FE_CMD_QUIT,        "quit",        "send what is queued, then leave" },
+	{ FE_CMD_WHO,         "who",         "members of the room with their fingerprints",
+	  FE_ARGS_NONE, "" },
+	{ FE_CMD_FINGERPRINT, "fingerprint", "your own fingerprint, to compare with others",
+	  FE_ARGS_NONE, "" },
+	{ FE_CMD_RELOAD,      "reload",      "re-read the trusted folder", FE_ARGS_NONE, "" },
+	{ FE_CMD_HISTORY,     "history",     "the room's last N stored lines (default 50)",
+	  FE_ARGS_OPTIONAL, "[N]" },
+	{ FE_CMD_SEARCH,      "search",      "stored lines of the room containing TEXT",
+	  FE_ARGS_REQUIRED, "TEXT" },
+	{ FE_CMD_FORGET,      "forget",      "wipe the room's local history", FE_ARGS_NONE, "" },
+	{ FE_CMD_HELP,        "help",        "this list", FE_ARGS_NONE, "" },
+	{ FE_CMD_QUIT,        "quit",        "send what is queued, then leave", FE_ARGS_NONE, "" },
 };
 const size_t fe_cmds_n = sizeof(fe_cmds) / sizeof(fe_cmds[0]);
 

@@ -12,12 +12,24 @@ enum fe_cmd_id {
 	FE_CMD_RELOAD,
 	FE_CMD_HELP,
 	FE_CMD_QUIT,
+	FE_CMD_HISTORY,
+	FE_CMD_SEARCH,
+	FE_CMD_FORGET,
+};
+
+/* Whether a command takes words after its name. */
+enum fe_cmd_args {
+	FE_ARGS_NONE,
+	FE_ARGS_OPTIONAL,
+	FE_ARGS_REQUIRED,
 };
 
 struct fe_cmd {
 	enum fe_cmd_id id;
 	const char    *name;      /* without the '/', lower case */
 	const char    *help;      /* one line for /help */
+	enum fe_cmd_args args;
+	const char    *usage;     /* the words it takes, for /help; "" if none */
 };
 
 /* The table, in /help order. */

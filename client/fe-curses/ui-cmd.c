@@ -8,6 +8,7 @@
 #include "err.h"
 #include "ui-colour.h"
 #include "ui.h"
+#include "wire.h"
 
 static void cmd_who(struct ui *ui)
 {
@@ -39,22 +40,91 @@ static void cmd_quit(struct ui *ui)
 	ui_quit(ui, true);
 }
 
+#define UI_HISTORY_DEFAULT 50u
+#define UI_HISTORY_MAX     100000u
+#define UI_SEARCH_HITS     200u
+#define UI_SEARCH_SCAN     100000u
+
+/* /history [N]: the room's last N stored lines. arg is NUL-terminated. */
+static void cmd_history(struct ui *ui, const char *arg)
+{
+	unsigned long n = UI_HISTORY_DEFAULT;
+	char *end;
+
+	if (*arg != '\0') {
+		n = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n > UI_HISTORY_MAX) {
+			ui_line(ui, SB_INFO, "usage: /history [N], N up to %u", UI_HISTORY_MAX);
+			return;
+		}
+	}
+	ui->hist_shown = 0;
+	if (client_history_replay(ui->client, n, "history") == 0)
+		ui_line(ui, SB_INFO, "%zu stored line%s above", ui->hist_shown,
+		    ui->hist_shown == 1 ? "" : "s");
+}
+
+/* /search TEXT: the room's history decrypted newest first, in batches,
+ * up to UI_SEARCH_SCAN lines (docs/ui.md "History"). */
+static void cmd_search(struct ui *ui, const char *arg)
+{
+	bool all;
+	int n;
+
+	if (*arg == '\0') {
+		ui_line(ui, SB_INFO, "usage: /search TEXT");
+		return;
+	}
+	ui->hist_shown = 0;
+	if ((n = client_history_search(ui->client, arg, UI_SEARCH_HITS,
+	    UI_SEARCH_SCAN, &all)) < 0)
+		return;
+	ui_line(ui, SB_INFO, "%d match%s for \"%s\"%s", n, n == 1 ? "" : "es", arg,
+	    all ? "" : " (stopped before the oldest stored lines)");
+}
+
+static void cmd_forget(struct ui *ui)
+{
+	if (client_history_forget(ui->client) == 0)
+		ui_line(ui, SB_INFO, "this room's local history is wiped");
+}
+
 static void cmd_help(struct ui *ui)
 {
+	char name[48];
+
 	ui_line(ui, SB_INFO, "commands:");
 	for (size_t i = 0; i < fe_cmds_n; i++)
-		ui_line(ui, SB_INFO, "  /%-12s %s", fe_cmds[i].name, fe_cmds[i].help);
+		ui_line(ui, SB_INFO, "  /%-12s %s", fe_cmds[i].usage[0] ? (snprintf(
+		    name, sizeof(name), "%s %s", fe_cmds[i].name, fe_cmds[i].usage), name) :
+		    fe_cmds[i].name, fe_cmds[i].help);
 	ui_line(ui, SB_INFO, "  //text        send a line that starts with /");
 	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
 	    "Up/Down history, Ctrl-A/E/U/K/W edit, Ctrl-L redraw, Ctrl-D or Ctrl-C quit");
 }
 
-/* Words after a command's name are ignored: no command takes any. */
+/* The words after a command, leading spaces dropped, NUL-terminated. */
+static bool cmd_words(const char *rest, size_t rest_len, char *buf, size_t cap)
+{
+	while (rest != NULL && rest_len > 0 && *rest == ' ') {
+		rest++;
+		rest_len--;
+	}
+	if (rest_len >= cap)
+		return false;
+	if (rest_len > 0)
+		memcpy(buf, rest, rest_len);
+	buf[rest_len] = '\0';
+	return true;
+}
+
+/* Words after a command's name are ignored unless it takes some. */
 static void command(struct ui *ui, const char *line, size_t n)
 {
 	const struct fe_cmd *cmd;
 	const char *rest;
 	size_t rest_len;
+	char arg[SOTTO_TEXT_MAX + 1];
 
 	if ((cmd = fe_cmd_parse(line, n, &rest, &rest_len)) == NULL) {
 		size_t len = strcspn(line + 1, " ");
@@ -69,6 +139,18 @@ static void command(struct ui *ui, const char *line, size_t n)
 	case FE_CMD_RELOAD:      cmd_reload(ui); break;
 	case FE_CMD_HELP:        cmd_help(ui); break;
 	case FE_CMD_QUIT:        cmd_quit(ui); break;
+	case FE_CMD_FORGET:      cmd_forget(ui); break;
+	case FE_CMD_HISTORY:
+	case FE_CMD_SEARCH:
+		if (!cmd_words(rest, rest_len, arg, sizeof(arg))) {
+			ui_line(ui, SB_INFO, "/%s: too long", cmd->name);
+			return;
+		}
+		if (cmd->id == FE_CMD_HISTORY)
+			cmd_history(ui, arg);
+		else
+			cmd_search(ui, arg);
+		break;
 	}
 }
 

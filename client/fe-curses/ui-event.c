@@ -115,6 +115,34 @@ static void on_message(struct ui *ui, const struct client_ev_message *ev)
 	ui->dirty = true;
 }
 
+/* A stored record (restore at start, /history, /search): dimmed, with the
+ * history bar; its time is when it was sent or stored. */
+static void on_history(struct ui *ui, const struct client_ev_history *ev)
+{
+	time_t when = ev->ts != 0 && ev->ts <= UI_TS_MAX ? (time_t)ev->ts : 0;
+	enum sb_kind kind = ev->kind == CLIENT_HIST_JOINED ? SB_JOIN :
+	    ev->kind == CLIENT_HIST_LEFT ? SB_LEFT : ev->self ? SB_OWN : SB_MSG;
+	struct sb_line *l = sb_add(&ui->sb, kind, when);
+	const char *name = or(ev->name, "?");
+	char what[320];
+
+	l->history = true;
+	ui->hist_shown++;
+	l->pair = ui_colour_member(ev->fpr);
+	if (kind == SB_JOIN || kind == SB_LEFT) {
+		snprintf(what, sizeof(what), "%s %s", name,
+		    kind == SB_JOIN ? "joined" : "left");
+		ui_text_add(&l->text, what, strlen(what), 0, UI_MSG_MAX_CELLS);
+	} else {
+		ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+		if (ev->text != NULL)
+			ui_text_add(&l->text, ev->text, ev->text_len, SAN_TAB_SPACE,
+			    UI_MSG_MAX_CELLS);
+	}
+	sb_commit(&ui->sb, l);
+	ui->dirty = true;
+}
+
 static void on_ready(struct ui *ui, const struct client_ev_ready *ev)
 {
 	ui->ready = true;
@@ -207,6 +235,7 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 		member_remove(ui, ev->left.fpr);
 		ui_line(ui, SB_LEFT, "%s left", or(ev->left.name, "?"));
 		break;
+	case CLIENT_EV_HISTORY: on_history(ui, &ev->history); break;
 	case CLIENT_EV_MESSAGE: on_message(ui, &ev->message); break;
 	case CLIENT_EV_MEMBERS: on_members(ui, &ev->members); break;
 	case CLIENT_EV_REJECTED: on_rejected(ui, &ev->rejected); break;

@@ -219,6 +219,8 @@ static struct sb_style line_style(const struct sb_line *l)
 		    ui_colour_role(UI_ROLE_ERROR) };
 		break;
 	}
+	if (l->history)
+		s.text_attr = A_DIM;
 	return s;
 }
 
@@ -252,7 +254,9 @@ static void sep_draw(WINDOW *w, const struct sb_line *l, int row)
 {
 	bool u = ui_text_utf8();
 
-	if (l->kind == SB_OWN && row == 0)
+	if (l->history)         /* a stored line: a dotted bar, dimmed */
+		ui_label_draw(w, u ? " \u2506 " : " : ", SB_SEP_W, A_DIM, 0);
+	else if (l->kind == SB_OWN && row == 0)
 		ui_label_draw(w, l->pending ? (u ? " \u22ef " : " ~ ") : (u ? " \u00bb " : " > "),
 		    SB_SEP_W, A_BOLD, l->pair);
 	else

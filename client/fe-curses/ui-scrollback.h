@@ -22,6 +22,7 @@ struct sb_line {
 	time_t         when;
 	enum sb_kind   kind;
 	bool           pending;   /* SB_OWN typed before the client was ready */
+	bool           history;   /* restored from the local history: dimmed, marked */
 	short          pair;      /* colour of the name */
 	struct ui_text name;      /* SB_MSG, SB_OWN: sanitized sender name */
 	struct ui_text text;

@@ -366,6 +366,11 @@ static int ui_run(struct ui *ui, const struct client_config *cfg)
 	}
 	watchers_start(ui);
 	ui->want_who = true;      /* our own name, before the first line is typed */
+	/* The room's last lines from the local history, before connecting. */
+	(void)client_history_start(ui->client);
+	if (ui->hist_shown > 0)
+		ui_line(ui, SB_INFO, "%zu line%s above from the local history",
+		    ui->hist_shown, ui->hist_shown == 1 ? "" : "s");
 	ui_line(ui, SB_INFO, "sotto: type /help for commands; PgUp/PgDn scroll, Ctrl-D quits");
 	trust_warnings(ui);
 	if (client_uses_agent(ui->client))

@@ -36,6 +36,7 @@ struct ui {
 	ev_tstamp         drain_until;
 
 	WINDOW           *sb_win, *status_win, *input_win;
+	size_t          hist_shown;  /* stored lines shown (restore, /history, /search) */
 	bool              curses_on;
 	int               key_ctrl_end;   /* keycode of Ctrl-End, 0 when unknown */
 	unsigned          empty_wakeups;  /* stdin readable, no key: at end? */

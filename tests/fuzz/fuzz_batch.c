@@ -415,11 +415,22 @@ ref_kind(const uint8_t *p, size_t len)
 		return BATCH_EMPTY;
 	if (p[0] == '/') {
 		static const char *const names[] = {
-			"/who", "/quit", "/reload", "/fingerprint", "/help",
+			"/who", "/quit", "/reload", "/fingerprint", "/help", "/forget",
 		};
+		/* these take words after a space, the whole line UTF-8 */
+		static const char *const with_words[] = { "/history", "/search" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (len == strlen(names[i]) && ref_caseeq(p, names[i], len))
 				return BATCH_COMMAND;
+		for (size_t i = 0; i < sizeof(with_words) / sizeof(with_words[0]); i++) {
+			size_t nl = strlen(with_words[i]);
+
+			if (len == nl && ref_caseeq(p, with_words[i], nl))
+				return BATCH_COMMAND;
+			if (len > nl && p[nl] == ' ' && ref_caseeq(p, with_words[i], nl) &&
+			    ref_utf8_valid(p, len))
+				return BATCH_COMMAND;
+		}
 		return BATCH_UNKNOWN;
 	}
 	return ref_utf8_valid(p, len) ? BATCH_MESSAGE : BATCH_BAD_UTF8;
@@ -521,6 +532,12 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 	case CLIENT_EV_NOTICE:
 		ev->notice.text = cs;
 		break;
+	case CLIENT_EV_HISTORY:
+		ev->history.origin = ev->history.name = ev->history.fpr = cs;
+		ev->history.kind = CLIENT_HIST_MESSAGE;
+		ev->history.text = cs;
+		ev->history.text_len = strlen(cs);
+		break;
 	}
 }
 
@@ -543,6 +560,7 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_STATUS, "detail" },
 		{ CLIENT_EV_REKEYED, "reason" },
 		{ CLIENT_EV_NOTICE, "text" },
+		{ CLIENT_EV_HISTORY, "text" },
 	};
 	struct client_member members[2];
 	struct client_event ev;

@@ -601,8 +601,39 @@ def scenario_passphrase(env, c):
          "echo not restored after the prompts:\n%s" % stty)
 
 
+def scenario_history(env, c):
+    """Stored lines come back at start, dimmed behind the history bar, then
+    /search finds them and /forget wipes them."""
+    data = os.path.join(env.dir, "data")
+    env.env["XDG_DATA_HOME"] = data
+    pane = env.start_ui("hist1", "alice")
+    pane.wait_ready()
+    pane.type("remember the milk")
+    pane.wait_text(r"alice » remember the milk", "the own line is not shown")
+    pane.type("/quit")
+    c.ok(pane.wait_exit() == 0, "/quit: exit status not 0")
+    pane = env.start_ui("hist2", "alice")
+    pane.wait_text(r"1 line above from the local history", "no restore line")
+    screen = pane.screen()
+    c.ok(re.search(r"alice ┆ remember the milk", screen) is not None,
+         "the stored line is not shown behind the history bar:\n" + screen)
+    esc = [r for r in pane.screen(escapes=True).split("\n") if "remember the milk" in r]
+    dim, _ = sgr_state_at(esc[0], esc[0].index("remember")) if esc else (False, None)
+    c.ok(dim, "the stored line is not dimmed: %r" % esc)
+    pane.wait_ready()
+    pane.type("/search MILK")
+    pane.wait_text(r'1 match for "MILK"', "/search did not count its match")
+    pane.type("/forget")
+    pane.wait_text(r"this room's local history is wiped", "/forget said nothing")
+    pane.type("/history")
+    pane.wait_text(r"0 stored lines above", "/history after /forget")
+    pane.keys("C-c")
+    assert_clean_exit(c, pane, "Ctrl-C")
+
+
 SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal,
-             "signals": scenario_signals, "passphrase": scenario_passphrase}
+             "signals": scenario_signals, "passphrase": scenario_passphrase,
+             "history": scenario_history}
 
 
 def main():

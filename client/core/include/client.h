@@ -28,6 +28,7 @@ enum client_event_type {
 	CLIENT_EV_STATUS,        /* .status: state changed (UI status line) */
 	CLIENT_EV_REKEYED,       /* .rekeyed: we switched to a new group key */
 	CLIENT_EV_NOTICE,        /* .notice: something the user should know */
+	CLIENT_EV_HISTORY,       /* .history: a stored record (client_history_*) */
 };
 
 struct client_member {
@@ -63,6 +64,7 @@ struct client_ev_message {
 	const char *text;        /* valid UTF-8, not NUL-terminated */
 	size_t      text_len;
 	uint64_t    ts;          /* sender's signed time, Unix seconds */
+	uint64_t    ts_ms;       /* the same in milliseconds */
 };
 
 struct client_ev_members {
@@ -89,13 +91,20 @@ struct client_ev_disconnected {
 
 struct client_ev_status {
 	const char *state;       /* "connecting", "joining", "ready", ... */
-	/* Notices, not states (reason == state, detail one line; else NULL):
+	/* A notice, not a state, when reason != NULL: then state == reason
+	 * (front-ends key on reason) and detail is one line for the user:
 	 * "reload-failed": a SIGHUP reload of the trusted folder failed; the
 	 *   old set stays in force;
 	 * "trust-skipped": at a reload, one trusted-folder file was skipped
 	 *   (not trusted); one per file (at start: client_trust_skipped);
 	 * "agent-failed": ssh-agent failed; typed lines stay pending until a
-	 *   later line finds it working again. Once per failure. */
+	 *   later line finds it working again. Once per failure;
+	 * "history": the local history cannot be used (once), or stored rows
+	 *   were refused (their count);
+	 * "held-lines": lines typed during a relay outage did not reach every
+	 *   member from before (docs/protocol.md "Lines typed during an
+	 *   outage").
+	 * A state change (UI status line) has reason == NULL. */
 	const char *reason, *detail;
 };
 
@@ -106,6 +115,26 @@ struct client_ev_rekeyed {
 
 struct client_ev_notice {
 	const char *text;        /* one line, not from the network unsanitized */
+};
+
+/* Kinds of stored records (the values of history.h's enum history_kind). */
+enum client_history_kind {
+	CLIENT_HIST_MESSAGE = 1,
+	CLIENT_HIST_JOINED  = 2,
+	CLIENT_HIST_LEFT    = 3,
+	CLIENT_HIST_DM      = 4,
+	CLIENT_HIST_NOTICE  = 5,
+};
+
+struct client_ev_history {
+	const char *origin;      /* "restore" (at start), "history", "search" */
+	int         kind;        /* enum client_history_kind */
+	bool        self;        /* a line we sent */
+	const char *name, *fpr;
+	const char *text;        /* MESSAGE, DM, NOTICE; UTF-8 as stored */
+	size_t      text_len;
+	uint64_t    ts;          /* when it was sent (messages) or stored, s */
+	uint64_t    ts_ms;
 };
 
 /* Pointers are borrowed for the duration of the callback only. */
@@ -124,6 +153,7 @@ struct client_event {
 		struct client_ev_status       status;
 		struct client_ev_rekeyed      rekeyed;
 		struct client_ev_notice       notice;
+		struct client_ev_history      history;
 	};
 };
 
@@ -141,6 +171,14 @@ struct client_config {
 	const char *room;        /* default lobby */
 	const char *relay;       /* default 127.0.0.1:7700 */
 	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
+	double      hold_lines;  /* s lines typed during an outage wait, once we are
+	                          * back, for the members from before (0: 120) */
+	/* Encrypted local history (docs/ui.md "History"). */
+	bool        no_history;  /* keep nothing, open nothing */
+	const char *history_path; /* NULL: $XDG_DATA_HOME/sotto/<tag>.db */
+	size_t      history_restore;   /* lines client_history_start replays */
+	double      history_days;      /* retention by age; 0 keeps forever */
+	uint64_t    history_max_bytes; /* retention by size; 0 no bound */
 };
 
 struct client;
@@ -168,6 +206,22 @@ bool client_uses_agent(const struct client *c);
 const char *client_fingerprint(const struct client *c);
 /* True when every queued message has been written to the relay socket. */
 bool client_drained(const struct client *c);
+/* History (core/histlog.c). Each emits CLIENT_EV_HISTORY events
+ * synchronously; a store that is off emits its one error line (a STATUS
+ * notice, reason "history") the first time and returns a negative
+ * value. */
+/* At start, before the loop runs: config's history_restore lines. */
+int client_history_start(struct client *c);
+/* The last n records of the room; origin says why ("history"). */
+int client_history_replay(struct client *c, size_t n, const char *origin);
+/* Matches of needle (ASCII case-insensitive), oldest first; returns the
+ * count. Looks at no more than max_scan of the newest records. */
+int client_history_search(struct client *c, const char *needle,
+    size_t max_hits, size_t max_scan, bool *scanned_all);
+/* Wipe the room's history. */
+int client_history_forget(struct client *c);
+bool client_history_on(const struct client *c);
+
 /* Close the connection and stop all watchers; the loop then ends. */
 void client_shutdown(struct client *c);
 

@@ -30,3 +30,15 @@ from .batch import BatchClient  # noqa: F401
 import os as _os  # noqa: E402
 _os.environ["XDG_CONFIG_HOME"] = "/nonexistent/sotto-tests-config"
 from .redis import Redis  # noqa: F401,E402
+
+# The client keeps an encrypted history under $XDG_DATA_HOME/sotto/: a test
+# run writes it to a folder of its own, removed when the driver ends, never
+# to the home directory of whoever runs the tests.
+import atexit as _atexit  # noqa: E402
+import shutil as _shutil  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+
+if "SOTTO_TEST_DATA_HOME" not in _os.environ:
+    _data = _tempfile.mkdtemp(prefix="sotto-test-data-")
+    _os.environ["SOTTO_TEST_DATA_HOME"] = _os.environ["XDG_DATA_HOME"] = _data
+    _atexit.register(_shutil.rmtree, _data, True)

@@ -1,0 +1,267 @@
+/* histlog.c: the core's use of the history store: open it for the identity, store what is shown before it is shown, replay, search, forget.
+ *
+ * Store-then-show: every message, join and leave is written (its own WAL
+ * transaction) before the event reaches the front-end, and our own line
+ * when it is queued, before the front-end echoes it; so a client killed
+ * at any moment has stored everything it had shown.
+ *
+ * A store that cannot be used (corrupt, locked by another client of this
+ * identity, full disk, unreadable, another identity's file) never stops
+ * the chat: the one line from history.c is handed to the user once (a
+ * `notice` with reason "history") and the client goes on without history.
+ *
+ * The key input is the history root (history.h): the identity signs
+ * HISTORY_ROOT_CHALLENGE and the signature is hashed. With a key held by
+ * ssh-agent the same signature comes from the agent (Ed25519 signatures
+ * are deterministic), so the history opens the same way.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "crypto.h"
+#include "err.h"
+#include "identity.h"
+
+/* One line for the user, once per cause. */
+static void
+hist_notice(struct client *c, const char *detail)
+{
+	struct client_event ev = { .type = CLIENT_EV_STATUS, .status = {
+	    .state = "history", .reason = "history", .detail = detail } };
+
+	core_emit(c, &ev);
+}
+
+/* The root from the identity's signature over the fixed challenge: made
+ * by the key file, or by ssh-agent (a blocking request at start, before
+ * any frame is signed; signer.c). */
+static int
+hist_root(struct client *c, uint8_t *root, char *err, size_t err_len)
+{
+	uint8_t *sig = sotto_secure_alloc(SOTTO_ED25519_SIG);
+	int r;
+
+	if (sig == NULL) {
+		snprintf(err, err_len, "out of secure memory");
+		return SOTTO_E_ALLOC;
+	}
+	r = signer_sign_now(c, HISTORY_ROOT_CHALLENGE,
+	    strlen(HISTORY_ROOT_CHALLENGE), sig, SOTTO_AGENT_FIND_TIMEOUT_MS, err,
+	    err_len);
+	if (r == 0)
+		history_root_from_sig(root, sig);
+	sotto_secure_free(sig, SOTTO_ED25519_SIG);
+	return r;
+}
+
+void
+histlog_open(struct client *c, const struct client_config *cfg)
+{
+	struct history_opts o = { 0, 0 };
+	uint8_t *root;
+	char path[4096], why[256];
+
+	c->hist_restore = cfg->history_restore;
+	if (cfg->no_history)
+		return;
+	o.max_age_ms = (uint64_t)(cfg->history_days * 86400.0 * 1000.0);
+	o.max_bytes = cfg->history_max_bytes;
+	if ((root = sotto_secure_alloc(HISTORY_ROOT_LEN)) == NULL) {
+		snprintf(c->hist_err, sizeof(c->hist_err), "history: out of secure "
+		    "memory; chatting without history");
+		return;
+	}
+	if (hist_root(c, root, why, sizeof(why)) != 0)
+		snprintf(c->hist_err, sizeof(c->hist_err), "history: the identity "
+		    "could not sign the history challenge (%s); chatting without "
+		    "history", why);
+	else if (cfg->history_path != NULL)
+		(void)history_open(&c->hist, cfg->history_path, root, &o, c->hist_err,
+		    sizeof(c->hist_err));
+	else if (history_default_path(path, sizeof(path), root, c->hist_err,
+	    sizeof(c->hist_err)) == 0)
+		(void)history_open(&c->hist, path, root, &o, c->hist_err,
+		    sizeof(c->hist_err));
+	sotto_secure_free(root, HISTORY_ROOT_LEN);
+}
+
+void
+histlog_free(struct client *c)
+{
+	history_free(c->hist);
+	c->hist = NULL;
+}
+
+/* A failed write switched the store off: say so once. */
+static void
+hist_failed(struct client *c, int r)
+{
+	if (r == 0 || r == HISTORY_E_INVAL || c->hist_err_told)
+		return;
+	c->hist_err_told = true;
+	hist_notice(c, history_errmsg(c->hist));
+}
+
+/* Store one record of the room (kind: enum history_kind). The hook for
+ * records that are not events of today's core: direct messages
+ * (HISTORY_DM) and notices shown to the user (HISTORY_NOTE). */
+void
+histlog_add(struct client *c, int kind, bool self, const char *name,
+    const char *fpr, const char *text, size_t len, uint64_t ts_ms)
+{
+	struct history_entry e = {
+		.ts_ms = ts_ms, .kind = kind, .self = self, .name = (char *)name,
+		.fpr = (char *)fpr, .text = (char *)text, .text_len = len,
+	};
+
+	if (!history_on(c->hist))
+		return;
+	hist_failed(c, history_add(c->hist, c->room_str, &e));
+}
+
+/* From core_emit, before the front-end sees the event. */
+void
+histlog_event(struct client *c, const struct client_event *ev)
+{
+	if (c->hist == NULL)
+		return;
+	switch (ev->type) {
+	case CLIENT_EV_MESSAGE:
+		histlog_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
+		    ev->message.text, ev->message.text_len, ev->message.ts_ms ?
+		    ev->message.ts_ms : core_now_ms());
+		break;
+	case CLIENT_EV_JOINED:
+		histlog_add(c, HISTORY_JOIN, false, ev->joined.name, ev->joined.fpr,
+		    NULL, 0, core_now_ms());
+		break;
+	case CLIENT_EV_LEFT:
+		histlog_add(c, HISTORY_LEAVE, false, ev->left.name, ev->left.fpr, NULL,
+		    0, core_now_ms());
+		break;
+	default:
+		break;
+	}
+}
+
+/* Our own line, as it is queued. */
+void
+histlog_sent(struct client *c, const char *text, size_t len)
+{
+	histlog_add(c, HISTORY_MSG, true, c->self_name, c->fpr_str, text, len,
+	    core_now_ms());
+}
+
+static void
+emit_entries(struct client *c, const struct history_list *l, const char *origin)
+{
+	struct client_event ev;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = CLIENT_EV_HISTORY;
+		ev.history.origin = origin;
+		ev.history.kind = l->e[i].kind;
+		ev.history.self = l->e[i].self;
+		ev.history.name = l->e[i].name;
+		ev.history.fpr = l->e[i].fpr;
+		ev.history.text = l->e[i].text;
+		ev.history.text_len = l->e[i].text_len;
+		ev.history.ts = l->e[i].ts_ms / 1000u;
+		ev.history.ts_ms = l->e[i].ts_ms;
+		core_emit(c, &ev);
+	}
+	if (l->refused > 0) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "%zu stored line%s failed the integrity "
+		    "check and %s not shown", l->refused, l->refused == 1 ? "" : "s",
+		    l->refused == 1 ? "was" : "were");
+		hist_notice(c, line);
+	}
+}
+
+/* The store's state for the user: the opening error once, if any. 0 when
+ * the store is on. */
+static int
+hist_ready(struct client *c)
+{
+	if (history_on(c->hist))
+		return 0;
+	if (c->hist_err[0] != '\0' && !c->hist_err_told) {
+		c->hist_err_told = true;
+		hist_notice(c, c->hist_err);
+	}
+	return HISTORY_E_OFF;
+}
+
+int
+client_history_replay(struct client *c, size_t n, const char *origin)
+{
+	struct history_list l;
+	int r;
+
+	if ((r = hist_ready(c)) != 0 || n == 0)
+		return r;
+	if ((r = history_last(c->hist, c->room_str, n, &l)) != 0) {
+		hist_failed(c, r);
+		return r;
+	}
+	emit_entries(c, &l, origin);
+	history_list_free(&l);
+	return 0;
+}
+
+int
+client_history_start(struct client *c)
+{
+	return client_history_replay(c, c->hist_restore, "restore");
+}
+
+int
+client_history_search(struct client *c, const char *needle, size_t max_hits,
+    size_t max_scan, bool *scanned_all)
+{
+	struct history_list l;
+	size_t i;
+	int r;
+
+	*scanned_all = false;
+	if ((r = hist_ready(c)) != 0)
+		return r;
+	if ((r = history_search(c->hist, c->room_str, needle, max_hits, max_scan,
+	    &l, scanned_all)) != 0) {
+		hist_failed(c, r);
+		return r;
+	}
+	for (i = 0; i < l.n / 2; i++) {     /* show oldest first */
+		struct history_entry t = l.e[i];
+
+		l.e[i] = l.e[l.n - 1 - i];
+		l.e[l.n - 1 - i] = t;
+	}
+	emit_entries(c, &l, "search");
+	r = (int)l.n;
+	history_list_free(&l);
+	return r;
+}
+
+int
+client_history_forget(struct client *c)
+{
+	int r;
+
+	if ((r = hist_ready(c)) != 0)
+		return r;
+	if ((r = history_forget(c->hist, c->room_str)) != 0)
+		hist_failed(c, r);
+	return r;
+}
+
+bool
+client_history_on(const struct client *c)
+{
+	return history_on(c->hist);
+}
