@@ -7,10 +7,8 @@
 #include <sys/queue.h>
 #include <ev.h>
 
+#include "container.h"
 #include "ids.h"
-
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 /* One read per readiness event into this buffer keeps every connection's
  * share of the loop fair; bytes of a partial frame move into that

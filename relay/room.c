@@ -57,9 +57,9 @@ struct room *room_get(struct relay *r, const uint8_t *name, size_t len)
 	TAILQ_INIT(&rm->members);
 	rm->name_len = (uint8_t)len;
 	memcpy(rm->name, name, len);
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD_KEYPTR_BYHASHVALUE(hh, r->rooms, rm->name, len, hv, rm);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		free(rm);
 		return NULL;
 	}

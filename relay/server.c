@@ -21,7 +21,6 @@
  * cannot flood the log too. */
 #define REFUSE_LOG_EVERY  1.0
 
-int relay_hash_oom;
 
 static void relay_accept_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void relay_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents);
@@ -117,9 +116,9 @@ static void relay_admit(struct relay *r, int fd, const struct sockaddr *sa,
 		relay_refuse(r, fd, sa, "out of memory");
 		return;
 	}
-	relay_hash_oom = 0;
+	sotto_hash_oom = 0;
 	HASH_ADD(hh, r->by_id, id, sizeof(c->id), c);
-	if (relay_hash_oom) {
+	if (sotto_hash_oom) {
 		conn_free(c);           /* closes fd */
 		relay_refuse(r, -1, sa, "out of memory");
 		return;

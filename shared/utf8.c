@@ -1,4 +1,4 @@
-/* utf8.c: strict UTF-8 decoding through the bounds-checked reader. */
+/* utf8.c: strict UTF-8 decoding through the bounds-checked reader, and the one UTF-8 encoder. */
 #include "buf.h"
 #include "err.h"
 #include "utf8.h"
@@ -104,4 +104,31 @@ int
 sotto_unicode_is_cc(uint32_t cp)
 {
 	return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f);
+}
+
+size_t
+sotto_utf8_encode(uint32_t cp, uint8_t out[static 4])
+{
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp < 0x80) {
+		out[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (uint8_t)(0xc0 | cp >> 6);
+		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (uint8_t)(0xe0 | cp >> 12);
+		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (uint8_t)(0xf0 | cp >> 18);
+	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
 }

@@ -1,4 +1,4 @@
-/* utf8.h: strict UTF-8 decoding (no overlongs, surrogates or code points past U+10FFFF). */
+/* utf8.h: strict UTF-8 decoding (no overlongs, surrogates or code points past U+10FFFF) and encoding. */
 #ifndef SOTTO_UTF8_H
 #define SOTTO_UTF8_H
 
@@ -19,6 +19,9 @@ int sotto_utf8_valid(const uint8_t *p, size_t n);
 /* Decode one code point at p (n bytes available): returns its length
  * (1..4) and sets *cp, or 0 when invalid. */
 size_t sotto_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
+/* Encode the scalar value cp (not a surrogate, at most U+10FFFF) into out:
+ * returns its length 1..4, or 0 (out untouched) when cp is no scalar value. */
+size_t sotto_utf8_encode(uint32_t cp, uint8_t out[static 4]);
 /* 1 for the Unicode control characters (general category Cc): C0
  * U+0000..U+001F, DEL U+007F and C1 U+0080..U+009F. */
 int sotto_unicode_is_cc(uint32_t cp);

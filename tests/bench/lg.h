@@ -8,11 +8,9 @@
 #include <ev.h>
 
 #include "buf.h"
+#include "container.h"
 #include "frame.h"
 #include "hist.h"
-
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 /* Payload of every benchmark message: the relay never looks into a DAT
  * body and Redis never looks into a PUBLISH message, so it is plain. */

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "batch.h"
 #include "buf.h"
+#include "cmd.h"
 
 struct seen {
 	enum batch_kind kind[16];
@@ -26,6 +27,18 @@ record(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
 	s->n++;
 }
 
+/* The command id a line names, or -1. */
+static int
+cmd_of(const char *line, size_t len)
+{
+	const struct fe_cmd *c;
+	const char *rest;
+	size_t rest_len;
+
+	c = fe_cmd_parse(line, len, &rest, &rest_len);
+	return c != NULL ? (int)c->id : -1;
+}
+
 static void
 test_split(void)
 {
@@ -46,10 +59,13 @@ test_split(void)
 	CHECK_EQ(s.kind[0], BATCH_MESSAGE);
 	CHECK_EQ(s.len[0], 5);                      /* \r dropped */
 	CHECK_MEM(s.text[0], "hello", 5);
-	CHECK_EQ(s.kind[1], BATCH_WHO);
+	CHECK_EQ(s.kind[1], BATCH_COMMAND);
+	CHECK_EQ(cmd_of(s.text[1], s.len[1]), FE_CMD_WHO);
 	CHECK_EQ(s.kind[2], BATCH_EMPTY);
-	CHECK_EQ(s.kind[3], BATCH_QUIT);
-	CHECK_EQ(s.kind[4], BATCH_RELOAD);
+	CHECK_EQ(s.kind[3], BATCH_COMMAND);
+	CHECK_EQ(cmd_of(s.text[3], s.len[3]), FE_CMD_QUIT);
+	CHECK_EQ(s.kind[4], BATCH_COMMAND);
+	CHECK_EQ(cmd_of(s.text[4], s.len[4]), FE_CMD_RELOAD);
 	CHECK_EQ(s.kind[5], BATCH_UNKNOWN);
 	CHECK_MEM(s.text[5], "/nope x", 7);
 	CHECK_EQ(s.kind[6], BATCH_MESSAGE);         /* last line without \n */
@@ -97,6 +113,9 @@ test_limits(void)
 	CHECK_EQ(batch_classify((const uint8_t *)"caf\xc3\xa9", 5), BATCH_MESSAGE);
 	CHECK_EQ(batch_classify((const uint8_t *)"/who ", 5), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"/", 1), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/who x", 6), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/whom", 5), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/wh", 3), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"", 0), BATCH_EMPTY);
 }
 
@@ -126,55 +145,128 @@ test_json(void)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_CONNECTED;
-	ev.relay = "127.0.0.1:7700";
-	ev.room = "lobby";
+	ev.connected.relay = "127.0.0.1:7700";
+	ev.connected.room = "lobby";
 	expect_json(&ev, "{\"event\":\"connected\",\"relay\":\"127.0.0.1:7700\",\"room\":\"lobby\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_READY;
-	ev.epoch = 4000000000u;
-	ev.first = true;
-	ev.members = m;
-	ev.n_members = 2;
+	ev.ready.room = "lobby";
+	ev.ready.epoch = 4000000000u;
+	ev.ready.first = true;
+	ev.ready.members = m;
+	ev.ready.n_members = 2;
 	expect_json(&ev, "{\"event\":\"ready\",\"room\":\"lobby\",\"epoch\":4000000000,"
 	    "\"first\":true,\"members\":[{\"name\":\"alice\",\"fingerprint\":\"SHA256:a\"},"
 	    "{\"name\":\"b\\\"o\\\\b\",\"fingerprint\":\"SHA256:b\"}]}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_MEMBERS;
-	ev.n_members = 1;
+	ev.members.members = m;
+	ev.members.n_members = 1;
 	expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":\"alice\","
 	    "\"fingerprint\":\"SHA256:a\"}]}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_JOINED;
-	ev.name = "bob";
-	ev.fpr = "SHA256:b";
+	ev.joined.name = "bob";
+	ev.joined.fpr = "SHA256:b";
 	expect_json(&ev, "{\"event\":\"joined\",\"name\":\"bob\",\"fingerprint\":\"SHA256:b\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_LEFT;
+	ev.left.name = "bob";
+	ev.left.fpr = "SHA256:b";
 	expect_json(&ev, "{\"event\":\"left\",\"name\":\"bob\",\"fingerprint\":\"SHA256:b\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_MESSAGE;
-	ev.text = "hi\n\x1b[31m\0x";    /* controls and a NUL are escaped */
-	ev.text_len = 10;
-	ev.ts = 1700000000;
+	ev.message.name = "bob";
+	ev.message.fpr = "SHA256:b";
+	ev.message.text = "hi\n\x1b[31m\0x";    /* controls and a NUL are escaped */
+	ev.message.text_len = 10;
+	ev.message.ts = 1700000000;
 	expect_json(&ev, "{\"event\":\"message\",\"name\":\"bob\",\"fingerprint\":\"SHA256:b\","
 	    "\"text\":\"hi\\n\\u001b[31m\\u0000x\",\"ts\":1700000000}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_REJECTED;
-	ev.reason = "stale";
-	ev.detail = "DAT 1 from bob";
+	ev.rejected.reason = "stale";
+	ev.rejected.detail = "DAT 1 from bob";
 	expect_json(&ev, "{\"event\":\"rejected\",\"reason\":\"stale\",\"detail\":\"DAT 1 from bob\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_ERROR;
-	ev.reason = "startup";
-	ev.detail = "keys/x: no such file";
+	ev.error.reason = "startup";
+	ev.error.detail = "keys/x: no such file";
 	expect_json(&ev, "{\"event\":\"error\",\"reason\":\"startup\",\"detail\":\"keys/x: no such file\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_DISCONNECTED;
-	ev.reason = "relay closed the connection";
+	ev.disconnected.reason = "relay closed the connection";
 	expect_json(&ev, "{\"event\":\"disconnected\",\"reason\":\"relay closed the connection\"}\n");
+	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_STATUS;
-	ev.state = "reload-failed";
-	ev.detail = "bad.pub: not a key";
+	ev.status.state = "reload-failed";
+	ev.status.reason = "reload-failed";
+	ev.status.detail = "bad.pub: not a key";
 	expect_json(&ev, "{\"event\":\"notice\",\"reason\":\"reload-failed\",\"detail\":\"bad.pub: not a key\"}\n");
 	/* Other status changes are not batch events. */
 	sotto_wbuf_init(&o, 0);
-	ev.state = "joining";
+	ev.status.state = "joining";
+	ev.status.reason = ev.status.detail = NULL;
 	CHECK(batch_event_json(&o, &ev) != 0);
 	CHECK_EQ(o.len, 0);
 	CHECK_EQ(batch_notice_json(&o, "unknown-command", "/x", 2), 0);
 	CHECK_EQ(o.len, strlen("{\"event\":\"notice\",\"reason\":\"unknown-command\",\"detail\":\"/x\"}\n"));
+	sotto_wbuf_free(&o);
+}
+
+static bool
+has(const struct sotto_wbuf *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i + n <= o->len; i++)
+		if (memcmp(o->p + i, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* One table for both front-ends: every name in any ASCII case, nothing
+ * else; what follows the name is handed back (batch refuses it). */
+static void
+test_commands(void)
+{
+	struct sotto_wbuf o;
+	const char *rest;
+	size_t rest_len;
+
+	CHECK_EQ(cmd_of("/who", 4), FE_CMD_WHO);
+	CHECK_EQ(cmd_of("/WHO", 4), FE_CMD_WHO);
+	CHECK_EQ(cmd_of("/Fingerprint", 12), FE_CMD_FINGERPRINT);
+	CHECK_EQ(cmd_of("/HeLp", 5), FE_CMD_HELP);
+	CHECK_EQ(cmd_of("/ReLoAd", 7), FE_CMD_RELOAD);
+	CHECK_EQ(cmd_of("/QUIT", 5), FE_CMD_QUIT);
+	CHECK_EQ(cmd_of("/qui", 4), -1);
+	CHECK_EQ(cmd_of("who", 3), -1);
+	CHECK_EQ(cmd_of("/w\xc3\xb6", 4), -1);
+	CHECK(fe_cmd_parse("/who", 4, &rest, &rest_len) != NULL);
+	CHECK(rest == NULL && rest_len == 0);
+	CHECK(fe_cmd_parse("/who all", 8, &rest, &rest_len) != NULL);
+	CHECK_EQ(rest_len, 4);
+	CHECK_MEM(rest, " all", 4);
+	/* Batch: the whole line is the command, in any case. */
+	CHECK_EQ(batch_classify((const uint8_t *)"/Who", 4), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/FINGERPRINT", 12), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/help", 5), BATCH_COMMAND);
+
+	sotto_wbuf_init(&o, 0);
+	CHECK_EQ(batch_fingerprint_json(&o, "SHA256:a\"b"), 0);
+	CHECK_EQ(o.len, strlen("{\"event\":\"fingerprint\",\"fingerprint\":\"SHA256:a\\\"b\"}\n"));
+	CHECK_MEM(o.p, "{\"event\":\"fingerprint\",\"fingerprint\":\"SHA256:a\\\"b\"}\n", o.len);
+	sotto_wbuf_reset(&o);
+	CHECK_EQ(batch_help_json(&o), 0);
+	CHECK(o.len > 0 && o.p[o.len - 1] == '\n');
+	CHECK(has(&o, "{\"event\":\"help\",\"commands\":[{\"command\":\"/who\",\"help\":"));
+	for (size_t i = 0; i < fe_cmds_n; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "{\"command\":\"/%s\",", fe_cmds[i].name);
+		CHECK(has(&o, want));
+	}
 	sotto_wbuf_free(&o);
 }
 
@@ -184,5 +276,6 @@ main(void)
 	test_split();
 	test_limits();
 	test_json();
+	test_commands();
 	return check_summary();
 }

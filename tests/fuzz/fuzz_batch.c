@@ -7,7 +7,7 @@
  *      must give the same lines, and those must equal a model of
  *      docs/batch.md: split at '\n', one trailing '\r' dropped, a line
  *      over SOTTO_TEXT_MAX bytes dropped as too long, `/who` `/quit`
- *      `/reload` commands, other `/...` unknown, an empty line ignored,
+ *      `/reload` `/fingerprint` `/help` commands in any ASCII case, other `/...` unknown, an empty line ignored,
  *      invalid UTF-8 refused, anything else a message.
  *   2. Every line (as many as fit in 8 KiB), valid or not, is also printed
  *      as the text of a received
@@ -396,6 +396,16 @@ check_json_line(const struct sotto_wbuf *out, const char *want,
 
 /* --- the model of the line splitter --------------------------------------- */
 
+/* p[0..n) equals the lower-case ASCII s, ignoring ASCII case. */
+static int
+ref_caseeq(const uint8_t *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p[i] | (p[i] >= 'A' && p[i] <= 'Z' ? 0x20 : 0)) != (uint8_t)s[i])
+			return 0;
+	return 1;
+}
+
 static enum batch_kind
 ref_kind(const uint8_t *p, size_t len)
 {
@@ -404,9 +414,12 @@ ref_kind(const uint8_t *p, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (p[0] == '/') {
-		if (len == 4 && memcmp(p, "/who", 4) == 0) return BATCH_WHO;
-		if (len == 5 && memcmp(p, "/quit", 5) == 0) return BATCH_QUIT;
-		if (len == 7 && memcmp(p, "/reload", 7) == 0) return BATCH_RELOAD;
+		static const char *const names[] = {
+			"/who", "/quit", "/reload", "/fingerprint", "/help",
+		};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (len == strlen(names[i]) && ref_caseeq(p, names[i], len))
+				return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}
 	return ref_utf8_valid(p, len) ? BATCH_MESSAGE : BATCH_BAD_UTF8;
@@ -457,6 +470,53 @@ same_buf(const struct sotto_wbuf *a, const struct sotto_wbuf *b)
 	return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
+/* ev of the given type with every string field set to cs. */
+static void
+fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
+    const struct client_member members[2])
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	switch (type) {
+	case CLIENT_EV_CONNECTED:
+		ev->connected.relay = ev->connected.room = cs;
+		break;
+	case CLIENT_EV_READY:
+		ev->ready.room = cs;
+		ev->ready.epoch = 7;
+		ev->ready.members = members;
+		ev->ready.n_members = 2;
+		break;
+	case CLIENT_EV_JOINED:
+		ev->joined.name = ev->joined.fpr = cs;
+		break;
+	case CLIENT_EV_LEFT:
+		ev->left.name = ev->left.fpr = cs;
+		break;
+	case CLIENT_EV_MESSAGE:
+		ev->message.name = ev->message.fpr = ev->message.text = cs;
+		ev->message.text_len = strlen(cs);
+		break;
+	case CLIENT_EV_MEMBERS:
+		ev->members.members = members;
+		ev->members.n_members = 2;
+		break;
+	case CLIENT_EV_REJECTED:
+		ev->rejected.reason = ev->rejected.detail = cs;
+		break;
+	case CLIENT_EV_ERROR:
+		ev->error.reason = ev->error.detail = cs;
+		break;
+	case CLIENT_EV_DISCONNECTED:
+		ev->disconnected.reason = cs;
+		break;
+	case CLIENT_EV_STATUS:
+		ev->status.state = "reload-failed";
+		ev->status.reason = ev->status.detail = cs;
+		break;
+	}
+}
+
 /* Every other event type, with the line (up to its first NUL, as a C
  * string field holds it) in its string fields: one line of valid JSON,
  * and the top-level field decodes to the replaced input. */
@@ -493,13 +553,7 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 	members[1].self = false;
 	for (k = 0; k < sizeof(evs) / sizeof(evs[0]); k++) {
 		memset(&ev, 0, sizeof(ev));
-		ev.type = evs[k].type;
-		ev.relay = ev.room = ev.name = ev.fpr = cs;
-		ev.reason = ev.detail = cs;
-		ev.members = members;
-		ev.n_members = 2;
-		ev.epoch = 7;
-		ev.state = "reload-failed";
+		fill_event(&ev, evs[k].type, cs, members);
 		sotto_wbuf_reset(out);
 		sotto_wbuf_reset(got);
 		sotto_wbuf_reset(want);
@@ -529,11 +583,11 @@ check_output(const struct line *l, int all_events)
 	name[n] = '\0';
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_MESSAGE;
-	ev.name = name;
-	ev.fpr = "SHA256:AAAA";
-	ev.text = (const char *)l->p;
-	ev.text_len = l->len;
-	ev.ts = 1700000000;
+	ev.message.name = name;
+	ev.message.fpr = "SHA256:AAAA";
+	ev.message.text = (const char *)l->p;
+	ev.message.text_len = l->len;
+	ev.message.ts = 1700000000;
 	sotto_wbuf_init(&out, 0);
 	sotto_wbuf_init(&got, 0);
 	sotto_wbuf_init(&want, 0);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/sanitize.c"
+#include "../../client/fe-curses/sanitize.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* test_sanitize.c: untrusted text is neutralised visibly and nothing else changes. */
 #include "check.h"
-#include "../../client/sanitize.c"
+#include "../../client/fe-curses/sanitize.c"
 
 static char out[512];
 

@@ -43,7 +43,7 @@ remember_own_session(struct client *c)
 
 	if (c->tx_next <= 1)
 		return;
-	if ((s = sess_get(c, sotto_ed25519_pub(c->id), c->nonce, true)) == NULL)
+	if ((s = rsess_get(c, sotto_ed25519_pub(c->id), c->nonce, true)) == NULL)
 		return;
 	s->dp.highest = c->tx_next - 1;
 	s->ended = true;
@@ -146,7 +146,8 @@ static void send_key(struct client *c, struct member *m);
 static void
 emit_ready(struct client *c, bool first)
 {
-	struct client_event ev = { .type = CLIENT_EV_READY, .first = first };
+	struct client_event ev = { .type = CLIENT_EV_READY,
+	    .ready = { .room = c->room_str, .first = first } };
 	struct client_member *l;
 	struct member *m;
 	size_t n;
@@ -155,9 +156,9 @@ emit_ready(struct client *c, bool first)
 		if (m->known)
 			m->shown = true;
 	l = members_list(c, &n);
-	ev.epoch = c->group->epoch;
-	ev.members = l;
-	ev.n_members = l ? n : 0;
+	ev.ready.epoch = c->group->epoch;
+	ev.ready.members = l;
+	ev.ready.n_members = l ? n : 0;
 	core_emit(c, &ev);
 	members_list_free(l, n);
 }
@@ -257,13 +258,13 @@ on_left(struct client *c, const struct sotto_frame *f)
 	if ((m = members_get(c, id, false)) == NULL)
 		return;
 	if (m->shown) {
-		struct client_event ev = { .type = CLIENT_EV_LEFT, .name = m->name,
-		    .fpr = m->fpr };
+		struct client_event ev = { .type = CLIENT_EV_LEFT,
+		    .left = { .name = m->name, .fpr = m->fpr } };
 
 		core_emit(c, &ev);
 	}
-	if (m->sess != NULL && m->sess->refs == 1)
-		m->sess->ended = true;
+	if (m->rsess != NULL && m->rsess->refs == 1)
+		m->rsess->ended = true;
 	was_asked = c->asked == id;
 	if (c->adopting == id)
 		c->adopting = 0;
@@ -373,8 +374,8 @@ send_key(struct client *c, struct member *m)
 static void
 emit_joined(struct client *c, struct member *m)
 {
-	struct client_event ev = { .type = CLIENT_EV_JOINED, .name = m->name,
-	    .fpr = m->fpr };
+	struct client_event ev = { .type = CLIENT_EV_JOINED,
+	    .joined = { .name = m->name, .fpr = m->fpr } };
 
 	m->shown = true;
 	core_emit(c, &ev);
@@ -382,13 +383,13 @@ emit_joined(struct client *c, struct member *m)
 
 /* Record what the INI says about its sender. 0, or a verdict. */
 static int
-ini_record(struct client *c, struct member *m, const struct sotto_ini *ini,
+ini_record(struct member *m, const struct sotto_ini *ini,
     const struct sotto_peer *peer, struct rsess *s)
 {
-	if (m->sess != s) {
+	if (m->rsess != s) {
 		/* A new session under this id: a member that rejoined. */
-		sess_unref(c, m);
-		sess_ref(s, m);
+		rsess_unref(m);
+		rsess_ref(s, m);
 		m->known = false;
 	}
 	if (members_set_peer(m, peer) != 0)
@@ -411,10 +412,10 @@ greet(struct client *c, struct member *m, const struct sotto_ini *ini)
 	 * than our join, no clock check needed. An older join INI (replayed,
 	 * or a concurrent joiner with a fast clock) leaves the check on. */
 	if (ini->ts_ms >= core_min_ts(c)) {
-		m->sess->vouched = true;
-		m->sess->dp.min_ts_ms = 0;
+		m->rsess->vouched = true;
+		m->rsess->dp.min_ts_ms = 0;
 	}
-	(void)members_snapshot(c, m);
+	(void)rsess_marks(c, m);
 	(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
 }
 
@@ -490,7 +491,7 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	}
 	if (c->st < CS_JOINING || c->st == CS_CLOSED)
 		return;
-	if ((s = sess_get(c, ini.id_pub, ini.nonce, true)) == NULL) {
+	if ((s = rsess_get(c, ini.id_pub, ini.nonce, true)) == NULL) {
 		core_reject(c, SOTTO_E_ALLOC, "INI from %s", peer->name);
 		return;
 	}
@@ -506,7 +507,7 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		    peer->name, f->hdr.from);
 		return;
 	}
-	if ((r = ini_record(c, m, &ini, peer, s)) != 0) {
+	if ((r = ini_record(m, &ini, peer, s)) != 0) {
 		core_reject(c, r, "INI from %s", peer->name);
 		return;
 	}
@@ -549,7 +550,7 @@ apply_marks(struct client *c, const struct sotto_key *k)
 		if (memcmp(mk.id_pub, sotto_ed25519_pub(c->id), SOTTO_ED25519_PUB) == 0 &&
 		    memcmp(mk.session, c->nonce, SOTTO_JOIN_NONCE) == 0)
 			continue;
-		if ((s = sess_get(c, mk.id_pub, mk.session, true)) == NULL)
+		if ((s = rsess_get(c, mk.id_pub, mk.session, true)) == NULL)
 			continue;
 		if (mk.next > s->dp.floor)
 			s->dp.floor = mk.next;

@@ -105,7 +105,8 @@ conn_stop(struct client *c)
 void
 conn_close(struct client *c, const char *reason)
 {
-	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED, .reason = reason };
+	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED,
+	    .disconnected = { .reason = reason } };
 
 	if (c->st == CS_CLOSED)
 		return;
@@ -119,7 +120,8 @@ conn_close(struct client *c, const char *reason)
 static void
 connected(struct client *c)
 {
-	struct client_event ev = { .type = CLIENT_EV_CONNECTED };
+	struct client_event ev = { .type = CLIENT_EV_CONNECTED,
+	    .connected = { .relay = c->relay, .room = c->room_str } };
 
 	ev_timer_stop(c->loop, &c->conn_timer);
 	ev_io_stop(c->loop, &c->wio);

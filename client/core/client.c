@@ -34,19 +34,16 @@ core_min_ts(const struct client *c)
 }
 
 void
-core_emit(struct client *c, struct client_event *ev)
+core_emit(struct client *c, const struct client_event *ev)
 {
-	if (ev->relay == NULL)
-		ev->relay = c->relay;
-	if (ev->room == NULL)
-		ev->room = c->room_str;
 	c->fn(ev, c->ctx);
 }
 
 void
 core_emit_status(struct client *c, const char *state)
 {
-	struct client_event ev = { .type = CLIENT_EV_STATUS, .state = state };
+	struct client_event ev = { .type = CLIENT_EV_STATUS,
+	    .status = { .state = state } };
 
 	core_emit(c, &ev);
 }
@@ -68,8 +65,8 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 		    " (local error: %s)", sotto_strerror(verdict));
 	}
-	ev.reason = word;
-	ev.detail = detail;
+	ev.rejected.reason = word;
+	ev.rejected.detail = detail;
 	core_emit(c, &ev);
 }
 
@@ -78,8 +75,8 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 void
 core_fatal(struct client *c, const char *reason, const char *detail)
 {
-	struct client_event ev = { .type = CLIENT_EV_ERROR, .reason = reason,
-	    .detail = detail };
+	struct client_event ev = { .type = CLIENT_EV_ERROR,
+	    .error = { .reason = reason, .detail = detail } };
 
 	core_emit(c, &ev);
 	client_shutdown(c);
@@ -114,7 +111,8 @@ on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	if (client_reload(c, err, sizeof(err)) != 0) {
 		/* Not fatal: the old trusted set stays in force. */
 		struct client_event ev = { .type = CLIENT_EV_STATUS,
-		    .state = "reload-failed", .reason = "reload-failed", .detail = err };
+		    .status = { .state = "reload-failed", .reason = "reload-failed",
+		    .detail = err } };
 
 		core_emit(c, &ev);
 	}
@@ -143,7 +141,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 		}
 		if (m->shown) {
 			struct client_event ev = { .type = CLIENT_EV_LEFT,
-			    .name = m->name, .fpr = m->fpr };
+			    .left = { .name = m->name, .fpr = m->fpr } };
 
 			core_emit(c, &ev);
 		}
@@ -281,7 +279,7 @@ client_free(struct client *c)
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
 	members_clear(c);
-	sessions_free(c);
+	rsess_free_all(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);
 	sotto_wbuf_free(&c->out);
@@ -324,8 +322,8 @@ client_who(struct client *c)
 
 	if ((l = members_list(c, &n)) == NULL)
 		return;
-	ev.members = l;
-	ev.n_members = n;
+	ev.members.members = l;
+	ev.members.n_members = n;
 	core_emit(c, &ev);
 	members_list_free(l, n);
 }

@@ -1,4 +1,4 @@
-/* batch.h: the pieces of the batch front-end that need no relay: the stdin line splitter and classifier, and the JSON form of every event (fuzz and unit targets call these). */
+/* batch.h: the batch front-end's parts that need no relay: the stdin line splitter and classifier (batch-input.c), and the JSON form of every event (batch-json.c); fuzz and unit targets call these. */
 #ifndef SOTTO_BATCH_H
 #define SOTTO_BATCH_H
 
@@ -12,10 +12,8 @@
 /* What one stdin line asks for. */
 enum batch_kind {
 	BATCH_MESSAGE,      /* text to the room */
-	BATCH_WHO,          /* /who */
-	BATCH_QUIT,         /* /quit */
-	BATCH_RELOAD,       /* /reload */
-	BATCH_UNKNOWN,      /* another /command: a `notice` */
+	BATCH_COMMAND,      /* exactly a /command of fe-common/cmd.h's table */
+	BATCH_UNKNOWN,      /* another /line: a `notice` */
 	BATCH_EMPTY,        /* an empty line: ignored */
 	BATCH_TOO_LONG,     /* over SOTTO_TEXT_MAX bytes: a `notice`, dropped */
 	BATCH_BAD_UTF8,     /* not UTF-8: a `notice`, dropped */
@@ -46,5 +44,9 @@ int batch_event_json(struct sotto_wbuf *out, const struct client_event *ev);
 /* A batch-only event: {"event":"notice","reason":...,"detail":...}. */
 int batch_notice_json(struct sotto_wbuf *out, const char *reason,
     const char *detail, size_t detail_len);
+/* Answer to /fingerprint: {"event":"fingerprint","fingerprint":...}. */
+int batch_fingerprint_json(struct sotto_wbuf *out, const char *fpr);
+/* Answer to /help: {"event":"help","commands":[{"command","help"}...]}. */
+int batch_help_json(struct sotto_wbuf *out);
 
 #endif

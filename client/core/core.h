@@ -1,4 +1,4 @@
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, session.c, dat.c, members.c, outbox.c, rsagen.c). */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
@@ -6,11 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ev.h>
-#include <uthash.h>
 
 #include "buf.h"
 #include "client.h"
+#include "container.h"
 #include "frame.h"
+#include "hash.h"
 #include "proto.h"
 #include "sshkey.h"
 #include "wire.h"
@@ -23,15 +24,10 @@
 #define CORE_OUT_MAX         (16u * 1024u * 1024u)  /* hard bound on unsent bytes */
 #define CORE_OUT_HIGH        (256u * 1024u)  /* stop encoding lines above this */
 #define CORE_PENDING_MAX     256u     /* DATs held until the key arrives */
-#define CORE_SESS_MAX        4096u    /* remote sessions remembered */
+#define CORE_RSESS_MAX       4096u    /* remote sessions remembered */
 #define CORE_ROSTER_MAX      4096u    /* roster ids considered as keyholders */
 #define CORE_READ_CHUNK      65536u
 #define CORE_KEY_SIGS        16u      /* KEYs remembered per session (replays) */
-
-#ifndef container_of
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-#endif
 
 enum core_state {
 	CS_IDLE,        /* not connected: waiting to (re)connect */
@@ -45,7 +41,7 @@ enum core_state {
 
 /* A remote sender session (id_pub || session nonce): replay state and its
  * cached AEAD subkey. Outlives connections so replays of old sessions stay
- * refused; bounded by CORE_SESS_MAX (the least recently used ended or
+ * refused; bounded by CORE_RSESS_MAX (the least recently used ended or
  * unreferenced ones go first). */
 struct rsess {
 	uint8_t               key[SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE];
@@ -62,7 +58,7 @@ struct rsess {
 /* A member of our room on this connection, keyed by relay member id. */
 struct member {
 	uint32_t           id;
-	struct rsess      *sess;            /* NULL until its INI was accepted */
+	struct rsess      *rsess;           /* NULL until its INI was accepted */
 	bool               in_roster;       /* present when we joined: a key candidate */
 	bool               tried;           /* asked in this round */
 	bool               known;           /* a valid trusted INI seen */
@@ -153,8 +149,8 @@ struct client {
 	struct sotto_dat_rx    *rx;
 
 	struct member          *members;
-	struct rsess           *sessions;
-	size_t                  n_sessions;
+	struct rsess           *rsess;        /* remote sender sessions */
+	size_t                  n_rsess;
 	uint64_t                lru;
 	struct pending          pend[CORE_PENDING_MAX];
 	size_t                  pend_head, pend_n;
@@ -165,7 +161,7 @@ struct client {
 
 /* client.c: events, time, trust */
 uint64_t core_now_ms(void);
-void core_emit(struct client *c, struct client_event *ev);
+void core_emit(struct client *c, const struct client_event *ev);
 void core_emit_status(struct client *c, const char *state);
 void core_reject(struct client *c, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -194,20 +190,22 @@ void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
 int dat_new_key(struct client *c);
 
-/* members.c: the member and session tables */
+/* members.c: the member table (this connection) */
 struct member *members_get(struct client *c, uint32_t id, bool create);
 void members_del(struct client *c, struct member *m);
 void members_clear(struct client *c);
 size_t members_count(const struct client *c);
 struct client_member *members_list(struct client *c, size_t *n);
 void members_list_free(struct client_member *l, size_t n);
-struct rsess *sess_get(struct client *c, const uint8_t *pub,
-    const uint8_t *nonce, bool create);
-void sess_ref(struct rsess *s, struct member *m);
-void sess_unref(struct client *c, struct member *m);
-void sessions_free(struct client *c);
-int members_snapshot(struct client *c, struct member *m);
 int members_set_peer(struct member *m, const struct sotto_peer *p);
+
+/* rsess.c: the remote session table (kept across connections) */
+struct rsess *rsess_get(struct client *c, const uint8_t *pub,
+    const uint8_t *nonce, bool create);
+void rsess_ref(struct rsess *s, struct member *m);
+void rsess_unref(struct member *m);
+void rsess_free_all(struct client *c);
+int rsess_marks(struct client *c, struct member *m);
 
 /* outbox.c: typed lines, in order, never lost across reconnects */
 void outbox_init(struct outbox *ob);

@@ -107,7 +107,7 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 	uint8_t ctype;
 	int r;
 
-	if ((s = sess_get(c, d->id_pub, d->session, true)) == NULL) {
+	if ((s = rsess_get(c, d->id_pub, d->session, true)) == NULL) {
 		reject_dat(c, SOTTO_E_ALLOC, d, peer, NULL);
 		return;
 	}
@@ -134,11 +134,11 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "content type not supported" : "not UTF-8 text of at most 16384 bytes");
 		return;
 	}
-	ev.name = peer->name;
-	ev.fpr = peer->fpr_str;
-	ev.text = (const char *)text;
-	ev.text_len = text_len;
-	ev.ts = d->ts_ms / 1000u;
+	ev.message.name = peer->name;
+	ev.message.fpr = peer->fpr_str;
+	ev.message.text = (const char *)text;
+	ev.message.text_len = text_len;
+	ev.message.ts = d->ts_ms / 1000u;
 	core_emit(c, &ev);
 }
 

@@ -4,15 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
 #include "err.h"
 #include "ui-colour.h"
 #include "ui.h"
-
-struct ui_cmd {
-	const char *name;
-	void      (*fn)(struct ui *ui);
-	const char *help;
-};
 
 static void cmd_who(struct ui *ui)
 {
@@ -44,37 +39,37 @@ static void cmd_quit(struct ui *ui)
 	ui_quit(ui, true);
 }
 
-static void cmd_help(struct ui *ui);
-
-static const struct ui_cmd cmds[] = {
-	{ "who",         cmd_who,         "members of the room with their fingerprints" },
-	{ "fingerprint", cmd_fingerprint, "your own fingerprint, to compare with others" },
-	{ "reload",      cmd_reload,      "re-read the trusted folder" },
-	{ "help",        cmd_help,        "this list" },
-	{ "quit",        cmd_quit,        "send what is queued, then leave" },
-};
-
 static void cmd_help(struct ui *ui)
 {
 	ui_line(ui, SB_INFO, "commands:");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		ui_line(ui, SB_INFO, "  /%-12s %s", cmds[i].name, cmds[i].help);
+	for (size_t i = 0; i < fe_cmds_n; i++)
+		ui_line(ui, SB_INFO, "  /%-12s %s", fe_cmds[i].name, fe_cmds[i].help);
 	ui_line(ui, SB_INFO, "  //text        send a line that starts with /");
 	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
 	    "Up/Down history, Ctrl-A/E/U/K/W edit, Ctrl-L redraw, Ctrl-D or Ctrl-C quit");
 }
 
+/* Words after a command's name are ignored: no command takes any. */
 static void command(struct ui *ui, const char *line, size_t n)
 {
-	size_t len = strcspn(line + 1, " ");
+	const struct fe_cmd *cmd;
+	const char *rest;
+	size_t rest_len;
 
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strlen(cmds[i].name) == len && strncmp(cmds[i].name, line + 1, len) == 0) {
-			cmds[i].fn(ui);
-			return;
-		}
-	ui_line(ui, SB_INFO, "unknown command %.*s: type /help for the list",
-	    (int)(len + 1 < n ? len + 1 : n), line);
+	if ((cmd = fe_cmd_parse(line, n, &rest, &rest_len)) == NULL) {
+		size_t len = strcspn(line + 1, " ");
+
+		ui_line(ui, SB_INFO, "unknown command %.*s: type /help for the list",
+		    (int)(len + 1 < n ? len + 1 : n), line);
+		return;
+	}
+	switch (cmd->id) {
+	case FE_CMD_WHO:         cmd_who(ui); break;
+	case FE_CMD_FINGERPRINT: cmd_fingerprint(ui); break;
+	case FE_CMD_RELOAD:      cmd_reload(ui); break;
+	case FE_CMD_HELP:        cmd_help(ui); break;
+	case FE_CMD_QUIT:        cmd_quit(ui); break;
+	}
 }
 
 static void say(struct ui *ui, const char *text, size_t n)

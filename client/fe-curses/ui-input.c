@@ -7,6 +7,7 @@
 #include "sanitize.h"
 #include "ui-input.h"
 #include "ui-text.h"
+#include "utf8.h"
 
 int input_init(struct input *in)
 {
@@ -203,30 +204,6 @@ static void hist_push(struct input *in)
 	in->hist[in->hist_n++] = l;
 }
 
-static size_t utf8_put(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 char *input_take(struct input *in, size_t *n)
 {
 	char *s = malloc(in->len * 4 + 1);
@@ -235,8 +212,9 @@ char *input_take(struct input *in, size_t *n)
 	*n = 0;
 	if (s == NULL)
 		return NULL;
+	/* input_insert admits scalar values only: each encodes. */
 	for (size_t i = 0; i < in->len; i++)
-		used += utf8_put(s + used, in->cp[i]);
+		used += sotto_utf8_encode(in->cp[i], (uint8_t *)s + used);
 	s[used] = '\0';
 	*n = used;
 	hist_push(in);

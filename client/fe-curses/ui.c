@@ -10,13 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "frontend.h"
 #include "sanitize.h"
 #include "ui-status.h"
 #include "ui.h"
-
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define KEY_CTRL(c)        ((c) & 0x1f)
 #define DRAIN_POLL         0.02

@@ -100,7 +100,7 @@ static void members_print(struct ui *ui)
 
 /* --- events ------------------------------------------------------------------ */
 
-static void on_message(struct ui *ui, const struct client_event *ev)
+static void on_message(struct ui *ui, const struct client_ev_message *ev)
 {
 	time_t when = ev->ts != 0 && ev->ts <= UI_TS_MAX ? (time_t)ev->ts : time(NULL);
 	struct sb_line *l = sb_add(&ui->sb, SB_MSG, when);
@@ -115,7 +115,7 @@ static void on_message(struct ui *ui, const struct client_event *ev)
 	ui->dirty = true;
 }
 
-static void on_ready(struct ui *ui, const struct client_event *ev)
+static void on_ready(struct ui *ui, const struct client_ev_ready *ev)
 {
 	ui->ready = true;
 	ui->epoch = ev->epoch;
@@ -131,7 +131,7 @@ static void on_ready(struct ui *ui, const struct client_event *ev)
 	    (unsigned)ev->epoch, ev->first ? ", first here: made the group key" : "");
 }
 
-static void on_members(struct ui *ui, const struct client_event *ev)
+static void on_members(struct ui *ui, const struct client_ev_members *ev)
 {
 	members_set(ui, ev->members, ev->n_members);
 	if (ui->quiet_who > 0)
@@ -142,7 +142,7 @@ static void on_members(struct ui *ui, const struct client_event *ev)
 
 /* One dim line per dropped frame; the core names the sender in the detail
  * when it knows one. */
-static void on_rejected(struct ui *ui, const struct client_event *ev)
+static void on_rejected(struct ui *ui, const struct client_ev_rejected *ev)
 {
 	const char *from = ev->name != NULL ? ev->name : ev->fpr;
 	const char *detail = or(ev->detail, NULL);
@@ -153,7 +153,7 @@ static void on_rejected(struct ui *ui, const struct client_event *ev)
 }
 
 /* Fatal: shown here, and again on stderr after endwin (sanitized there). */
-static void on_error(struct ui *ui, const struct client_event *ev)
+static void on_error(struct ui *ui, const struct client_ev_error *ev)
 {
 	snprintf(ui->fatal, sizeof(ui->fatal), "%s%s%s", or(ev->reason, "error"),
 	    ev->detail != NULL ? ": " : "", ev->detail != NULL ? ev->detail : "");
@@ -162,14 +162,14 @@ static void on_error(struct ui *ui, const struct client_event *ev)
 	ui_quit(ui, false);
 }
 
-static void on_disconnected(struct ui *ui, const struct client_event *ev)
+static void on_disconnected(struct ui *ui, const struct client_ev_disconnected *ev)
 {
 	ui->ready = false;
 	ui_set_str(&ui->state, "disconnected");
 	ui_line(ui, SB_WARN, "disconnected: %s; reconnecting", or(ev->reason, "?"));
 }
 
-static void on_status(struct ui *ui, const struct client_event *ev)
+static void on_status(struct ui *ui, const struct client_ev_status *ev)
 {
 	if (ev->state == NULL)
 		return;
@@ -180,8 +180,6 @@ static void on_status(struct ui *ui, const struct client_event *ev)
 	}
 	ui_set_str(&ui->state, ev->state);
 	ui->ready = strcmp(ev->state, "ready") == 0;
-	if (ev->epoch != 0)
-		ui->epoch = ev->epoch;
 	ui->dirty = true;
 }
 
@@ -191,24 +189,25 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 
 	switch (ev->type) {
 	case CLIENT_EV_CONNECTED:
-		ui_set_str(&ui->relay, or(ev->relay, ui->relay));
-		ui_line(ui, SB_INFO, "connected to %s, joining #%s", or(ev->relay, "?"),
-		    or(ev->room, ui->room));
+		ui_set_str(&ui->relay, or(ev->connected.relay, ui->relay));
+		ui_line(ui, SB_INFO, "connected to %s, joining #%s",
+		    or(ev->connected.relay, "?"), or(ev->connected.room, ui->room));
 		break;
-	case CLIENT_EV_READY: on_ready(ui, ev); break;
+	case CLIENT_EV_READY: on_ready(ui, &ev->ready); break;
 	case CLIENT_EV_JOINED:
-		member_add(ui, ev->name, ev->fpr, false);
-		ui_line(ui, SB_JOIN, "%s joined (%s)", or(ev->name, "?"), or(ev->fpr, "?"));
+		member_add(ui, ev->joined.name, ev->joined.fpr, false);
+		ui_line(ui, SB_JOIN, "%s joined (%s)", or(ev->joined.name, "?"),
+		    or(ev->joined.fpr, "?"));
 		break;
 	case CLIENT_EV_LEFT:
-		member_remove(ui, ev->fpr);
-		ui_line(ui, SB_LEFT, "%s left", or(ev->name, "?"));
+		member_remove(ui, ev->left.fpr);
+		ui_line(ui, SB_LEFT, "%s left", or(ev->left.name, "?"));
 		break;
-	case CLIENT_EV_MESSAGE: on_message(ui, ev); break;
-	case CLIENT_EV_MEMBERS: on_members(ui, ev); break;
-	case CLIENT_EV_REJECTED: on_rejected(ui, ev); break;
-	case CLIENT_EV_ERROR: on_error(ui, ev); break;
-	case CLIENT_EV_DISCONNECTED: on_disconnected(ui, ev); break;
-	case CLIENT_EV_STATUS: on_status(ui, ev); break;
+	case CLIENT_EV_MESSAGE: on_message(ui, &ev->message); break;
+	case CLIENT_EV_MEMBERS: on_members(ui, &ev->members); break;
+	case CLIENT_EV_REJECTED: on_rejected(ui, &ev->rejected); break;
+	case CLIENT_EV_ERROR: on_error(ui, &ev->error); break;
+	case CLIENT_EV_DISCONNECTED: on_disconnected(ui, &ev->disconnected); break;
+	case CLIENT_EV_STATUS: on_status(ui, &ev->status); break;
 	}
 }

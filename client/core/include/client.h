@@ -1,0 +1,140 @@
+/* client.h: the protocol core of sotto (join, keys, messages, reconnect) and
+ * the event interface its front-ends (fe-batch/, fe-curses/) consume. The
+ * one header of client/core/ a front-end sees.
+ *
+ * The core owns the relay connection and all keys; it never prints. It
+ * reports everything through one callback with a struct client_event (a
+ * tagged union) whose pointers are borrowed for the duration of the call.
+ */
+#ifndef SOTTO_CLIENT_H
+#define SOTTO_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+
+enum client_event_type {
+	CLIENT_EV_CONNECTED,     /* .connected */
+	CLIENT_EV_READY,         /* .ready */
+	CLIENT_EV_JOINED,        /* .joined */
+	CLIENT_EV_LEFT,          /* .left */
+	CLIENT_EV_MESSAGE,       /* .message */
+	CLIENT_EV_MEMBERS,       /* .members: answer to client_who */
+	CLIENT_EV_REJECTED,      /* .rejected: one dropped frame */
+	CLIENT_EV_ERROR,         /* .error: fatal, the front-end exits non-zero;
+	                          * the core has stopped all its watchers already */
+	CLIENT_EV_DISCONNECTED,  /* .disconnected; the core reconnects by itself */
+	CLIENT_EV_STATUS,        /* .status: state changed (UI status line) */
+};
+
+struct client_member {
+	const char *name;
+	const char *fpr;         /* "SHA256:..." */
+	bool        self;
+};
+
+/* One struct per event kind; a new kind adds a struct and a union member,
+ * and grows no other event. */
+struct client_ev_connected {
+	const char *relay, *room;
+};
+
+struct client_ev_ready {
+	const char *room;
+	uint32_t    epoch;
+	bool        first;       /* we generated the group key */
+	const struct client_member *members;   /* self included */
+	size_t      n_members;
+};
+
+struct client_ev_joined {
+	const char *name, *fpr;
+};
+
+struct client_ev_left {
+	const char *name, *fpr;
+};
+
+struct client_ev_message {
+	const char *name, *fpr;
+	const char *text;        /* valid UTF-8, not NUL-terminated */
+	size_t      text_len;
+	uint64_t    ts;          /* sender's signed time, Unix seconds */
+};
+
+struct client_ev_members {
+	const struct client_member *members;   /* self first */
+	size_t      n_members;
+};
+
+struct client_ev_rejected {
+	const char *reason;      /* one of the wire-v1 §5 words */
+	const char *detail;
+	const char *name, *fpr;  /* the sender when known, else NULL */
+};
+
+struct client_ev_error {
+	const char *reason, *detail;
+};
+
+struct client_ev_disconnected {
+	const char *reason;
+};
+
+struct client_ev_status {
+	const char *state;       /* "connecting", "joining", "ready", ... */
+	/* state "reload-failed": a SIGHUP reload of the trusted folder
+	 * failed (reason, detail); the old set stays in force. Else NULL. */
+	const char *reason, *detail;
+};
+
+/* Pointers are borrowed for the duration of the callback only. */
+struct client_event {
+	enum client_event_type type;
+	union {
+		struct client_ev_connected    connected;
+		struct client_ev_ready        ready;
+		struct client_ev_joined       joined;
+		struct client_ev_left         left;
+		struct client_ev_message      message;
+		struct client_ev_members      members;
+		struct client_ev_rejected     rejected;
+		struct client_ev_error        error;
+		struct client_ev_disconnected disconnected;
+		struct client_ev_status       status;
+	};
+};
+
+typedef void (*client_event_fn)(const struct client_event *ev, void *ctx);
+
+struct client_config {
+	const char *identity;    /* default keys/id_ed25519 */
+	const char *trusted;     /* default keys/trusted */
+	const char *room;        /* default lobby */
+	const char *relay;       /* default 127.0.0.1:7700 */
+	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
+};
+
+struct client;
+
+/* Loads identity and trusted folder; on failure returns NULL with one line
+ * in err. Starts RSA generation at once (in a thread) and connecting. */
+struct client *client_new(struct ev_loop *loop, const struct client_config *cfg,
+    client_event_fn fn, void *ctx, char *err, size_t err_len);
+void client_free(struct client *c);
+
+/* Queue a message; sent in order once the client holds the group key. */
+int client_send_text(struct client *c, const char *text, size_t len);
+/* Emits CLIENT_EV_MEMBERS. */
+void client_who(struct client *c);
+/* Re-read the trusted folder; 0 or an error with err filled. */
+int client_reload(struct client *c, char *err, size_t err_len);
+/* Own fingerprint "SHA256:..." (borrowed). */
+const char *client_fingerprint(const struct client *c);
+/* True when every queued message has been written to the relay socket. */
+bool client_drained(const struct client *c);
+/* Close the connection and stop all watchers; the loop then ends. */
+void client_shutdown(struct client *c);
+
+#endif

@@ -1,0 +1,236 @@
+/* batch-json.c: every core event, and the batch front-end's own answers, as one line of JSON (docs/batch.md). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "cmd.h"
+#include "json.h"
+
+static int
+put_s(struct sotto_wbuf *o, const char *key, const char *s)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	if (s == NULL)
+		return sotto_wbuf_put(o, "null", 4);
+	return sotto_json_str(o, s, strlen(s));
+}
+
+static int
+put_u(struct sotto_wbuf *o, const char *key, uint64_t v)
+{
+	char num[24];
+	int r, n;
+
+	n = snprintf(num, sizeof(num), "%" PRIu64, v);
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_wbuf_put(o, num, (size_t)n);
+}
+
+static int
+put_members(struct sotto_wbuf *o, const struct client_member *m, size_t n)
+{
+	size_t i;
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 ||
+	    (r = sotto_json_key(o, "members")) != 0 ||
+	    (r = sotto_wbuf_u8(o, '[')) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((i > 0 && (r = sotto_wbuf_u8(o, ',')) != 0) ||
+		    (r = sotto_wbuf_u8(o, '{')) != 0 ||
+		    (r = sotto_json_key(o, "name")) != 0 ||
+		    (r = sotto_json_str(o, m[i].name, strlen(m[i].name))) != 0 ||
+		    (r = put_s(o, "fingerprint", m[i].fpr)) != 0 ||
+		    (r = sotto_wbuf_u8(o, '}')) != 0)
+			return r;
+	}
+	return sotto_wbuf_u8(o, ']');
+}
+
+static int
+open_event(struct sotto_wbuf *o, const char *name)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, '{')) != 0 ||
+	    (r = sotto_json_key(o, "event")) != 0)
+		return r;
+	return sotto_json_str(o, name, strlen(name));
+}
+
+static int
+put_bool(struct sotto_wbuf *o, const char *key, bool v)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_wbuf_put(o, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* joined, left: who. */
+static int
+put_member_event(struct sotto_wbuf *o, const char *event, const char *name,
+    const char *fpr)
+{
+	int r;
+
+	if ((r = open_event(o, event)) != 0 || (r = put_s(o, "name", name)) != 0)
+		return r;
+	return put_s(o, "fingerprint", fpr);
+}
+
+/* rejected, error, notice: a reason word and a detail ("" when none). */
+static int
+put_reason_event(struct sotto_wbuf *o, const char *event, const char *reason,
+    const char *detail)
+{
+	int r;
+
+	if ((r = open_event(o, event)) != 0 || (r = put_s(o, "reason", reason)) != 0)
+		return r;
+	return put_s(o, "detail", detail ? detail : "");
+}
+
+static int
+event_body(struct sotto_wbuf *o, const struct client_event *ev)
+{
+	int r;
+
+	switch (ev->type) {
+	case CLIENT_EV_CONNECTED:
+		if ((r = open_event(o, "connected")) != 0 ||
+		    (r = put_s(o, "relay", ev->connected.relay)) != 0)
+			return r;
+		return put_s(o, "room", ev->connected.room);
+	case CLIENT_EV_READY:
+		if ((r = open_event(o, "ready")) != 0 ||
+		    (r = put_s(o, "room", ev->ready.room)) != 0 ||
+		    (r = put_u(o, "epoch", ev->ready.epoch)) != 0 ||
+		    (r = put_bool(o, "first", ev->ready.first)) != 0)
+			return r;
+		return put_members(o, ev->ready.members, ev->ready.n_members);
+	case CLIENT_EV_JOINED:
+		return put_member_event(o, "joined", ev->joined.name, ev->joined.fpr);
+	case CLIENT_EV_LEFT:
+		return put_member_event(o, "left", ev->left.name, ev->left.fpr);
+	case CLIENT_EV_MESSAGE:
+		if ((r = open_event(o, "message")) != 0 ||
+		    (r = put_s(o, "name", ev->message.name)) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->message.fpr)) != 0 ||
+		    (r = sotto_wbuf_u8(o, ',')) != 0 ||
+		    (r = sotto_json_key(o, "text")) != 0 ||
+		    (r = sotto_json_str(o, ev->message.text, ev->message.text_len)) != 0)
+			return r;
+		return put_u(o, "ts", ev->message.ts);
+	case CLIENT_EV_MEMBERS:
+		if ((r = open_event(o, "members")) != 0)
+			return r;
+		return put_members(o, ev->members.members, ev->members.n_members);
+	case CLIENT_EV_REJECTED:
+		return put_reason_event(o, "rejected", ev->rejected.reason,
+		    ev->rejected.detail);
+	case CLIENT_EV_ERROR:
+		return put_reason_event(o, "error", ev->error.reason, ev->error.detail);
+	case CLIENT_EV_DISCONNECTED:
+		if ((r = open_event(o, "disconnected")) != 0)
+			return r;
+		return put_s(o, "reason", ev->disconnected.reason);
+	case CLIENT_EV_STATUS:
+		/* Only a failed SIGHUP reload is news to a bot. */
+		if (ev->status.state == NULL ||
+		    strcmp(ev->status.state, "reload-failed") != 0)
+			return 1;
+		return put_reason_event(o, "notice", "reload-failed", ev->status.detail);
+	}
+	return 1;
+}
+
+int
+batch_event_json(struct sotto_wbuf *out, const struct client_event *ev)
+{
+	size_t start = out->len;
+	int r;
+
+	if ((r = event_body(out, ev)) != 0 ||
+	    (r = sotto_wbuf_put(out, "}\n", 2)) != 0) {
+		out->len = start;
+		return r;
+	}
+	return 0;
+}
+
+int
+batch_notice_json(struct sotto_wbuf *out, const char *reason,
+    const char *detail, size_t detail_len)
+{
+	size_t start = out->len;
+	int r;
+
+	if ((r = open_event(out, "notice")) != 0 ||
+	    (r = put_s(out, "reason", reason)) != 0 ||
+	    (r = sotto_wbuf_u8(out, ',')) != 0 ||
+	    (r = sotto_json_key(out, "detail")) != 0 ||
+	    (r = sotto_json_str(out, detail, detail_len)) != 0 ||
+	    (r = sotto_wbuf_put(out, "}\n", 2)) != 0)
+		out->len = start;
+	return r;
+}
+
+/* Wrap one object body in its braces and newline; nothing written on error. */
+static int
+finish(struct sotto_wbuf *out, size_t start, int r)
+{
+	if (r == 0)
+		r = sotto_wbuf_put(out, "}\n", 2);
+	if (r != 0)
+		out->len = start;
+	return r;
+}
+
+int
+batch_fingerprint_json(struct sotto_wbuf *out, const char *fpr)
+{
+	size_t start = out->len;
+	int r;
+
+	if ((r = open_event(out, "fingerprint")) == 0)
+		r = put_s(out, "fingerprint", fpr);
+	return finish(out, start, r);
+}
+
+int
+batch_help_json(struct sotto_wbuf *out)
+{
+	size_t start = out->len;
+	size_t i;
+	int r;
+
+	if ((r = open_event(out, "help")) != 0 ||
+	    (r = sotto_wbuf_u8(out, ',')) != 0 ||
+	    (r = sotto_json_key(out, "commands")) != 0 ||
+	    (r = sotto_wbuf_u8(out, '[')) != 0)
+		return finish(out, start, r);
+	for (i = 0; i < fe_cmds_n && r == 0; i++) {
+		char cmd[32];
+		int n = snprintf(cmd, sizeof(cmd), "/%s", fe_cmds[i].name);
+
+		if ((i > 0 && (r = sotto_wbuf_u8(out, ',')) != 0) ||
+		    (r = sotto_wbuf_u8(out, '{')) != 0 ||
+		    (r = sotto_json_key(out, "command")) != 0 ||
+		    (r = sotto_json_str(out, cmd, (size_t)n)) != 0 ||
+		    (r = put_s(out, "help", fe_cmds[i].help)) != 0)
+			break;
+		r = sotto_wbuf_u8(out, '}');
+	}
+	if (r == 0)
+		r = sotto_wbuf_u8(out, ']');
+	return finish(out, start, r);
+}

@@ -1,0 +1,246 @@
+/* batch.c: sotto --batch: UTF-8 lines on stdin, one JSON event per line on stdout (wire-v1 §5, docs/batch.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "cmd.h"
+#include "container.h"
+#include "err.h"
+#include "frontend.h"
+
+struct batch {
+	struct ev_loop   *loop;
+	struct client    *client;
+	struct batch_in   in;
+	struct sotto_wbuf json;
+	ev_io             in_w;
+	ev_prepare        quit_w;   /* /quit or EOF: leave once drained */
+	ev_signal         int_w, term_w;
+	bool              quitting;
+	bool              started;
+	int               status;
+	int               stdin_flags;
+};
+
+static void
+emit(struct batch *b)
+{
+	if (b->json.len == 0)
+		return;
+	fwrite(b->json.p, 1, b->json.len, stdout);
+	fflush(stdout);
+	sotto_wipe(b->json.p, b->json.len);
+	sotto_wbuf_reset(&b->json);
+}
+
+static void
+stop_watchers(struct batch *b)
+{
+	if (!b->started)
+		return;
+	ev_io_stop(b->loop, &b->in_w);
+	ev_prepare_stop(b->loop, &b->quit_w);
+	ev_signal_stop(b->loop, &b->int_w);
+	ev_signal_stop(b->loop, &b->term_w);
+}
+
+static void
+on_event(const struct client_event *ev, void *ctx)
+{
+	struct batch *b = ctx;
+
+	if (batch_event_json(&b->json, ev) == 0)
+		emit(b);
+	if (ev->type == CLIENT_EV_ERROR) {
+		fprintf(stderr, "sotto: %s\n", ev->error.detail ? ev->error.detail :
+		    ev->error.reason);
+		b->status = 1;
+		stop_watchers(b);
+	}
+}
+
+static void
+notice(struct batch *b, const char *reason, const char *detail)
+{
+	if (batch_notice_json(&b->json, reason, detail, strlen(detail)) == 0)
+		emit(b);
+}
+
+static void
+start_quit(struct batch *b)
+{
+	b->quitting = true;
+	ev_io_stop(b->loop, &b->in_w);
+	ev_prepare_start(b->loop, &b->quit_w);
+}
+
+static void
+command(struct batch *b, const char *line, size_t len)
+{
+	const struct fe_cmd *cmd;
+	const char *rest;
+	size_t rest_len;
+	char err[512];
+
+	if ((cmd = fe_cmd_parse(line, len, &rest, &rest_len)) == NULL)
+		return;     /* batch_classify said it is one */
+	switch (cmd->id) {
+	case FE_CMD_WHO:
+		client_who(b->client);
+		break;
+	case FE_CMD_FINGERPRINT:
+		if (batch_fingerprint_json(&b->json, client_fingerprint(b->client)) == 0)
+			emit(b);
+		break;
+	case FE_CMD_RELOAD:
+		if (client_reload(b->client, err, sizeof(err)) != 0)
+			notice(b, "reload-failed", err);
+		break;
+	case FE_CMD_HELP:
+		if (batch_help_json(&b->json) == 0)
+			emit(b);
+		break;
+	case FE_CMD_QUIT:
+		start_quit(b);
+		break;
+	}
+}
+
+static void
+on_line(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
+{
+	struct batch *b = ctx;
+
+	if (b->quitting)
+		return;     /* nothing after /quit counts */
+	switch (kind) {
+	case BATCH_MESSAGE:
+		if (client_send_text(b->client, (const char *)line, len) != 0)
+			notice(b, "not-sent", "the message could not be queued");
+		break;
+	case BATCH_COMMAND:
+		command(b, (const char *)line, len);
+		break;
+	case BATCH_UNKNOWN:
+		if (batch_notice_json(&b->json, "unknown-command", (const char *)line,
+		    len) == 0)
+			emit(b);
+		break;
+	case BATCH_TOO_LONG:
+		notice(b, "line-too-long", "lines longer than 16384 bytes are dropped");
+		break;
+	case BATCH_BAD_UTF8:
+		notice(b, "invalid-utf8", "the line is not valid UTF-8; dropped");
+		break;
+	case BATCH_EMPTY:
+		break;
+	}
+}
+
+static void
+on_stdin(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct batch *b = container_of(w, struct batch, in_w);
+	uint8_t buf[16384];
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	n = read(STDIN_FILENO, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* End of input (or an unreadable stdin) means /quit. */
+		batch_in_eof(&b->in, on_line, b);
+		if (!b->quitting)
+			start_quit(b);
+		return;
+	}
+	batch_in_feed(&b->in, buf, (size_t)n, on_line, b);
+	sotto_wipe(buf, (size_t)n);
+}
+
+static void
+on_quit_check(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct batch *b = container_of(w, struct batch, quit_w);
+
+	(void)loop;
+	(void)revents;
+	if (!client_drained(b->client))
+		return;
+	client_shutdown(b->client);
+	stop_watchers(b);
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct batch *b = w->signum == SIGINT ?
+	    container_of(w, struct batch, int_w) : container_of(w, struct batch, term_w);
+
+	(void)loop;
+	(void)revents;
+	/* Leave at once; lines not yet sent are dropped. */
+	b->status = 128 + w->signum;
+	client_shutdown(b->client);
+	stop_watchers(b);
+}
+
+static void
+stdin_nonblock(struct batch *b)
+{
+	struct stat st;
+
+	b->stdin_flags = -1;
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		return;
+	if ((b->stdin_flags = fcntl(STDIN_FILENO, F_GETFL)) >= 0)
+		(void)fcntl(STDIN_FILENO, F_SETFL, b->stdin_flags | O_NONBLOCK);
+}
+
+int
+batch_main(struct ev_loop *loop, const struct client_config *cfg)
+{
+	struct batch b;
+	char err[512];
+
+	memset(&b, 0, sizeof(b));
+	b.loop = loop;
+	batch_in_init(&b.in);
+	sotto_wbuf_init(&b.json, 0);
+	b.client = client_new(loop, cfg, on_event, &b, err, sizeof(err));
+	if (b.client == NULL) {
+		struct client_event ev = { .type = CLIENT_EV_ERROR,
+		    .error = { .reason = "startup", .detail = err } };
+
+		on_event(&ev, &b);
+		sotto_wbuf_free(&b.json);
+		return 1;
+	}
+	if (b.status == 0) {
+		stdin_nonblock(&b);
+		ev_io_init(&b.in_w, on_stdin, STDIN_FILENO, EV_READ);
+		ev_prepare_init(&b.quit_w, on_quit_check);
+		ev_signal_init(&b.int_w, on_signal, SIGINT);
+		ev_signal_init(&b.term_w, on_signal, SIGTERM);
+		ev_io_start(loop, &b.in_w);
+		ev_signal_start(loop, &b.int_w);
+		ev_signal_start(loop, &b.term_w);
+		b.started = true;
+		ev_run(loop, 0);
+		stop_watchers(&b);
+		if (b.stdin_flags >= 0)
+			(void)fcntl(STDIN_FILENO, F_SETFL, b.stdin_flags);
+	}
+	client_free(b.client);
+	sotto_wbuf_free(&b.json);
+	sotto_wipe(b.in.buf, sizeof(b.in.buf));
+	return b.status;
+}
