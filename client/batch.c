@@ -14,6 +14,7 @@
 #include "err.h"
 #include "frontend.h"
 #include "json.h"
+#include "pad.h"
 #include "utf8.h"
 
 #ifndef container_of
@@ -30,6 +31,31 @@ batch_in_init(struct batch_in *in)
 	in->skipping = false;
 }
 
+/* line is "/word" alone (args 0), or "/word " and something (args 1). */
+static bool
+is_cmd(const uint8_t *line, size_t len, const char *word, int args)
+{
+	size_t n = strlen(word);
+
+	if (len < n || memcmp(line, word, n) != 0)
+		return false;
+	if (len == n)
+		return args == 0;
+	return args == 1 && line[n] == ' ' && len > n + 1;
+}
+
+size_t
+batch_arg(const uint8_t *line, size_t len, const uint8_t **arg)
+{
+	const uint8_t *sp = memchr(line, ' ', len);
+
+	*arg = NULL;
+	if (sp == NULL)
+		return 0;
+	*arg = sp + 1;
+	return len - (size_t)(sp + 1 - line);
+}
+
 enum batch_kind
 batch_classify(const uint8_t *line, size_t len)
 {
@@ -38,12 +64,20 @@ batch_classify(const uint8_t *line, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (line[0] == '/') {
-		if (len == 4 && memcmp(line, "/who", 4) == 0)
+		if (is_cmd(line, len, "/who", 0))
 			return BATCH_WHO;
-		if (len == 5 && memcmp(line, "/quit", 5) == 0)
+		if (is_cmd(line, len, "/quit", 0) || is_cmd(line, len, "/quit", 1))
 			return BATCH_QUIT;
-		if (len == 7 && memcmp(line, "/reload", 7) == 0)
+		if (is_cmd(line, len, "/reload", 0))
 			return BATCH_RELOAD;
+		if (is_cmd(line, len, "/me", 1))
+			return BATCH_ME;
+		if (is_cmd(line, len, "/away", 0) || is_cmd(line, len, "/away", 1))
+			return BATCH_AWAY;
+		if (is_cmd(line, len, "/strict", 0) ||
+		    (len == 10 && memcmp(line, "/strict on", 10) == 0) ||
+		    (len == 11 && memcmp(line, "/strict off", 11) == 0))
+			return BATCH_STRICT;
 		return BATCH_UNKNOWN;
 	}
 	if (sotto_utf8_valid(line, len) != 0)
@@ -134,6 +168,57 @@ put_u(struct sotto_wbuf *o, const char *key, uint64_t v)
 }
 
 static int
+put_bool(struct sotto_wbuf *o, const char *key, bool v)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_wbuf_put(o, v ? "true" : "false", v ? 4 : 5);
+}
+
+static int
+put_text(struct sotto_wbuf *o, const char *key, const char *s, size_t n)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_json_str(o, s != NULL ? s : "", s != NULL ? n : 0);
+}
+
+static int
+put_readers(struct sotto_wbuf *o, const struct client_reader *u, size_t n)
+{
+	size_t i, k;
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 ||
+	    (r = sotto_json_key(o, "untrusted")) != 0 ||
+	    (r = sotto_wbuf_u8(o, '[')) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((i > 0 && (r = sotto_wbuf_u8(o, ',')) != 0) ||
+		    (r = sotto_wbuf_u8(o, '{')) != 0 ||
+		    (r = sotto_json_key(o, "fingerprint")) != 0 ||
+		    (r = sotto_json_str(o, u[i].fpr, strlen(u[i].fpr))) != 0 ||
+		    (r = put_u(o, "sessions", u[i].sessions)) != 0 ||
+		    (r = sotto_wbuf_u8(o, ',')) != 0 ||
+		    (r = sotto_json_key(o, "key_from")) != 0 ||
+		    (r = sotto_wbuf_u8(o, '[')) != 0)
+			return r;
+		for (k = 0; k < u[i].n_key_from; k++)
+			if ((k > 0 && (r = sotto_wbuf_u8(o, ',')) != 0) ||
+			    (r = sotto_json_str(o, u[i].key_from[k],
+			        strlen(u[i].key_from[k]))) != 0)
+				return r;
+		if ((r = sotto_wbuf_put(o, "]}", 2)) != 0)
+			return r;
+	}
+	return sotto_wbuf_u8(o, ']');
+}
+
+static int
 put_members(struct sotto_wbuf *o, const struct client_member *m, size_t n)
 {
 	size_t i;
@@ -149,6 +234,8 @@ put_members(struct sotto_wbuf *o, const struct client_member *m, size_t n)
 		    (r = sotto_json_key(o, "name")) != 0 ||
 		    (r = sotto_json_str(o, m[i].name, strlen(m[i].name))) != 0 ||
 		    (r = put_s(o, "fingerprint", m[i].fpr)) != 0 ||
+		    (r = put_u(o, "sessions", m[i].sessions ? m[i].sessions : 1)) != 0 ||
+		    (m[i].away != NULL && (r = put_s(o, "away", m[i].away)) != 0) ||
 		    (r = sotto_wbuf_u8(o, '}')) != 0)
 			return r;
 	}
@@ -203,13 +290,59 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return r;
 		return put_u(o, "ts", ev->ts);
 	case CLIENT_EV_MEMBERS:
-		if ((r = open_event(o, "members")) != 0)
+		if ((r = open_event(o, "members")) != 0 ||
+		    (r = put_members(o, ev->members, ev->n_members)) != 0)
 			return r;
-		return put_members(o, ev->members, ev->n_members);
+		return put_readers(o, ev->readers, ev->n_readers);
 	case CLIENT_EV_REJECTED:
 	case CLIENT_EV_ERROR:
 		if ((r = open_event(o, ev->type == CLIENT_EV_ERROR ? "error" :
-		    "rejected")) != 0 || (r = put_s(o, "reason", ev->reason)) != 0)
+		    "rejected")) != 0 || (r = put_s(o, "reason", ev->reason)) != 0 ||
+		    (ev->type == CLIENT_EV_REJECTED && ev->fpr != NULL &&
+		    (r = put_s(o, "fingerprint", ev->fpr)) != 0))
+			return r;
+		return put_s(o, "detail", ev->detail ? ev->detail : "");
+	case CLIENT_EV_ACTION:
+	case CLIENT_EV_QUIT_MESSAGE:
+		if ((r = open_event(o, ev->type == CLIENT_EV_ACTION ? "action" :
+		    "quit-message")) != 0 ||
+		    (r = put_s(o, "name", ev->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->fpr)) != 0 ||
+		    (r = put_text(o, "text", ev->text, ev->text_len)) != 0)
+			return r;
+		return put_u(o, "ts", ev->ts);
+	case CLIENT_EV_AWAY:
+		if ((r = open_event(o, "away")) != 0 ||
+		    (r = put_s(o, "name", ev->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->fpr)) != 0 ||
+		    (r = put_bool(o, "away", ev->away)) != 0 ||
+		    (r = put_text(o, "reason", ev->text, ev->text_len)) != 0)
+			return r;
+		return put_u(o, "ts", ev->ts);
+	case CLIENT_EV_UNTRUSTED_JOINED:
+		if ((r = open_event(o, "untrusted-joined")) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->fpr)) != 0)
+			return r;
+		return put_u(o, "sessions", ev->sessions);
+	case CLIENT_EV_UNTRUSTED_LEFT:
+		if ((r = open_event(o, "untrusted-left")) != 0)
+			return r;
+		return put_s(o, "fingerprint", ev->fpr);
+	case CLIENT_EV_KEY_HANDED:
+		if ((r = open_event(o, "key-handed")) != 0 ||
+		    (r = put_s(o, "name", ev->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->fpr)) != 0)
+			return r;
+		return put_s(o, "to", ev->to);
+	case CLIENT_EV_WAITING_KEY:
+		if ((r = open_event(o, "waiting-key")) != 0 ||
+		    (r = put_s(o, "asked", ev->name)) != 0 ||
+		    (r = put_s(o, "asked_fingerprint", ev->to)) != 0)
+			return r;
+		return put_s(o, "fingerprint", ev->fpr);
+	case CLIENT_EV_NOTICE:
+		if ((r = open_event(o, "notice")) != 0 ||
+		    (r = put_s(o, "reason", ev->reason)) != 0)
 			return r;
 		return put_s(o, "detail", ev->detail ? ev->detail : "");
 	case CLIENT_EV_DISCONNECTED:
@@ -318,6 +451,35 @@ notice(struct batch *b, const char *reason, const char *detail)
 		emit(b);
 }
 
+/* Queue a line of one content type; a notice when it cannot be. */
+static int
+send_kind(struct batch *b, uint8_t ctype, const uint8_t *text, size_t len)
+{
+	char readers[512], detail[640];
+	int r;
+
+	if (text == NULL)
+		text = (const uint8_t *)"";
+	r = client_send(b->client, ctype, (const char *)text, len);
+	if (r == CLIENT_E_STRICT) {
+		size_t n = client_readers(b->client, readers, sizeof(readers));
+
+		snprintf(detail, sizeof(detail), "not sent: strict mode, %zu untrusted "
+		    "reader%s in the room: %s", n, n == 1 ? "" : "s", readers);
+		notice(b, "strict", detail);
+	} else if (r == SOTTO_E_TOOLONG) {
+		notice(b, ctype == SOTTO_CT_TEXT || ctype == SOTTO_CT_ACTION ?
+		    "line-too-long" : "away-too-long", ctype == SOTTO_CT_TEXT ||
+		    ctype == SOTTO_CT_ACTION ? "lines longer than 16384 bytes are dropped" :
+		    "away reasons and quit messages are at most 256 bytes; not sent");
+	} else if (r == SOTTO_E_FORMAT) {
+		notice(b, "invalid-utf8", "the line is not valid UTF-8; dropped");
+	} else if (r != 0) {
+		notice(b, "not-sent", "the message could not be queued");
+	}
+	return r;
+}
+
 static void
 start_quit(struct batch *b)
 {
@@ -330,20 +492,38 @@ static void
 on_line(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
 {
 	struct batch *b = ctx;
+	const uint8_t *arg;
+	size_t alen;
 	char err[512];
 
 	if (b->quitting)
 		return;     /* nothing after /quit counts */
 	switch (kind) {
 	case BATCH_MESSAGE:
-		if (client_send_text(b->client, (const char *)line, len) != 0)
-			notice(b, "not-sent", "the message could not be queued");
+		(void)send_kind(b, SOTTO_CT_TEXT, line, len);
 		break;
 	case BATCH_WHO:
 		client_who(b->client);
 		break;
 	case BATCH_QUIT:
+		if ((alen = batch_arg(line, len, &arg)) > 0 &&
+		    send_kind(b, SOTTO_CT_QUIT, arg, alen) != 0)
+			break;      /* not sent: say why, stay */
 		start_quit(b);
+		break;
+	case BATCH_ME:
+		alen = batch_arg(line, len, &arg);
+		(void)send_kind(b, SOTTO_CT_ACTION, arg, alen);
+		break;
+	case BATCH_AWAY:
+		alen = batch_arg(line, len, &arg);
+		(void)send_kind(b, SOTTO_CT_AWAY, arg, alen);
+		break;
+	case BATCH_STRICT:
+		client_set_strict(b->client, len != 11);
+		notice(b, len != 11 ? "strict-on" : "strict-off", len != 11 ?
+		    "nothing is sent while an untrusted reader is in the room" :
+		    "lines are sent whoever is in the room");
 		break;
 	case BATCH_RELOAD:
 		if (client_reload(b->client, err, sizeof(err)) != 0)

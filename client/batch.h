@@ -13,7 +13,10 @@
 enum batch_kind {
 	BATCH_MESSAGE,      /* text to the room */
 	BATCH_WHO,          /* /who */
-	BATCH_QUIT,         /* /quit */
+	BATCH_QUIT,         /* /quit or /quit MESSAGE */
+	BATCH_ME,           /* /me TEXT */
+	BATCH_AWAY,         /* /away or /away REASON */
+	BATCH_STRICT,       /* /strict, /strict on, /strict off */
 	BATCH_RELOAD,       /* /reload */
 	BATCH_UNKNOWN,      /* another /command: a `notice` */
 	BATCH_EMPTY,        /* an empty line: ignored */
@@ -38,6 +41,9 @@ void batch_in_feed(struct batch_in *in, const uint8_t *p, size_t n,
 /* End of input: a last line without '\n' still counts. */
 void batch_in_eof(struct batch_in *in, batch_line_fn fn, void *ctx);
 enum batch_kind batch_classify(const uint8_t *line, size_t len);
+/* The argument of a command line ("/away lunch" -> "lunch"): where it
+ * starts in line, and its length; 0 when there is none. */
+size_t batch_arg(const uint8_t *line, size_t len, const uint8_t **arg);
 
 struct sotto_wbuf;
 /* One event as a JSON object and '\n' (docs/batch.md); 0, or nonzero when

@@ -28,12 +28,31 @@ enum client_event_type {
 	                          * state "reload-failed" (reason, detail): a SIGHUP
 	                          * reload of the trusted folder failed; the old set
 	                          * stays in force. */
+	CLIENT_EV_ACTION,        /* name, fpr, text/text_len, ts: a /me line */
+	CLIENT_EV_AWAY,          /* name, fpr, away, text/text_len (reason), ts */
+	CLIENT_EV_QUIT_MESSAGE,  /* name, fpr, text/text_len, ts */
+	CLIENT_EV_UNTRUSTED_JOINED, /* fpr, sessions: an untrusted reader is present */
+	CLIENT_EV_UNTRUSTED_LEFT,   /* fpr: its last session left */
+	CLIENT_EV_KEY_HANDED,    /* name, fpr (the giver), to (fingerprint, untrusted by us) */
+	CLIENT_EV_WAITING_KEY,   /* name (asked), to (its fingerprint or NULL), fpr (ours) */
+	CLIENT_EV_NOTICE,        /* reason, detail: news that is not an error
+	                          * (unknown-content, no-key-yet) */
 };
 
 struct client_member {
 	const char *name;
 	const char *fpr;         /* "SHA256:..." */
 	bool        self;
+	unsigned    sessions;    /* connections with this key, >= 1 */
+	const char *away;        /* away reason, NULL when not away */
+};
+
+/* An identity not in our trusted folder that is in the room. */
+struct client_reader {
+	const char        *fpr;
+	unsigned           sessions;
+	const char *const *key_from;   /* names of members that handed it the key */
+	size_t             n_key_from;
 };
 
 struct client_event {
@@ -49,6 +68,11 @@ struct client_event {
 	uint64_t    ts;
 	const char *reason, *detail;
 	const char *state;       /* CLIENT_EV_STATUS: "connecting", "joining", "ready", ... */
+	const struct client_reader *readers;   /* CLIENT_EV_MEMBERS: untrusted readers */
+	size_t      n_readers;
+	unsigned    sessions;
+	bool        away;
+	const char *to;
 };
 
 typedef void (*client_event_fn)(const struct client_event *ev, void *ctx);
@@ -59,6 +83,8 @@ struct client_config {
 	const char *room;        /* default lobby */
 	const char *relay;       /* default 127.0.0.1:7700 */
 	double      clock_skew;  /* seconds of skew allowed on DAT timestamps */
+	bool        strict;      /* send nothing while an untrusted reader is present */
+	bool        retry;       /* relay not up at start: keep trying, not fatal */
 };
 
 struct client;
@@ -71,6 +97,17 @@ void client_free(struct client *c);
 
 /* Queue a message; sent in order once the client holds the group key. */
 int client_send_text(struct client *c, const char *text, size_t len);
+/* The same for any content type we send (SOTTO_CT_TEXT, _ACTION, _AWAY,
+ * _QUIT); SOTTO_E_TOOLONG or SOTTO_E_FORMAT when the body breaks its rule,
+ * CLIENT_E_STRICT in strict mode while an untrusted reader is present. */
+#define CLIENT_E_STRICT (-200)
+int client_send(struct client *c, uint8_t ctype, const char *text, size_t len);
+/* Strict mode: nothing is sent while an untrusted reader is present. */
+void client_set_strict(struct client *c, bool on);
+bool client_strict(const struct client *c);
+/* Untrusted identities present now; their fingerprints, comma-separated,
+ * into buf (cut to fit). */
+size_t client_readers(const struct client *c, char *buf, size_t len);
 /* Emits CLIENT_EV_MEMBERS. */
 void client_who(struct client *c);
 /* Re-read the trusted folder; 0 or an error with err filled. */
