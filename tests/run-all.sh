@@ -20,7 +20,7 @@ step "valgrind memcheck: end-to-end relay and client tests"
 cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-vg -j"$jobs"
 vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
-SOTTO_RELAY_WRAPPER="$vg" SOTTO_CLIENT_WRAPPER="$vg" SOTTO_TIME_SCALE=8 \
+SOTTO_RELAY_WRAPPER="$vg" SOTTO_CLIENT_WRAPPER="$vg" SOTTO_TIME_SCALE=10 \
   ctest --test-dir build-vg --output-on-failure -L valgrind || fail=1
 
 step "libFuzzer (clang): every fuzz target, fixed number of runs"

@@ -32,21 +32,22 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import servers  # noqa: E402
+from sottotest import TestFailure, scaled  # noqa: E402
 
-READY_TIMEOUT = 60.0      # s for one client to get `ready`
+READY_TIMEOUT = scaled(60.0)  # s for one client to get `ready`
 QUIET_CPU = 0.02          # s of CPU the whole room may use in QUIET_WINDOW
 QUIET_WINDOW = 0.5
-QUIET_TIMEOUT = 180.0
+QUIET_TIMEOUT = scaled(180.0)
 START_BATCH = 6           # members generating keys and joining at once
-EXIT_TIMEOUT = 10.0
+EXIT_TIMEOUT = scaled(10.0)
 
 
 JOIN_LINE = re.compile(r'^(\S+)Z sotto-relay\[\d+\] info: join id=\d+ room="([^"]*)"')
 
 
-class Fail(Exception):
-    pass
+Fail = TestFailure
 
 
 class Client:

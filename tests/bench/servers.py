@@ -3,17 +3,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import free_port, scaled  # noqa: E402,F401  (free_port: for `run`)
 
-
-def free_port():
-    """A port nothing listens on right now (the kernel's choice)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+START_TIMEOUT = scaled(10.0)
+STOP_TIMEOUT = scaled(10.0)
 
 
 class Server:

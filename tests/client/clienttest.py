@@ -3,65 +3,31 @@
 Everything talks to 127.0.0.1 only. Binaries come from the command line
 (--client, --relay, --keygen); SOTTO_CLIENT_WRAPPER and SOTTO_RELAY_WRAPPER
 prefix the client and relay commands (e.g. "valgrind --log-file=/tmp/vg.%p
---error-exitcode=99"), and SOTTO_TEST_SLOW multiplies every deadline
-(default 10 when a wrapper is set, else 1). Every wait is for an actual
+--error-exitcode=99"), and SOTTO_TIME_SCALE multiplies every deadline
+(tests/lib/sottotest: default 10 when a wrapper is set, else 1). Every wait is for an actual
 event with a deadline; polling sleeps only between checks.
 """
 import json
 import os
-import shlex
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, TestFailure,  # noqa: E402,F401
+                       check, check_eq, frame, free_port, read_frame,
+                       stop_process, wait_until)
+
 CLIENT_BIN = RELAY_BIN = KEYGEN_BIN = None
-CLIENT_WRAPPER = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
-RELAY_WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
-SLOW = float(os.environ.get("SOTTO_TEST_SLOW",
-                            "10" if (CLIENT_WRAPPER or RELAY_WRAPPER) else "1"))
 
 # RSA-4096 generation dominates the time to `ready`; on two busy cores a
 # few clients at once take tens of seconds.
 READY_TIMEOUT = 90.0
 EVENT_TIMEOUT = 20.0
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
-
-
-def check_eq(got, want, what):
-    if got != want:
-        raise TestFailure("%s: got %r, want %r" % (what, got, want))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_until(cond, timeout, what, step=0.02):
-    deadline = time.monotonic() + timeout * SLOW
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TestFailure("timed out after %.0f s waiting for %s" % (timeout * SLOW, what))
-        time.sleep(step)
 
 
 class Keys:
@@ -110,7 +76,7 @@ class Relay:
     def start(self):
         self.errfile = tempfile.TemporaryFile()
         cmd = RELAY_WRAPPER + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port,
-                               "--join-timeout", str(int(60 * SLOW))] + self.args
+                               "--join-timeout", str(int(60 * SCALE))] + self.args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self.errfile)
         wait_until(self._listening, 20, "the relay to listen on %d" % self.port, step=0.05)
@@ -133,13 +99,8 @@ class Relay:
         return self.errfile.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30 * SLOW)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, 30 * SCALE)
         self.proc = None
 
     def __enter__(self):
@@ -198,7 +159,7 @@ class Client:
 
     def wait(self, kind, timeout=EVENT_TIMEOUT, count=1, **match):
         """Wait until `count` events of `kind` matching `match` arrived; return the last."""
-        deadline = time.monotonic() + timeout * SLOW
+        deadline = time.monotonic() + timeout * SCALE
         with self.cond:
             while True:
                 found = [e for e in self.events if e["event"] == kind
@@ -211,7 +172,7 @@ class Client:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TestFailure("%s: timed out after %.0f s waiting for %s %r; events %r" % (
-                        self.name, timeout * SLOW, kind, match, self.events))
+                        self.name, timeout * SCALE, kind, match, self.events))
                 self.cond.wait(min(left, 0.5))
 
     def ready(self, timeout=READY_TIMEOUT):
@@ -227,10 +188,10 @@ class Client:
 
     def wait_exit(self, timeout=30):
         try:
-            rc = self.proc.wait(timeout=timeout * SLOW)
+            rc = self.proc.wait(timeout=timeout * SCALE)
         except subprocess.TimeoutExpired:
             raise TestFailure("%s did not exit within %.0f s; events %r" % (
-                self.name, timeout * SLOW, self.events))
+                self.name, timeout * SCALE, self.events))
         self.reader.join(timeout=10)
         return rc
 
@@ -255,21 +216,6 @@ class Client:
             self.proc.stdin.close()
         except OSError:
             pass
-
-
-def frame(ftype, frm, to, body):
-    return struct.pack(">IBBII", 10 + len(body), 1, ftype, frm, to) + body
-
-
-def read_frame(sock_file):
-    hdr = sock_file.read(14)
-    if len(hdr) < 14:
-        return None
-    length, ver, ftype, frm, to = struct.unpack(">IBBII", hdr)
-    body = sock_file.read(length - 10)
-    if len(body) < length - 10:
-        return None
-    return ftype, frm, to, hdr + body
 
 
 class Proxy:
@@ -328,9 +274,10 @@ class Proxy:
         f = r.makefile("rb")
         try:
             while True:
-                fr = read_frame(f)
-                if fr is None:
+                fm, raw = read_frame(f)
+                if fm is None:
                     break
+                fr = (fm.type, fm.frm, fm.to, raw)
                 with self.lock:
                     raw = self.rewrite(fr) if self.rewrite else None
                     c.sendall(raw if raw is not None else fr[3])

@@ -195,7 +195,7 @@ def test_default_port():
         for bad in (["--room", ""], ["--room", "x" * 65], ["127.0.0.1:99999"], ["127.0.0.1:"]):
             r = subprocess.run(ct.CLIENT_WRAPPER + [ct.CLIENT_BIN, "--batch", "--identity",
                                keys.path("alice"), "--trusted", tr] + bad,
-                               stdin=subprocess.DEVNULL, capture_output=True, timeout=30 * ct.SLOW)
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=30 * ct.SCALE)
             check_eq(r.returncode, 2, "exit status of %r" % bad)
             check_eq(r.stdout, b"", "stdout of %r" % bad)
             check(r.stderr.startswith(b"sotto: "), "one message on stderr for %r: %r" % (bad, r.stderr))

@@ -36,11 +36,9 @@ import struct
 import sys
 import unicodedata
 
-T_INI, T_KEY, T_DAT, T_LEFT = 1, 2, 3, 4
-TNAME = {T_INI: "INI", T_KEY: "KEY", T_DAT: "DAT", T_LEFT: "LEFT"}
-HDR = struct.Struct(">IBBII")   # len, ver, type, from, to
-HDR_LEN = 14
-LEN_MIN = 10
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import DAT as T_DAT, INI as T_INI, KEY as T_KEY, LEFT as T_LEFT  # noqa: E402
+from sottotest import LEN_MIN, TYPE_NAMES as TNAME, async_read_frame, frame  # noqa: E402
 ROOM_MAX = 64
 DAT_LOG_MAX = 64                # DATs per room kept for replay-newcomer
 
@@ -139,7 +137,7 @@ class Relay:
     def write(self, dst, ftype, frm, to, body):
         if dst.writer.is_closing():
             return False
-        dst.writer.write(HDR.pack(LEN_MIN + len(body), 1, ftype, frm, to) + body)
+        dst.writer.write(frame(ftype, to, body, frm))
         return True
 
     def copy(self, dst, ftype, frm, to, body, kind, src, seq, **extra):
@@ -341,16 +339,16 @@ class Relay:
 
     # --- connections ----------------------------------------------------------
     async def read_frame(self, reader):
-        hdr = await reader.readexactly(HDR_LEN)
-        flen, ver, ftype, frm, to = HDR.unpack(hdr)
+        f = await async_read_frame(reader, self.check_header)
+        return f.type, f.to, f.body
+
+    def check_header(self, flen, ver, ftype, hdr):
         if flen < LEN_MIN or flen > self.max_frame:
             raise Violation("len %d out of bounds" % flen)
         if ver != 1:
             raise Violation("ver %d" % ver)
         if ftype not in (T_INI, T_KEY, T_DAT):
             raise Violation("type %d" % ftype)
-        body = await reader.readexactly(flen - LEN_MIN)
-        return ftype, to, body
 
     def join(self, m, to, body, room):
         m.room = room

@@ -33,7 +33,6 @@ import json
 import random
 import os
 import secrets
-import shlex
 import shutil
 import signal
 import socket
@@ -43,7 +42,10 @@ import tempfile
 import threading
 import time
 
-SCALE = float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, TestFailure,  # noqa: E402
+                       deadline, free_port, wait_until)
+
 ROOM = "hostile"
 NAMES = ("alice", "bob", "carol")
 LINES = {1: 4, 2: 3, 3: 2}          # lines each active client sends per phase
@@ -107,8 +109,7 @@ MIN_FAULTS = {
 }
 
 
-class Failure(Exception):
-    pass
+Failure = TestFailure
 
 
 def fingerprint(pub_path):
@@ -117,22 +118,6 @@ def fingerprint(pub_path):
         blob = base64.b64decode(f.read().split()[1])
     digest = hashlib.sha256(blob).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def deadline(seconds):
-    return time.monotonic() + seconds * SCALE
-
-
-def wait_for(pred, seconds, what, dump=None):
-    end = deadline(seconds)
-    while True:
-        r = pred()
-        if r:
-            return r
-        if time.monotonic() > end:
-            raise Failure("timed out after %gs waiting for %s%s" %
-                          (seconds * SCALE, what, "\n" + dump() if dump else ""))
-        time.sleep(0.05)
 
 
 class Client:
@@ -214,12 +199,9 @@ class Scenario:
         """--real-relay: sotto-relay itself (under SOTTO_RELAY_WRAPPER, e.g.
         valgrind) instead of the hostile one; expectations then come from
         what was sent to whom, and the relay must exit 0 on SIGTERM."""
-        wrapper = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
+        wrapper = RELAY_WRAPPER
         for _ in range(5):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-            s.close()
+            self.port = free_port()
             self.relay = subprocess.Popen(
                 # A client connects at once but sends its INI only when its
                 # RSA key is made: under valgrind that outlasts the default
@@ -258,8 +240,7 @@ class Scenario:
         self.port = int(self.relay.stdout.readline())
 
     def start(self, name):
-        wrapper = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
-        argv = wrapper + [self.args.sotto, "--batch",
+        argv = CLIENT_WRAPPER + [self.args.sotto, "--batch",
                           "--identity", os.path.join(self.tmp, name),
                           "--trusted", self.trusted, "--room", ROOM,
                           "127.0.0.1:%d" % self.port]
@@ -365,7 +346,7 @@ class Scenario:
                 # Every client started is ready by now: all must see it.
                 self.sent_to[token] = set(self.clients) - {n}
                 self.clients[n].say(token)
-        wait_for(self.phase_done, 60, "phase %d deliveries" % phase, self.dump)
+        wait_until(self.phase_done, 60, "phase %d deliveries" % phase, step=0.05, dump=self.dump)
 
     def ready(self, name):
         return self.clients[name].evs("ready")
@@ -376,23 +357,23 @@ class Scenario:
         for n in ("alice", "bob"):
             self.start(n)
         for n in ("alice", "bob"):
-            wait_for(lambda n=n: self.ready(n), 90, n + " ready", self.dump)
+            wait_until(lambda n=n: self.ready(n), 90, n + " ready", step=0.05, dump=self.dump)
         self.send_phase(1, ("alice", "bob"))
         names = NAMES[:self.args.clients]
         if "carol" in names:
             self.start("carol")
-            wait_for(lambda: self.ready("carol"), 90, "carol ready", self.dump)
+            wait_until(lambda: self.ready("carol"), 90, "carol ready", step=0.05, dump=self.dump)
         self.send_phase(2, names)
         if not self.args.real_relay:
             self.relay.stdin.write(b"honest\n")
             self.relay.stdin.flush()
-            wait_for(lambda: self.log("honest"), 10, "relay to turn honest")
+            wait_until(lambda: self.log("honest"), 10, "relay to turn honest", step=0.05)
         self.send_phase(3, names)
         for c in self.clients.values():
             c.proc.stdin.close()
         for c in self.clients.values():
-            wait_for(lambda c=c: c.proc.poll() is not None, 30,
-                     c.name + " to exit after end of stdin", self.dump)
+            wait_until(lambda c=c: c.proc.poll() is not None, 30,
+                       c.name + " to exit after end of stdin", step=0.05, dump=self.dump)
             c.reader.join(10 * SCALE)
         if self.args.real_relay:
             self.stop_real_relay()

@@ -9,6 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import fail, run_main, scaled  # noqa: E402,F401
+
 TOOL = sys.argv[1]
 BITS = 4096
 OAEP = ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
@@ -18,13 +21,8 @@ OAEP_SHA1 = ["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1"
 LENGTHS = [1, 32, 40, BITS // 8 - 66]     # 446: the OAEP-SHA256 maximum
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
 def run(args, **kw):
-    return subprocess.run(args, capture_output=True, timeout=120, **kw)
+    return subprocess.run(args, capture_output=True, timeout=scaled(120), **kw)
 
 
 def der_len(n):
@@ -148,7 +146,7 @@ def openssl_to_sotto(tmp):
             fail("OAEP-SHA1 ciphertext gave %r" % got)
     finally:
         proc.stdin.close()
-        proc.wait(timeout=60)
+        proc.wait(timeout=scaled(60))
     print("ok: libsotto unwraps openssl's OAEP-SHA256 (%s bytes); tampering and SHA-1 refused"
           % ([0] + LENGTHS))
 
@@ -162,4 +160,4 @@ def main():
         shutil.rmtree(tmp)
 
 
-main()
+run_main(main)

@@ -8,15 +8,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import fail, run_main, scaled  # noqa: E402,F401
 import time
 
 KEYGEN = sys.argv[1]
-DEADLINE = 20.0
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
+DEADLINE = scaled(20.0)
 
 
 def run_on_pty(args, answer, cwd):
@@ -82,4 +80,4 @@ def main():
         shutil.rmtree(tmp)
 
 
-main()
+run_main(main)

@@ -2,12 +2,11 @@
 
 Relay starts the binary (prefixed by $SOTTO_RELAY_WRAPPER, e.g. valgrind) on
 a free port with its stderr in a file; Client speaks wire-v1 frames. Every
-wait has a deadline, scaled by SLOW when a wrapper slows the relay down.
+wait has a deadline scaled by SOTTO_TIME_SCALE (tests/lib/sottotest).
 """
 import os
 import re
 import resource
-import shlex
 import signal
 import socket
 import struct
@@ -15,45 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import namedtuple
 
-INI, KEY, DAT, LEFT = 1, 2, 3, 4
-HDR = 14
-
-WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
-# Deadlines stretch under a wrapper (valgrind runs the relay ~20x slower).
-SLOW = float(os.environ.get("SOTTO_RELAY_SLOW", "10" if WRAPPER else "1"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import (DAT, INI, KEY, LEFT, RELAY_WRAPPER, SCALE,  # noqa: E402,F401
+                       TestFailure, check, check_eq, die_with_parent, frame,
+                       free_port, listening, room_prefix, split_frame, wait_until)
 
 RELAY_BIN = None  # set by the test runner
-
-Frame = namedtuple("Frame", "ver type frm to body")
-
-
-class TestFailure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
-
-
-def check_eq(got, want, what):
-    if got != want:
-        raise TestFailure("%s: got %r, want %r" % (what, got, want))
-
-
-def frame(ftype, to=0, body=b"", frm=0, ver=1, length=None):
-    """Encode one frame; `length` forces the len field (for bad frames)."""
-    if length is None:
-        length = 10 + len(body)
-    return struct.pack(">IBBII", length, ver, ftype, frm, to) + body
-
-
-def room_prefix(room):
-    if isinstance(room, str):
-        room = room.encode()
-    return bytes([len(room)]) + room
 
 
 def raise_nofile(want):
@@ -62,53 +29,6 @@ def raise_nofile(want):
         raise TestFailure("open-file hard limit %d < %d needed" % (hard, want))
     if soft == resource.RLIM_INFINITY or soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def child_setup(more):
-    """In the relay's child process: die with the test driver (a ctest
-    timeout kills only the driver), then any test-specific setup."""
-    import ctypes
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if more is not None:
-        more()
-
-
-def listening(port):
-    """Whether something listens on 127.0.0.1:port (read from /proc, so the
-    check neither connects nor depends on what the relay logs)."""
-    want = ":%04X" % port
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if fields[1].endswith(want) and fields[3] == "0A":
-                        return True
-        except OSError:
-            pass
-    return False
-
-
-def wait_until(cond, timeout, what):
-    """Poll cond() until true; fail after timeout seconds (scaled)."""
-    deadline = time.monotonic() + timeout * SLOW
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise TestFailure("timed out waiting for " + what)
-        time.sleep(0.01)
 
 
 class Relay:
@@ -130,9 +50,9 @@ class Relay:
     def _start(self, wrapper, preexec):
         for attempt in range(5):
             self.port = free_port()
-            cmd = (WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
+            cmd = (RELAY_WRAPPER if wrapper else []) + [RELAY_BIN, "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self.logfile, preexec_fn=lambda: child_setup(preexec))
+                                         stderr=self.logfile, preexec_fn=lambda: die_with_parent(preexec))
             state = wait_until(self._started, 10, "the relay to listen")
             if state == "up":
                 return
@@ -178,7 +98,7 @@ class Relay:
         check(self.alive(), "relay died before the end of the test:\n" + self.tail())
         self.proc.send_signal(sig)
         try:
-            rc = self.proc.wait(timeout * SLOW)
+            rc = self.proc.wait(timeout * SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -214,7 +134,7 @@ class Client:
         self.eof = False
         self.port = port
         if connect:
-            self.sock.settimeout(5 * SLOW)
+            self.sock.settimeout(5 * SCALE)
             self.sock.connect(("127.0.0.1", port))
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -222,7 +142,7 @@ class Client:
         return self.sock.fileno()
 
     def send_raw(self, data):
-        self.sock.settimeout(5 * SLOW)
+        self.sock.settimeout(5 * SCALE)
         self.sock.sendall(data)
 
     def send(self, ftype, to=0, body=b"", frm=0, **kw):
@@ -247,18 +167,15 @@ class Client:
 
     def recv(self, timeout=5):
         """The next frame; TestFailure on timeout or when the relay closes us."""
-        deadline = time.monotonic() + timeout * SLOW
+        deadline = time.monotonic() + timeout * SCALE
         try:
             while True:
-                if len(self.buf) >= 4:
-                    n = struct.unpack(">I", self.buf[:4])[0]
-                    if len(self.buf) >= 4 + n:
-                        raw, self.buf = self.buf[:4 + n], self.buf[4 + n:]
-                        ver, t, frm, to = struct.unpack(">BBII", raw[4:HDR])
-                        return Frame(ver, t, frm, to, raw[HDR:])
+                f, _, self.buf = split_frame(self.buf)
+                if f is not None:
+                    return f
                 self._fill(deadline)
         except socket.timeout:
-            raise TestFailure("client %s: no frame within %gs" % (self.id, timeout * SLOW))
+            raise TestFailure("client %s: no frame within %gs" % (self.id, timeout * SCALE))
         except Closed:
             raise TestFailure("client %s: relay closed the connection" % self.id)
 
@@ -279,7 +196,7 @@ class Client:
 
     def expect_closed(self, timeout=5):
         """Wait for EOF/reset from the relay, discarding frames before it."""
-        deadline = time.monotonic() + timeout * SLOW
+        deadline = time.monotonic() + timeout * SCALE
         try:
             while True:
                 self._fill(deadline)
@@ -288,7 +205,7 @@ class Client:
             return
         except socket.timeout:
             raise TestFailure("client %s: relay did not close the connection within %gs" %
-                              (self.id, timeout * SLOW))
+                              (self.id, timeout * SCALE))
 
     def expect_left(self, who, timeout=5):
         f = self.recv(timeout)

@@ -16,10 +16,12 @@ import time
 
 sys.dont_write_bytecode = True          # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relaytest import (DAT, INI, KEY, LEFT, SLOW, WRAPPER, Client, Relay,  # noqa: E402
+from relaytest import (DAT, INI, KEY, LEFT, RELAY_WRAPPER, SCALE, Client, Relay,  # noqa: E402
                        TestFailure, check, check_eq, exchange, frame, raise_nofile,
-                       room_prefix, wait_until)
+                       room_prefix, split_frame, wait_until)
 import relaytest  # noqa: E402
+
+LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib")
 
 TESTS = {}
 
@@ -243,14 +245,15 @@ def test_left_on_close():
 
 
 CHILD = r"""
-import socket, struct, sys
+import socket, sys
+sys.path.insert(0, sys.argv[2])
+from sottotest import INI, frame, room_prefix, split_frame
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-room = b"room"
-s.sendall(struct.pack(">IBBII", 10 + 1 + len(room), 1, 1, 0, 0) + bytes([len(room)]) + room)
+s.sendall(frame(INI, 0, room_prefix("room")))
 buf = b""
-while len(buf) < 14:
+while split_frame(buf)[0] is None:
     buf += s.recv(100)
-print(struct.unpack(">I", buf[10:14])[0], flush=True)
+print(split_frame(buf)[0].to, flush=True)
 sys.stdin.read()
 """
 
@@ -259,7 +262,7 @@ sys.stdin.read()
 def test_left_on_kill9():
     with Relay() as r:
         a, b = room_of(r, "room", 2)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(r.port)],
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(r.port), LIB],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
             line = child.stdout.readline()
@@ -375,12 +378,12 @@ def test_violation_type255():
 @test
 def test_violation_len_short():
     # len 9 with the rest of a header: refused from the header alone.
-    violation(struct.pack(">IBBII", 9, 1, DAT, 0, 0), r"bad length: len 9 outside 10\.\.1048576")
+    violation(frame(DAT, length=9), r"bad length: len 9 outside 10\.\.1048576")
 
 
 @test
 def test_violation_len_zero():
-    violation(struct.pack(">IBBII", 0, 1, DAT, 0, 0), r"bad length: len 0 outside 10\.\.1048576",
+    violation(frame(DAT, length=0), r"bad length: len 0 outside 10\.\.1048576",
               join_first=True)
 
 
@@ -394,13 +397,13 @@ def test_violation_len_over_max():
         check_eq(y.recv().body, body, "frame of len == max-frame forwarded")
         check_eq(v.recv().body, body, "violator got it too")
     # Header only: the relay must not wait for the 4087 body bytes.
-    violation(struct.pack(">IBBII", 4097, 1, DAT, 0, 0), r"bad length: len 4097 outside 10\.\.4096",
+    violation(frame(DAT, length=4097), r"bad length: len 4097 outside 10\.\.4096",
               join_first=True, args=("--max-frame", "4096"), setup=setup)
 
 
 @test
 def test_violation_len_huge():
-    violation(struct.pack(">IBBII", 0xffffffff, 1, INI, 0, 0), r"bad length: len 4294967295 outside")
+    violation(frame(INI, length=0xffffffff), r"bad length: len 4294967295 outside")
 
 
 @test
@@ -536,7 +539,7 @@ def test_slow_reader_closed():
         sent = got = 0
         slow_left_at = None
         limit = 30000                   # 30 MB: far past any socket buffers
-        deadline = time.monotonic() + 30 * SLOW
+        deadline = time.monotonic() + 30 * SCALE
         # Send until the slow reader has been gone for 200 more frames, and
         # until the fast reader has every frame sent.
         while True:
@@ -562,7 +565,7 @@ def test_slow_reader_closed():
                     continue
                 check(data, "relay closed client %d" % c.id)
                 c.buf += data
-                while len(c.buf) >= 4 and len(c.buf) >= 4 + struct.unpack(">I", c.buf[:4])[0]:
+                while split_frame(c.buf)[0] is not None:
                     f = c.recv()
                     if f.type == LEFT:
                         check_eq(struct.unpack(">I", f.body)[0], slow.id, "LEFT names the slow reader")
@@ -589,7 +592,8 @@ def random_chunk(rng, ids):
     if kind == 0:
         return os.urandom(rng.randrange(1, 2000))
     if kind == 1:       # header that promises much and delivers some
-        return struct.pack(">IBBII", rng.randrange(0, 1 << 32), 1, rng.randrange(1, 4), 0, 0) + \
+        length = rng.randrange(0, 1 << 32)
+        return frame(rng.randrange(1, 4), length=length) + \
             os.urandom(rng.randrange(0, 100))
     if kind == 2:       # valid INI for one of a few rooms, maybe to someone
         return frame(INI, rng.choice([0, 0, rng.choice(ids)]),
@@ -860,8 +864,8 @@ def test_sigint_exits_0():
 
 def run_relay(args, timeout=20):
     """Run the relay to completion: (exit code, its own stderr lines)."""
-    p = subprocess.run(WRAPPER + [relaytest.RELAY_BIN] + args, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=timeout * SLOW)
+    p = subprocess.run(RELAY_WRAPPER + [relaytest.RELAY_BIN] + args, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout * SCALE)
     lines = [x for x in p.stderr.decode("utf-8", "replace").splitlines()
              if not re.match(r"==\d+==", x)]          # valgrind's own lines
     return p.returncode, lines, p.stdout.decode()

@@ -40,8 +40,11 @@ import subprocess
 import sys
 import time
 
-HDR = struct.Struct(">IBBII")
-T_INI, T_KEY, T_DAT, T_LEFT = 1, 2, 3, 4
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import DAT as T_DAT, INI as T_INI, LEFT as T_LEFT  # noqa: E402
+from sottotest import (SCALE, TestFailure, async_read_frame, deadline, frame,  # noqa: E402
+                       free_port, room_prefix, split_frame)
+
 MAGIC = b"SOAK"
 PAY = struct.Struct(">4sIQI")        # magic, sender uid, seq, pattern length
 BLOCK = random.Random(7).randbytes(1 << 17)
@@ -57,11 +60,9 @@ JOIN_TIMEOUT = 1.0
 # forwards ~50k DATs and ~12k joins, so 1 MiB is crossed by a leak of ~20
 # bytes per DAT or ~90 bytes per join; the run prints the exact figures.
 RSS_TOLERANCE = 1024 * 1024
-SCALE = float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
 
 
-class Fail(Exception):
-    pass
+Fail = TestFailure
 
 
 def pattern(seq, n):
@@ -73,12 +74,9 @@ def dat_body(uid, seq, n):
     return PAY.pack(MAGIC, uid, seq, n) + pattern(seq, n)
 
 
-def frame(ftype, to, body, frm=0, ver=1):
-    return HDR.pack(10 + len(body), ver, ftype, frm, to) + body
-
-
-def room_prefix(room):
-    return bytes([len(room)]) + room
+def bad_header(n, ver, ftype, hdr):
+    if ver != 1 or n < 10:
+        raise Fail("relay sent a bad header %r" % (hdr,))
 
 
 class Stats:
@@ -128,11 +126,8 @@ class Member:
         self.soak.stats.joins += 1
 
     async def read(self):
-        hdr = await self.reader.readexactly(14)
-        n, ver, ftype, frm, to = HDR.unpack(hdr)
-        if ver != 1 or n < 10:
-            raise Fail("relay sent a bad header %r" % (hdr,))
-        return ftype, frm, to, await self.reader.readexactly(n - 10)
+        f = await async_read_frame(self.reader, bad_header)
+        return f.type, f.frm, f.to, f.body
 
     def start_reading(self):
         self.task = asyncio.ensure_future(self.read_loop())
@@ -190,7 +185,7 @@ class Member:
         return self.expected(until) - have
 
     async def wait_complete(self, until, seconds):
-        end = time.monotonic() + seconds * SCALE
+        end = deadline(seconds)
         while self.missing(until):
             if self.closed_by_relay or time.monotonic() > end:
                 m = sorted(self.missing(until))
@@ -244,10 +239,7 @@ class Soak:
     # --- the relay process ---------------------------------------------------
     def start_relay(self):
         for _ in range(5):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
+            port = free_port()
             self.errlog = open(self.args.workdir + "/relay.stderr", "wb")
             # Under ASan, freed memory waits in a quarantine (256 MiB by
             # default) before reuse: RSS would grow with every free. This
@@ -262,7 +254,7 @@ class Soak:
                 [self.args.relay, "--listen", "127.0.0.1:%d" % port, "-q",
                  "--max-queue", str(MAX_QUEUE), "--join-timeout", str(JOIN_TIMEOUT)],
                 stderr=self.errlog, env=env)
-            end = time.monotonic() + 10 * SCALE
+            end = deadline(10)
             while self.proc.poll() is None and time.monotonic() < end:
                 try:
                     socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -287,7 +279,7 @@ class Soak:
     async def idle(self, fds):
         """Wait until the relay holds no connection (its fd count is back to
         `fds`), then let it settle a moment for its RSS."""
-        end = time.monotonic() + 20 * SCALE
+        end = deadline(20)
         while self.nfds() > fds:
             if time.monotonic() > end:
                 raise Fail("relay still holds %d fds, idle count is %d" %
@@ -439,7 +431,7 @@ class Soak:
         await watcher.leave()
 
     async def wait(self, cond, seconds, what):
-        end = time.monotonic() + seconds * SCALE
+        end = deadline(seconds)
         while not cond():
             if time.monotonic() > end:
                 raise Fail("timed out waiting for " + what)
@@ -450,8 +442,8 @@ class Soak:
         the relay must close; a joined violator's room gets its LEFT."""
         room = self.rooms[-1]
         cases = [
-            ("huge len", HDR.pack(0x7fffffff, 1, T_DAT, 0, 0)),
-            ("len < 10", HDR.pack(9, 1, T_INI, 0, 0)),
+            ("huge len", frame(T_DAT, length=0x7fffffff)),
+            ("len < 10", frame(T_INI, length=9)),
             ("ver 2", frame(T_INI, 0, room_prefix(room), ver=2)),
             ("type 4", frame(T_LEFT, 0, b"\0\0\0\1")),
             ("type 0", frame(0, 0, room_prefix(room))),
@@ -552,13 +544,12 @@ def half_frame(args):
     s.sendall(frame(T_INI, 0, room_prefix(room) + b"soak half-frame"))
     buf = b""
     while True:
-        while len(buf) < 14:
+        f, _, buf = split_frame(buf)
+        if f is None:
             buf += s.recv(65536)
-        n, _, ftype, frm, to = HDR.unpack(buf[:14])
-        while len(buf) < 4 + n:
-            buf += s.recv(65536)
-        buf = buf[4 + n:]
-        if ftype == T_INI and frm == 0:
+            continue
+        if f.type == T_INI and f.frm == 0:
+            to = f.to
             break
     f = frame(T_DAT, 0, dat_body(0, 0, 1000))
     s.sendall(f[:len(f) // 2])

@@ -20,7 +20,6 @@ import shlex
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -29,9 +28,11 @@ import time
 import traceback
 
 ROOM = "uitest"
-CLIENT_WRAPPER = shlex.split(os.environ.get("SOTTO_CLIENT_WRAPPER", ""))
-RELAY_WRAPPER = shlex.split(os.environ.get("SOTTO_RELAY_WRAPPER", ""))
-DEADLINE = 30 * float(os.environ.get("SOTTO_TIME_SCALE", "1") or 1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from sottotest import (CLIENT_WRAPPER, INI, RELAY_WRAPPER, SCALE, SoftChecks,  # noqa: E402
+                       TestFailure, frame, free_port, listening, room_prefix)
+
+DEADLINE = 30 * SCALE
 W, H = 100, 30
 # Whoever hands over a key file picks its name, which is the member's name.
 # (The trusted-folder loader already refuses control characters in names;
@@ -41,26 +42,8 @@ SANITIZER_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
 
-class Failure(Exception):
-    pass
-
-
-class Checks:
-    """Counts: every condition waited for and met, every c.ok that holds."""
-
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def ok(self, cond, what):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAILED: " + what, flush=True)
-        return cond
-
-
-CHECKS = Checks()
+Failure = TestFailure
+CHECKS = SoftChecks()
 
 
 class Env:
@@ -105,14 +88,14 @@ class Env:
 
     def start_relay(self):
         for attempt in range(20):
-            port = 20000 + (os.getpid() * 7 + attempt * 7919) % 40000
+            port = free_port()
             log = os.path.join(self.dir, "relay%d.log" % attempt)
             p = subprocess.Popen(RELAY_WRAPPER + [self.args.relay, "--listen",
                                                   "127.0.0.1:%d" % port],
                                  stdout=subprocess.DEVNULL, stderr=open(log, "w"))
             deadline = time.monotonic() + DEADLINE
             while time.monotonic() < deadline and p.poll() is None:
-                if "listening" in open(log).read():
+                if listening(port):
                     self.procs.append(p)
                     return port
                 time.sleep(0.02)
@@ -513,9 +496,7 @@ def scenario_pending(env, c):
     """A member that never hands out the key keeps us waiting: lines typed
     meanwhile show as pending, and stop being pending once we are ready."""
     s = socket.create_connection(("127.0.0.1", env.port))
-    room = ROOM.encode() + b"-early"
-    body = bytes([len(room)]) + room
-    s.sendall(struct.pack(">IBBII", 10 + len(body), 1, 1, 0, 0) + body)
+    s.sendall(frame(INI, 0, room_prefix(ROOM + "-early")))
     s.recv(64)  # the relay's answer: we are in the room
     pane = env.start_ui("early", "bob", extra=["--room", ROOM + "-early"])
     try:

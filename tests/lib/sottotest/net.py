@@ -1,0 +1,28 @@
+"""net: loopback ports for servers under test."""
+import socket
+
+
+def free_port():
+    """A 127.0.0.1 port nothing listens on right now (the kernel's choice;
+    a server started on it may still lose a race, so callers retry)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    """Whether something listens on 127.0.0.1:port, read from /proc so the
+    check neither connects (a connection would be a client to the server)
+    nor depends on what the server logs."""
+    want = ":%04X" % port
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[1].endswith(want) and fields[3] == "0A":
+                        return True
+        except OSError:
+            pass
+    return False
