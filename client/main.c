@@ -41,6 +41,8 @@ usage(FILE *f)
 }
 
 /* A time column format: strftime must give 1..32 bytes for it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int
 ts_format_ok(const char *f)
 {
@@ -54,6 +56,7 @@ ts_format_ok(const char *f)
 	n = strftime(buf, sizeof(buf), f, &tm);
 	return n > 0 && n <= 32 ? 0 : -1;
 }
+#pragma GCC diagnostic pop
 
 /* One line on stderr; the text may quote the command line, so it is
  * neutralised (a terminal reads stderr too). */

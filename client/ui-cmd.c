@@ -1,109 +1,267 @@
-/* ui-cmd.c: a typed line is a message to the room or a /command. */
+/* ui-cmd.c: a typed line is a message to the room of the window shown, or a /command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "err.h"
+#include "pad.h"
+#include "sanitize.h"
 #include "ui-colour.h"
 #include "ui.h"
 
 struct ui_cmd {
 	const char *name;
-	void      (*fn)(struct ui *ui);
+	void      (*fn)(struct ui *ui, const char *arg, size_t n);
+	const char *args;
 	const char *help;
 };
 
-static void cmd_who(struct ui *ui)
+static void cmd_who(struct ui *ui, const char *arg, size_t n)
 {
-	client_who(ui->client);
+	(void)arg;
+	(void)n;
+	client_who(ui->w->client);
 }
 
-static void cmd_fingerprint(struct ui *ui)
+static void cmd_fingerprint(struct ui *ui, const char *arg, size_t n)
 {
-	const char *fpr = client_fingerprint(ui->client);
+	const char *fpr = client_fingerprint(ui->w->client);
 
+	(void)arg;
+	(void)n;
 	ui_line(ui, SB_INFO, "your fingerprint: %s", fpr != NULL ? fpr : "?");
 }
 
-static void cmd_reload(struct ui *ui)
+static void cmd_reload(struct ui *ui, const char *arg, size_t n)
 {
 	char err[256] = "";
-	int r = client_reload(ui->client, err, sizeof(err));
+	int r = 0;
 
+	(void)arg;
+	(void)n;
+	for (size_t i = 0; i < ui->n_win && r == 0; i++)
+		r = client_reload(ui->win[i]->client, err, sizeof(err));
 	if (r != 0) {
 		ui_line(ui, SB_WARN, "reload failed: %s", err[0] ? err : sotto_strerror(r));
 		return;
 	}
 	ui_line(ui, SB_INFO, "re-read the trusted folder");
-	ui->want_who = true;
+	for (size_t i = 0; i < ui->n_win; i++)
+		ui->win[i]->want_who = true;
 }
 
-static void cmd_quit(struct ui *ui)
+/* /quit [MESSAGE]: the message goes to every room first. */
+static void cmd_quit(struct ui *ui, const char *arg, size_t n)
 {
+	int r;
+
+	if (n > 0 && !ui->quit_asked)
+		for (size_t i = 0; i < ui->n_win; i++)
+			if ((r = client_send(ui->win[i]->client, SOTTO_CT_QUIT, arg, n)) != 0) {
+				ui_line(ui, SB_WARN, "quit message not sent to #%s: %s",
+				    ui->win[i]->room, r == SOTTO_E_TOOLONG ?
+				    "longer than 256 bytes" : r == CLIENT_E_STRICT ?
+				    "strict mode, an untrusted reader is present" :
+				    sotto_strerror(r));
+				return;
+			}
 	ui_quit(ui, true);
 }
 
-static void cmd_help(struct ui *ui);
+static void cmd_me(struct ui *ui, const char *arg, size_t n)
+{
+	if (n == 0) {
+		ui_line(ui, SB_INFO, "usage: /me TEXT");
+		return;
+	}
+	ui_say(ui, SOTTO_CT_ACTION, arg, n);
+}
+
+/* /away [REASON]: to every room; without a reason, back. */
+static void cmd_away(struct ui *ui, const char *arg, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < ui->n_win; i++)
+		if ((r = client_send(ui->win[i]->client, SOTTO_CT_AWAY, arg, n)) != 0) {
+			ui_line(ui, SB_WARN, "away not sent to #%s: %s", ui->win[i]->room,
+			    r == SOTTO_E_TOOLONG ? "reasons are at most 256 bytes" :
+			    r == CLIENT_E_STRICT ? "strict mode, an untrusted reader is "
+			    "present" : sotto_strerror(r));
+			return;
+		}
+	ui->away = n > 0;
+	if (n > 0)
+		ui_line(ui, SB_INFO, "you are away: %.*s", (int)n, arg);
+	else
+		ui_line(ui, SB_INFO, "you are back");
+}
+
+static void cmd_clear(struct ui *ui, const char *arg, size_t n)
+{
+	(void)arg;
+	(void)n;
+	sb_clear(&ui->w->sb);
+	ui->repaint = true;
+}
+
+static void cmd_strict(struct ui *ui, const char *arg, size_t n)
+{
+	bool on = !(n == 3 && memcmp(arg, "off", 3) == 0);
+
+	if (n > 0 && !(n == 2 && memcmp(arg, "on", 2) == 0) && on) {
+		ui_line(ui, SB_INFO, "usage: /strict [on|off]");
+		return;
+	}
+	if (n == 0)
+		on = !client_strict(ui->w->client);
+	for (size_t i = 0; i < ui->n_win; i++)
+		client_set_strict(ui->win[i]->client, on);
+	ui->cfg.strict = on;
+	ui_line(ui, SB_INFO, on ? "strict: on: nothing is sent while someone you do "
+	    "not trust can read the room" : "strict: off");
+}
+
+static void cmd_join(struct ui *ui, const char *arg, size_t n)
+{
+	char room[80], err[256];
+	struct ui_win *w;
+
+	if (n == 0 || n >= sizeof(room)) {
+		ui_line(ui, SB_INFO, "usage: /join ROOM");
+		return;
+	}
+	memcpy(room, arg[0] == '#' ? arg + 1 : arg, arg[0] == '#' ? n - 1 : n);
+	room[arg[0] == '#' ? n - 1 : n] = '\0';
+	if ((w = win_open(ui, room, err, sizeof(err))) == NULL) {
+		ui_line(ui, SB_WARN, "/join: %s", err);
+		return;
+	}
+	win_show(ui, w->num);
+	ui_line(ui, SB_INFO, "window %d: #%s on %s (Alt-%d or /window %d)", w->num,
+	    w->room, w->relay, w->num, w->num);
+}
+
+static void cmd_window(struct ui *ui, const char *arg, size_t n)
+{
+	if (n != 1 || arg[0] < '1' || arg[0] > '9') {
+		ui_line(ui, SB_INFO, "usage: /window N (1..%zu)", ui->n_win);
+		return;
+	}
+	win_show(ui, arg[0] - '0');
+}
+
+static void cmd_help(struct ui *ui, const char *arg, size_t n);
 
 static const struct ui_cmd cmds[] = {
-	{ "who",         cmd_who,         "members of the room with their fingerprints" },
-	{ "fingerprint", cmd_fingerprint, "your own fingerprint, to compare with others" },
-	{ "reload",      cmd_reload,      "re-read the trusted folder" },
-	{ "help",        cmd_help,        "this list" },
-	{ "quit",        cmd_quit,        "send what is queued, then leave" },
+	{ "who",         cmd_who,         "",          "members of the room with their fingerprints; untrusted readers" },
+	{ "fingerprint", cmd_fingerprint, "",          "your own fingerprint, to compare with others" },
+	{ "me",          cmd_me,          " TEXT",     "an action: * you TEXT" },
+	{ "away",        cmd_away,        " [REASON]", "away with a reason, or back without one" },
+	{ "strict",      cmd_strict,      " [on|off]", "send nothing while someone you do not trust can read" },
+	{ "join",        cmd_join,        " ROOM",     "another room on the same relay, in a new window" },
+	{ "window",      cmd_window,      " N",        "show window N (also Alt-N)" },
+	{ "clear",       cmd_clear,       "",          "empty this window's scrollback" },
+	{ "reload",      cmd_reload,      "",          "re-read the trusted folder" },
+	{ "help",        cmd_help,        "",          "this list" },
+	{ "quit",        cmd_quit,        " [MESSAGE]", "send what is queued (and MESSAGE to all), then leave" },
 };
 
-static void cmd_help(struct ui *ui)
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+const char *const *ui_cmd_names(size_t *n)
 {
+	static const char *names[N_CMDS];
+
+	for (size_t i = 0; i < N_CMDS; i++)
+		names[i] = cmds[i].name;
+	*n = N_CMDS;
+	return names;
+}
+
+static void cmd_help(struct ui *ui, const char *arg, size_t n)
+{
+	char head[32];
+
+	(void)arg;
+	(void)n;
 	ui_line(ui, SB_INFO, "commands:");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		ui_line(ui, SB_INFO, "  /%-12s %s", cmds[i].name, cmds[i].help);
-	ui_line(ui, SB_INFO, "  //text        send a line that starts with /");
+	for (size_t i = 0; i < N_CMDS; i++) {
+		snprintf(head, sizeof(head), "/%s%s", cmds[i].name, cmds[i].args);
+		ui_line(ui, SB_INFO, "  %-20s %s", head, cmds[i].help);
+	}
+	ui_line(ui, SB_INFO, "  //text               send a line that starts with /");
 	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
-	    "Up/Down history, Ctrl-A/E/U/K/W edit, Ctrl-L redraw, Ctrl-D or Ctrl-C quit");
+	    "Up/Down history, Tab completes, Ctrl-A/E/U/K/W edit, Alt-1..9 windows, "
+	    "Ctrl-L redraw, Ctrl-D quits (Ctrl-C does not)");
 }
 
 static void command(struct ui *ui, const char *line, size_t n)
 {
 	size_t len = strcspn(line + 1, " ");
+	const char *arg = line + 1 + len;
+	size_t alen = n - 1 - len;
 
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	if (alen > 0) {         /* the space after the command word */
+		arg++;
+		alen--;
+	}
+	for (size_t i = 0; i < N_CMDS; i++)
 		if (strlen(cmds[i].name) == len && strncmp(cmds[i].name, line + 1, len) == 0) {
-			cmds[i].fn(ui);
+			cmds[i].fn(ui, arg, alen);
 			return;
 		}
 	ui_line(ui, SB_INFO, "unknown command %.*s: type /help for the list",
 	    (int)(len + 1 < n ? len + 1 : n), line);
 }
 
-static void say(struct ui *ui, const char *text, size_t n)
+/* Our own line in the window shown, then to the core; pending until ready. */
+void ui_say(struct ui *ui, uint8_t ctype, const char *text, size_t n)
 {
-	const char *name = ui->self_name != NULL ? ui->self_name : "me";
+	struct ui_win *w = ui->w;
+	const char *name = w->self_name != NULL ? w->self_name : "me";
+	char readers[512];
 	struct sb_line *l;
+	size_t k;
 	int r;
 
-	if ((r = client_send_text(ui->client, text, n)) != 0) {
-		ui_line(ui, SB_WARN, "not sent: %s", sotto_strerror(r));
+	if ((r = client_send(w->client, ctype, text, n)) != 0) {
+		if (r == CLIENT_E_STRICT) {
+			k = client_readers(w->client, readers, sizeof(readers));
+			ui_line(ui, SB_WARN, "not sent (strict): %zu untrusted reader%s in "
+			    "#%s: %s (/strict off to send anyway)", k, k == 1 ? "" : "s",
+			    w->room, readers);
+		} else {
+			ui_line(ui, SB_WARN, "not sent: %s", sotto_strerror(r));
+		}
 		return;
 	}
-	l = sb_add(&ui->sb, SB_OWN, time(NULL));
-	l->pending = !ui->ready;
-	l->pair = ui_colour_member(client_fingerprint(ui->client));
-	ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
-	ui_text_add(&l->text, text, n, 0, UI_MSG_MAX_CELLS);
-	sb_commit(&ui->sb, l);
+	l = sb_add(&w->sb, ctype == SOTTO_CT_ACTION ? SB_ACTION : SB_OWN, time(NULL));
+	l->pending = !w->ready;
+	l->pair = ui_colour_member(client_fingerprint(w->client));
+	if (ctype == SOTTO_CT_ACTION) {
+		ui_text_add(&l->text, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+		ui_text_add(&l->text, " ", 1, 0, 1);
+	} else {
+		ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+	}
+	ui_text_add(&l->text, text, n, SAN_TAB_SPACE | UI_TEXT_LINES, UI_MSG_MAX_CELLS);
+	sb_commit(&w->sb, l);
 	/* What we say, we want to see: back to the live end. */
-	sb_live(&ui->sb);
+	sb_live(&w->sb);
 	ui->dirty = true;
 }
 
-void ui_submit(struct ui *ui, const char *line, size_t n)
+void ui_submit(struct ui *ui, const char *line, size_t n, bool pasted)
 {
 	if (n == 0)
 		return;
-	if (line[0] == '/' && (n == 1 || line[1] != '/'))
+	if (pasted)
+		ui_say(ui, SOTTO_CT_TEXT, line, n);    /* a paste is never a command */
+	else if (line[0] == '/' && (n == 1 || line[1] != '/'))
 		command(ui, line, n);
 	else
-		say(ui, line[0] == '/' ? line + 1 : line, line[0] == '/' ? n - 1 : n);
+		ui_say(ui, SOTTO_CT_TEXT, line[0] == '/' ? line + 1 : line,
+		    line[0] == '/' ? n - 1 : n);
 }

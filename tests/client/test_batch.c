@@ -98,6 +98,27 @@ test_limits(void)
 	CHECK_EQ(batch_classify((const uint8_t *)"/who ", 5), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"/", 1), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"", 0), BATCH_EMPTY);
+#define KIND(s) batch_classify((const uint8_t *)(s), strlen(s))
+	CHECK_EQ(KIND("/me waves"), BATCH_ME);
+	CHECK_EQ(KIND("/me"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/me "), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/meet"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/away"), BATCH_AWAY);
+	CHECK_EQ(KIND("/away lunch"), BATCH_AWAY);
+	CHECK_EQ(KIND("/quit bye all"), BATCH_QUIT);
+	CHECK_EQ(KIND("/quitx"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/strict"), BATCH_STRICT);
+	CHECK_EQ(KIND("/strict on"), BATCH_STRICT);
+	CHECK_EQ(KIND("/strict off"), BATCH_STRICT);
+	CHECK_EQ(KIND("/strict maybe"), BATCH_UNKNOWN);
+	{
+		const uint8_t *arg;
+		const char *l = "/away gone to lunch";
+
+		CHECK_EQ(batch_arg((const uint8_t *)l, strlen(l), &arg), 13);
+		CHECK(arg != NULL && memcmp(arg, "gone to lunch", 13) == 0);
+		CHECK_EQ(batch_arg((const uint8_t *)"/away", 5, &arg), 0);
+	}
 }
 
 static void
@@ -119,7 +140,8 @@ static void
 test_json(void)
 {
 	struct client_member m[2] = {
-		{ "alice", "SHA256:a", true }, { "b\"o\\b", "SHA256:b", false },
+		{ "alice", "SHA256:a", true, 1, NULL },
+		{ "b\"o\\b", "SHA256:b", false, 2, "lunch" },
 	};
 	struct client_event ev;
 	struct sotto_wbuf o;
@@ -135,12 +157,26 @@ test_json(void)
 	ev.members = m;
 	ev.n_members = 2;
 	expect_json(&ev, "{\"event\":\"ready\",\"room\":\"lobby\",\"epoch\":4000000000,"
-	    "\"first\":true,\"members\":[{\"name\":\"alice\",\"fingerprint\":\"SHA256:a\"},"
-	    "{\"name\":\"b\\\"o\\\\b\",\"fingerprint\":\"SHA256:b\"}]}\n");
+	    "\"first\":true,\"members\":[{\"name\":\"alice\",\"fingerprint\":\"SHA256:a\","
+	    "\"sessions\":1},{\"name\":\"b\\\"o\\\\b\",\"fingerprint\":\"SHA256:b\","
+	    "\"sessions\":2,\"away\":\"lunch\"}]}\n");
 	ev.type = CLIENT_EV_MEMBERS;
 	ev.n_members = 1;
 	expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":\"alice\","
-	    "\"fingerprint\":\"SHA256:a\"}]}\n");
+	    "\"fingerprint\":\"SHA256:a\",\"sessions\":1}],\"untrusted\":[]}\n");
+	{
+		const char *from[] = { "alice", "b\"b" };
+		struct client_reader r = { "SHA256:u", 2, from, 2 };
+
+		ev.readers = &r;
+		ev.n_readers = 1;
+		expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":"
+		    "\"alice\",\"fingerprint\":\"SHA256:a\",\"sessions\":1}],"
+		    "\"untrusted\":[{\"fingerprint\":\"SHA256:u\",\"sessions\":2,"
+		    "\"key_from\":[\"alice\",\"b\\\"b\"]}]}\n");
+		ev.readers = NULL;
+		ev.n_readers = 0;
+	}
 	ev.type = CLIENT_EV_JOINED;
 	ev.name = "bob";
 	ev.fpr = "SHA256:b";
@@ -153,9 +189,55 @@ test_json(void)
 	ev.ts = 1700000000;
 	expect_json(&ev, "{\"event\":\"message\",\"name\":\"bob\",\"fingerprint\":\"SHA256:b\","
 	    "\"text\":\"hi\\n\\u001b[31m\\u0000x\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_ACTION;
+	ev.text = "waves";
+	ev.text_len = 5;
+	expect_json(&ev, "{\"event\":\"action\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"waves\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_QUIT_MESSAGE;
+	expect_json(&ev, "{\"event\":\"quit-message\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"waves\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_AWAY;
+	ev.away = true;
+	expect_json(&ev, "{\"event\":\"away\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"away\":true,\"reason\":\"waves\",\"ts\":1700000000}\n");
+	ev.away = false;
+	ev.text = NULL;
+	ev.text_len = 0;
+	expect_json(&ev, "{\"event\":\"away\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"away\":false,\"reason\":\"\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_KEY_HANDED;
+	ev.to = "SHA256:u";
+	expect_json(&ev, "{\"event\":\"key-handed\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"to\":\"SHA256:u\"}\n");
+	ev.type = CLIENT_EV_WAITING_KEY;
+	expect_json(&ev, "{\"event\":\"waiting-key\",\"asked\":\"bob\","
+	    "\"asked_fingerprint\":\"SHA256:u\",\"fingerprint\":\"SHA256:b\"}\n");
+	ev.to = NULL;
+	expect_json(&ev, "{\"event\":\"waiting-key\",\"asked\":\"bob\","
+	    "\"asked_fingerprint\":null,\"fingerprint\":\"SHA256:b\"}\n");
+	ev.type = CLIENT_EV_UNTRUSTED_JOINED;
+	ev.fpr = "SHA256:u";
+	ev.sessions = 1;
+	expect_json(&ev, "{\"event\":\"untrusted-joined\",\"fingerprint\":\"SHA256:u\","
+	    "\"sessions\":1}\n");
+	ev.type = CLIENT_EV_UNTRUSTED_LEFT;
+	expect_json(&ev, "{\"event\":\"untrusted-left\",\"fingerprint\":\"SHA256:u\"}\n");
+	ev.type = CLIENT_EV_REJECTED;
+	ev.reason = "untrusted-key";
+	ev.detail = "DAT from SHA256:u (not in keys/trusted)";
+	expect_json(&ev, "{\"event\":\"rejected\",\"reason\":\"untrusted-key\","
+	    "\"fingerprint\":\"SHA256:u\",\"detail\":\"DAT from SHA256:u (not in keys/trusted)\"}\n");
+	ev.type = CLIENT_EV_NOTICE;
+	ev.reason = "unknown-content";
+	ev.detail = "DAT 3 from bob: content type 42";
+	expect_json(&ev, "{\"event\":\"notice\",\"reason\":\"unknown-content\","
+	    "\"detail\":\"DAT 3 from bob: content type 42\"}\n");
+	ev.fpr = "SHA256:b";
 	ev.type = CLIENT_EV_REJECTED;
 	ev.reason = "stale";
 	ev.detail = "DAT 1 from bob";
+	ev.fpr = NULL;
 	expect_json(&ev, "{\"event\":\"rejected\",\"reason\":\"stale\",\"detail\":\"DAT 1 from bob\"}\n");
 	ev.type = CLIENT_EV_ERROR;
 	ev.reason = "startup";

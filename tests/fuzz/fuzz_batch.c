@@ -406,7 +406,15 @@ ref_kind(const uint8_t *p, size_t len)
 	if (p[0] == '/') {
 		if (len == 4 && memcmp(p, "/who", 4) == 0) return BATCH_WHO;
 		if (len == 5 && memcmp(p, "/quit", 5) == 0) return BATCH_QUIT;
+		if (len > 6 && memcmp(p, "/quit ", 6) == 0) return BATCH_QUIT;
 		if (len == 7 && memcmp(p, "/reload", 7) == 0) return BATCH_RELOAD;
+		if (len > 4 && memcmp(p, "/me ", 4) == 0) return BATCH_ME;
+		if (len == 5 && memcmp(p, "/away", 5) == 0) return BATCH_AWAY;
+		if (len > 6 && memcmp(p, "/away ", 6) == 0) return BATCH_AWAY;
+		if ((len == 7 && memcmp(p, "/strict", 7) == 0) ||
+		    (len == 10 && memcmp(p, "/strict on", 10) == 0) ||
+		    (len == 11 && memcmp(p, "/strict off", 11) == 0))
+			return BATCH_STRICT;
 		return BATCH_UNKNOWN;
 	}
 	return ref_utf8_valid(p, len) ? BATCH_MESSAGE : BATCH_BAD_UTF8;
