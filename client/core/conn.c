@@ -3,7 +3,8 @@
  * "Unreachable at start": when the very first connection attempt of the
  * process fails (refused, unresolvable, or no answer within
  * CORE_CONNECT_TIMEOUT) the client reports a fatal `error` and the
- * front-end exits non-zero. Once it has been connected, every later drop
+ * front-end exits non-zero, unless the front-end set `retry` (the UI always
+ * does, batch with --retry): then it is a `disconnected` and retried. Once it has been connected, every later drop
  * or failure is retried forever with backoff (0.25 s doubling to 8 s,
  * jittered to 50..100 %), each attempt a fresh session.
  */
@@ -48,18 +49,30 @@ schedule_reconnect(struct client *c)
 	core_emit_status(c, "reconnecting");
 }
 
-/* The first attempt of the process failed: fatal (see the file comment). */
+/* An attempt failed. The first of the process is fatal unless retry is
+ * set (see the file comment). */
 static void
 connect_failed(struct client *c, const char *why)
 {
 	char detail[512];
 
-	if (!c->ever_connected) {
+	if (!c->ever_connected && !c->retry) {
 		snprintf(detail, sizeof(detail), "relay %s unreachable: %s", c->relay, why);
 		core_fatal(c, "relay-unreachable", detail);
 		return;
 	}
 	conn_stop(c);
+	if (!c->ever_connected) {
+		/* --retry (and the UI): not up yet is not fatal; say so. */
+		struct client_event ev = { .type = CLIENT_EV_DISCONNECTED,
+		    .disconnected = { .reason = detail } };
+
+		snprintf(detail, sizeof(detail), "relay %s unreachable: %s; retrying",
+		    c->relay, why);
+		core_emit(c, &ev);
+		if (c->st == CS_CLOSED)
+			return;
+	}
 	schedule_reconnect(c);
 }
 

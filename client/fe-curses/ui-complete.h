@@ -26,7 +26,6 @@ void complete_reset(struct complete *st);
  * else a name (": " after it at the start of the line, " " elsewhere).
  * Candidates match the typed prefix case-insensitively (ASCII); repeated
  * Tabs cycle through them in the given order. False when nothing matched. */
-void input_cut(struct input *in, size_t from, size_t to);
 bool complete_tab(struct complete *st, struct input *in,
     const char *const *names, size_t n_names,
     const char *const *cmds, size_t n_cmds);

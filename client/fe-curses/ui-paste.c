@@ -3,6 +3,7 @@
 
 #include "sanitize.h"
 #include "ui-paste.h"
+#include "utf8.h"
 
 void paste_init(struct paste *p)
 {
@@ -33,28 +34,8 @@ static void put(struct paste *p, const void *b, size_t n)
 static void put_cp(struct paste *p, uint32_t cp)
 {
 	uint8_t b[4];
-	size_t n;
 
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	put(p, b, n);
+	put(p, b, sotto_utf8_encode(cp, b));
 }
 
 void paste_key(struct paste *p, uint32_t cp)
