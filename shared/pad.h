@@ -12,7 +12,6 @@ enum sotto_content {
 	SOTTO_CT_ACTION     = 16,   /* /me: UTF-8 text */
 	SOTTO_CT_AWAY       = 17,   /* away reason, empty = back */
 	SOTTO_CT_QUIT       = 18,   /* quit message, the session's last line */
-	SOTTO_CT_KEY_HANDED = 19,   /* id_pub the sender just handed the key to */
 };
 
 /* Layout: u8 content_type, u32 body_len, body, pad bytes (uniform 0..255

@@ -327,7 +327,7 @@ client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 	switch (ctype) {
 	case SOTTO_CT_TEXT: case SOTTO_CT_ACTION: break;
 	case SOTTO_CT_AWAY: case SOTTO_CT_QUIT: max = SOTTO_AWAY_MAX; break;
-	default: return SOTTO_E_INVAL;   /* KEY_HANDED is the core's own */
+	default: return SOTTO_E_INVAL;
 	}
 	if (len > max)
 		return SOTTO_E_TOOLONG;

@@ -1,4 +1,4 @@
-/* content.c: what a DAT carries, by content type (text, /me, away, quit message, key hand-over), sent and received; unknown types from newer clients are noticed, not refused (docs/protocol.md "Content types"). */
+/* content.c: what a DAT carries, by content type (text, /me, away, quit message), sent and received; unknown types from newer clients are noticed, not refused (docs/protocol.md "Content types"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +24,6 @@ content_check(uint8_t ctype, const uint8_t *body, size_t len, const char **why)
 	case SOTTO_CT_QUIT:
 		max = SOTTO_AWAY_MAX;
 		break;
-	case SOTTO_CT_KEY_HANDED:
-		if (len != SOTTO_ED25519_PUB) {
-			*why = "key hand-over is not one 32-byte key";
-			return SOTTO_V_MALFORMED;
-		}
-		return 0;
 	default:
 		return SOTTO_E_UNSUPPORTED;
 	}
@@ -113,9 +107,6 @@ content_deliver(struct client *c, const struct sotto_dat *d,
 	case SOTTO_CT_QUIT:
 		ev.type = CLIENT_EV_QUIT_MESSAGE;
 		break;
-	case SOTTO_CT_KEY_HANDED:
-		presence_key_handed(c, peer, body);
-		return 0;
 	}
 	core_emit(c, &ev);
 	return 0;

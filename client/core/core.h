@@ -29,7 +29,6 @@
 #define CORE_READ_CHUNK      65536u
 #define CORE_KEY_SIGS        16u      /* KEYs remembered per session (replays) */
 #define CORE_UNTRUSTED_MAX   256u     /* untrusted member ids tracked as readers */
-#define CORE_KEY_FROM_MAX    4u       /* givers noted per untrusted reader */
 
 enum core_state {
 	CS_IDLE,        /* not connected: waiting to (re)connect */
@@ -86,8 +85,6 @@ struct untrusted {
 	uint32_t           id;
 	uint8_t            pub[SOTTO_ED25519_PUB];
 	char               fpr[SOTTO_FPR_STR_LEN];
-	char              *key_from[CORE_KEY_FROM_MAX];   /* givers' names */
-	size_t             n_from;
 	UT_hash_handle     hh;
 };
 
@@ -239,8 +236,6 @@ void presence_left(struct client *c, uint32_t id);
 void presence_clear(struct client *c, bool tell);
 void presence_retrust(struct client *c);
 size_t presence_untrusted_count(const struct client *c);
-void presence_key_handed(struct client *c, const struct sotto_peer *giver,
-    const uint8_t pub[static SOTTO_ED25519_PUB]);
 struct client_reader *presence_readers(struct client *c, size_t *n);
 void presence_readers_free(struct client_reader *r, size_t n);
 

@@ -120,8 +120,6 @@ untrusted_del(struct client *c, struct untrusted *u, bool tell)
 	c->n_untrusted--;
 	if (tell && untrusted_sessions(c, u->pub) == 0)
 		emit_untrusted(c, CLIENT_EV_UNTRUSTED_LEFT, u);
-	for (size_t i = 0; i < u->n_from; i++)
-		free(u->key_from[i]);
 	free(u);
 }
 
@@ -173,40 +171,6 @@ presence_untrusted_count(const struct client *c)
 	return n;
 }
 
-/* --- key hand-overs --------------------------------------------------------- */
-
-/* A trusted member says it handed the key to pub: note the giver on that
- * reader's entries, and tell the front-end when pub is not trusted. */
-void
-presence_key_handed(struct client *c, const struct sotto_peer *giver,
-    const uint8_t pub[static SOTTO_ED25519_PUB])
-{
-	struct client_event ev = { .type = CLIENT_EV_KEY_HANDED };
-	char to[SOTTO_FPR_STR_LEN];
-	struct untrusted *u;
-	char *dup;
-	size_t i;
-
-	if (sotto_trust_find(c->trust, pub) != NULL ||
-	    memcmp(pub, sotto_ed25519_pub(c->id), SOTTO_ED25519_PUB) == 0)
-		return;
-	for (u = c->untrusted; u != NULL; u = u->hh.next) {
-		if (memcmp(u->pub, pub, SOTTO_ED25519_PUB) != 0)
-			continue;
-		for (i = 0; i < u->n_from; i++)
-			if (strcmp(u->key_from[i], giver->name) == 0)
-				break;
-		if (i == u->n_from && u->n_from < CORE_KEY_FROM_MAX &&
-		    (dup = strdup(giver->name)) != NULL)
-			u->key_from[u->n_from++] = dup;
-	}
-	sotto_fingerprint_str(pub, to);
-	ev.key_handed.name = giver->name;
-	ev.key_handed.fpr = giver->fpr_str;
-	ev.key_handed.to = to;
-	core_emit(c, &ev);
-}
-
 /* --- /who ------------------------------------------------------------------ */
 
 /* One entry per untrusted identity present (strings borrowed from the
@@ -235,8 +199,6 @@ presence_readers(struct client *c, size_t *n)
 		}
 		r[k].fpr = u->fpr;
 		r[k].sessions = 1;
-		r[k].key_from = (const char *const *)u->key_from;
-		r[k].n_key_from = u->n_from;
 		k++;
 	}
 	*n = k;

@@ -425,11 +425,8 @@ send_key(struct client *c, struct member *m)
 	sotto_wbuf_init(&b, 0);
 	r = sotto_key_build(&b, c->room, c->room_len, c->id, c->group, &to,
 	    core_now_ms(), m->marks, m->n_marks);
-	if (r == 0 && conn_send(c, SOTTO_T_KEY, m->id, b.p, b.len) == 0)
-		/* Tell the room whom we let in (docs/protocol.md "Untrusted
-		 * readers"); sent in order with our lines. */
-		(void)outbox_push(&c->ob, SOTTO_CT_KEY_HANDED, (const char *)m->pub,
-		    sizeof(m->pub));
+	if (r == 0)
+		(void)conn_send(c, SOTTO_T_KEY, m->id, b.p, b.len);
 	sotto_wbuf_free(&b);
 }
 

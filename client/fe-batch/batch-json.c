@@ -69,11 +69,11 @@ put_text(struct sotto_wbuf *o, const char *key, const char *s, size_t n)
 	return sotto_json_str(o, s != NULL ? s : "", s != NULL ? n : 0);
 }
 
-/* /who's untrusted readers: fingerprint, sessions, who handed them the key. */
+/* /who's untrusted readers: fingerprint, sessions. */
 static int
 put_readers(struct sotto_wbuf *o, const struct client_reader *u, size_t n)
 {
-	size_t i, k;
+	size_t i;
 	int r;
 
 	if ((r = sotto_wbuf_u8(o, ',')) != 0 ||
@@ -86,16 +86,7 @@ put_readers(struct sotto_wbuf *o, const struct client_reader *u, size_t n)
 		    (r = sotto_json_key(o, "fingerprint")) != 0 ||
 		    (r = sotto_json_str(o, u[i].fpr, strlen(u[i].fpr))) != 0 ||
 		    (r = put_u(o, "sessions", u[i].sessions)) != 0 ||
-		    (r = sotto_wbuf_u8(o, ',')) != 0 ||
-		    (r = sotto_json_key(o, "key_from")) != 0 ||
-		    (r = sotto_wbuf_u8(o, '[')) != 0)
-			return r;
-		for (k = 0; k < u[i].n_key_from; k++)
-			if ((k > 0 && (r = sotto_wbuf_u8(o, ',')) != 0) ||
-			    (r = sotto_json_str(o, u[i].key_from[k],
-			        strlen(u[i].key_from[k]))) != 0)
-				return r;
-		if ((r = sotto_wbuf_put(o, "]}", 2)) != 0)
+		    (r = sotto_wbuf_u8(o, '}')) != 0)
 			return r;
 	}
 	return sotto_wbuf_u8(o, ']');
@@ -140,12 +131,6 @@ presence_body(struct sotto_wbuf *o, const struct client_event *ev)
 		if ((r = open_event(o, "untrusted-left")) != 0)
 			return r;
 		return put_s(o, "fingerprint", ev->untrusted.fpr);
-	case CLIENT_EV_KEY_HANDED:
-		if ((r = open_event(o, "key-handed")) != 0 ||
-		    (r = put_s(o, "name", ev->key_handed.name)) != 0 ||
-		    (r = put_s(o, "fingerprint", ev->key_handed.fpr)) != 0)
-			return r;
-		return put_s(o, "to", ev->key_handed.to);
 	case CLIENT_EV_WAITING_KEY:
 		if ((r = open_event(o, "waiting-key")) != 0 ||
 		    (r = put_s(o, "asked", ev->waiting_key.asked)) != 0 ||
@@ -258,7 +243,6 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 	case CLIENT_EV_AWAY:
 	case CLIENT_EV_UNTRUSTED_JOINED:
 	case CLIENT_EV_UNTRUSTED_LEFT:
-	case CLIENT_EV_KEY_HANDED:
 	case CLIENT_EV_WAITING_KEY:
 		return presence_body(o, ev);
 	case CLIENT_EV_ERROR:

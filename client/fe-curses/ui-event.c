@@ -88,20 +88,10 @@ static int name_cols(const char *name)
 
 static void readers_print(struct ui_win *w, const struct client_ev_members *ev)
 {
-	char from[256];
-	size_t used;
-
-	for (size_t i = 0; i < ev->n_readers; i++) {
-		const struct client_reader *r = &ev->readers[i];
-
-		from[0] = '\0';
-		used = 0;
-		for (size_t k = 0; k < r->n_key_from && used < sizeof(from) - 1; k++)
-			used += (size_t)snprintf(from + used, sizeof(from) - used, "%s%s",
-			    k ? ", " : "; key from ", r->key_from[k]);
+	for (size_t i = 0; i < ev->n_readers; i++)
 		win_line(w, SB_WARN, "  %s  untrusted: can read if any member trusts "
-		    "it%s%s", r->fpr, from, r->sessions > 1 ? " (several sessions)" : "");
-	}
+		    "it and hands it the key%s", ev->readers[i].fpr,
+		    ev->readers[i].sessions > 1 ? " (several sessions)" : "");
 }
 
 static void members_print(struct ui_win *w, const struct client_ev_members *ev)
@@ -360,11 +350,6 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_UNTRUSTED_JOINED:
 	case CLIENT_EV_UNTRUSTED_LEFT:
 		on_untrusted(w, ev->type, &ev->untrusted);
-		break;
-	case CLIENT_EV_KEY_HANDED:
-		win_line(w, SB_WARN, "%s handed the key to %s (not in your trusted "
-		    "folder): it can read #%s", or(ev->key_handed.name, "?"),
-		    or(ev->key_handed.to, "?"), w->room);
 		break;
 	case CLIENT_EV_AWAY: on_away(w, &ev->away); break;
 	}

@@ -193,15 +193,13 @@ test_json(void)
 	expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":\"alice\","
 	    "\"fingerprint\":\"SHA256:a\",\"sessions\":1}],\"untrusted\":[]}\n");
 	{
-		const char *from[] = { "alice", "b\"b" };
-		struct client_reader r = { "SHA256:u", 2, from, 2 };
+		struct client_reader r = { "SHA256:u", 2 };
 
 		ev.members.readers = &r;
 		ev.members.n_readers = 1;
 		expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":"
 		    "\"alice\",\"fingerprint\":\"SHA256:a\",\"sessions\":1}],"
-		    "\"untrusted\":[{\"fingerprint\":\"SHA256:u\",\"sessions\":2,"
-		    "\"key_from\":[\"alice\",\"b\\\"b\"]}]}\n");
+		    "\"untrusted\":[{\"fingerprint\":\"SHA256:u\",\"sessions\":2}]}\n");
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_JOINED;
@@ -246,12 +244,6 @@ test_json(void)
 	expect_json(&ev, "{\"event\":\"away\",\"name\":\"bob\",\"fingerprint\":"
 	    "\"SHA256:b\",\"away\":false,\"reason\":\"\",\"ts\":1700000000}\n");
 	memset(&ev, 0, sizeof(ev));
-	ev.type = CLIENT_EV_KEY_HANDED;
-	ev.key_handed.name = "bob";
-	ev.key_handed.fpr = "SHA256:b";
-	ev.key_handed.to = "SHA256:u";
-	expect_json(&ev, "{\"event\":\"key-handed\",\"name\":\"bob\",\"fingerprint\":"
-	    "\"SHA256:b\",\"to\":\"SHA256:u\"}\n");
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_WAITING_KEY;
 	ev.waiting_key.asked = "bob";

@@ -333,8 +333,13 @@ def test_startup_errors():
         line = start_fail(s, "bob", tr)
         check(s.keys.path("bob") in line and "644" in line, "says the mode is wrong: %r" % line)
 
-        line = start_fail(s, "alice", tr, extra=("--room", ""))
-        check("room" in line, "names the bad room: %r" % line)
+        # A bad room is a usage error: exit 2 before anything starts, one
+        # line on stderr, no event (docs/batch.md "Exit status").
+        c = s.client("alice", tr, extra=("--room", ""))
+        check_eq(c.wait_exit(timeout=30), 2, "exit status for --room ''")
+        check_eq(c.all(), [], "no event for a usage error")
+        errs = c.stderr_lines()
+        check(len(errs) == 1 and "room" in errs[0], "names the bad room: %r" % errs)
 
 
 def test_reload():

@@ -542,9 +542,6 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 		ev->untrusted.fpr = cs;
 		ev->untrusted.sessions = 2;
 		break;
-	case CLIENT_EV_KEY_HANDED:
-		ev->key_handed.name = ev->key_handed.fpr = ev->key_handed.to = cs;
-		break;
 	case CLIENT_EV_WAITING_KEY:
 		ev->waiting_key.asked = ev->waiting_key.asked_fpr = ev->waiting_key.fpr = cs;
 		break;
@@ -576,7 +573,6 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_AWAY, "reason" },
 		{ CLIENT_EV_UNTRUSTED_JOINED, "fingerprint" },
 		{ CLIENT_EV_UNTRUSTED_LEFT, "fingerprint" },
-		{ CLIENT_EV_KEY_HANDED, "to" },
 		{ CLIENT_EV_WAITING_KEY, "asked" },
 		{ CLIENT_EV_NOTICE, "detail" },
 	};

@@ -31,7 +31,6 @@ enum client_event_type {
 	CLIENT_EV_QUIT_MESSAGE,  /* .message: the line a member left with */
 	CLIENT_EV_UNTRUSTED_JOINED, /* .untrusted: an untrusted reader is present */
 	CLIENT_EV_UNTRUSTED_LEFT,   /* .untrusted: its last session left */
-	CLIENT_EV_KEY_HANDED,    /* .key_handed: to an identity we do not trust */
 	CLIENT_EV_WAITING_KEY,   /* .waiting_key: we asked a member for the key */
 	CLIENT_EV_NOTICE,        /* .notice: news that is not an error
 	                          * (unknown-content, no-key-yet) */
@@ -50,8 +49,6 @@ struct client_member {
 struct client_reader {
 	const char        *fpr;
 	unsigned           sessions;
-	const char *const *key_from;   /* names of members that handed it the key */
-	size_t             n_key_from;
 };
 
 /* One struct per event kind; a new kind adds a struct and a union member,
@@ -103,11 +100,6 @@ struct client_ev_untrusted {
 	unsigned    sessions;    /* its connections in the room now */
 };
 
-struct client_ev_key_handed {
-	const char *name, *fpr;  /* the trusted member that handed it over */
-	const char *to;          /* the fingerprint it went to */
-};
-
 struct client_ev_waiting_key {
 	const char *asked;       /* its name, or "member N" when it is unknown */
 	const char *asked_fpr;   /* NULL when unknown */
@@ -155,7 +147,6 @@ struct client_event {
 		struct client_ev_status       status;
 		struct client_ev_away         away;
 		struct client_ev_untrusted    untrusted;
-		struct client_ev_key_handed   key_handed;
 		struct client_ev_waiting_key  waiting_key;
 		struct client_ev_notice       notice;
 	};
