@@ -82,7 +82,7 @@ def test_waiting_key():
         v = s.client("victor", s.keys.trusted("tv", "alice", "victor"))
         # alice does not trust victor, so she never introduces herself to him
         # (no REPLY INI): he can name her only by her relay member id.
-        ev = v.wait("waiting-key")
+        ev = v.wait("waiting-key", timeout=ct.READY_TIMEOUT)  # after the RSA key
         check(re.fullmatch(r"member \d+", ev["asked"]) is not None, "asked: %r" % ev)
         check_eq((ev["asked_fingerprint"], ev["fingerprint"]), (None, fpr["victor"]),
                  "waiting-key: no fingerprint for the asked, ours given")
