@@ -335,7 +335,7 @@ client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 		return SOTTO_E_FORMAT;
 	if (c->st == CS_CLOSED)
 		return SOTTO_E_INVAL;
-	if (c->strict && c->n_untrusted > 0)
+	if (c->strict && c->n_readers > 0)
 		return CLIENT_E_STRICT;
 	if ((r = outbox_push(&c->ob, ctype, text, len)) != 0)
 		return r;

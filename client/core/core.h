@@ -85,6 +85,7 @@ struct untrusted {
 	uint32_t           id;
 	uint8_t            pub[SOTTO_ED25519_PUB];
 	char               fpr[SOTTO_FPR_STR_LEN];
+	bool               genuine;         /* its INI verified: a reader, shown */
 	UT_hash_handle     hh;
 };
 
@@ -172,7 +173,8 @@ struct client {
 
 	/* presence.c */
 	struct untrusted       *untrusted;
-	size_t                  n_untrusted;
+	size_t                  n_untrusted;      /* member ids in the table */
+	size_t                  n_readers;        /* of them genuine: readers */
 	size_t                  untrusted_over;   /* ids past CORE_UNTRUSTED_MAX */
 	bool                    strict;
 	bool                    retry;

@@ -35,7 +35,7 @@ dat_pump(struct client *c)
 	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
 		return;
 	/* Strict: lines queued before a reader came wait until it leaves. */
-	if (c->strict && c->n_untrusted > 0)
+	if (c->strict && c->n_readers > 0)
 		return;
 	while (c->out.len < CORE_OUT_HIGH && (l = outbox_next(&c->ob)) != NULL) {
 		if (sotto_dat_seal(c->tx, core_now_ms(), l->ctype, l->text,

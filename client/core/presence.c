@@ -44,7 +44,7 @@ untrusted_sessions(const struct client *c, const uint8_t *pub)
 	size_t n = 0;
 
 	for (u = c->untrusted; u != NULL; u = u->hh.next)
-		if (memcmp(u->pub, pub, SOTTO_ED25519_PUB) == 0)
+		if (u->genuine && memcmp(u->pub, pub, SOTTO_ED25519_PUB) == 0)
 			n++;
 	return n;
 }
@@ -78,7 +78,10 @@ untrusted_ini_genuine(const struct client *c, const uint8_t *body, size_t len,
 
 /* An INI refused as untrusted-key (already reported): the first from each
  * member id is checked like a trusted one and, when genuine, its sender is
- * recorded as an untrusted reader until the relay says it left. */
+ * recorded as an untrusted reader until the relay says it left. An id
+ * whose first INI was not genuine is remembered too (not as a reader), so
+ * a flood of bad INIs from one id costs one signature check, as before
+ * this check existed frames from unknown keys cost none. */
 void
 presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
     size_t len)
@@ -93,15 +96,16 @@ presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
 		c->untrusted_over++;
 		return;
 	}
-	if (sotto_ini_parse(body, len, &ini) != 0 ||
-	    !untrusted_ini_genuine(c, body, len, &ini))
-		return;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return;
 	u->id = from;
-	memcpy(u->pub, ini.id_pub, SOTTO_ED25519_PUB);
-	sotto_fingerprint_str(ini.id_pub, u->fpr);
-	first = untrusted_sessions(c, u->pub) == 0;
+	u->genuine = sotto_ini_parse(body, len, &ini) == 0 &&
+	    untrusted_ini_genuine(c, body, len, &ini);
+	if (u->genuine) {
+		memcpy(u->pub, ini.id_pub, SOTTO_ED25519_PUB);
+		sotto_fingerprint_str(ini.id_pub, u->fpr);
+	}
+	first = u->genuine && untrusted_sessions(c, u->pub) == 0;
 	sotto_hash_oom = 0;
 	HASH_ADD(hh, c->untrusted, id, sizeof(u->id), u);
 	if (sotto_hash_oom) {
@@ -109,6 +113,7 @@ presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
 		return;
 	}
 	c->n_untrusted++;
+	c->n_readers += u->genuine;
 	if (first)
 		emit_untrusted(c, CLIENT_EV_UNTRUSTED_JOINED, u);
 }
@@ -118,7 +123,8 @@ untrusted_del(struct client *c, struct untrusted *u, bool tell)
 {
 	HASH_DEL(c->untrusted, u);
 	c->n_untrusted--;
-	if (tell && untrusted_sessions(c, u->pub) == 0)
+	c->n_readers -= u->genuine;
+	if (tell && u->genuine && untrusted_sessions(c, u->pub) == 0)
 		emit_untrusted(c, CLIENT_EV_UNTRUSTED_LEFT, u);
 	free(u);
 }
@@ -151,7 +157,7 @@ presence_retrust(struct client *c)
 	struct untrusted *u, *tmp;
 
 	HASH_ITER(hh, c->untrusted, u, tmp)
-		if (sotto_trust_find(c->trust, u->pub) != NULL)
+		if (u->genuine && sotto_trust_find(c->trust, u->pub) != NULL)
 			untrusted_del(c, u, true);
 }
 
@@ -163,8 +169,10 @@ presence_untrusted_count(const struct client *c)
 
 	/* Identities, not sessions. */
 	for (u = c->untrusted; u != NULL; u = u->hh.next) {
+		if (!u->genuine)
+			continue;
 		for (v = c->untrusted; v != u; v = v->hh.next)
-			if (memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
+			if (v->genuine && memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
 				break;
 		n += v == u;
 	}
@@ -183,12 +191,14 @@ presence_readers(struct client *c, size_t *n)
 	size_t k = 0, i;
 
 	*n = 0;
-	if (c->n_untrusted == 0 ||
-	    (r = calloc(c->n_untrusted, sizeof(*r))) == NULL)
+	if (c->n_readers == 0 ||
+	    (r = calloc(c->n_readers, sizeof(*r))) == NULL)
 		return NULL;
 	for (u = c->untrusted; u != NULL; u = u->hh.next) {
+		if (!u->genuine)
+			continue;
 		for (v = c->untrusted; v != u; v = v->hh.next)
-			if (memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
+			if (v->genuine && memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
 				break;
 		if (v != u) {
 			/* Another session of a reader listed already. */
@@ -238,7 +248,7 @@ client_readers(const struct client *c, char *buf, size_t len)
 	if (len > 0)
 		buf[0] = '\0';
 	for (u = c->untrusted; u != NULL && len > 0; u = u->hh.next) {
-		if (strstr(buf, u->fpr) != NULL)
+		if (!u->genuine || strstr(buf, u->fpr) != NULL)
 			continue;
 		w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", u->fpr);
 		if (w < 0 || (size_t)w >= len - used) {

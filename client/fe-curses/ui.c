@@ -303,6 +303,8 @@ static void on_keys(struct ev_loop *loop, ev_io *w, int revents)
 		key(ui, r, ch);
 		ui->dirty = true;
 	}
+	/* Alt-N is ESC and N in one read; an ESC alone is not kept for later. */
+	ui->esc = false;
 	/* A hung-up terminal stays readable and yields nothing: leave. */
 	ui->empty_wakeups = got > 0 ? 0 : ui->empty_wakeups + 1;
 	if (ui->empty_wakeups > EMPTY_WAKEUPS_MAX)
