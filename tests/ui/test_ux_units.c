@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "ui-input.h"
 #include "ui-mention.h"
 #include "ui-paste.h"
+#include "ui-scrollback.h"
 
 static void type(struct input *in, const char *s)
 {
@@ -203,6 +205,33 @@ static void test_relay_addr(void)
 	CHECK(relay_addr_parse(":7700", out, sizeof(out), err, sizeof(err)) != 0);
 }
 
+/* The day-changed line: decided on the local clock, once per change. */
+static void test_day_changed(void)
+{
+	struct scrollback sb;
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 28, .tm_hour = 23,
+	    .tm_min = 59, .tm_sec = 0, .tm_isdst = -1 };
+	time_t evening, night, later;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	evening = mktime(&tm);
+	night = evening + 120;          /* 00:01 the next day */
+	later = night + 3600;
+	CHECK_EQ(sb_init(&sb, 10), 0);
+	CHECK(!sb_day_changed(&sb, evening));     /* the first line: no change */
+	CHECK(!sb_day_changed(&sb, evening + 30));
+	CHECK(sb_day_changed(&sb, night));
+	CHECK(!sb_day_changed(&sb, later));       /* once, not per line */
+	CHECK(sb_day_changed(&sb, later + 86400));
+	/* The time column follows --timestamp-format. */
+	sb_set_time_format(&sb, "%H:%M:%S");
+	CHECK_EQ(sb.time_w, 9);
+	sb_set_time_format(&sb, "%H:%M");
+	CHECK_EQ(sb.time_w, 6);
+	sb_free(&sb);
+}
+
 int main(void)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
@@ -211,5 +240,6 @@ int main(void)
 	test_mention();
 	test_histfile();
 	test_relay_addr();
+	test_day_changed();
 	return check_summary();
 }
