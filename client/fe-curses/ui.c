@@ -36,6 +36,9 @@ void ui_set_str(char **dst, const char *src)
 }
 
 static void win_vline(struct ui_win *w, enum sb_kind kind, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void win_vline(struct ui_win *w, enum sb_kind kind, const char *fmt,
     va_list ap)
 {
 	struct sb_line *l;
