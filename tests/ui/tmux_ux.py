@@ -193,7 +193,8 @@ def scenario_mention(env, c):
 
 
 def scenario_complete(env, c):
-    """Tab completes member names (with ': ' at the start of the line) and commands."""
+    """Tab completes member names (with ': ' at the start of the line) and commands; two
+    sessions of one key are one member."""
     alice = env.start_ui("alice", "alice")
     alice.wait_ready()
     for n in ("bob", "carol"):
@@ -214,6 +215,14 @@ def scenario_complete(env, c):
     alice.keys("Tab")
     alice.wait(lambda s: alice.input_row().rstrip().endswith("] thanks bob"), "Tab did not complete bob mid-line")
     alice.keys("C-u")
+
+    # A second session of bob's key: no second join, /who counts it.
+    bob2 = env.start_batch("bob")
+    bob2.wait(r'"event":\s*"ready"', "bob's second session never became ready")
+    alice.type("/who")
+    screen = alice.wait_text(r"bob +" + re.escape(env.fpr["bob"]) + r" +\(2 sessions\)",
+                             "/who does not count bob's sessions")
+    c.ok(len(re.findall(r"bob joined", screen)) == 1, "a second session gave a second join:\n" + screen)
 
 
 def scenario_paste(env, c):
