@@ -50,36 +50,36 @@ static void send_parts(struct ui *ui, const char *s, size_t n)
 		    "each)", parts, SOTTO_TEXT_MAX);
 }
 
-/* The whole line: what was typed, the paste at the cursor. */
+/* Bytes of UTF-8 line that hold its first cps code points. */
+static size_t bytes_of(const char *line, size_t n, size_t cps)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+
+	while (i < n && cps-- > 0 &&
+	    (k = sotto_utf8_decode((const uint8_t *)line + i, n - i, &cp)) > 0)
+		i += k;
+	return i;
+}
+
+/* The whole line: what was typed, the paste at the cursor. The editor is
+ * emptied (its line goes to the history as if sent). */
 static char *with_editor(struct ui *ui, const uint8_t *p, size_t n, size_t *len)
 {
-	size_t cur = ui->in.cur, tail_n, head_n;
-	char *line, *out, *head;
+	size_t cur = ui->in.cur, line_n, head_n;
+	char *line, *out;
 
-	if ((line = input_take(&ui->in, &head_n)) == NULL)
+	if ((line = input_take(&ui->in, &line_n)) == NULL)
 		return NULL;
-	/* input_take gave all of it; split at the cursor's byte offset. */
-	head = line;
-	{
-		size_t i = 0, cps = 0, k;
-		uint32_t cp;
-
-		while (i < head_n && cps < cur &&
-		    (k = sotto_utf8_decode((const uint8_t *)line + i, head_n - i, &cp)) > 0) {
-			i += k;
-			cps++;
-		}
-		tail_n = head_n - i;
-		head_n = i;
-	}
-	if ((out = malloc(head_n + n + tail_n + 1)) == NULL) {
+	head_n = bytes_of(line, line_n, cur);
+	if ((out = malloc(line_n + n + 1)) == NULL) {
 		free(line);
 		return NULL;
 	}
-	memcpy(out, head, head_n);
+	memcpy(out, line, head_n);
 	memcpy(out + head_n, p, n);
-	memcpy(out + head_n + n, line + head_n, tail_n);
-	*len = head_n + n + tail_n;
+	memcpy(out + head_n + n, line + head_n, line_n - head_n);
+	*len = line_n + n;
 	out[*len] = '\0';
 	free(line);
 	return out;

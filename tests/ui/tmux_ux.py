@@ -245,6 +245,14 @@ def scenario_paste(env, c):
     bob.wait(r'"text":"/quit\\nis not a command"', "a pasted /quit was not sent as text")
     c.ok(not os.path.exists(alice.base + ".rc"), "a pasted /quit ended the client")
 
+    # What was typed stays: the paste goes in at the cursor.
+    alice.type("before  after", enter=False)
+    alice.keys("Left", "Left", "Left", "Left", "Left", "Left")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] before  after"), "typed text")
+    paste(env, alice, "one\ntwo")
+    bob.wait(r'"text":"before one\\ntwo after"', "the paste did not go in at the cursor")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("]"), "the editor was not emptied")
+
     words = " ".join("w%05d" % i for i in range(3000))   # 20999 bytes, one line
     paste(env, alice, words)
     alice.wait_text(r"split into 2 messages")
