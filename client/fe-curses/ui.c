@@ -453,8 +453,8 @@ static void hist_load(struct ui *ui)
 
 static void hist_save(struct ui *ui)
 {
-	char *lines[INPUT_HIST_MAX], err[512];
-	size_t lens[INPUT_HIST_MAX], n = 0;
+	char *lines[INPUT_HIST_MAX] = { NULL }, err[512];
+	size_t lens[INPUT_HIST_MAX] = { 0 }, n = 0;
 
 	if (ui->hist_path == NULL)
 		return;
