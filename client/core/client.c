@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "identity.h"
+#include "pad.h"
 #include "trust.h"
 #include "utf8.h"
 
@@ -92,6 +93,23 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 		    " (local error: %s)", sotto_strerror(verdict));
 	}
 	ev.rejected.reason = word;
+	ev.rejected.detail = detail;
+	core_emit(c, &ev);
+}
+
+/* A frame refused because its key is not in the trusted folder: the
+ * fingerprint goes in the event too, so a front-end can group by key. */
+void
+core_reject_key(struct client *c, const uint8_t *pub, const char *what)
+{
+	struct client_event ev = { .type = CLIENT_EV_REJECTED,
+	    .rejected = { .reason = sotto_verdict_word(SOTTO_V_UNTRUSTED) } };
+	char fpr[SOTTO_FPR_STR_LEN], detail[256];
+
+	sotto_fingerprint_str(pub, fpr);
+	snprintf(detail, sizeof(detail), "%s from %s (not in %s)", what, fpr,
+	    c->trusted_path);
+	ev.rejected.fpr = fpr;
 	ev.rejected.detail = detail;
 	core_emit(c, &ev);
 }
@@ -180,7 +198,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 			(void)members_set_peer(m, p);
 			continue;
 		}
-		if (m->shown) {
+		if (m->shown && presence_other_sessions(c, m) == 0) {
 			struct client_event ev = { .type = CLIENT_EV_LEFT,
 			    .left = { .name = m->name, .fpr = m->fpr } };
 
@@ -190,6 +208,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 			c->asked = 0;
 		members_del(c, m);
 	}
+	presence_retrust(c);
 	return 0;
 }
 
@@ -234,6 +253,8 @@ config_copy(struct client *c, const struct client_config *cfg, char *err,
 		return SOTTO_E_INVAL;
 	}
 	c->skew = cfg->clock_skew;
+	c->strict = cfg->strict;
+	c->retry = cfg->retry;
 	return 0;
 }
 
@@ -340,6 +361,7 @@ client_free(struct client *c)
 	sotto_dat_tx_free(c->tx);
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
+	presence_clear(c, false);
 	members_clear(c);
 	members_reap(c);
 	rsess_free_all(c);
@@ -363,17 +385,25 @@ client_free(struct client *c)
 /* --- API ----------------------------------------------------------------- */
 
 int
-client_send_text(struct client *c, const char *text, size_t len)
+client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 {
+	size_t max = SOTTO_TEXT_MAX;
 	int r;
 
-	if (len > SOTTO_TEXT_MAX)
+	switch (ctype) {
+	case SOTTO_CT_TEXT: case SOTTO_CT_ACTION: break;
+	case SOTTO_CT_AWAY: case SOTTO_CT_QUIT: max = SOTTO_AWAY_MAX; break;
+	default: return SOTTO_E_INVAL;
+	}
+	if (len > max)
 		return SOTTO_E_TOOLONG;
 	if (sotto_utf8_valid((const uint8_t *)text, len) != 0)
 		return SOTTO_E_FORMAT;
 	if (c->st == CS_CLOSED)
 		return SOTTO_E_INVAL;
-	if ((r = outbox_push(&c->ob, text, len)) != 0)
+	if (c->strict && c->n_readers > 0)
+		return CLIENT_E_STRICT;
+	if ((r = outbox_push(&c->ob, ctype, text, len)) != 0)
 		return r;
 	signer_retry(c);   /* after an ssh-agent failure: try it again */
 	dat_pump(c);
@@ -397,18 +427,29 @@ client_uses_agent(const struct client *c)
 	return signer_agent(c);
 }
 
+int
+client_send_text(struct client *c, const char *text, size_t len)
+{
+	return client_send(c, SOTTO_CT_TEXT, text, len);
+}
+
 void
 client_who(struct client *c)
 {
 	struct client_event ev = { .type = CLIENT_EV_MEMBERS };
+	struct client_reader *r;
 	struct client_member *l;
-	size_t n;
+	size_t n, nr;
 
 	if ((l = members_list(c, &n)) == NULL)
 		return;
+	r = presence_readers(c, &nr);
 	ev.members.members = l;
 	ev.members.n_members = n;
+	ev.members.readers = r;
+	ev.members.n_readers = r != NULL ? nr : 0;
 	core_emit(c, &ev);
+	presence_readers_free(r, nr);
 	members_list_free(l, n);
 }
 

@@ -35,9 +35,12 @@ dat_pump(struct client *c)
 
 	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
 		return;
+	/* Strict: lines queued before a reader came wait until it leaves. */
+	if (c->strict && c->n_readers > 0)
+		return;
 	while (c->out.len < CORE_OUT_HIGH && !signer_full(c) &&
 	    (l = outbox_next(&c->ob)) != NULL) {
-		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
+		if (sotto_dat_seal_unsigned(c->tx, core_now_ms(), l->ctype,
 		    l->text, l->len, &msg, &msg_len, &body, &len) != 0)
 			return;
 		c->tx_next = sotto_dat_tx_next(c->tx);
@@ -53,11 +56,8 @@ static void
 reject_dat(struct client *c, int r, const struct sotto_dat *d,
     const struct sotto_peer *peer, const char *why)
 {
-	char fpr[SOTTO_FPR_STR_LEN];
-
 	if (peer == NULL) {
-		sotto_fingerprint_str(d->id_pub, fpr);
-		core_reject(c, r, "DAT from %s (not in %s)", fpr, c->trusted_path);
+		core_reject_key(c, d->id_pub, "DAT");
 		return;
 	}
 	core_reject(c, r, "DAT %llu from %s%s%s", (unsigned long long)d->counter,
@@ -103,8 +103,8 @@ static void
 dat_deliver(struct client *c, const uint8_t *body, size_t len,
     const struct sotto_dat *d, const struct sotto_peer *peer)
 {
-	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
 	const uint8_t *text;
+	const char *why;
 	struct rsess *s;
 	size_t text_len;
 	uint8_t ctype;
@@ -131,18 +131,8 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "bad padding" : why_word(r));
 		return;
 	}
-	if (ctype != SOTTO_CT_TEXT || text_len > SOTTO_TEXT_MAX ||
-	    sotto_utf8_valid(text, text_len) != 0) {
-		reject_dat(c, SOTTO_V_MALFORMED, d, peer, ctype != SOTTO_CT_TEXT ?
-		    "content type not supported" : "not UTF-8 text of at most 16384 bytes");
-		return;
-	}
-	ev.message.name = peer->name;
-	ev.message.fpr = peer->fpr_str;
-	ev.message.text = (const char *)text;
-	ev.message.text_len = text_len;
-	ev.message.ts = d->ts_ms / 1000u;
-	core_emit(c, &ev);
+	if ((r = content_deliver(c, d, peer, s, ctype, text, text_len, &why)) != 0)
+		reject_dat(c, r, d, peer, why);
 }
 
 static void

@@ -16,6 +16,7 @@ batch_in_init(struct batch_in *in)
 enum batch_kind
 batch_classify(const uint8_t *line, size_t len)
 {
+	const struct fe_cmd *cmd;
 	const char *rest;
 	size_t rest_len;
 
@@ -24,9 +25,10 @@ batch_classify(const uint8_t *line, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (line[0] == '/') {
-		/* A bot's command is the whole line: no command takes words. */
-		if (fe_cmd_parse((const char *)line, len, &rest, &rest_len) != NULL &&
-		    rest == NULL)
+		/* A known command with the words it takes; the windows of the
+		 * interactive UI mean nothing to a bot. */
+		if ((cmd = fe_cmd_parse((const char *)line, len, &rest, &rest_len)) != NULL &&
+		    !cmd->ui_only && fe_cmd_args_ok(cmd, rest, rest_len))
 			return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}

@@ -340,20 +340,24 @@ def test_startup_errors():
         dead2 = ct.free_port()
         line = start_fail(s, "alice", tr, port="127.0.0.1:%d,127.0.0.1:%d" % (dead, dead2))
         check(str(dead) in line and str(dead2) in line, "names every address: %r" % line)
-        line = start_fail(s, "alice", tr, port="127.0.0.1:%d,," % dead)
-        check("HOST:PORT" in line, "says what a list looks like: %r" % line)
+        # A malformed list is a usage error, found before anything starts.
+        c = s.client("alice", tr, port="127.0.0.1:%d,," % dead)
+        check_eq(c.wait_exit(timeout=30), 2, "exit status for an empty list entry")
+        check_eq(c.all(), [], "no event for a usage error")
+        errs = c.stderr_lines()
+        check(len(errs) == 1 and "relay list" in errs[0], "says the list is wrong: %r" % errs)
 
         os.chmod(s.keys.path("bob"), 0o644)
         line = start_fail(s, "bob", tr)
         check(s.keys.path("bob") in line and "644" in line, "says the mode is wrong: %r" % line)
 
-        # A bad room is a usage error: exit 2, one line, no event at all.
+        # A bad room is a usage error: exit 2 before anything starts, one
+        # line on stderr, no event (docs/batch.md "Exit status").
         c = s.client("alice", tr, extra=("--room", ""))
-        rc = c.wait_exit(timeout=30)
-        check_eq(rc, 2, "bad room: exit status")
+        check_eq(c.wait_exit(timeout=30), 2, "exit status for --room ''")
+        check_eq(c.all(), [], "no event for a usage error")
         errs = c.stderr_lines()
         check(len(errs) == 1 and "room" in errs[0], "names the bad room: %r" % errs)
-        check_eq(c.all(), [], "bad room: events")
 
 
 def test_failover():

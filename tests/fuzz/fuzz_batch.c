@@ -414,11 +414,24 @@ ref_kind(const uint8_t *p, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (p[0] == '/') {
-		static const char *const names[] = {
-			"/who", "/quit", "/reload", "/fingerprint", "/help",
-		};
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (len == strlen(names[i]) && ref_caseeq(p, names[i], len))
+		/* The commands a bot may send: with no words, with optional
+		 * words, with words required (docs/batch.md). */
+		static const char *const none[] = { "/who", "/reload", "/fingerprint", "/help" };
+		static const char *const optional[] = { "/quit", "/away", "/strict" };
+		static const char *const required[] = { "/me" };
+		const uint8_t *sp = memchr(p, ' ', len);
+		size_t n = sp != NULL ? (size_t)(sp - p) : len;
+		int words = sp != NULL && len > n + 1;
+
+		for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+			if (n == strlen(none[i]) && ref_caseeq(p, none[i], n) && sp == NULL)
+				return BATCH_COMMAND;
+		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+			if (n == strlen(optional[i]) && ref_caseeq(p, optional[i], n) &&
+			    (sp == NULL || words))
+				return BATCH_COMMAND;
+		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+			if (n == strlen(required[i]) && ref_caseeq(p, required[i], n) && words)
 				return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}
@@ -514,6 +527,27 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 		ev->status.state = "reload-failed";
 		ev->status.reason = ev->status.detail = cs;
 		break;
+	case CLIENT_EV_ACTION:
+	case CLIENT_EV_QUIT_MESSAGE:
+		ev->message.name = ev->message.fpr = ev->message.text = cs;
+		ev->message.text_len = strlen(cs);
+		break;
+	case CLIENT_EV_AWAY:
+		ev->away.name = ev->away.fpr = ev->away.reason = cs;
+		ev->away.reason_len = strlen(cs);
+		ev->away.away = true;
+		break;
+	case CLIENT_EV_UNTRUSTED_JOINED:
+	case CLIENT_EV_UNTRUSTED_LEFT:
+		ev->untrusted.fpr = cs;
+		ev->untrusted.sessions = 2;
+		break;
+	case CLIENT_EV_WAITING_KEY:
+		ev->waiting_key.asked = ev->waiting_key.asked_fpr = ev->waiting_key.fpr = cs;
+		break;
+	case CLIENT_EV_NOTICE:
+		ev->notice.reason = ev->notice.detail = cs;
+		break;
 	}
 }
 
@@ -534,6 +568,13 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_ERROR, "reason" },
 		{ CLIENT_EV_DISCONNECTED, "reason" },
 		{ CLIENT_EV_STATUS, "detail" },
+		{ CLIENT_EV_ACTION, "text" },
+		{ CLIENT_EV_QUIT_MESSAGE, "text" },
+		{ CLIENT_EV_AWAY, "reason" },
+		{ CLIENT_EV_UNTRUSTED_JOINED, "fingerprint" },
+		{ CLIENT_EV_UNTRUSTED_LEFT, "fingerprint" },
+		{ CLIENT_EV_WAITING_KEY, "asked" },
+		{ CLIENT_EV_NOTICE, "detail" },
 	};
 	struct client_member members[2];
 	struct client_event ev;
@@ -548,7 +589,11 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 	members[0].name = cs;
 	members[0].fpr = cs;
 	members[0].self = true;
+	members[0].sessions = 1;
+	members[0].away = cs;
 	members[1].name = "bob";
+	members[1].sessions = 3;
+	members[1].away = NULL;
 	members[1].fpr = cs;
 	members[1].self = false;
 	for (k = 0; k < sizeof(evs) / sizeof(evs[0]); k++) {
