@@ -517,6 +517,25 @@ sotto_rsa_generate(struct sotto_rsa **out, unsigned bits)
 	return r;
 }
 
+#ifdef SOTTO_TEST_KEYS
+int
+sotto_rsa_import(struct sotto_rsa **out, const char *sexp, size_t len)
+{
+	struct sotto_rsa *k;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return SOTTO_E_ALLOC;
+	if (gcry_sexp_new(&k->key, sexp, len, 1) != 0 ||
+	    (k->n_len = sexp_uint_len(k->key, "n")) != SOTTO_RSA_MOD) {
+		sotto_rsa_free(k);
+		return SOTTO_E_CRYPTO;
+	}
+	*out = k;
+	return 0;
+}
+#endif
+
 void
 sotto_rsa_free(struct sotto_rsa *k)
 {

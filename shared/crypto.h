@@ -70,6 +70,12 @@ struct sotto_rsa;       /* opaque: private key s-exp in secure memory */
 /* Slow (a second or more): call it off the event loop. */
 int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits);
 void sotto_rsa_free(struct sotto_rsa *k);
+#ifdef SOTTO_TEST_KEYS
+/* Tests only (tests/core compiles crypto.c with SOTTO_TEST_KEYS; libsotto
+ * has no such function): a key from its libgcrypt s-expression text,
+ * "(private-key(rsa(n ..)(e ..)(d ..)(p ..)(q ..)(u ..)))". */
+int sotto_rsa_import(struct sotto_rsa **out, const char *sexp, size_t len);
+#endif
 /* Whether the private key s-expression sits in secure memory (tests). */
 int sotto_rsa_is_secure(const struct sotto_rsa *k);
 /* The modulus, big-endian, left-padded to exactly `len` bytes. */

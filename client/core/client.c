@@ -34,10 +34,35 @@ core_min_ts(const struct client *c)
 	return c->join_ts > skew ? c->join_ts - skew : 0;
 }
 
+/* Nothing reaches the front-end after client_shutdown, nor between a
+ * connection's close and its `disconnected` (core_reap). */
 void
 core_emit(struct client *c, const struct client_event *ev)
 {
+	if (c->st == CS_CLOSED || c->closing)
+		return;
 	c->fn(ev, c->ctx);
+}
+
+void
+core_defer(struct client *c)
+{
+	ev_feed_event(c->loop, &c->reap, EV_CUSTOM);
+}
+
+void
+core_reap(struct client *c)
+{
+	conn_reap(c);
+	members_reap(c);
+}
+
+static void
+on_reap(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	core_reap(container_of(w, struct client, reap));
 }
 
 void
@@ -151,7 +176,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 	(void)self_name_update(c);
 	/* A member no longer trusted is forgotten: not shown, not served. */
 	HASH_ITER(hh, c->members, m, tmp) {
-		if (!m->known)
+		if (m->dead || !m->known)
 			continue;
 		if ((p = sotto_trust_find(t, m->pub)) != NULL) {
 			(void)members_set_peer(m, p);
@@ -255,6 +280,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	c->fn = fn;
 	c->ctx = ctx;
 	c->fd = -1;
+	ev_prepare_init(&c->reap, on_reap);
 	outbox_init(&c->ob);
 	conn_init(c);
 	sess_init(c);
@@ -275,16 +301,22 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 	return c;
 }
 
+/* Every watcher stops now (so the loop ends); the socket and the session
+ * go at the end of the turn, as a caller up the stack may use them. */
 void
 client_shutdown(struct client *c)
 {
 	if (c->st == CS_CLOSED)
 		return;
-	conn_stop(c);
-	sess_reset(c);
 	c->st = CS_CLOSED;
+	c->closing = true;
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->conn_timer);
+	ev_timer_stop(c->loop, &c->key_timer);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
+	core_defer(c);
 }
 
 void
@@ -294,6 +326,8 @@ client_free(struct client *c)
 		return;
 	if (c->loop != NULL && c->st != CS_CLOSED && c->id != NULL)
 		client_shutdown(c);
+	if (c->loop != NULL)
+		core_reap(c);
 	rsagen_free(c->rsagen);
 	sotto_rsa_free(c->rsa);
 	sotto_dat_tx_free(c->tx);
@@ -301,6 +335,7 @@ client_free(struct client *c)
 	sotto_group_free(c->group);
 	presence_clear(c, false);
 	members_clear(c);
+	members_reap(c);
 	rsess_free_all(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);
@@ -313,6 +348,9 @@ client_free(struct client *c)
 	free(c->identity_path);
 	free(c->trusted_path);
 	free(c->relay);
+	/* Deleting members fed the reap watcher: no callback on freed memory. */
+	if (c->loop != NULL)
+		ev_clear_pending(c->loop, &c->reap);
 	free(c);
 }
 

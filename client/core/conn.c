@@ -83,7 +83,7 @@ conn_start(struct client *c)
 
 	c->st = CS_CONNECTING;
 	core_emit_status(c, "connecting");
-	if ((c->fd = sotto_net_connect(c->relay, err, sizeof(err))) < 0) {
+	if ((c->fd = core_connect(c->relay, err, sizeof(err))) < 0) {
 		connect_failed(c, err);
 		return;
 	}
@@ -110,21 +110,40 @@ conn_stop(struct client *c)
 	sotto_dec_init(&c->dec, SOTTO_MAX_FRAME_DEFAULT, SOTTO_DEC_ALL_TYPES);
 	sotto_wbuf_reset(&c->out);
 	c->out_queued = c->out_written = 0;
-	c->conn_gen++;
 }
 
-/* An established connection ended: tell the front-end, end the session,
- * try again later. Typed lines not yet written stay queued. */
+/* An established connection ended. Callers up the stack may still be in
+ * the middle of its frames: mark it, stop its watchers, and leave the rest
+ * to conn_reap at the end of the turn. */
 void
 conn_close(struct client *c, const char *reason)
 {
-	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED,
-	    .disconnected = { .reason = reason } };
+	if (c->st == CS_CLOSED || c->closing)
+		return;
+	c->closing = true;
+	snprintf(c->close_why, sizeof(c->close_why), "%s", reason);
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->conn_timer);
+	core_defer(c);
+}
 
-	if (c->st == CS_CLOSED)
+/* The end of a closed connection: tell the front-end, end the session,
+ * try again later (not after client_shutdown). Typed lines not yet
+ * written stay queued. */
+void
+conn_reap(struct client *c)
+{
+	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED,
+	    .disconnected = { .reason = c->close_why } };
+
+	if (!c->closing)
 		return;
 	conn_stop(c);
 	sess_reset(c);
+	c->closing = false;
+	if (c->st == CS_CLOSED)
+		return;
 	core_emit(c, &ev);
 	if (c->st != CS_CLOSED)
 		schedule_reconnect(c);
@@ -212,7 +231,7 @@ on_write(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	flush_out(c);
-	if (c->fd >= 0)
+	if (!c->closing)
 		dat_pump(c);
 }
 
@@ -223,7 +242,7 @@ conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
 	size_t before = c->out.len;
 	int r;
 
-	if (c->fd < 0 || c->st < CS_WAIT_RSA || c->st == CS_CLOSED)
+	if (c->fd < 0 || c->st < CS_WAIT_RSA || c->st == CS_CLOSED || c->closing)
 		return SOTTO_E_INVAL;
 	if ((r = sotto_frame_encode(&c->out, type, 0, to, body, len)) != 0) {
 		/* The relay has not read 16 MiB: treat it as gone. */
@@ -241,11 +260,10 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = container_of(w, struct client, rio);
 	struct sotto_frame f;
-	unsigned gen = c->conn_gen;
 	uint8_t *p;
 	size_t avail;
 	ssize_t n;
-	int r;
+	int r = 0;
 
 	(void)loop;
 	(void)revents;
@@ -265,11 +283,10 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	sotto_dec_commit(&c->dec, (size_t)n);
-	while ((r = sotto_dec_next(&c->dec, &f)) == 1) {
+	/* A handler may close the connection (or the front-end shut the core
+	 * down): the frames after that belong to no session. */
+	while (!c->closing && (r = sotto_dec_next(&c->dec, &f)) == 1)
 		sess_on_frame(c, &f);
-		if (c->conn_gen != gen)   /* the handler closed the connection */
-			return;
-	}
 	if (r < 0) {
 		char why[128];
 

@@ -1,4 +1,4 @@
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, session.c, dat.c, members.c, rsess.c, outbox.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
@@ -65,6 +65,8 @@ struct member {
 	bool               known;           /* a valid trusted INI seen */
 	bool               shown;           /* front-end told (joined/ready) */
 	bool               key_wanted;      /* asked us before we were READY */
+	bool               dead;            /* out of the table, freed at the end of the turn */
+	struct member     *dead_next;
 	unsigned           told_gen;        /* our winning key advertised to it */
 	char              *name;
 	char               fpr[SOTTO_FPR_STR_LEN];
@@ -136,7 +138,15 @@ struct client {
 	struct sotto_dec        dec;
 	struct sotto_wbuf       out;
 	uint64_t                out_queued, out_written;
-	unsigned                conn_gen;     /* bumped on every disconnect */
+	/* Re-entrancy (the relay's rule): a connection closed, or a member
+	 * deleted, from inside a callback chain is only marked; core_reap
+	 * frees it once that chain has returned (the `reap` watcher is fed,
+	 * so it runs right after the current callback). Until then every
+	 * pointer stays valid; sends are refused and events not delivered. */
+	bool                    closing;      /* connection teardown pending */
+	char                    close_why[160];
+	ev_prepare              reap;         /* fed, never started */
+	struct member          *dead;         /* deleted members, not yet freed */
 	bool                    ever_connected;
 	double                  backoff;
 
@@ -181,7 +191,7 @@ struct client {
 	bool                    told_nokey;       /* no-key-yet said this connection */
 };
 
-/* client.c: events, time, trust */
+/* client.c: events, time, trust, the end of a loop turn */
 uint64_t core_now_ms(void);
 void core_emit(struct client *c, const struct client_event *ev);
 void core_emit_status(struct client *c, const char *state);
@@ -189,11 +199,22 @@ void core_reject(struct client *c, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void core_reject_key(struct client *c, const uint8_t *pub, const char *what);
 void core_fatal(struct client *c, const char *reason, const char *detail);
+/* Have core_reap run once the current callback returns. */
+void core_defer(struct client *c);
+/* Free what was marked: the closed connection, deleted members. */
+void core_reap(struct client *c);
 uint64_t core_min_ts(const struct client *c);
+
+/* connect.c: a connected (or connecting) non-blocking socket to the
+ * relay, or -1 with err set. The seam the core tests replace. */
+int core_connect(const char *relay, char *err, size_t err_len);
 
 /* conn.c: the relay connection */
 void conn_start(struct client *c);
+/* Mark the established connection closed (its watchers stop now); torn
+ * down, reported and retried by conn_reap at the end of the turn. */
 void conn_close(struct client *c, const char *reason);
+void conn_reap(struct client *c);
 void conn_stop(struct client *c);
 int conn_send(struct client *c, uint8_t type, uint32_t to, const void *body,
     size_t len);
@@ -217,6 +238,7 @@ int dat_new_key(struct client *c);
 struct member *members_get(struct client *c, uint32_t id, bool create);
 void members_del(struct client *c, struct member *m);
 void members_clear(struct client *c);
+void members_reap(struct client *c);
 size_t members_count(const struct client *c);
 struct client_member *members_list(struct client *c, size_t *n);
 void members_list_free(struct client_member *l, size_t n);

@@ -30,15 +30,33 @@ members_get(struct client *c, uint32_t id, bool create)
 	return m;
 }
 
+/* Out of the table at once; freed at the end of the loop turn, as a
+ * caller up the stack may still hold m (core.h, "Re-entrancy"). */
 void
 members_del(struct client *c, struct member *m)
 {
+	if (m->dead)
+		return;
 	HASH_DEL(c->members, m);
 	rsess_unref(m);
-	free(m->name);
-	free(m->away);
-	free(m->marks);
-	free(m);
+	m->dead = true;
+	m->dead_next = c->dead;
+	c->dead = m;
+	core_defer(c);
+}
+
+void
+members_reap(struct client *c)
+{
+	struct member *m;
+
+	while ((m = c->dead) != NULL) {
+		c->dead = m->dead_next;
+		free(m->name);
+		free(m->away);
+		free(m->marks);
+		free(m);
+	}
 }
 
 void

@@ -150,15 +150,35 @@ presence_clear(struct client *c, bool tell)
 	c->untrusted_over = 0;
 }
 
-/* After /reload: a key now trusted is a member, not a reader. */
+/* After /reload: a key now trusted is a member, not a reader. The entries
+ * leave the table before anyone is told, so a front-end that reloads again
+ * from inside the event finds a table it can walk. */
 void
 presence_retrust(struct client *c)
 {
-	struct untrusted *u, *tmp;
+	struct untrusted *u, *tmp, *gone = NULL;
 
-	HASH_ITER(hh, c->untrusted, u, tmp)
-		if (u->genuine && sotto_trust_find(c->trust, u->pub) != NULL)
-			untrusted_del(c, u, true);
+	HASH_ITER(hh, c->untrusted, u, tmp) {
+		if (!u->genuine || sotto_trust_find(c->trust, u->pub) == NULL)
+			continue;
+		HASH_DEL(c->untrusted, u);
+		c->n_untrusted--;
+		c->n_readers--;
+		u->hh.next = gone;
+		gone = u;
+	}
+	while ((u = gone) != NULL) {
+		struct untrusted *v;
+
+		gone = u->hh.next;
+		/* Once per key: its last session in the list tells. */
+		for (v = gone; v != NULL; v = v->hh.next)
+			if (memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
+				break;
+		if (v == NULL && untrusted_sessions(c, u->pub) == 0)
+			emit_untrusted(c, CLIENT_EV_UNTRUSTED_LEFT, u);
+		free(u);
+	}
 }
 
 size_t

@@ -170,7 +170,6 @@ static void
 become_ready(struct client *c, bool first)
 {
 	struct member *m, *tmp;
-	unsigned gen = c->conn_gen;
 
 	ev_timer_stop(c->loop, &c->key_timer);
 	c->asked = 0;
@@ -187,15 +186,12 @@ become_ready(struct client *c, bool first)
 	/* The next session's RSA key, made while we chat. */
 	rsagen_request(c->rsagen, true);
 	HASH_ITER(hh, c->members, m, tmp)
-		if (m->key_wanted && m->known) {
+		if (!m->dead && m->key_wanted && m->known) {
 			m->key_wanted = false;
 			send_key(c, m);
-			if (c->conn_gen != gen)
-				return;
 		}
 	dat_flush_pending(c);
-	if (c->conn_gen == gen)
-		dat_pump(c);
+	dat_pump(c);
 }
 
 /* --- the relay's roster and LEFT ----------------------------------------- */
@@ -533,7 +529,6 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	struct sotto_ini ini;
 	struct member *m;
 	struct rsess *s;
-	unsigned gen = c->conn_gen;
 	bool fresh_member;
 	int r;
 
@@ -578,25 +573,22 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	m->known = true;
 	if (fresh_member) {
 		greet(c, m, &ini);
-		if (c->conn_gen != gen)
-			return;
 		if (c->st == CS_READY)
 			emit_joined(c, m);
 		if (c->st == CS_KEYWAIT && c->asked == m->id)
 			emit_asking(c, m);
 	}
-	check_conflict(c, m);
-	if (c->conn_gen != gen)
+	/* The front-end's `joined` may have reloaded the trusted folder and
+	 * forgotten m (freed at the end of the turn): it gets nothing more. */
+	if (m->dead)
 		return;
+	check_conflict(c, m);
 	if (ini.ask != 0 && ini.ask == c->self_id) {
 		if (c->st == CS_READY) {
 			send_key(c, m);
-			if (c->conn_gen == gen)
-				dat_pump(c);
+			dat_pump(c);
 		} else
 			m->key_wanted = true;
-		if (c->conn_gen != gen)
-			return;
 	}
 	maybe_switch(c);
 }

@@ -28,13 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import servers  # noqa: E402
-from sottotest import TestFailure, scaled  # noqa: E402
+from sottotest import BatchClient, TestFailure, scaled  # noqa: E402
 
 READY_TIMEOUT = scaled(60.0)  # s for one client to get `ready`
 QUIET_CPU = 0.02          # s of CPU the whole room may use in QUIET_WINDOW
@@ -50,47 +49,30 @@ JOIN_LINE = re.compile(r'^(\S+)Z sotto-relay\[\d+\] info: join id=\d+ room="([^"
 Fail = TestFailure
 
 
-class Client:
-    """One `sotto --batch`; stdout lines become (time, event) pairs."""
+class Client(BatchClient):
+    """One `sotto --batch` (BatchClient collects its events and their times)."""
 
     def __init__(self, argv, errpath):
-        self.events = []
-        self.cond = threading.Condition()
         self.t_start = time.monotonic()
         self.err = open(errpath, "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.err)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            now = time.monotonic()
-            try:
-                ev = json.loads(raw)
-            except ValueError:
-                ev = {"event": "?", "raw": raw.decode("utf-8", "replace")}
-            with self.cond:
-                self.events.append((now, ev))
-                self.cond.notify_all()
-        with self.cond:
-            self.events.append((time.monotonic(), {"event": "eof"}))
-            self.cond.notify_all()
+        BatchClient.__init__(self, argv, self.err)
 
     def wait(self, kind, timeout):
         """Time and body of the first `kind` event; Fail on timeout, exit or error."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                for t, ev in self.events:
+                for t, ev in zip(self.times, self.events):
                     if ev.get("event") == kind:
                         return t, ev
-                    if ev.get("event") in ("error", "eof"):
+                    if ev.get("event") == "error":
                         raise Fail("client ended before %s: %s" % (kind, ev))
+                if self.eof:
+                    raise Fail("client ended before %s: %s" % (kind, self.events[-5:]))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Fail("no %s within %.0f s; events: %s"
-                               % (kind, timeout, [e for _, e in self.events][-5:]))
+                               % (kind, timeout, self.events[-5:]))
                 self.cond.wait(left)
 
     def cpu(self):

@@ -7,7 +7,6 @@ prefix the client and relay commands (e.g. "valgrind --log-file=/tmp/vg.%p
 (tests/lib/sottotest: default 10 when a wrapper is set, else 1). Every wait is for an actual
 event with a deadline; polling sleeps only between checks.
 """
-import json
 import os
 import signal
 import socket
@@ -18,8 +17,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, TestFailure,  # noqa: E402,F401
-                       check, check_eq, frame, free_port, read_frame,
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient,  # noqa: E402,F401
+                       TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 
 CLIENT_BIN = RELAY_BIN = KEYGEN_BIN = None
@@ -110,52 +109,19 @@ class Relay:
         self.stop()
 
 
-class Client:
-    """One `sotto --batch` process; its stdout events are collected by a thread."""
+class Client(BatchClient):
+    """One `sotto --batch` process of the suite (BatchClient collects its events)."""
 
     def __init__(self, keys, name, trusted, port, room="lobby", extra=(), skew="0"):
         self.name = name
-        self.events = []
-        self.bad_lines = []
-        self.cond = threading.Condition()
         self.errfile = tempfile.TemporaryFile()
         cmd = CLIENT_WRAPPER + [CLIENT_BIN, "--batch", "--identity", keys.path(name),
                                 "--trusted", trusted, "--room", room,
                                 "--clock-skew", skew] + list(extra) + ["127.0.0.1:%d" % port]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errfile)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            try:
-                ev = json.loads(raw.decode("utf-8"))
-                ok = isinstance(ev, dict) and isinstance(ev.get("event"), str)
-            except ValueError:
-                ok = False
-            with self.cond:
-                if ok:
-                    self.events.append(ev)
-                else:
-                    self.bad_lines.append(raw)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def send(self, *lines):
-        for line in lines:
-            self.proc.stdin.write(line.encode("utf-8") + b"\n")
-        self.proc.stdin.flush()
+        BatchClient.__init__(self, cmd, self.errfile)
 
     def close_stdin(self):
         self.proc.stdin.close()
-
-    def all(self, kind=None, **match):
-        with self.cond:
-            evs = list(self.events)
-        return [e for e in evs if (kind is None or e["event"] == kind)
-                and all(e.get(k) == v for k, v in match.items())]
 
     def wait(self, kind, timeout=EVENT_TIMEOUT, count=1, **match):
         """Wait until `count` events of `kind` matching `match` arrived; return the last."""

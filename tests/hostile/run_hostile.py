@@ -39,12 +39,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, TestFailure,  # noqa: E402
-                       deadline, free_port, wait_until)
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient,  # noqa: E402
+                       TestFailure, deadline, free_port, wait_until)
 
 ROOM = "hostile"
 NAMES = ("alice", "bob", "carol")
@@ -120,43 +119,21 @@ def fingerprint(pub_path):
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-class Client:
-    """One `sotto --batch` process; its stdout parsed into JSON events."""
+class Client(BatchClient):
+    """One `sotto --batch` process (BatchClient collects its events)."""
 
     def __init__(self, name, argv, workdir):
         self.name = name
         self.sent = []               # tokens in the order written to stdin
-        self.events = []
-        self.bad = []                # stdout lines that are not JSON objects
-        self.lock = threading.Lock()
         self.errpath = os.path.join(workdir, name + ".stderr")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=open(self.errpath, "wb"))
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            try:
-                ev = json.loads(raw)
-                if not isinstance(ev, dict) or "event" not in ev:
-                    raise ValueError
-            except ValueError:
-                with self.lock:
-                    self.bad.append(raw)
-                continue
-            with self.lock:
-                self.events.append(ev)
+        BatchClient.__init__(self, argv, open(self.errpath, "wb"))
 
     def evs(self, kind=None):
-        with self.lock:
-            return [e for e in self.events if kind is None or e["event"] == kind]
+        return self.all(kind)
 
     def say(self, token):
         self.sent.append(token)
-        self.proc.stdin.write(token.encode() + b"\n")
-        self.proc.stdin.flush()
+        self.send(token)
 
     def tail(self):
         with open(self.errpath, "rb") as f:
@@ -400,8 +377,8 @@ class Scenario:
         for n, c in self.clients.items():
             if c.proc.returncode != 0:
                 problems.append("%s exited %d" % (n, c.proc.returncode))
-            if c.bad:
-                problems.append("%s wrote non-JSON lines: %r" % (n, c.bad[:3]))
+            if c.bad_lines:
+                problems.append("%s wrote non-JSON lines: %r" % (n, c.bad_lines[:3]))
             for e in c.evs():
                 if e["event"] in ("error", "disconnected"):
                     problems.append("%s: unexpected %r" % (n, e))

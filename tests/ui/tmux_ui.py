@@ -394,6 +394,9 @@ def scenario_chat(env, c):
     c.ok(not any("dave" in r for r in rows[head:head + 4]), "/who lists an untrusted member")
     alice.type("/fingerprint")
     alice.wait_text(r"your fingerprint: " + re.escape(env.fpr["alice"]), "/fingerprint")
+    alice.type("/FingerPrint")     # names match in any case
+    alice.wait(lambda s: len(re.findall(r"your fingerprint: " + re.escape(env.fpr["alice"]), s)) >= 2,
+               "/FingerPrint does not run /fingerprint")
     alice.type("/frobnicate now")
     alice.wait_text(r"unknown command /frobnicate: type /help", "no hint for an unknown command")
     alice.type("/help")

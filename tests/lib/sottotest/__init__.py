@@ -6,6 +6,7 @@
   wire       the wire-v1 frame codec (encode, split, read from a file or stream)
   net        free_port, listening
   procs      command wrappers (valgrind), die-with-the-driver, stop a process
+  batch      BatchClient: a `sotto --batch` process read into JSON events
 
 A driver puts tests/lib on sys.path and imports what it needs:
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -20,3 +21,4 @@ from .wire import (DAT, HDR, HDR_LEN, INI, KEY, LEFT, LEN_MIN, TYPE_NAMES,  # no
 from .net import free_port, listening  # noqa: F401
 from .procs import (CLIENT_WRAPPER, RELAY_WRAPPER, die_with_parent,  # noqa: F401
                     stop_process)
+from .batch import BatchClient  # noqa: F401
