@@ -90,7 +90,6 @@ struct untrusted {
 	uint8_t            pub[SOTTO_ED25519_PUB];
 	char               fpr[SOTTO_FPR_STR_LEN];
 	bool               genuine;         /* its INI verified: a reader, shown */
-	struct untrusted  *gone_next;       /* presence_retrust's list */
 	UT_hash_handle     hh;
 };
 

@@ -33,7 +33,8 @@ dat_pump(struct client *c)
 	struct line *l;
 	size_t len, msg_len;
 
-	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0)
+	if (c->st != CS_READY || c->adopting != 0 || c->tx == NULL || c->fd < 0 ||
+	    c->closing)
 		return;
 	/* Strict: lines queued before a reader came wait until it leaves. */
 	if (c->strict && c->n_readers > 0)

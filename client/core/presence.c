@@ -150,36 +150,32 @@ presence_clear(struct client *c, bool tell)
 	c->untrusted_over = 0;
 }
 
-/* Whether list holds an entry with pub. */
-static bool
-listed(const struct untrusted *list, const uint8_t *pub)
-{
-	for (; list != NULL; list = list->gone_next)
-		if (memcmp(list->pub, pub, SOTTO_ED25519_PUB) == 0)
-			return true;
-	return false;
-}
-
-/* After /reload: a key now trusted is a member, not a reader. Every such
- * entry leaves the table before any event: the front-end may reload again
- * inside one (core.h, "Re-entrancy"), and the walk must not be under it. */
+/* After /reload: a key now trusted is a member, not a reader. The entries
+ * leave the table before anyone is told, so a front-end that reloads again
+ * from inside the event finds a table it can walk. */
 void
 presence_retrust(struct client *c)
 {
 	struct untrusted *u, *tmp, *gone = NULL;
 
-	HASH_ITER(hh, c->untrusted, u, tmp)
-		if (u->genuine && sotto_trust_find(c->trust, u->pub) != NULL) {
-			HASH_DEL(c->untrusted, u);
-			c->n_untrusted--;
-			c->n_readers--;
-			u->gone_next = gone;
-			gone = u;
-		}
+	HASH_ITER(hh, c->untrusted, u, tmp) {
+		if (!u->genuine || sotto_trust_find(c->trust, u->pub) == NULL)
+			continue;
+		HASH_DEL(c->untrusted, u);
+		c->n_untrusted--;
+		c->n_readers--;
+		u->hh.next = gone;
+		gone = u;
+	}
 	while ((u = gone) != NULL) {
-		gone = u->gone_next;
-		/* One untrusted-left per identity, after its last session. */
-		if (!listed(gone, u->pub) && untrusted_sessions(c, u->pub) == 0)
+		struct untrusted *v;
+
+		gone = u->hh.next;
+		/* Once per key: its last session in the list tells. */
+		for (v = gone; v != NULL; v = v->hh.next)
+			if (memcmp(v->pub, u->pub, SOTTO_ED25519_PUB) == 0)
+				break;
+		if (v == NULL && untrusted_sessions(c, u->pub) == 0)
 			emit_untrusted(c, CLIENT_EV_UNTRUSTED_LEFT, u);
 		free(u);
 	}

@@ -589,9 +589,10 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		return;
 	check_conflict(c, m);
 	if (ini.ask != 0 && ini.ask == c->self_id) {
-		if (c->st == CS_READY)
+		if (c->st == CS_READY) {
 			send_key(c, m);
-		else
+			dat_pump(c);
+		} else
 			m->key_wanted = true;
 	}
 	maybe_switch(c);

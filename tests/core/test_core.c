@@ -34,7 +34,7 @@ static char tmpdir[] = "/tmp/sotto-core-test.XXXXXX";
 struct fe {
 	const char *name;
 	struct client *c;
-	unsigned    n[CLIENT_EV_STATUS + 1];
+	unsigned    n[CLIENT_EV_NOTICE + 1];  /* per event type: NOTICE is the last */
 	unsigned    after_shutdown;          /* events after client_shutdown */
 	bool        shut;
 	bool        ready_first;
