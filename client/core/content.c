@@ -81,7 +81,7 @@ content_deliver(struct client *c, const struct sotto_dat *d,
 		    peer->name, (unsigned)ctype);
 		ev.type = CLIENT_EV_NOTICE;
 		ev.notice.reason = "unknown-content";
-		ev.notice.detail = detail;
+		ev.notice.text = detail;
 		core_emit(c, &ev);
 		return 0;
 	}

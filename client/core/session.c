@@ -353,7 +353,7 @@ emit_no_key(struct client *c)
 	snprintf(detail, sizeof(detail), "nobody trusted has handed you the key "
 	    "(asked %s); you may not be in their trusted folder: send them your "
 	    "fingerprint %s", asked[0] ? asked : "nobody", c->fpr_str);
-	ev.notice.detail = detail;
+	ev.notice.text = detail;
 	core_emit(c, &ev);
 }
 

@@ -239,7 +239,14 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 	case CLIENT_EV_QUIT_MESSAGE:
 		return put_text_event(o, "quit-message", &ev->message);
 	case CLIENT_EV_NOTICE:
-		return put_reason_event(o, "notice", ev->notice.reason, ev->notice.detail);
+		/* wire-v1 §6: `text`; with a reason, also as the front-end's own
+		 * notices are (reason, detail). */
+		if ((r = open_event(o, "notice")) != 0 ||
+		    (ev->notice.reason != NULL &&
+		    ((r = put_s(o, "reason", ev->notice.reason)) != 0 ||
+		    (r = put_s(o, "detail", ev->notice.text)) != 0)))
+			return r;
+		return put_s(o, "text", ev->notice.text);
 	case CLIENT_EV_AWAY:
 	case CLIENT_EV_UNTRUSTED_JOINED:
 	case CLIENT_EV_UNTRUSTED_LEFT:

@@ -344,7 +344,7 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 		break;
 	case CLIENT_EV_NOTICE:
 		win_line(w, strcmp(or(ev->notice.reason, ""), "no-key-yet") == 0 ?
-		    SB_WARN : SB_INFO, "%s", or(ev->notice.detail,
+		    SB_WARN : SB_INFO, "%s", or(ev->notice.text,
 		    or(ev->notice.reason, "?")));
 		break;
 	case CLIENT_EV_UNTRUSTED_JOINED:

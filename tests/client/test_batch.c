@@ -272,9 +272,12 @@ test_json(void)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_NOTICE;
 	ev.notice.reason = "unknown-content";
-	ev.notice.detail = "DAT 3 from bob: content type 42";
+	ev.notice.text = "DAT 3 from bob: content type 42";
 	expect_json(&ev, "{\"event\":\"notice\",\"reason\":\"unknown-content\","
-	    "\"detail\":\"DAT 3 from bob: content type 42\"}\n");
+	    "\"detail\":\"DAT 3 from bob: content type 42\","
+	    "\"text\":\"DAT 3 from bob: content type 42\"}\n");
+	ev.notice.reason = NULL;
+	expect_json(&ev, "{\"event\":\"notice\",\"text\":\"DAT 3 from bob: content type 42\"}\n");
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_REJECTED;
 	ev.rejected.reason = "stale";

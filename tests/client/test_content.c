@@ -25,7 +25,7 @@ static void on_event(const struct client_event *ev, void *ctx)
 	s->type[s->n] = ev->type;
 	if (ev->type == CLIENT_EV_NOTICE)
 		snprintf(s->detail[s->n], sizeof(s->detail[0]), "%s|%s",
-		    ev->notice.reason, ev->notice.detail);
+		    ev->notice.reason, ev->notice.text);
 	if (ev->type == CLIENT_EV_MESSAGE || ev->type == CLIENT_EV_ACTION ||
 	    ev->type == CLIENT_EV_QUIT_MESSAGE)
 		snprintf(s->text[s->n], sizeof(s->text[0]), "%.*s",

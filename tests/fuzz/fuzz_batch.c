@@ -546,7 +546,7 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 		ev->waiting_key.asked = ev->waiting_key.asked_fpr = ev->waiting_key.fpr = cs;
 		break;
 	case CLIENT_EV_NOTICE:
-		ev->notice.reason = ev->notice.detail = cs;
+		ev->notice.reason = ev->notice.text = cs;
 		break;
 	}
 }

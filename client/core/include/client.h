@@ -107,7 +107,9 @@ struct client_ev_waiting_key {
 };
 
 struct client_ev_notice {
-	const char *reason, *detail;
+	const char *text;        /* one line for people */
+	const char *reason;      /* a word for programs (unknown-content,
+	                          * no-key-yet); NULL when there is none */
 };
 
 struct client_ev_rejected {
