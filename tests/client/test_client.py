@@ -106,11 +106,13 @@ def test_three_clients():
             cl.send("/who")
             check_eq(members_of(cl.wait("members")), want, "/who at " + cl.name)
 
-        # The commands the UI has, in any case (one table for both).
+        # The commands the UI has, in any case (one table for both; the
+        # UI's window commands /join, /window, /clear are not a bot's).
         a.send("/FINGERPRINT", "/Help")
         check_eq(a.wait("fingerprint")["fingerprint"], fpr["alice"], "/FINGERPRINT at alice")
         check_eq([x["command"] for x in a.wait("help")["commands"]],
-                 ["/who", "/fingerprint", "/reload", "/help", "/quit"], "/Help lists every command")
+                 ["/who", "/fingerprint", "/me", "/away", "/strict", "/reload", "/help", "/quit"],
+                 "/Help lists every command")
         c.send("/wHo")
         check_eq(members_of(c.wait("members", count=2)), want, "/wHo at carol")
         check_eq(a.all("notice") + c.all("notice"), [], "no command was unknown")
