@@ -321,8 +321,9 @@ emit_asking(struct client *c, const struct member *m)
 	core_emit(c, &ev);
 }
 
-/* A whole round of asks went unanswered: say why that may be, once per
- * connection (docs/protocol.md "Waiting for the key"). */
+/* A whole round of asks went unanswered and none of the members asked
+ * introduced itself: say why that may be, once per connection
+ * (docs/protocol.md "Waiting for the key"). */
 static void
 emit_no_key(struct client *c)
 {
@@ -335,6 +336,11 @@ emit_no_key(struct client *c)
 
 	if (c->told_nokey)
 		return;
+	/* A member that answered our join with its own INI trusts us: it is
+	 * only slow (a loaded machine), and the hint would mislead. */
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->in_roster && m->known)
+			return;
 	c->told_nokey = true;
 	for (m = c->members; m != NULL; m = m->hh.next) {
 		char id[32];
