@@ -11,7 +11,8 @@
  *
  * When the agent fails (gone, refusing, answering nonsense) it is reported
  * once, every waiting frame is dropped, typed lines go back to pending, and
- * sending stops until the next typed line retries the agent.
+ * sending stops until the next typed line (or the next INI or KEY the
+ * protocol needs) retries the agent with one new connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,7 +261,9 @@ signer_send(struct client *c, uint8_t type, uint32_t to, const uint8_t *body,
 		free(frame);
 		return r;
 	}
-	if (c->ident->agent == NULL) {
+	/* After a failure: one cheap reconnection attempt per frame made
+	 * (typed lines wait in the outbox meanwhile, see signer_full). */
+	if (c->ident->agent == NULL && agent_reopen(c) != 0) {
 		free(frame);
 		return SOTTO_E_AGENT;
 	}

@@ -58,7 +58,9 @@ int relay_list_parse(const char *in, char *out, size_t cap, char *err,
 		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (n == 0 || n >= sizeof(one)) {
 			snprintf(err, err_len, "relay list: an address is empty or "
-			    "longer than %zu bytes", sizeof(one) - 1);
+			    "longer than %zu bytes (expected HOST:PORT[,HOST:PORT...], "
+			    "the port %d when left out)", sizeof(one) - 1,
+			    SOTTO_DEFAULT_PORT);
 			return SOTTO_E_INVAL;
 		}
 		if (++count > RELAY_LIST_COUNT) {

@@ -371,13 +371,20 @@ make_room(const struct opts *o, const char *pub_path)
 	return 0;
 }
 
+static int
+askpass_forced(void)
+{
+	const char *force = getenv("SSH_ASKPASS_REQUIRE");
+
+	return force != NULL && strcmp(force, "force") == 0;
+}
+
 /* The new passphrase: -N's, else asked twice on the terminal (as
  * ssh-keygen: only when stdin is a terminal or askpass is forced), else
  * none. *pass is secure memory or NULL. */
 static int
 new_passphrase(const struct opts *o, char **pass, size_t *len)
 {
-	const char *force = getenv("SSH_ASKPASS_REQUIRE");
 	char err[ERR_LEN], *again = NULL;
 	size_t again_len;
 	int r;
@@ -394,7 +401,7 @@ new_passphrase(const struct opts *o, char **pass, size_t *len)
 		memcpy(*pass, o->new_pass, *len);
 		return 0;
 	}
-	if (!isatty(STDIN_FILENO) && !(force && strcmp(force, "force") == 0))
+	if (!isatty(STDIN_FILENO) && !askpass_forced())
 		return 0;
 	r = sotto_passphrase_read("Enter passphrase (empty for no passphrase): ",
 	    pass, len, err, sizeof(err));
@@ -521,6 +528,13 @@ cmd_passwd(const struct opts *o)
 	}
 	if (load_private(o, &k, &comment, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	if (o->new_pass == NULL && !isatty(STDIN_FILENO) &&
+	    !askpass_forced()) {
+		/* Never drop a passphrase because nobody could be asked. */
+		fprintf(stderr, PROG ": %s: no terminal to ask for the new "
+		    "passphrase; give it with -N (-N '' for none)\n", o->file);
 		goto out;
 	}
 	if (new_passphrase(o, &pass, &pass_len) != 0 ||

@@ -48,7 +48,7 @@ SOTTO = [
     (["127.0.0.1:99999"], 2, r'^sotto: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
     (["relay:http"], 2, r'^sotto: bad address "relay:http": port must be 0\.\.65535$'),
     (["127.0.0.1:0"], 2, r'^sotto: relay address "127\.0\.0\.1:0": port must be 1\.\.65535$'),
-    (["127.0.0.1:1,,127.0.0.1:2"], 2, r"^sotto: relay list: an address is empty or longer than 300 bytes$"),
+    (["127.0.0.1:1,,127.0.0.1:2"], 2, r"^sotto: relay list: an address is empty or longer than 300 bytes \(expected HOST:PORT\[,HOST:PORT\.\.\.\], the port 7700 when left out\)$"),
     (["127.0.0.1,127.0.0.1:99999"], 2, r'^sotto: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
     (["--timestamp-format", ""], 2, r"^sotto: --timestamp-format: expected a strftime format giving 1\.\.32 bytes"),
     (["--config", "/nonexistent/cfg"], 2, r"^sotto: /nonexistent/cfg: cannot open: No such file or directory$"),

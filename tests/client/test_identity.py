@@ -333,6 +333,112 @@ def test_strict_modes():
         check_eq(b.all("ready"), [], "bob never got the key")
 
 
+class HoldingAgent:
+    """A unix-socket proxy in front of a real ssh-agent that can hold the
+    agent's signature answers (type 14) until released: a slow agent, under
+    the test's control."""
+
+    def __init__(self, path, real):
+        import threading
+        self.path, self.real = path, real
+        self.cond = threading.Condition()
+        self.hold = False
+        self.held = 0            # answers waiting
+        self.lsock = socket.socket(socket.AF_UNIX)
+        self.lsock.bind(path)
+        self.lsock.listen(4)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            r = socket.socket(socket.AF_UNIX)
+            r.connect(self.real)
+            threading.Thread(target=self._up, args=(c, r), daemon=True).start()
+            threading.Thread(target=self._down, args=(c, r), daemon=True).start()
+
+    @staticmethod
+    def _up(c, r):
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                r.sendall(d)
+        except OSError:
+            pass
+
+    def _down(self, c, r):
+        f = r.makefile("rb")
+        try:
+            while True:
+                hdr = f.read(4)
+                if len(hdr) < 4:
+                    break
+                body = f.read(int.from_bytes(hdr, "big"))
+                with self.cond:
+                    if body[:1] == b"\x0e":
+                        self.held += 1
+                        self.cond.notify_all()
+                        while self.hold:
+                            self.cond.wait()
+                        self.held -= 1
+                c.sendall(hdr + body)
+        except OSError:
+            pass
+
+    def set_hold(self, on):
+        with self.cond:
+            self.hold = on
+            self.cond.notify_all()
+
+    def wait_held(self):
+        deadline = time.monotonic() + ct.EVENT_TIMEOUT * ct.SCALE
+        with self.cond:
+            while self.held == 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("no signature request reached the agent")
+                self.cond.wait(left)
+
+    def close(self):
+        self.set_hold(False)
+        self.lsock.close()
+
+
+def test_slow_agent():
+    """While ssh-agent sits on a signature, the client keeps working: it receives, answers /who, and its line goes out once the agent answers."""
+    with Scene("alice") as s:
+        key = s.encrypted("bob", "agent pw")
+        tr = trusted(s, "t", "alice", "bob")
+        real = s.keys.path("agent.sock")
+        s.agent(real)
+        s.ssh_add(real, key, "agent pw")
+        slow = HoldingAgent(s.keys.path("slow.sock"), real)
+        try:
+            a = s.client("alice", argv=["--identity", s.keys.path("alice"), "--trusted", tr])
+            a.ready()
+            b = s.client("bob", argv=["--identity", key + ".pub", "--trusted", tr],
+                         env=env_with(SSH_AUTH_SOCK=slow.path))
+            b.ready()
+            slow.set_hold(True)
+            b.send("signed late")
+            slow.wait_held()
+            a.send("while the agent thinks")
+            b.wait("message", text="while the agent thinks")
+            b.send("/who")
+            b.wait("members")
+            check_eq(a.all("message", name="bob"), [], "nothing left before the signature")
+            slow.set_hold(False)
+            a.wait("message", text="signed late")
+        finally:
+            slow.close()
+
+
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 if __name__ == "__main__":

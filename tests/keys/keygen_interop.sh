@@ -50,6 +50,11 @@ ssh-keygen -y -P old -f O >/dev/null 2>&1 && fail "the old passphrase still work
 ssh-keygen -y -P '' -f O >/dev/null || fail "-N '' did not remove the passphrase"
 "$KEYGEN" -q -p -f O -N again -Z aes256-gcm@openssh.com || fail "-p to gcm"
 ssh-keygen -y -P again -f O >/dev/null || fail "ssh-keygen refused the gcm key"
+# -p with nobody to ask for the new passphrase: refused, key unchanged.
+before=$(cksum <O)
+if "$KEYGEN" -p -f O -P again >out 2>err; then fail "-p without -N and without a terminal"; fi
+grep -q "no terminal to ask for the new passphrase; give it with -N" err || fail "$(cat err)"
+[ "$(cksum <O)" = "$before" ] || fail "-p without a new passphrase changed the key"
 if "$KEYGEN" -p -f O -P wrong -N x >out 2>err; then fail "-p with a wrong -P"; fi
 [ "$(cat err)" = "sotto-keygen: O: incorrect passphrase" ] || fail "$(cat err)"
 ok "sotto-keygen -p on ssh-keygen's keys, read back by ssh-keygen"

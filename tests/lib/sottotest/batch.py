@@ -12,6 +12,8 @@ class BatchClient:
     and is notified on every line and at end of output (self.eof)."""
 
     def __init__(self, argv, stderr, env=None, setsid=False):
+        """env replaces the environment; setsid starts it in its own
+        session (no controlling terminal)."""
         self.events = []
         self.times = []
         self.bad_lines = []
