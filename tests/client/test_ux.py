@@ -149,7 +149,9 @@ def test_me_away_quit():
         a.wait("left", name="bob")
         check_eq(texts(a, "bob"), [], "none of it arrived as a plain message")
         check_eq(a.all("rejected"), [], "nothing rejected")
-        check_eq(a.all("notice"), [], "no notice at alice")
+        # The core's own notices carry only text (e.g. unlocked secure
+        # memory, always so under ASan); none may carry a reason here.
+        check_eq([n for n in a.all("notice") if "reason" in n], [], "no notice at alice")
 
 
 def test_retry():
