@@ -348,7 +348,7 @@ client_new(struct ev_loop *loop, const struct client_config *cfg,
 		return NULL;
 	}
 	/* The session key takes seconds: conn_start dials once it is made. */
-	rsagen_request(c->rsagen, false);
+	rsagen_request(c->rsagen);
 	ev_signal_init(&c->sighup, on_sighup, SIGHUP);
 	ev_signal_start(loop, &c->sighup);
 	conn_start(c);

@@ -78,7 +78,7 @@ connect_failed(struct client *c, const char *why)
 /* The relay's join timeout counts from accept, and an RSA-4096 session
  * key can take longer than that on a loaded machine: dial only with the
  * key in hand, or the relay closes us before our INI and every retry
- * starts the race again. Without one, ask for it now (at full priority);
+ * starts the race again. Without one, ask for it now;
  * on_rsa dials when it comes. */
 static bool
 session_key_in_hand(struct client *c)
@@ -89,7 +89,7 @@ session_key_in_hand(struct client *c)
 		return true;
 	c->st = CS_IDLE;
 	c->dial_on_key = true;
-	rsagen_request(c->rsagen, false);
+	rsagen_request(c->rsagen);
 	core_emit_status(c, "making-key");
 	return false;
 }

@@ -414,7 +414,7 @@ void sess_ask_winner(struct client *c, struct member *m);
 typedef void (*rsagen_fn)(void *ctx);
 struct rsagen *rsagen_new(struct ev_loop *loop, rsagen_fn fn, void *ctx);
 /* Start making a key unless one is ready or being made. */
-void rsagen_request(struct rsagen *g, bool background);
+void rsagen_request(struct rsagen *g);
 /* A ready key (caller owns it), or NULL. */
 struct sotto_rsa *rsagen_take(struct rsagen *g);
 void rsagen_stop(struct rsagen *g);

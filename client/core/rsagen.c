@@ -2,20 +2,18 @@
  *
  * Generating an RSA-4096 key takes seconds, so the first one starts at
  * launch, in parallel with connecting, and after every join the next one is
- * made in the background (at the lowest CPU priority) so a reconnect finds
- * it ready; a reconnect that finds it still being made puts the worker back
- * to normal priority (where the system lets a process raise a thread's
- * priority again: root, CAP_SYS_NICE or RLIMIT_NICE). One worker thread at
- * a time; the shared job sits behind a mutex. When the client is freed
+ * made in the background so a reconnect finds it ready. The worker runs at
+ * the loop's own priority on purpose: libgcrypt's random pool has one lock
+ * per process, and a niced worker preempted while holding it stalled the
+ * event loop (padding, OAEP) for seconds on a busy machine, long enough
+ * for newcomers to give up on a keyholder. One worker thread at a time;
+ * the shared job sits behind a mutex. When the client is freed
  * while a key is being made, the worker is detached and frees the job
  * itself when it finishes.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core.h"
 #include "crypto.h"
@@ -26,9 +24,7 @@ struct rsajob {
 	bool              running;    /* worker thread alive */
 	bool              joinable;   /* a finished thread not yet joined */
 	bool              abandoned;  /* owner gone: worker frees the job */
-	bool              background;
 	bool              failed;     /* the last generation failed */
-	pid_t             tid;        /* the worker's thread id, 0 before it runs */
 	pthread_t         thread;
 	struct ev_loop   *loop;
 	ev_async         *async;      /* valid while not abandoned */
@@ -50,48 +46,17 @@ job_free(struct rsajob *j)
 	free(j);
 }
 
-/* Only this thread gets the lower priority: Linux lets setpriority name a
- * thread id. Elsewhere the key is simply made at normal priority. */
-static pid_t
-thread_id(void)
-{
-#if defined(__linux__) && defined(SYS_gettid)
-	return (pid_t)syscall(SYS_gettid);
-#else
-	return 0;
-#endif
-}
-
-static void
-set_priority(pid_t tid, int nice)
-{
-#if defined(__linux__) && defined(SYS_gettid)
-	if (tid > 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice);
-#else
-	(void)tid;
-	(void)nice;
-#endif
-}
-
 static void *
 worker(void *arg)
 {
 	struct rsajob *j = arg;
 	struct sotto_rsa *key = NULL;
-	bool abandoned, background;
+	bool abandoned;
 
-	pthread_mutex_lock(&j->mu);
-	j->tid = thread_id();
-	background = j->background;
-	if (background)
-		set_priority(j->tid, 19);
-	pthread_mutex_unlock(&j->mu);
 	if (sotto_rsa_generate(&key, SOTTO_RSA_BITS) != 0)
 		key = NULL;
 	pthread_mutex_lock(&j->mu);
 	j->running = false;
-	j->tid = 0;
 	abandoned = j->abandoned;
 	if (!abandoned) {
 		j->key = key;
@@ -126,7 +91,7 @@ on_async(struct ev_loop *loop, ev_async *w, int revents)
 	/* A failed generation (libgcrypt refused) is retried at once: the
 	 * client cannot join without a session key. */
 	if (failed)
-		rsagen_request(g, false);
+		rsagen_request(g);
 	else
 		g->fn(g->ctx);
 }
@@ -154,18 +119,11 @@ rsagen_new(struct ev_loop *loop, rsagen_fn fn, void *ctx)
 }
 
 void
-rsagen_request(struct rsagen *g, bool background)
+rsagen_request(struct rsagen *g)
 {
 	struct rsajob *j = g->job;
 
 	pthread_mutex_lock(&j->mu);
-	if (j->running && !background && j->background) {
-		/* A reconnect needs the key made in the background now: back to
-		 * normal priority where the system allows it (otherwise, on a
-		 * busy machine, a nice-19 thread can wait for minutes). */
-		j->background = false;
-		set_priority(j->tid, 0);
-	}
 	if (j->key != NULL || j->running) {
 		pthread_mutex_unlock(&j->mu);
 		return;
@@ -174,7 +132,6 @@ rsagen_request(struct rsagen *g, bool background)
 		pthread_join(j->thread, NULL);
 		j->joinable = false;
 	}
-	j->background = background;
 	j->running = pthread_create(&j->thread, NULL, worker, j) == 0;
 	pthread_mutex_unlock(&j->mu);
 }

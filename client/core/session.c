@@ -125,7 +125,7 @@ sess_rsa_ready(struct client *c)
 		return;
 	}
 	if (c->rsa == NULL && (c->rsa = rsagen_take(c->rsagen)) == NULL) {
-		rsagen_request(c->rsagen, false);
+		rsagen_request(c->rsagen);
 		core_emit_status(c, "making-key");
 		return;
 	}
@@ -185,7 +185,7 @@ become_ready(struct client *c, bool first)
 	core_emit_status(c, "ready");
 	emit_ready(c, first);
 	/* The next session's RSA key, made while we chat. */
-	rsagen_request(c->rsagen, true);
+	rsagen_request(c->rsagen);
 	HASH_ITER(hh, c->members, m, tmp)
 		if (!m->dead && m->key_wanted && m->known) {
 			m->key_wanted = false;

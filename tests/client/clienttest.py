@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, Redis,  # noqa: E402,F401
+from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, BusyCores, Redis,  # noqa: E402,F401
                        TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 

@@ -49,9 +49,8 @@ rsagen_new(struct ev_loop *loop, rsagen_fn fn, void *ctx)
 }
 
 void
-rsagen_request(struct rsagen *g, bool background)
+rsagen_request(struct rsagen *g)
 {
-	(void)background;
 	if (g->key != NULL || g->asked)
 		return;
 	g->asked = true;

@@ -31,3 +31,27 @@ def stop_process(proc, timeout, sig=signal.SIGTERM):
         proc.kill()
         proc.wait()
         return None
+
+
+class BusyCores:
+    """A saturated machine for a test: one busy-looping child per CPU,
+    each ending by itself after at most `limit` seconds and all stopped on
+    leaving the block. The clients under test then compete for the CPU as
+    they do on a loaded CI machine, where a thread at a lower priority
+    holding a lock the event loop needs stalls it for seconds."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.procs = []
+
+    def __enter__(self):
+        spin = "import time\nt=time.monotonic()+%f\nwhile time.monotonic()<t: pass\n" % self.limit
+        for _ in range(os.cpu_count() or 2):
+            self.procs.append(subprocess.Popen(["python3", "-c", spin],
+                                               preexec_fn=die_with_parent))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            stop_process(p, 5, signal.SIGKILL)
+        return False
