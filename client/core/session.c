@@ -349,15 +349,16 @@ emit_asking(struct client *c, const struct member *m)
 	core_emit(c, &ev);
 }
 
-/* A whole round of asks went unanswered and none of the members asked
- * introduced itself: say why that may be, once per connection
- * (docs/protocol.md "Waiting for the key"). */
+/* Nobody trusted answered: a whole round of asks, or our join, which asked
+ * every member present to introduce itself, before we become first. Say
+ * why that may be, once per connection (docs/protocol.md "Waiting for the
+ * key"). `first`: we are about to hold a key of our own. */
 static void
-emit_no_key(struct client *c)
+emit_no_key(struct client *c, bool first)
 {
 	struct client_event ev = { .type = CLIENT_EV_NOTICE,
 	    .notice = { .reason = "no-key-yet" } };
-	char asked[200] = "", detail[512];
+	char asked[200] = "", detail[640];
 	const struct member *m;
 	size_t used = 0;
 	int w;
@@ -373,7 +374,7 @@ emit_no_key(struct client *c)
 	for (m = c->members; m != NULL; m = m->hh.next) {
 		char id[32];
 
-		if (!m->in_roster || !m->tried)
+		if (!m->in_roster || !(m->tried || first))
 			continue;
 		snprintf(id, sizeof(id), "member %u", (unsigned)m->id);
 		w = snprintf(asked + used, sizeof(asked) - used, "%s%s",
@@ -386,7 +387,9 @@ emit_no_key(struct client *c)
 	}
 	snprintf(detail, sizeof(detail), "nobody trusted has handed you the key "
 	    "(asked %s); you may not be in their trusted folder: send them your "
-	    "fingerprint %s", asked[0] ? asked : "nobody", c->fpr_str);
+	    "fingerprint %s%s", asked[0] ? asked : "nobody", c->fpr_str,
+	    first ? "; you now hold a key of your own: a member who does not "
+	    "trust you cannot read your lines, nor you theirs" : "");
 	ev.notice.text = detail;
 	core_emit(c, &ev);
 }
@@ -400,7 +403,7 @@ no_candidate(struct client *c, bool any_proven)
 
 	c->asked = 0;
 	if (any_proven) {
-		emit_no_key(c);
+		emit_no_key(c, false);
 		/* All asked and still present: wait, then start over. */
 		c->round_wait = true;
 		key_timer_start(c, c->round_backoff);
@@ -418,6 +421,7 @@ no_candidate(struct client *c, bool any_proven)
 		key_timer_start(c, CORE_RECHECK);
 		return;
 	}
+	emit_no_key(c, true);
 	become_first(c, true);
 }
 

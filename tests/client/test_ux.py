@@ -20,6 +20,20 @@ def who(client, count):
     return client.wait("members", count=count)
 
 
+def wait_event(client, pred, what, timeout=ct.EVENT_TIMEOUT):
+    """Wait until an event of client's satisfies pred; return it."""
+    deadline = time.monotonic() + timeout * ct.SCALE
+    with client.cond:
+        while True:
+            for e in client.events:
+                if pred(e):
+                    return e
+            left = deadline - time.monotonic()
+            check(left > 0 and client.proc.poll() is None,
+                  "%s: no event: %s; events %r" % (client.name, what, client.events))
+            client.cond.wait(min(left, 0.5))
+
+
 def test_untrusted_reader():
     """bob does not trust dave, alice does and hands him the key: bob is told dave is in the room,
     /who lists him, --strict refuses to send while he is there."""
@@ -73,25 +87,44 @@ def test_untrusted_reader():
 
 
 def test_waiting_key():
-    """victor is trusted by nobody present: he is told whom he asked (a relay member id: a member
-    that does not trust him does not introduce itself), that nobody answered, and his fingerprint."""
+    """victor is trusted by nobody present: alice does not trust him, so she never introduces
+    herself and he has no keyholder to ask (squatter-proof joins, issue 10). Before the key
+    timeout makes him first, one notice says whom his join asked (a relay member id), that
+    nobody trusted answered, that he may not be in their trusted folder, and his fingerprint.
+    Then he holds a key of his own: alice's lines do not reach him, nor his her."""
     with Scene("alice", "victor") as s:
         fpr = s.keys.fprs
         a = s.client("alice", s.keys.trusted("ta", "alice"))
         a.ready()
         v = s.client("victor", s.keys.trusted("tv", "alice", "victor"))
-        # alice does not trust victor, so she never introduces herself to him
-        # (no REPLY INI): he can name her only by her relay member id.
-        ev = v.wait("waiting-key", timeout=ct.READY_TIMEOUT)  # after the RSA key
-        check(re.fullmatch(r"member \d+", ev["asked"]) is not None, "asked: %r" % ev)
-        check_eq((ev["asked_fingerprint"], ev["fingerprint"]), (None, fpr["victor"]),
-                 "waiting-key: no fingerprint for the asked, ours given")
-        n = v.wait("notice", reason="no-key-yet", timeout=30)
-        check(ev["asked"] in n["detail"] and fpr["victor"] in n["detail"] and
-              "trusted folder" in n["detail"],
+        n = v.wait("notice", reason="no-key-yet", timeout=ct.READY_TIMEOUT)  # after the RSA key
+        check(re.search(r"\(asked member \d+\)", n["detail"]) is not None and
+              fpr["victor"] in n["detail"] and "trusted folder" in n["detail"],
               "the notice names who was asked and our fingerprint: %r" % n)
-        check_eq(v.all("ready"), [], "victor never became ready")
+        r = v.ready()
+        with v.cond:
+            kinds = [(e["event"], e.get("reason")) for e in v.events]
+        check(kinds.index(("notice", "no-key-yet")) < kinds.index(("ready", None)),
+              "the notice came while victor was still waiting, before he became first: %r"
+              % kinds)
+        check_eq(r.get("first"), True, "victor made a key of his own")
+        check_eq([m["name"] for m in r.get("members", [])], ["victor"],
+                 "victor's room lists only himself")
         check_eq(len(v.all("notice", reason="no-key-yet")), 1, "the notice comes once")
+
+        # Two keys now: neither reads the other. alice drops victor's DAT as
+        # untrusted; victor cannot open alice's (her key is not his).
+        a.send("for alice's key only")
+        wait_event(v, lambda e: e["event"] == "rejected" and e.get("reason") == "decrypt-failed"
+                   and "from alice" in e.get("detail", ""),
+                   "victor drops alice's line: her key is not his")
+        v.send("for victor's key only")
+        wait_event(a, lambda e: e["event"] == "rejected" and e.get("reason") == "untrusted-key"
+                   and e.get("fingerprint") == fpr["victor"] and "DAT" in e.get("detail", ""),
+                   "alice drops victor's line as untrusted")
+        check_eq(v.all("message"), [], "victor read nothing of alice's")
+        check_eq(a.all("message"), [], "alice read nothing of victor's")
+        check_eq(a.all("joined"), [], "victor never joined alice's room")
 
 
 def test_sessions():

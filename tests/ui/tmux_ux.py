@@ -140,20 +140,37 @@ def scenario_untrusted(env, c):
 
 
 def scenario_waitkey(env, c):
-    """Nobody present trusts victor: the status line names whom he asked, one notice says
-    nobody answered and gives his fingerprint."""
+    """Nobody present trusts victor, so nobody introduces itself and his join finds no keyholder
+    to ask (squatter-proof joins). Before the key timeout makes him first, one notice says whom
+    his join asked (a relay member id), that nobody trusted answered, that he may not be in their
+    trusted folder, with his fingerprint. Then he holds a key of his own: alice drops his line
+    as untrusted, and her line is not shown to him."""
     tr_a = trusted_dir(env, "t-alice", "alice")
     tr_v = trusted_dir(env, "t-victor", "alice", "dave")
     alice = env.start_batch("alice", trusted=tr_a)
     alice.wait(r'"event":\s*"ready"', "alice never became ready")
     victor = env.start_ui("victor", "dave", trusted=tr_v)
-    # alice does not introduce herself to a key she does not trust: a member id.
-    victor.wait(lambda s: re.search(r"waiting-key \(asked member \d+\)", s.split("\n")[tu.H - 2]),
-                "the status line does not say whom we asked")
-    screen = victor.wait_text(r"nobody trusted has handed you the key")
-    text = tu.wrapped_text(screen.split("\n"), "nobody trusted") or ""
+    screen = victor.wait_text(r"first here: made the group key", "victor never became first")
+    rows = screen.split("\n")
+    text = tu.wrapped_text(rows, "nobody trusted has handed you the key") or ""
     c.ok(re.search(r"asked member \d+", text) and env.fpr["dave"] in text and
          "trusted folder" in text, "the notice lacks who was asked or our fingerprint:\n" + screen)
+    notice_at = [i for i, r in enumerate(rows) if "nobody trusted has handed you" in r]
+    first_at = [i for i, r in enumerate(rows) if "first here: made the group key" in r]
+    c.ok(len(notice_at) == 1 and notice_at[0] < first_at[0],
+         "one notice, shown while victor waited, before he became first:\n" + screen)
+    victor.wait_ready()
+
+    victor.type("for victor's key only")
+    alice.wait(r'"event":\s*"rejected".*"untrusted-key".*' + re.escape(env.fpr["dave"]) +
+               r'.*DAT', "alice does not drop victor's line as untrusted")
+    alice.send("for alice's key only")
+    victor.wait_text(r"dropped a frame: decrypt-failed \(DAT \d+ from alice",
+                     "victor does not drop alice's line (her key is not his)")
+    c.ok("for alice's key only" not in victor.screen(), "victor read alice's line")
+    with alice.lock:
+        c.ok(not any("for victor's key only" in l for l in alice.lines),
+             "alice read victor's line")
     victor.keys("C-d")
     assert_clean_exit(c, victor, "Ctrl-D")
 
