@@ -14,6 +14,12 @@ int batch_startup_error(const char *detail);
 /* The same for the UI: one neutralised line on stderr (file names in it
  * are untrusted); 1. */
 int ui_startup_error(const char *detail);
-int ui_main(struct ev_loop *loop, const struct client_config *cfg);
+
+/* What only the interactive UI takes from the command line. */
+struct ui_options {
+	const char *ts_format;   /* strftime format of the time column, "%H:%M" */
+};
+int ui_main(struct ev_loop *loop, const struct client_config *cfg,
+    const struct ui_options *opt);
 
 #endif

@@ -1,10 +1,10 @@
 /* main.c: sotto's command line (config file, then flags), then the batch front-end or the interactive UI. */
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -13,8 +13,9 @@
 #include "frame.h"
 #include "frontend.h"
 #include "identity.h"
-#include "net.h"
 #include "paths.h"
+#include "relay-addr.h"
+#include "sanitize.h"
 #include "userinit.h"
 #include "wire.h"
 
@@ -31,10 +32,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sotto [--identity FILE] [--agent] [--trusted DIR] [--room NAME]\n"
-	    "             [--batch] [--clock-skew SECONDS] [--config FILE | --no-config]\n"
+	    "             [--batch] [--clock-skew SECONDS] [--strict] [--retry]\n"
+	    "             [--timestamp-format FORMAT] [--config FILE | --no-config]\n"
 	    "             [--hold-lines SECONDS] [--no-history] [--history N]\n"
 	    "             [--history-days DAYS] [--history-max-mb MB]\n"
-	    "             [--help] [--version] [HOST:PORT[,HOST:PORT...]]\n"
+	    "             [--help] [--version] [HOST[:PORT][,HOST[:PORT]...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
 	    "  --identity FILE       ed25519 private key, or FILE.pub to sign with ssh-agent\n"
@@ -48,6 +50,10 @@ usage(FILE *f)
 	    "  --batch               JSON events on stdout, lines on stdin (docs/batch.md);\n"
 	    "                        also chosen when stdin is not a terminal\n"
 	    "  --clock-skew SECONDS  clock difference tolerated on message times (default %g)\n"
+	    "  --strict              send nothing while someone you do not trust can read\n"
+	    "  --retry               batch: keep trying when the relay is not up at start\n"
+	    "                        (the interactive UI always does)\n"
+	    "  --timestamp-format F  strftime format of the UI's time column (default %%H:%%M)\n"
 	    "  --config FILE         settings file (default $XDG_CONFIG_HOME/sotto/config:\n"
 	    "                        \"setting = value\" lines, any long flag; flags win)\n"
 	    "  --no-config           read no settings file\n"
@@ -59,9 +65,39 @@ usage(FILE *f)
 	    "                        as {\"event\":\"history\"} lines before connected)\n"
 	    "  --history-days DAYS   drop stored lines older than this (default 0: keep)\n"
 	    "  --history-max-mb MB   drop the oldest stored lines above this (default 256)\n"
-	    "  HOST:PORT             the relay (default 127.0.0.1:%d); several, comma-\n"
-	    "                        separated: relays of one cluster, tried in order\n",
+	    "  HOST[:PORT]           the relay (default 127.0.0.1; port %d when not given);\n"
+	    "                        several, comma-separated: relays of one cluster,\n"
+	    "                        tried in order\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
+}
+
+/* A time column format: strftime must give 1..32 bytes for it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int
+ts_format_ok(const char *f)
+{
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 28, .tm_hour = 23,
+	    .tm_min = 59, .tm_sec = 59 };
+	char buf[64];
+	size_t n;
+
+	if (f[0] == '\0' || strlen(f) > 32)
+		return -1;
+	n = strftime(buf, sizeof(buf), f, &tm);
+	return n > 0 && n <= 32 ? 0 : -1;
+}
+#pragma GCC diagnostic pop
+
+/* One line on stderr; the text may quote the command line, so it is
+ * neutralised (a terminal reads stderr too). */
+static void
+print_usage_error(const char *msg)
+{
+	char safe[512];
+
+	sanitize_str(msg, strlen(msg), safe, sizeof(safe), SAN_TAB_SPACE);
+	fprintf(stderr, "sotto: %s\n", safe);
 }
 
 static int
@@ -115,50 +151,29 @@ open_identity(const char *path, int agent, int batch,
 	return batch ? batch_startup_error(err) : ui_startup_error(err);
 }
 
-/* Each address of a relay list (A:7700,B:7700) must split into a host
- * and a port; the core dials them later, in order. */
-static int
-check_relays(const char *list)
-{
-	char one[NI_MAXHOST + 16], host[NI_MAXHOST], port[16];
-	char err[SOTTO_NET_ERR_LEN];
-	const char *p = list, *comma;
-	size_t n;
-
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (n == 0 || n >= sizeof(one)) {
-			fprintf(stderr, "sotto: relay list: an address is empty or "
-			    "longer than %zu bytes (expected HOST:PORT[,HOST:PORT...])\n",
-			    sizeof(one) - 1);
-			return -1;
-		}
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (sotto_net_split(one, host, sizeof(host), port, sizeof(port),
-		    err, sizeof(err)) != 0) {
-			fprintf(stderr, "sotto: %s\n", err);
-			return -1;
-		}
-		if (comma == NULL)
-			return 0;
-		p = comma + 1;
-	}
-}
-
 /* What the flags name must be well-formed before anything starts (and
- * before the UI takes the screen): a bad room or address is a usage error. */
+ * before the UI takes the screen): a bad room or address is a usage error.
+ * Each address of a relay list gets the default port when it has none. */
 static int
-check_flags(const struct client_config *cfg)
+check_flags(struct client_config *cfg)
 {
+	/* The list as the core dials it; lives as long as the process. */
+	static char relays[RELAY_LIST_MAX];
+	char err[512];
+
 	/* The room is not echoed: it may hold the very bytes that are wrong. */
 	if (sotto_room_valid(cfg->room) != 0) {
 		fprintf(stderr, "sotto: --room: must be 1..%u bytes of UTF-8 without "
 		    "control characters\n", SOTTO_ROOM_MAX);
 		return -1;
 	}
-	return check_relays(cfg->relay);
+	if (relay_list_parse(cfg->relay, relays, sizeof(relays), err,
+	    sizeof(err)) != 0) {
+		print_usage_error(err);
+		return -1;
+	}
+	cfg->relay = relays;
+	return 0;
 }
 
 
@@ -192,6 +207,9 @@ main(int argc, char **argv)
 		{ "history",    required_argument, NULL, 'y' },
 		{ "history-days", required_argument, NULL, 'D' },
 		{ "history-max-mb", required_argument, NULL, 'M' },
+		{ "strict",     no_argument,       NULL, 'S' },
+		{ "retry",      no_argument,       NULL, 'R' },
+		{ "timestamp-format", required_argument, NULL, 'T' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -202,6 +220,7 @@ main(int argc, char **argv)
 		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
 		.history_max_bytes = 256u * 1024u * 1024u,
 	};
+	struct ui_options uopt = { .ts_format = "%H:%M" };
 	struct sotto_paths paths;
 	struct ev_loop *loop;
 	char err[512];
@@ -264,6 +283,16 @@ main(int argc, char **argv)
 			}
 			cfg.history_max_bytes = (uint64_t)mb * 1024u * 1024u;
 			break;
+		case 'S': cfg.strict = true; break;
+		case 'R': cfg.retry = true; break;
+		case 'T':
+			if (ts_format_ok(optarg) != 0) {
+				fprintf(stderr, "sotto: --timestamp-format: expected a strftime "
+				    "format giving 1..32 bytes, e.g. %%H:%%M:%%S\n");
+				return 2;
+			}
+			uopt.ts_format = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sotto %s\n", SOTTO_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -317,8 +346,11 @@ main(int argc, char **argv)
 	}
 	if (batch)
 		r = batch_main(loop, &cfg);
-	else
-		r = ui_main(loop, &cfg);
+	else {
+		/* The UI shows a relay that is not up yet and keeps trying. */
+		cfg.retry = true;
+		r = ui_main(loop, &cfg, &uopt);
+	}
 	sotto_paths_free(&paths);
 	return r;
 }

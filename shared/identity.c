@@ -116,6 +116,34 @@ sotto_identity_free(struct sotto_identity *id)
 	free(id);
 }
 
+int
+sotto_identity_dup(const struct sotto_identity *id,
+    struct sotto_identity **out, char *err, size_t err_len)
+{
+	struct sotto_identity *n;
+	char line[256];
+	int r;
+
+	*out = NULL;
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (id->comment != NULL && (n->comment = strdup(id->comment)) == NULL)) {
+		sotto_identity_free(n);
+		return ierr(err, err_len, SOTTO_E_ALLOC, "out of memory");
+	}
+	memcpy(n->pub, id->pub, sizeof(n->pub));
+	if (id->key != NULL)
+		r = sotto_ed25519_from_seed(&n->key, sotto_ed25519_seed(id->key));
+	else
+		r = sotto_agent_open(NULL, &n->agent, line, sizeof(line));
+	if (r != 0) {
+		sotto_identity_free(n);
+		return id->key != NULL ? ierr(err, err_len, r, "%s",
+		    sotto_strerror(r)) : ierr(err, err_len, r, "ssh-agent: %s", line);
+	}
+	*out = n;
+	return 0;
+}
+
 /* Agent mode: the agent must hold pub. */
 static int
 agent_attach(struct sotto_identity *id, const char *path, char *err,

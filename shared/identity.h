@@ -36,6 +36,12 @@ struct sotto_identity {
 int sotto_identity_open(const char *path, enum sotto_agent_use use,
     struct sotto_identity **out, char *err, size_t err_len);
 void sotto_identity_free(struct sotto_identity *id);
+/* A second identity for the same key, for a second client in one process
+ * (a UI window): the key copied into its own secure memory, or a new
+ * connection to ssh-agent (not looked up again: a key gone from the agent
+ * shows as a refused signature). Asks nothing. */
+int sotto_identity_dup(const struct sotto_identity *id,
+    struct sotto_identity **out, char *err, size_t err_len);
 
 /* The private key file only, asking for its passphrase as above. */
 int sotto_identity_unlock(const char *path, struct sotto_ed25519 **key,

@@ -8,6 +8,10 @@
 /* Content types inside the encrypted payload (room for files, pictures, DMs). */
 enum sotto_content {
 	SOTTO_CT_TEXT = 1,
+	/* 16..31: presence and UI content (docs/protocol.md "Content types"). */
+	SOTTO_CT_ACTION     = 16,   /* /me: UTF-8 text */
+	SOTTO_CT_AWAY       = 17,   /* away reason, empty = back */
+	SOTTO_CT_QUIT       = 18,   /* quit message, the session's last line */
 };
 
 /* Layout: u8 content_type, u32 body_len, body, pad bytes (uniform 0..255

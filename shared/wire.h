@@ -85,6 +85,7 @@ enum sotto_frame_type {
     SOTTO_EPOCH_LEN + SOTTO_COUNTER_LEN + SOTTO_TS_LEN)
 #define SOTTO_DAT_FIXED         (SOTTO_DAT_HDR + 4u + SOTTO_GCM_TAG + SOTTO_ED25519_SIG)
 #define SOTTO_TEXT_MAX          16384u  /* bytes of UTF-8 text in one message */
+#define SOTTO_AWAY_MAX          256u    /* bytes of an away reason or quit message */
 /* Largest plaintext: u8 type, u32 len, text, pad (shared/pad.h). */
 #define SOTTO_DAT_PT_MAX        (1u + 4u + SOTTO_TEXT_MAX + SOTTO_PAD_MAX)
 

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "identity.h"
+#include "pad.h"
 #include "trust.h"
 #include "utf8.h"
 
@@ -114,6 +115,23 @@ core_notice(struct client *c, const char *fmt, ...)
 	core_emit(c, &ev);
 }
 
+/* A frame refused because its key is not in the trusted folder: the
+ * fingerprint goes in the event too, so a front-end can group by key. */
+void
+core_reject_key(struct client *c, const uint8_t *pub, const char *what)
+{
+	struct client_event ev = { .type = CLIENT_EV_REJECTED,
+	    .rejected = { .reason = sotto_verdict_word(SOTTO_V_UNTRUSTED) } };
+	char fpr[SOTTO_FPR_STR_LEN], detail[256];
+
+	sotto_fingerprint_str(pub, fpr);
+	snprintf(detail, sizeof(detail), "%s from %s (not in %s)", what, fpr,
+	    c->trusted_path);
+	ev.rejected.fpr = fpr;
+	ev.rejected.detail = detail;
+	core_emit(c, &ev);
+}
+
 /* A fatal error: tell the front-end, then stop every watcher so its loop
  * ends. */
 void
@@ -212,7 +230,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 			(void)members_set_peer(m, p);
 			continue;
 		}
-		if (m->shown) {
+		if (m->shown && presence_other_sessions(c, m) == 0) {
 			struct client_event ev = { .type = CLIENT_EV_LEFT,
 			    .left = { .name = m->name, .fpr = m->fpr } };
 
@@ -229,6 +247,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 	 * removed list can, docs/protocol.md "v2: rotation"). */
 	if (removed)
 		rot_trigger(c, "removed", false);
+	presence_retrust(c);
 	return 0;
 }
 
@@ -280,6 +299,8 @@ config_copy(struct client *c, const struct client_config *cfg, char *err,
 		return SOTTO_E_INVAL;
 	}
 	c->skew = cfg->clock_skew;
+	c->strict = cfg->strict;
+	c->retry = cfg->retry;
 	return 0;
 }
 
@@ -392,6 +413,7 @@ client_free(struct client *c)
 	sotto_dat_rx_free(c->rx);
 	sotto_group_free(c->group);
 	sotto_group_free(c->old_group);
+	presence_clear(c, false);
 	members_clear(c);
 	members_reap(c);
 	rsess_free_all(c);
@@ -416,19 +438,28 @@ client_free(struct client *c)
 /* --- API ----------------------------------------------------------------- */
 
 int
-client_send_text(struct client *c, const char *text, size_t len)
+client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 {
+	size_t max = SOTTO_TEXT_MAX;
 	int r;
 
-	if (len > SOTTO_TEXT_MAX)
+	switch (ctype) {
+	case SOTTO_CT_TEXT: case SOTTO_CT_ACTION: break;
+	case SOTTO_CT_AWAY: case SOTTO_CT_QUIT: max = SOTTO_AWAY_MAX; break;
+	default: return SOTTO_E_INVAL;
+	}
+	if (len > max)
 		return SOTTO_E_TOOLONG;
 	if (sotto_utf8_valid((const uint8_t *)text, len) != 0)
 		return SOTTO_E_FORMAT;
 	if (c->st == CS_CLOSED)
 		return SOTTO_E_INVAL;
-	if ((r = outbox_push(&c->ob, text, len)) != 0)
+	if (c->strict && c->n_readers > 0)
+		return CLIENT_E_STRICT;
+	if ((r = outbox_push(&c->ob, ctype, text, len)) != 0)
 		return r;
-	histlog_sent(c, text, len);
+	if (ctype == SOTTO_CT_TEXT)   /* presence and /me are not history */
+		histlog_sent(c, text, len);
 	outage_typed(c, outbox_last(&c->ob));
 	signer_retry(c);   /* after an ssh-agent failure: try it again */
 	dat_pump(c);
@@ -452,18 +483,29 @@ client_uses_agent(const struct client *c)
 	return signer_agent(c);
 }
 
+int
+client_send_text(struct client *c, const char *text, size_t len)
+{
+	return client_send(c, SOTTO_CT_TEXT, text, len);
+}
+
 void
 client_who(struct client *c)
 {
 	struct client_event ev = { .type = CLIENT_EV_MEMBERS };
+	struct client_reader *r;
 	struct client_member *l;
-	size_t n;
+	size_t n, nr;
 
 	if ((l = members_list(c, &n)) == NULL)
 		return;
+	r = presence_readers(c, &nr);
 	ev.members.members = l;
 	ev.members.n_members = n;
+	ev.members.readers = r;
+	ev.members.n_readers = r != NULL ? nr : 0;
 	core_emit(c, &ev);
+	presence_readers_free(r, nr);
 	members_list_free(l, n);
 }
 

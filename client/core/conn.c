@@ -8,9 +8,11 @@
  * to every address of the list fails (refused, unresolvable, or no answer
  * within CORE_CONNECT_TIMEOUT; the addresses are tried one after another
  * without waiting) the client reports a fatal `error` and the front-end
- * exits non-zero. Once it has been connected, every later drop or failure
- * is retried forever with backoff (0.25 s doubling to 8 s, jittered to
- * 50..100 %), each attempt a fresh session with the next address.
+ * exits non-zero, unless the front-end set `retry` (the UI always does,
+ * batch with --retry): then it is a `disconnected` and retried. Once it has
+ * been connected, every later drop or failure is retried forever with
+ * backoff (0.25 s doubling to 8 s, jittered to 50..100 %), each attempt a
+ * fresh session with the next address.
  */
 #include <errno.h>
 #include <poll.h>
@@ -54,22 +56,34 @@ schedule_reconnect(struct client *c)
 	core_emit_status(c, "reconnecting");
 }
 
-/* The first attempt of the process failed: fatal (see the file comment). */
+/* An attempt failed. The first of the process is fatal unless retry is
+ * set (see the file comment). */
 static void
 connect_failed(struct client *c, const char *why)
 {
 	char detail[512];
+	struct client_event ev = { .type = CLIENT_EV_DISCONNECTED,
+	    .disconnected = { .reason = detail } };
 
 	conn_stop(c);
 	if (!c->ever_connected) {
-		if (++c->first_fails < c->nrelays) {
+		if (c->first_fails < c->nrelays && ++c->first_fails < c->nrelays) {
 			relays_next(c);
 			conn_start(c);
 			return;
 		}
-		snprintf(detail, sizeof(detail), "relay %s unreachable: %s", c->relay, why);
-		core_fatal(c, "relay-unreachable", detail);
-		return;
+		if (!c->retry) {
+			snprintf(detail, sizeof(detail), "relay %s unreachable: %s",
+			    c->relay, why);
+			core_fatal(c, "relay-unreachable", detail);
+			return;
+		}
+		/* --retry (and the UI): not up yet is not fatal; say so. */
+		snprintf(detail, sizeof(detail), "relay %s unreachable: %s; retrying",
+		    relays_current(c), why);
+		core_emit(c, &ev);
+		if (c->st == CS_CLOSED)
+			return;
 	}
 	relays_next(c);
 	schedule_reconnect(c);

@@ -37,6 +37,7 @@ struct sotto_identity;
 #define CORE_ROSTER_MAX      4096u    /* roster ids considered as keyholders */
 #define CORE_READ_CHUNK      65536u
 #define CORE_KEY_DIGESTS     64u      /* KEYs remembered per session (replays) */
+#define CORE_UNTRUSTED_MAX   256u     /* untrusted member ids tracked as readers */
 
 enum core_state {
 	CS_IDLE,        /* not connected: waiting to (re)connect */
@@ -89,6 +90,17 @@ struct member {
 	uint8_t            key_id[SOTTO_KEY_ID];
 	struct sotto_mark *marks;           /* watermarks for its KEY */
 	size_t             n_marks;
+	char              *away;            /* its away reason, NULL when here */
+	UT_hash_handle     hh;
+};
+
+/* A member id whose signed INI came from a key we do not trust: someone who
+ * can read the room if any member hands it the key (presence.c). */
+struct untrusted {
+	uint32_t           id;
+	uint8_t            pub[SOTTO_ED25519_PUB];
+	char               fpr[SOTTO_FPR_STR_LEN];
+	bool               genuine;         /* its INI verified: a reader, shown */
 	UT_hash_handle     hh;
 };
 
@@ -96,6 +108,7 @@ struct line {                           /* a typed message, in order */
 	struct line *next;
 	char        *text;
 	size_t       len;
+	uint8_t      ctype;                 /* SOTTO_CT_* */
 	bool         encoded;               /* its DAT is in the output buffer */
 	bool         taken;                 /* its DAT waits for ssh-agent */
 	uint64_t     end;                   /* out_queued after its DAT(s) */
@@ -245,6 +258,15 @@ struct client {
 	size_t                  sig_n;
 	ev_io                   agent_io;
 	bool                    agent_down;   /* failure reported; retried on a send */
+
+	/* presence.c */
+	struct untrusted       *untrusted;
+	size_t                  n_untrusted;      /* member ids in the table */
+	size_t                  n_readers;        /* of them genuine: readers */
+	size_t                  untrusted_over;   /* ids past CORE_UNTRUSTED_MAX */
+	bool                    strict;
+	bool                    retry;
+	bool                    told_nokey;       /* no-key-yet said this connection */
 };
 
 /* signer.c: signatures, by the key file at once or by ssh-agent later */
@@ -281,6 +303,7 @@ void core_emit(struct client *c, const struct client_event *ev);
 void core_emit_status(struct client *c, const char *state);
 void core_reject(struct client *c, int verdict, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void core_reject_key(struct client *c, const uint8_t *pub, const char *what);
 void core_fatal(struct client *c, const char *reason, const char *detail);
 /* Have core_reap run once the current callback returns. */
 void core_defer(struct client *c);
@@ -352,9 +375,26 @@ void rsess_unref(struct member *m);
 void rsess_free_all(struct client *c);
 int rsess_marks(struct client *c, struct member *m);
 
+/* presence.c: sessions of one identity, untrusted readers, key hand-overs */
+size_t presence_other_sessions(const struct client *c, const struct member *m);
+void presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
+    size_t len);
+void presence_left(struct client *c, uint32_t id);
+void presence_clear(struct client *c, bool tell);
+void presence_retrust(struct client *c);
+size_t presence_untrusted_count(const struct client *c);
+struct client_reader *presence_readers(struct client *c, size_t *n);
+void presence_readers_free(struct client_reader *r, size_t n);
+
+/* content.c: DAT content types */
+int content_check(uint8_t ctype, const uint8_t *body, size_t len, const char **why);
+int content_deliver(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *body, size_t len, const char **why);
+
 /* outbox.c: typed lines, in order, never lost across reconnects */
 void outbox_init(struct outbox *ob);
-int outbox_push(struct outbox *ob, const char *text, size_t len);
+int outbox_push(struct outbox *ob, uint8_t ctype, const char *text, size_t len);
 struct line *outbox_next(struct outbox *ob);
 void outbox_encoded(struct outbox *ob, struct line *l, uint64_t end);
 void outbox_taken(struct outbox *ob, struct line *l);

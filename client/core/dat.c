@@ -47,7 +47,7 @@ dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 	size_t len, msg_len;
 	int r;
 
-	if ((r = sotto_dat_seal_unsigned(c->tx, core_now_ms(), SOTTO_CT_TEXT,
+	if ((r = sotto_dat_seal_unsigned(c->tx, core_now_ms(), l->ctype,
 	    l->text, l->len, &msg, &msg_len, &body, &len)) != 0)
 		return r;
 	c->tx_next = sotto_dat_tx_next(c->tx);
@@ -78,6 +78,10 @@ dat_pump(struct client *c)
 
 	if (!dat_may_send(c))
 		return;
+	/* Strict: lines queued before a reader came wait until it leaves,
+	 * held lines too (nothing is sent while it can read the room). */
+	if (c->strict && c->n_readers > 0)
+		return;
 	/* Lines held through an outage first, to the members they owe. */
 	if (!outage_pump(c))
 		return;
@@ -92,11 +96,8 @@ static void
 reject_dat(struct client *c, int r, const struct sotto_dat *d,
     const struct sotto_peer *peer, const char *why)
 {
-	char fpr[SOTTO_FPR_STR_LEN];
-
 	if (peer == NULL) {
-		sotto_fingerprint_str(d->id_pub, fpr);
-		core_reject(c, r, "DAT from %s (not in %s)", fpr, c->trusted_path);
+		core_reject_key(c, d->id_pub, "DAT");
 		return;
 	}
 	core_reject(c, r, "DAT %llu from %s%s%s", (unsigned long long)d->counter,
@@ -173,8 +174,8 @@ why_word(int r)
 }
 
 static void dat_show(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
-    size_t text_len);
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *text, size_t text_len);
 
 /* The sender's member on this connection, by identity and session. */
 static struct member *
@@ -227,7 +228,7 @@ dat_other_epoch(struct client *c, const uint8_t *body, size_t len,
 		return;
 	}
 	s->dp.highest = p.highest;
-	dat_show(c, d, peer, ctype, text, text_len);
+	dat_show(c, d, peer, s, ctype, text, text_len);
 }
 
 /* epoch -> replay -> stale -> decrypt -> unpad, then show it. */
@@ -266,29 +267,21 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "bad padding" : why_word(r));
 		return;
 	}
-	dat_show(c, d, peer, ctype, text, text_len);
+	dat_show(c, d, peer, s, ctype, text, text_len);
 }
 
+/* An opened DAT, under the current key or the previous one: show it as
+ * what it is (content.c). */
 static void
 dat_show(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *text,
-    size_t text_len)
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *text, size_t text_len)
 {
-	struct client_event ev = { .type = CLIENT_EV_MESSAGE };
+	const char *why = NULL;
+	int r;
 
-	if (ctype != SOTTO_CT_TEXT || text_len > SOTTO_TEXT_MAX ||
-	    sotto_utf8_valid(text, text_len) != 0) {
-		reject_dat(c, SOTTO_V_MALFORMED, d, peer, ctype != SOTTO_CT_TEXT ?
-		    "content type not supported" : "not UTF-8 text of at most 16384 bytes");
-		return;
-	}
-	ev.message.name = peer->name;
-	ev.message.fpr = peer->fpr_str;
-	ev.message.text = (const char *)text;
-	ev.message.text_len = text_len;
-	ev.message.ts = d->ts_ms / 1000u;
-	ev.message.ts_ms = d->ts_ms;
-	core_emit(c, &ev);
+	if ((r = content_deliver(c, d, peer, s, ctype, text, text_len, &why)) != 0)
+		reject_dat(c, r, d, peer, why);
 }
 
 static void

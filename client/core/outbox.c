@@ -34,7 +34,7 @@ outbox_init(struct outbox *ob)
 }
 
 int
-outbox_push(struct outbox *ob, const char *text, size_t len)
+outbox_push(struct outbox *ob, uint8_t ctype, const char *text, size_t len)
 {
 	struct line *l;
 
@@ -45,6 +45,7 @@ outbox_push(struct outbox *ob, const char *text, size_t len)
 	}
 	memcpy(l->text, text, len);
 	l->len = len;
+	l->ctype = ctype;
 	*ob->tail = l;
 	ob->tail = &l->next;
 	if (ob->next_unsent == NULL)

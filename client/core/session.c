@@ -14,6 +14,7 @@
 #include "core.h"
 #include "crypto.h"
 #include "err.h"
+#include "pad.h"
 #include "trust.h"
 
 static void on_key_timer(struct ev_loop *loop, ev_timer *w, int revents);
@@ -74,6 +75,8 @@ sess_reset(struct client *c)
 	c->tx_next = 1;
 	c->last_ini_ts = 0;
 	c->n_key_digests = 0;
+	c->told_nokey = false;
+	presence_clear(c, false);
 }
 
 /* INI timestamps strictly increase within a session, so a receiver can
@@ -267,10 +270,12 @@ on_left(struct client *c, const struct sotto_frame *f)
 		core_reject(c, r, "LEFT from the relay");
 		return;
 	}
-	/* A LEFT for an id we never knew has nothing to act on. */
+	presence_left(c, id);
+	/* A LEFT for an id we never knew has nothing else to act on. */
 	if ((m = members_get(c, id, false)) == NULL)
 		return;
-	if (m->shown) {
+	/* Presence is per identity: left when its last session goes. */
+	if (m->shown && presence_other_sessions(c, m) == 0) {
 		struct client_event ev = { .type = CLIENT_EV_LEFT,
 		    .left = { .name = m->name, .fpr = m->fpr } };
 
@@ -326,6 +331,69 @@ pick_candidate(struct client *c, bool *any_left, bool *any_proven)
 	return best;
 }
 
+/* Tell the front-end whom we asked (a name once its INI was trusted). */
+static void
+emit_asking(struct client *c, const struct member *m)
+{
+	struct client_event ev = { .type = CLIENT_EV_WAITING_KEY,
+	    .waiting_key = { .fpr = c->fpr_str } };
+	char name[32];
+
+	if (m->known) {
+		ev.waiting_key.asked = m->name;
+		ev.waiting_key.asked_fpr = m->fpr;
+	} else {
+		snprintf(name, sizeof(name), "member %u", (unsigned)m->id);
+		ev.waiting_key.asked = name;
+	}
+	core_emit(c, &ev);
+}
+
+/* Nobody trusted answered: a whole round of asks, or our join, which asked
+ * every member present to introduce itself, before we become first. Say
+ * why that may be, once per connection (docs/protocol.md "Waiting for the
+ * key"). `first`: we are about to hold a key of our own. */
+static void
+emit_no_key(struct client *c, bool first)
+{
+	struct client_event ev = { .type = CLIENT_EV_NOTICE,
+	    .notice = { .reason = "no-key-yet" } };
+	char asked[200] = "", detail[640];
+	const struct member *m;
+	size_t used = 0;
+	int w;
+
+	if (c->told_nokey)
+		return;
+	/* A member that answered our join with its own INI trusts us: it is
+	 * only slow (a loaded machine), and the hint would mislead. */
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->in_roster && m->known)
+			return;
+	c->told_nokey = true;
+	for (m = c->members; m != NULL; m = m->hh.next) {
+		char id[32];
+
+		if (!m->in_roster || !(m->tried || first))
+			continue;
+		snprintf(id, sizeof(id), "member %u", (unsigned)m->id);
+		w = snprintf(asked + used, sizeof(asked) - used, "%s%s",
+		    used ? ", " : "", m->known ? m->name : id);
+		if (w < 0 || (size_t)w >= sizeof(asked) - used) {
+			asked[used] = '\0';
+			break;
+		}
+		used += (size_t)w;
+	}
+	snprintf(detail, sizeof(detail), "nobody trusted has handed you the key "
+	    "(asked %s); you may not be in their trusted folder: send them your "
+	    "fingerprint %s%s", asked[0] ? asked : "nobody", c->fpr_str,
+	    first ? "; you now hold a key of your own: a member who does not "
+	    "trust you cannot read your lines, nor you theirs" : "");
+	ev.notice.text = detail;
+	core_emit(c, &ev);
+}
+
 /* Nobody to ask: become first once the key timeout has passed with no
  * proven keyholder, else wait for one (its REPLY asks at once). */
 static void
@@ -335,6 +403,7 @@ no_candidate(struct client *c, bool any_proven)
 
 	c->asked = 0;
 	if (any_proven) {
+		emit_no_key(c, false);
 		/* All asked and still present: wait, then start over. */
 		c->round_wait = true;
 		key_timer_start(c, c->round_backoff);
@@ -352,6 +421,7 @@ no_candidate(struct client *c, bool any_proven)
 		key_timer_start(c, CORE_RECHECK);
 		return;
 	}
+	emit_no_key(c, true);
 	become_first(c, true);
 }
 
@@ -375,6 +445,7 @@ ask_next(struct client *c)
 	if (sess_send_ini(c, m->id, m->id, 0) != 0)
 		return;
 	key_timer_start(c, CORE_KEY_TIMEOUT);
+	emit_asking(c, m);
 }
 
 static void
@@ -431,7 +502,9 @@ emit_joined(struct client *c, struct member *m)
 	    .joined = { .name = m->name, .fpr = m->fpr } };
 
 	m->shown = true;
-	core_emit(c, &ev);
+	/* Presence is per identity: a second session is no second join. */
+	if (presence_other_sessions(c, m) == 0)
+		core_emit(c, &ev);
 }
 
 /* Record what the INI says about its sender. 0, or a verdict. */
@@ -586,10 +659,10 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	    core_now_ms(), 0, &ini, &peer);
 	if (r != 0) {
 		if (r == SOTTO_V_UNTRUSTED) {
-			char fpr[SOTTO_FPR_STR_LEN];
-
-			sotto_fingerprint_str(ini.id_pub, fpr);
-			core_reject(c, r, "INI from %s (not in %s)", fpr, c->trusted_path);
+			core_reject_key(c, ini.id_pub, "INI");
+			if (c->st >= CS_JOINING && c->st != CS_CLOSED)
+				presence_untrusted_ini(c, f->hdr.from, f->body,
+				    f->body_len);
 		} else {
 			core_reject(c, r, "INI from member %u", f->hdr.from);
 		}
@@ -627,6 +700,8 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		m->proven = true;
 		if (c->st == CS_READY)
 			emit_joined(c, m);
+		if (c->st == CS_KEYWAIT && c->asked == m->id)
+			emit_asking(c, m);
 	}
 	/* The front-end's `joined` may have reloaded the trusted folder and
 	 * forgotten m (freed at the end of the turn): it gets nothing more. */
@@ -634,9 +709,10 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		return;
 	check_conflict(c, m);
 	if (ini.ask != 0 && ini.ask == c->self_id) {
-		if (c->st == CS_READY)
+		if (c->st == CS_READY) {
 			send_key(c, m);
-		else
+			dat_pump(c);
+		} else
 			m->key_wanted = true;
 	}
 	maybe_switch(c, m);
@@ -743,10 +819,7 @@ on_key(struct client *c, const struct sotto_frame *f)
 	    c->fpr, c->nonce, c->rsa, core_now_ms(), 0, &k, &peer, &g);
 	if (r != 0) {
 		if (r == SOTTO_V_UNTRUSTED) {
-			char fpr[SOTTO_FPR_STR_LEN];
-
-			sotto_fingerprint_str(k.id_pub, fpr);
-			core_reject(c, r, "KEY from %s (not in %s)", fpr, c->trusted_path);
+			core_reject_key(c, k.id_pub, "KEY");
 		} else {
 			core_reject(c, r, "KEY from member %u", f->hdr.from);
 		}

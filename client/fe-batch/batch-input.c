@@ -25,11 +25,11 @@ batch_classify(const uint8_t *line, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (line[0] == '/') {
-		/* A command is the whole line; words only after one that takes
-		 * them (/history N, /search TEXT), and those must be UTF-8. */
-		cmd = fe_cmd_parse((const char *)line, len, &rest, &rest_len);
-		if (cmd != NULL && (rest == NULL || (cmd->args != FE_ARGS_NONE &&
-		    sotto_utf8_valid(line, len) == 0)))
+		/* A known command with the words it takes, those in UTF-8; the
+		 * windows of the interactive UI mean nothing to a bot. */
+		if ((cmd = fe_cmd_parse((const char *)line, len, &rest, &rest_len)) != NULL &&
+		    !cmd->ui_only && fe_cmd_args_ok(cmd, rest, rest_len) &&
+		    (rest == NULL || sotto_utf8_valid(line, len) == 0))
 			return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}

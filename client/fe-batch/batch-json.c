@@ -32,6 +32,9 @@ put_u(struct sotto_wbuf *o, const char *key, uint64_t v)
 	return sotto_wbuf_put(o, num, (size_t)n);
 }
 
+static int put_bool(struct sotto_wbuf *o, const char *key, bool v);
+static int open_event(struct sotto_wbuf *o, const char *name);
+
 static int
 put_members(struct sotto_wbuf *o, const struct client_member *m, size_t n)
 {
@@ -48,10 +51,95 @@ put_members(struct sotto_wbuf *o, const struct client_member *m, size_t n)
 		    (r = sotto_json_key(o, "name")) != 0 ||
 		    (r = sotto_json_str(o, m[i].name, strlen(m[i].name))) != 0 ||
 		    (r = put_s(o, "fingerprint", m[i].fpr)) != 0 ||
+		    (r = put_u(o, "sessions", m[i].sessions ? m[i].sessions : 1)) != 0 ||
+		    (m[i].away != NULL && (r = put_s(o, "away", m[i].away)) != 0) ||
 		    (r = sotto_wbuf_u8(o, '}')) != 0)
 			return r;
 	}
 	return sotto_wbuf_u8(o, ']');
+}
+
+static int
+put_text(struct sotto_wbuf *o, const char *key, const char *s, size_t n)
+{
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_json_str(o, s != NULL ? s : "", s != NULL ? n : 0);
+}
+
+/* /who's untrusted readers: fingerprint, sessions. */
+static int
+put_readers(struct sotto_wbuf *o, const struct client_reader *u, size_t n)
+{
+	size_t i;
+	int r;
+
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 ||
+	    (r = sotto_json_key(o, "untrusted")) != 0 ||
+	    (r = sotto_wbuf_u8(o, '[')) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((i > 0 && (r = sotto_wbuf_u8(o, ',')) != 0) ||
+		    (r = sotto_wbuf_u8(o, '{')) != 0 ||
+		    (r = sotto_json_key(o, "fingerprint")) != 0 ||
+		    (r = sotto_json_str(o, u[i].fpr, strlen(u[i].fpr))) != 0 ||
+		    (r = put_u(o, "sessions", u[i].sessions)) != 0 ||
+		    (r = sotto_wbuf_u8(o, '}')) != 0)
+			return r;
+	}
+	return sotto_wbuf_u8(o, ']');
+}
+
+/* action, quit-message: a member's text of that kind. */
+static int
+put_text_event(struct sotto_wbuf *o, const char *event,
+    const struct client_ev_message *m)
+{
+	int r;
+
+	if ((r = open_event(o, event)) != 0 ||
+	    (r = put_s(o, "name", m->name)) != 0 ||
+	    (r = put_s(o, "fingerprint", m->fpr)) != 0 ||
+	    (r = put_text(o, "text", m->text, m->text_len)) != 0)
+		return r;
+	return put_u(o, "ts", m->ts);
+}
+
+/* The events of presence and trust (docs/batch.md). */
+static int
+presence_body(struct sotto_wbuf *o, const struct client_event *ev)
+{
+	int r;
+
+	switch (ev->type) {
+	case CLIENT_EV_AWAY:
+		if ((r = open_event(o, "away")) != 0 ||
+		    (r = put_s(o, "name", ev->away.name)) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->away.fpr)) != 0 ||
+		    (r = put_bool(o, "away", ev->away.away)) != 0 ||
+		    (r = put_text(o, "reason", ev->away.reason, ev->away.reason_len)) != 0)
+			return r;
+		return put_u(o, "ts", ev->away.ts);
+	case CLIENT_EV_UNTRUSTED_JOINED:
+		if ((r = open_event(o, "untrusted-joined")) != 0 ||
+		    (r = put_s(o, "fingerprint", ev->untrusted.fpr)) != 0)
+			return r;
+		return put_u(o, "sessions", ev->untrusted.sessions);
+	case CLIENT_EV_UNTRUSTED_LEFT:
+		if ((r = open_event(o, "untrusted-left")) != 0)
+			return r;
+		return put_s(o, "fingerprint", ev->untrusted.fpr);
+	case CLIENT_EV_WAITING_KEY:
+		if ((r = open_event(o, "waiting-key")) != 0 ||
+		    (r = put_s(o, "asked", ev->waiting_key.asked)) != 0 ||
+		    (r = put_s(o, "asked_fingerprint", ev->waiting_key.asked_fpr)) != 0)
+			return r;
+		return put_s(o, "fingerprint", ev->waiting_key.fpr);
+	default:
+		return 1;
+	}
 }
 
 static int
@@ -166,12 +254,39 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 			return r;
 		return put_u(o, "ts", ev->message.ts);
 	case CLIENT_EV_MEMBERS:
-		if ((r = open_event(o, "members")) != 0)
+		if ((r = open_event(o, "members")) != 0 ||
+		    (r = put_members(o, ev->members.members, ev->members.n_members)) != 0)
 			return r;
-		return put_members(o, ev->members.members, ev->members.n_members);
+		return put_readers(o, ev->members.readers, ev->members.n_readers);
 	case CLIENT_EV_REJECTED:
+		/* untrusted-key names the key, for a bot to decide whether to trust it */
+		if (ev->rejected.fpr != NULL && ev->rejected.name == NULL) {
+			if ((r = open_event(o, "rejected")) != 0 ||
+			    (r = put_s(o, "reason", ev->rejected.reason)) != 0 ||
+			    (r = put_s(o, "fingerprint", ev->rejected.fpr)) != 0)
+				return r;
+			return put_s(o, "detail", ev->rejected.detail ? ev->rejected.detail : "");
+		}
 		return put_reason_event(o, "rejected", ev->rejected.reason,
 		    ev->rejected.detail);
+	case CLIENT_EV_ACTION:
+		return put_text_event(o, "action", &ev->message);
+	case CLIENT_EV_QUIT_MESSAGE:
+		return put_text_event(o, "quit-message", &ev->message);
+	case CLIENT_EV_NOTICE:
+		/* wire-v1 §6: `text`; with a reason, also as the front-end's own
+		 * notices are (reason, detail). */
+		if ((r = open_event(o, "notice")) != 0 ||
+		    (ev->notice.reason != NULL &&
+		    ((r = put_s(o, "reason", ev->notice.reason)) != 0 ||
+		    (r = put_s(o, "detail", ev->notice.text)) != 0)))
+			return r;
+		return put_s(o, "text", ev->notice.text);
+	case CLIENT_EV_AWAY:
+	case CLIENT_EV_UNTRUSTED_JOINED:
+	case CLIENT_EV_UNTRUSTED_LEFT:
+	case CLIENT_EV_WAITING_KEY:
+		return presence_body(o, ev);
 	case CLIENT_EV_ERROR:
 		return put_reason_event(o, "error", ev->error.reason, ev->error.detail);
 	case CLIENT_EV_DISCONNECTED:
@@ -191,10 +306,6 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		    (r = put_u(o, "epoch", ev->rekeyed.epoch)) != 0)
 			return r;
 		return put_s(o, "reason", ev->rekeyed.reason);
-	case CLIENT_EV_NOTICE:
-		if ((r = open_event(o, "notice")) != 0)
-			return r;
-		return put_s(o, "text", ev->notice.text);
 	case CLIENT_EV_HISTORY:
 		return history_body(o, &ev->history);
 	}
@@ -258,7 +369,7 @@ int
 batch_help_json(struct sotto_wbuf *out)
 {
 	size_t start = out->len;
-	size_t i;
+	size_t i, listed = 0;
 	int r;
 
 	if ((r = open_event(out, "help")) != 0 ||
@@ -270,7 +381,9 @@ batch_help_json(struct sotto_wbuf *out)
 		char cmd[32];
 		int n = snprintf(cmd, sizeof(cmd), "/%s", fe_cmds[i].name);
 
-		if ((i > 0 && (r = sotto_wbuf_u8(out, ',')) != 0) ||
+		if (fe_cmds[i].ui_only)
+			continue;
+		if ((listed++ > 0 && (r = sotto_wbuf_u8(out, ',')) != 0) ||
 		    (r = sotto_wbuf_u8(out, '{')) != 0 ||
 		    (r = sotto_json_key(out, "command")) != 0 ||
 		    (r = sotto_json_str(out, cmd, (size_t)n)) != 0 ||

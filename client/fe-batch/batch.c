@@ -14,6 +14,7 @@
 #include "container.h"
 #include "err.h"
 #include "frontend.h"
+#include "pad.h"
 
 struct batch {
 	struct ev_loop   *loop;
@@ -140,16 +141,59 @@ cmd_search(struct batch *b, const char *rest, size_t rest_len)
 	notice(b, "search-done", done);
 }
 
+/* Queue a line of one content type; a notice when it cannot be. */
+static int
+send_kind(struct batch *b, uint8_t ctype, const char *text, size_t len)
+{
+	char readers[512], detail[640];
+	bool text_like = ctype == SOTTO_CT_TEXT || ctype == SOTTO_CT_ACTION;
+	int r;
+
+	r = client_send(b->client, ctype, text, len);
+	if (r == CLIENT_E_STRICT) {
+		size_t n = client_readers(b->client, readers, sizeof(readers));
+
+		snprintf(detail, sizeof(detail), "not sent: strict mode, %zu untrusted "
+		    "reader%s in the room: %s", n, n == 1 ? "" : "s", readers);
+		notice(b, "strict", detail);
+	} else if (r == SOTTO_E_TOOLONG) {
+		notice(b, text_like ? "line-too-long" : "away-too-long", text_like ?
+		    "lines longer than 16384 bytes are dropped" :
+		    "away reasons and quit messages are at most 256 bytes; not sent");
+	} else if (r == SOTTO_E_FORMAT) {
+		notice(b, "invalid-utf8", "the line is not valid UTF-8; dropped");
+	} else if (r != 0) {
+		notice(b, "not-sent", "the message could not be queued");
+	}
+	return r;
+}
+
+static void
+strict(struct batch *b, const char *arg, size_t n)
+{
+	bool on = !(n == 3 && memcmp(arg, "off", 3) == 0);
+
+	if (n > 0 && on && !(n == 2 && memcmp(arg, "on", 2) == 0)) {
+		notice(b, "unknown-command", "/strict takes on or off");
+		return;
+	}
+	client_set_strict(b->client, on);
+	notice(b, on ? "strict-on" : "strict-off", on ?
+	    "nothing is sent while an untrusted reader is in the room" :
+	    "lines are sent whoever is in the room");
+}
+
 static void
 command(struct batch *b, const char *line, size_t len)
 {
 	const struct fe_cmd *cmd;
-	const char *rest;
-	size_t rest_len;
+	const char *rest, *arg;
+	size_t rest_len, alen;
 	char err[512];
 
 	if ((cmd = fe_cmd_parse(line, len, &rest, &rest_len)) == NULL)
 		return;     /* batch_classify said it is one */
+	arg = fe_cmd_arg(rest, rest_len, &alen);
 	switch (cmd->id) {
 	case FE_CMD_WHO:
 		client_who(b->client);
@@ -167,6 +211,8 @@ command(struct batch *b, const char *line, size_t len)
 			emit(b);
 		break;
 	case FE_CMD_QUIT:
+		if (alen > 0 && send_kind(b, SOTTO_CT_QUIT, arg, alen) != 0)
+			break;      /* not sent: said why, and stays */
 		start_quit(b);
 		break;
 	case FE_CMD_HISTORY:
@@ -179,6 +225,19 @@ command(struct batch *b, const char *line, size_t len)
 		if (client_history_forget(b->client) == 0)
 			notice(b, "forgotten", "this room's history is wiped");
 		break;
+	case FE_CMD_ME:
+		(void)send_kind(b, SOTTO_CT_ACTION, arg, alen);
+		break;
+	case FE_CMD_AWAY:
+		(void)send_kind(b, SOTTO_CT_AWAY, arg, alen);
+		break;
+	case FE_CMD_STRICT:
+		strict(b, arg, alen);
+		break;
+	case FE_CMD_JOIN:
+	case FE_CMD_WINDOW:
+	case FE_CMD_CLEAR:
+		break;      /* interactive only: batch_classify refuses them */
 	}
 }
 
@@ -191,8 +250,7 @@ on_line(void *ctx, enum batch_kind kind, const uint8_t *line, size_t len)
 		return;     /* nothing after /quit counts */
 	switch (kind) {
 	case BATCH_MESSAGE:
-		if (client_send_text(b->client, (const char *)line, len) != 0)
-			notice(b, "not-sent", "the message could not be queued");
+		(void)send_kind(b, SOTTO_CT_TEXT, (const char *)line, len);
 		break;
 	case BATCH_COMMAND:
 		command(b, (const char *)line, len);

@@ -4,18 +4,34 @@
 #include "cmd.h"
 
 const struct fe_cmd fe_cmds[] = {
-	{ FE_CMD_WHO,         "who",         "members of the room with their fingerprints",
-	  FE_ARGS_NONE, "" },
-	{ FE_CMD_FINGERPRINT, "fingerprint", "your own fingerprint, to compare with others",
-	  FE_ARGS_NONE, "" },
-	{ FE_CMD_RELOAD,      "reload",      "re-read the trusted folder", FE_ARGS_NONE, "" },
-	{ FE_CMD_HISTORY,     "history",     "the room's last N stored lines (default 50)",
-	  FE_ARGS_OPTIONAL, "[N]" },
-	{ FE_CMD_SEARCH,      "search",      "stored lines of the room containing TEXT",
-	  FE_ARGS_REQUIRED, "TEXT" },
-	{ FE_CMD_FORGET,      "forget",      "wipe the room's local history", FE_ARGS_NONE, "" },
-	{ FE_CMD_HELP,        "help",        "this list", FE_ARGS_NONE, "" },
-	{ FE_CMD_QUIT,        "quit",        "send what is queued, then leave", FE_ARGS_NONE, "" },
+	{ FE_CMD_WHO,         "who",         FE_ARGS_NONE,     "",          false,
+	  "members of the room with their fingerprints; untrusted readers" },
+	{ FE_CMD_FINGERPRINT, "fingerprint", FE_ARGS_NONE,     "",          false,
+	  "your own fingerprint, to compare with others" },
+	{ FE_CMD_ME,          "me",          FE_ARGS_REQUIRED, " TEXT",     false,
+	  "an action: * you TEXT" },
+	{ FE_CMD_AWAY,        "away",        FE_ARGS_OPTIONAL, " [REASON]", false,
+	  "away with a reason (shown to the others), or back without one" },
+	{ FE_CMD_STRICT,      "strict",      FE_ARGS_OPTIONAL, " [on|off]", false,
+	  "send nothing while someone you do not trust can read the room" },
+	{ FE_CMD_JOIN,        "join",        FE_ARGS_REQUIRED, " ROOM",     true,
+	  "another room on the same relay, in a new window" },
+	{ FE_CMD_WINDOW,      "window",      FE_ARGS_REQUIRED, " N",        true,
+	  "show window N (also Alt-N)" },
+	{ FE_CMD_CLEAR,       "clear",       FE_ARGS_NONE,     "",          true,
+	  "empty this window's scrollback" },
+	{ FE_CMD_RELOAD,      "reload",      FE_ARGS_NONE,     "",          false,
+	  "re-read the trusted folder" },
+	{ FE_CMD_HISTORY,     "history",     FE_ARGS_OPTIONAL, " [N]",      false,
+	  "the room's last N stored lines (default 50)" },
+	{ FE_CMD_SEARCH,      "search",      FE_ARGS_REQUIRED, " TEXT",     false,
+	  "stored lines of the room containing TEXT" },
+	{ FE_CMD_FORGET,      "forget",      FE_ARGS_NONE,     "",          false,
+	  "wipe the room's local history" },
+	{ FE_CMD_HELP,        "help",        FE_ARGS_NONE,     "",          false,
+	  "this list" },
+	{ FE_CMD_QUIT,        "quit",        FE_ARGS_OPTIONAL, " [MESSAGE]", false,
+	  "send what is queued (and MESSAGE to the others), then leave" },
 };
 const size_t fe_cmds_n = sizeof(fe_cmds) / sizeof(fe_cmds[0]);
 
@@ -60,4 +76,27 @@ fe_cmd_parse(const char *line, size_t len, const char **rest, size_t *rest_len)
 			return &fe_cmds[i];
 		}
 	return NULL;
+}
+
+bool
+fe_cmd_args_ok(const struct fe_cmd *cmd, const char *rest, size_t rest_len)
+{
+	bool words = rest != NULL && rest_len > 1;
+
+	switch (cmd->args) {
+	case FE_ARGS_NONE:     return rest == NULL;
+	case FE_ARGS_OPTIONAL: return rest == NULL || words;
+	case FE_ARGS_REQUIRED: return words;
+	}
+	return false;
+}
+
+const char *
+fe_cmd_arg(const char *rest, size_t rest_len, size_t *len)
+{
+	*len = 0;
+	if (rest == NULL || rest_len < 1)
+		return "";
+	*len = rest_len - 1;
+	return rest + 1;
 }

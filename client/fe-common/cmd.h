@@ -2,6 +2,7 @@
 #ifndef SOTTO_FE_CMD_H
 #define SOTTO_FE_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Every front-end handles every id (a switch without default: the
@@ -15,21 +16,28 @@ enum fe_cmd_id {
 	FE_CMD_HISTORY,
 	FE_CMD_SEARCH,
 	FE_CMD_FORGET,
+	FE_CMD_ME,
+	FE_CMD_AWAY,
+	FE_CMD_STRICT,
+	FE_CMD_JOIN,
+	FE_CMD_WINDOW,
+	FE_CMD_CLEAR,
 };
 
-/* Whether a command takes words after its name. */
+/* What follows the name. */
 enum fe_cmd_args {
-	FE_ARGS_NONE,
-	FE_ARGS_OPTIONAL,
-	FE_ARGS_REQUIRED,
+	FE_ARGS_NONE,             /* the name alone */
+	FE_ARGS_OPTIONAL,         /* "/away" or "/away REASON" */
+	FE_ARGS_REQUIRED,         /* "/me TEXT" */
 };
 
 struct fe_cmd {
-	enum fe_cmd_id id;
-	const char    *name;      /* without the '/', lower case */
-	const char    *help;      /* one line for /help */
+	enum fe_cmd_id   id;
+	const char      *name;    /* without the '/', lower case */
 	enum fe_cmd_args args;
-	const char    *usage;     /* the words it takes, for /help; "" if none */
+	const char      *usage;   /* the words after the name, for /help */
+	bool             ui_only; /* windows and scrollback: not in batch mode */
+	const char      *help;    /* one line for /help */
 };
 
 /* The table, in /help order. */
@@ -42,5 +50,10 @@ extern const size_t fe_cmds_n;
  * when nothing does. Returns NULL for an unknown name. */
 const struct fe_cmd *fe_cmd_parse(const char *line, size_t len,
     const char **rest, size_t *rest_len);
+/* Does what follows the name (rest as fe_cmd_parse gave it) suit the
+ * command? A single space with nothing after it counts as no words. */
+bool fe_cmd_args_ok(const struct fe_cmd *cmd, const char *rest, size_t rest_len);
+/* The words after the command's name: rest without its leading space. */
+const char *fe_cmd_arg(const char *rest, size_t rest_len, size_t *len);
 
 #endif

@@ -1,4 +1,4 @@
-/* ui-cmd.c: a typed line is a message to the room or a /command. */
+/* ui-cmd.c: a typed line is a message to the room of the window shown, or a /command (fe-common/cmd.c's table). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,38 +6,157 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "pad.h"
+#include "sanitize.h"
 #include "ui-colour.h"
 #include "ui.h"
 #include "wire.h"
 
-static void cmd_who(struct ui *ui)
+static void cmd_who(struct ui *ui, const char *arg, size_t n)
 {
-	client_who(ui->client);
+	(void)arg;
+	(void)n;
+	client_who(ui->w->client);
 }
 
-static void cmd_fingerprint(struct ui *ui)
+static void cmd_fingerprint(struct ui *ui, const char *arg, size_t n)
 {
-	const char *fpr = client_fingerprint(ui->client);
+	const char *fpr = client_fingerprint(ui->w->client);
 
+	(void)arg;
+	(void)n;
 	ui_line(ui, SB_INFO, "your fingerprint: %s", fpr != NULL ? fpr : "?");
 }
 
-static void cmd_reload(struct ui *ui)
+static void cmd_reload(struct ui *ui, const char *arg, size_t n)
 {
 	char err[256] = "";
-	int r = client_reload(ui->client, err, sizeof(err));
+	int r = 0;
 
+	(void)arg;
+	(void)n;
+	for (size_t i = 0; i < ui->n_win && r == 0; i++)
+		r = client_reload(ui->win[i]->client, err, sizeof(err));
 	if (r != 0) {
 		ui_line(ui, SB_WARN, "reload failed: %s", err[0] ? err : sotto_strerror(r));
 		return;
 	}
 	ui_line(ui, SB_INFO, "re-read the trusted folder");
-	ui->want_who = true;
+	for (size_t i = 0; i < ui->n_win; i++)
+		ui->win[i]->want_who = true;
 }
 
-static void cmd_quit(struct ui *ui)
+/* /quit [MESSAGE]: the message goes to every room first. */
+static void cmd_quit(struct ui *ui, const char *arg, size_t n)
 {
+	int r;
+
+	if (n > 0 && !ui->quit_asked)
+		for (size_t i = 0; i < ui->n_win; i++)
+			if ((r = client_send(ui->win[i]->client, SOTTO_CT_QUIT, arg, n)) != 0) {
+				ui_line(ui, SB_WARN, "quit message not sent to #%s: %s",
+				    ui->win[i]->room, r == SOTTO_E_TOOLONG ?
+				    "longer than 256 bytes" : r == CLIENT_E_STRICT ?
+				    "strict mode, an untrusted reader is present" :
+				    sotto_strerror(r));
+				return;
+			}
 	ui_quit(ui, true);
+}
+
+static void cmd_me(struct ui *ui, const char *arg, size_t n)
+{
+	if (n == 0) {
+		ui_line(ui, SB_INFO, "usage: /me TEXT");
+		return;
+	}
+	ui_say(ui, SOTTO_CT_ACTION, arg, n);
+}
+
+/* /away [REASON]: to every room; without a reason, back. */
+static void cmd_away(struct ui *ui, const char *arg, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < ui->n_win; i++)
+		if ((r = client_send(ui->win[i]->client, SOTTO_CT_AWAY, arg, n)) != 0) {
+			ui_line(ui, SB_WARN, "away not sent to #%s: %s", ui->win[i]->room,
+			    r == SOTTO_E_TOOLONG ? "reasons are at most 256 bytes" :
+			    r == CLIENT_E_STRICT ? "strict mode, an untrusted reader is "
+			    "present" : sotto_strerror(r));
+			return;
+		}
+	ui->away = n > 0;
+	if (n > 0)
+		ui_line(ui, SB_INFO, "you are away: %.*s", (int)n, arg);
+	else
+		ui_line(ui, SB_INFO, "you are back");
+}
+
+static void cmd_clear(struct ui *ui, const char *arg, size_t n)
+{
+	(void)arg;
+	(void)n;
+	sb_clear(&ui->w->sb);
+	ui->repaint = true;
+}
+
+static void cmd_strict(struct ui *ui, const char *arg, size_t n)
+{
+	bool on = !(n == 3 && memcmp(arg, "off", 3) == 0);
+
+	if (n > 0 && !(n == 2 && memcmp(arg, "on", 2) == 0) && on) {
+		ui_line(ui, SB_INFO, "usage: /strict [on|off]");
+		return;
+	}
+	if (n == 0)
+		on = !client_strict(ui->w->client);
+	for (size_t i = 0; i < ui->n_win; i++)
+		client_set_strict(ui->win[i]->client, on);
+	ui->cfg.strict = on;
+	ui_line(ui, SB_INFO, on ? "strict: on: nothing is sent while someone you do "
+	    "not trust can read the room" : "strict: off");
+}
+
+static void cmd_join(struct ui *ui, const char *arg, size_t n)
+{
+	char room[80], err[256];
+	struct ui_win *w;
+
+	if (n == 0 || n >= sizeof(room)) {
+		ui_line(ui, SB_INFO, "usage: /join ROOM");
+		return;
+	}
+	memcpy(room, arg[0] == '#' ? arg + 1 : arg, arg[0] == '#' ? n - 1 : n);
+	room[arg[0] == '#' ? n - 1 : n] = '\0';
+	if ((w = win_open(ui, room, err, sizeof(err))) == NULL) {
+		ui_line(ui, SB_WARN, "/join: %s", err);
+		return;
+	}
+	win_show(ui, w->num);
+	ui_line(ui, SB_INFO, "window %d: #%s on %s (Alt-%d or /window %d)", w->num,
+	    w->room, w->relay, w->num, w->num);
+}
+
+static void cmd_window(struct ui *ui, const char *arg, size_t n)
+{
+	if (n != 1 || arg[0] < '1' || arg[0] > '9') {
+		ui_line(ui, SB_INFO, "usage: /window N (1..%zu)", ui->n_win);
+		return;
+	}
+	win_show(ui, arg[0] - '0');
+}
+
+/* Tab completes these (and the names of the members). */
+const char *const *ui_cmd_names(size_t *n)
+{
+	static const char *names[32];
+	size_t k = 0;
+
+	for (size_t i = 0; i < fe_cmds_n && k < 32; i++)
+		names[k++] = fe_cmds[i].name;
+	*n = k;
+	return names;
 }
 
 #define UI_HISTORY_DEFAULT 50u
@@ -59,7 +178,7 @@ static void cmd_history(struct ui *ui, const char *arg)
 		}
 	}
 	ui->hist_shown = 0;
-	if (client_history_replay(ui->client, n, "history") == 0)
+	if (client_history_replay(ui->w->client, n, "history") == 0)
 		ui_line(ui, SB_INFO, "%zu stored line%s above", ui->hist_shown,
 		    ui->hist_shown == 1 ? "" : "s");
 }
@@ -76,31 +195,19 @@ static void cmd_search(struct ui *ui, const char *arg)
 		return;
 	}
 	ui->hist_shown = 0;
-	if ((n = client_history_search(ui->client, arg, UI_SEARCH_HITS,
+	if ((n = client_history_search(ui->w->client, arg, UI_SEARCH_HITS,
 	    UI_SEARCH_SCAN, &all)) < 0)
 		return;
 	ui_line(ui, SB_INFO, "%d match%s for \"%s\"%s", n, n == 1 ? "" : "es", arg,
 	    all ? "" : " (stopped before the oldest stored lines)");
 }
 
-static void cmd_forget(struct ui *ui)
+static void cmd_forget(struct ui *ui, const char *arg, size_t n)
 {
-	if (client_history_forget(ui->client) == 0)
+	(void)arg;
+	(void)n;
+	if (client_history_forget(ui->w->client) == 0)
 		ui_line(ui, SB_INFO, "this room's local history is wiped");
-}
-
-static void cmd_help(struct ui *ui)
-{
-	char name[48];
-
-	ui_line(ui, SB_INFO, "commands:");
-	for (size_t i = 0; i < fe_cmds_n; i++)
-		ui_line(ui, SB_INFO, "  /%-12s %s", fe_cmds[i].usage[0] ? (snprintf(
-		    name, sizeof(name), "%s %s", fe_cmds[i].name, fe_cmds[i].usage), name) :
-		    fe_cmds[i].name, fe_cmds[i].help);
-	ui_line(ui, SB_INFO, "  //text        send a line that starts with /");
-	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
-	    "Up/Down history, Ctrl-A/E/U/K/W edit, Ctrl-L redraw, Ctrl-D or Ctrl-C quit");
 }
 
 /* The words after a command, leading spaces dropped, NUL-terminated. */
@@ -118,13 +225,29 @@ static bool cmd_words(const char *rest, size_t rest_len, char *buf, size_t cap)
 	return true;
 }
 
-/* Words after a command's name are ignored unless it takes some. */
+static void cmd_help(struct ui *ui, const char *arg, size_t n)
+{
+	char head[32];
+
+	(void)arg;
+	(void)n;
+	ui_line(ui, SB_INFO, "commands:");
+	for (size_t i = 0; i < fe_cmds_n; i++) {
+		snprintf(head, sizeof(head), "/%s%s", fe_cmds[i].name, fe_cmds[i].usage);
+		ui_line(ui, SB_INFO, "  %-20s %s", head, fe_cmds[i].help);
+	}
+	ui_line(ui, SB_INFO, "  //text               send a line that starts with /");
+	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
+	    "Up/Down history, Tab completes, Ctrl-A/E/U/K/W edit, Alt-1..9 windows, "
+	    "Ctrl-L redraw, Ctrl-D quits (Ctrl-C does not)");
+}
+
 static void command(struct ui *ui, const char *line, size_t n)
 {
 	const struct fe_cmd *cmd;
-	const char *rest;
-	size_t rest_len;
-	char arg[SOTTO_TEXT_MAX + 1];
+	const char *rest, *arg;
+	size_t rest_len, alen;
+	char words[SOTTO_TEXT_MAX + 1];
 
 	if ((cmd = fe_cmd_parse(line, n, &rest, &rest_len)) == NULL) {
 		size_t len = strcspn(line + 1, " ");
@@ -133,54 +256,80 @@ static void command(struct ui *ui, const char *line, size_t n)
 		    (int)(len + 1 < n ? len + 1 : n), line);
 		return;
 	}
+	arg = fe_cmd_arg(rest, rest_len, &alen);
 	switch (cmd->id) {
-	case FE_CMD_WHO:         cmd_who(ui); break;
-	case FE_CMD_FINGERPRINT: cmd_fingerprint(ui); break;
-	case FE_CMD_RELOAD:      cmd_reload(ui); break;
-	case FE_CMD_HELP:        cmd_help(ui); break;
-	case FE_CMD_QUIT:        cmd_quit(ui); break;
-	case FE_CMD_FORGET:      cmd_forget(ui); break;
+	case FE_CMD_WHO:         cmd_who(ui, arg, alen); break;
+	case FE_CMD_FINGERPRINT: cmd_fingerprint(ui, arg, alen); break;
+	case FE_CMD_RELOAD:      cmd_reload(ui, arg, alen); break;
+	case FE_CMD_HELP:        cmd_help(ui, arg, alen); break;
+	case FE_CMD_QUIT:        cmd_quit(ui, arg, alen); break;
+	case FE_CMD_ME:          cmd_me(ui, arg, alen); break;
+	case FE_CMD_AWAY:        cmd_away(ui, arg, alen); break;
+	case FE_CMD_STRICT:      cmd_strict(ui, arg, alen); break;
+	case FE_CMD_JOIN:        cmd_join(ui, arg, alen); break;
+	case FE_CMD_WINDOW:      cmd_window(ui, arg, alen); break;
+	case FE_CMD_CLEAR:       cmd_clear(ui, arg, alen); break;
+	case FE_CMD_FORGET:      cmd_forget(ui, arg, alen); break;
 	case FE_CMD_HISTORY:
 	case FE_CMD_SEARCH:
-		if (!cmd_words(rest, rest_len, arg, sizeof(arg))) {
+		if (!cmd_words(rest, rest_len, words, sizeof(words))) {
 			ui_line(ui, SB_INFO, "/%s: too long", cmd->name);
 			return;
 		}
 		if (cmd->id == FE_CMD_HISTORY)
-			cmd_history(ui, arg);
+			cmd_history(ui, words);
 		else
-			cmd_search(ui, arg);
+			cmd_search(ui, words);
 		break;
 	}
 }
 
-static void say(struct ui *ui, const char *text, size_t n)
+/* Our own line in the window shown, then to the core; pending until ready. */
+void ui_say(struct ui *ui, uint8_t ctype, const char *text, size_t n)
 {
-	const char *name = ui->self_name != NULL ? ui->self_name : "me";
+	struct ui_win *w = ui->w;
+	const char *name = w->self_name != NULL ? w->self_name : "me";
+	char readers[512];
 	struct sb_line *l;
+	size_t k;
 	int r;
 
-	if ((r = client_send_text(ui->client, text, n)) != 0) {
-		ui_line(ui, SB_WARN, "not sent: %s", sotto_strerror(r));
+	if ((r = client_send(w->client, ctype, text, n)) != 0) {
+		if (r == CLIENT_E_STRICT) {
+			k = client_readers(w->client, readers, sizeof(readers));
+			ui_line(ui, SB_WARN, "not sent (strict): %zu untrusted reader%s in "
+			    "#%s: %s (/strict off to send anyway)", k, k == 1 ? "" : "s",
+			    w->room, readers);
+		} else {
+			ui_line(ui, SB_WARN, "not sent: %s", sotto_strerror(r));
+		}
 		return;
 	}
-	l = sb_add(&ui->sb, SB_OWN, time(NULL));
-	l->pending = !ui->ready;
-	l->pair = ui_colour_member(client_fingerprint(ui->client));
-	ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
-	ui_text_add(&l->text, text, n, 0, UI_MSG_MAX_CELLS);
-	sb_commit(&ui->sb, l);
+	l = sb_add(&w->sb, ctype == SOTTO_CT_ACTION ? SB_ACTION : SB_OWN, time(NULL));
+	l->pending = !w->ready;
+	l->pair = ui_colour_member(client_fingerprint(w->client));
+	if (ctype == SOTTO_CT_ACTION) {
+		ui_text_add(&l->text, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+		ui_text_add(&l->text, " ", 1, 0, 1);
+	} else {
+		ui_text_add(&l->name, name, strlen(name), 0, UI_NAME_MAX_CELLS);
+	}
+	ui_text_add(&l->text, text, n, SAN_TAB_SPACE | UI_TEXT_LINES, UI_MSG_MAX_CELLS);
+	sb_commit(&w->sb, l);
 	/* What we say, we want to see: back to the live end. */
-	sb_live(&ui->sb);
+	sb_live(&w->sb);
 	ui->dirty = true;
 }
 
-void ui_submit(struct ui *ui, const char *line, size_t n)
+void ui_submit(struct ui *ui, const char *line, size_t n, bool pasted)
 {
 	if (n == 0)
 		return;
-	if (line[0] == '/' && (n == 1 || line[1] != '/'))
+	if (pasted)
+		ui_say(ui, SOTTO_CT_TEXT, line, n);    /* a paste is never a command */
+	else if (line[0] == '/' && (n == 1 || line[1] != '/'))
 		command(ui, line, n);
 	else
-		say(ui, line[0] == '/' ? line + 1 : line, line[0] == '/' ? n - 1 : n);
+		ui_say(ui, SOTTO_CT_TEXT, line[0] == '/' ? line + 1 : line,
+		    line[0] == '/' ? n - 1 : n);
 }

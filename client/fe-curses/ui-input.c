@@ -52,6 +52,14 @@ bool input_insert(struct input *in, uint32_t cp)
 }
 
 /* Remove [from, to) from the line and put the cursor at from. */
+static bool cut(struct input *in, size_t from, size_t to);
+
+void input_cut(struct input *in, size_t from, size_t to)
+{
+	if (to <= in->len)
+		(void)cut(in, from, to);
+}
+
 static bool cut(struct input *in, size_t from, size_t to)
 {
 	if (from >= to)
@@ -202,6 +210,50 @@ static void hist_push(struct input *in)
 		in->hist_n--;
 	}
 	in->hist[in->hist_n++] = l;
+}
+
+/* A line from the history file: only what the editor would take. */
+void input_hist_add_utf8(struct input *in, const char *s, size_t n)
+{
+	size_t off = 0, k, len = in->len, cur = in->cur;
+	uint32_t *saved;
+	uint32_t cp;
+
+	if ((saved = malloc((len ? len : 1) * sizeof(*saved))) == NULL)
+		return;
+	memcpy(saved, in->cp, len * sizeof(*saved));
+	in->len = in->cur = 0;
+	while (off < n) {
+		if ((k = sotto_utf8_decode((const uint8_t *)s + off, n - off, &cp)) == 0 ||
+		    !input_insert(in, cp)) {
+			in->len = 0;    /* not a line we could have typed: skip it */
+			break;
+		}
+		off += k;
+	}
+	hist_push(in);
+	memcpy(in->cp, saved, len * sizeof(*saved));
+	in->len = len;
+	in->cur = cur;
+	in->hist_pos = in->hist_n;
+	free(saved);
+}
+
+/* History line i (0 the oldest) as malloc'd UTF-8. */
+char *input_hist_utf8(const struct input *in, size_t i, size_t *n)
+{
+	const struct input_line *l = &in->hist[i];
+	char *s;
+	size_t used = 0;
+
+	*n = 0;
+	if (i >= in->hist_n || (s = malloc(l->len * 4 + 1)) == NULL)
+		return NULL;
+	for (size_t k = 0; k < l->len; k++)
+		used += sotto_utf8_encode(l->cp[k], (uint8_t *)s + used);
+	s[used] = '\0';
+	*n = used;
+	return s;
 }
 
 char *input_take(struct input *in, size_t *n)

@@ -44,6 +44,12 @@ bool input_hist_prev(struct input *in);    /* Up */
 bool input_hist_next(struct input *in);    /* Down */
 
 bool input_empty(const struct input *in);
+/* Remove code points [from, to); the cursor goes to from. */
+void input_cut(struct input *in, size_t from, size_t to);
+/* History across runs: add a UTF-8 line (skipped unless the editor would
+ * take it as typed); line i, oldest first, as malloc'd UTF-8. */
+void input_hist_add_utf8(struct input *in, const char *s, size_t n);
+char *input_hist_utf8(const struct input *in, size_t i, size_t *n);
 /* The line as UTF-8 (malloc'd, NUL-terminated, *n its length); the line is
  * added to history and the editor cleared. NULL when out of memory. */
 char *input_take(struct input *in, size_t *n);

@@ -3,13 +3,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ui-colour.h"
 #include "ui-scrollback.h"
 
 #define SB_NAME_MIN   3     /* room for "-->" */
 #define SB_NAME_MAX   16    /* longer names are cut with an ellipsis */
-#define SB_TIME_W     6     /* "HH:MM " */
+#define SB_TIME_MAX   32    /* bytes of a formatted time */
 #define SB_SEP_W      3     /* " │ " */
 #define SB_TEXT_MIN   8     /* the name column shrinks before the text does */
 
@@ -20,6 +21,7 @@ int sb_init(struct scrollback *sb, size_t cap)
 		return -1;
 	sb->cap = cap;
 	sb->name_w = SB_NAME_MIN;
+	sb_set_time_format(sb, "%H:%M");
 	return 0;
 }
 
@@ -42,13 +44,87 @@ void sb_free(struct scrollback *sb)
 	memset(sb, 0, sizeof(*sb));
 }
 
+/* strftime with the user's own --timestamp-format: not a literal, and
+ * meant to be (the command line checked it gives 1..32 bytes). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static size_t time_fmt(char *buf, size_t n, const char *fmt, const struct tm *tm)
+{
+	return strftime(buf, n, fmt, tm);
+}
+#pragma GCC diagnostic pop
+
+/* The time column: fmt (checked by the command line) and its width, from a
+ * sample time (at most SB_TIME_MAX bytes). */
+void sb_set_time_format(struct scrollback *sb, const char *fmt)
+{
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 28, .tm_hour = 23,
+	    .tm_min = 59, .tm_sec = 59 };
+	char buf[SB_TIME_MAX + 1];
+	struct ui_text t = { 0 };
+	size_t n = time_fmt(buf, sizeof(buf), fmt, &tm);
+
+	sb->ts_fmt = fmt;
+	sb->time_w = 6;
+	if (n > 0 && ui_text_add(&t, buf, n, 0, SB_TIME_MAX) == 0)
+		sb->time_w = ui_cells_width(t.cell, t.n) + 1;
+	ui_text_free(&t);
+}
+
+/* Has the local day changed since the last line? Decided on our own clock,
+ * never a sender's timestamp (a skewed clock must not spray day lines). */
+bool sb_day_changed(struct scrollback *sb, time_t now)
+{
+	struct tm tm;
+	long day;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return false;
+	day = (long)(tm.tm_year + 1900) * 400 + tm.tm_yday;
+	if (sb->day == 0 || sb->day == day) {
+		sb->day = day;
+		return false;
+	}
+	sb->day = day;
+	return true;
+}
+
+/* Forget every line (/clear); the view goes back to live. */
+void sb_clear(struct scrollback *sb)
+{
+	for (size_t k = 0; k < sb->n; k++)
+		line_free(line_at(sb, k));
+	sb->first = sb->n = 0;
+	sb_live(sb);
+}
+
 void sb_resize(struct scrollback *sb, int width, int height)
 {
 	sb->width = width > 1 ? width : 1;
 	sb->height = height > 0 ? height : 0;
 }
 
+static struct sb_line *sb_slot(struct scrollback *sb, enum sb_kind kind,
+    time_t when);
+
 struct sb_line *sb_add(struct scrollback *sb, enum sb_kind kind, time_t when)
+{
+	time_t now = time(NULL);
+	struct sb_line *l;
+	struct tm tm;
+	char day[64];
+
+	if (sb_day_changed(sb, now) && localtime_r(&now, &tm) != NULL &&
+	    strftime(day, sizeof(day), "day changed to %A %d %B %Y", &tm) > 0) {
+		l = sb_slot(sb, SB_INFO, now);
+		ui_text_puts(&l->text, day);
+		sb_commit(sb, l);
+	}
+	return sb_slot(sb, kind, when);
+}
+
+static struct sb_line *sb_slot(struct scrollback *sb, enum sb_kind kind,
+    time_t when)
 {
 	struct sb_line *l;
 
@@ -121,7 +197,7 @@ void sb_geom(const struct scrollback *sb, struct sb_geom *g)
 	int fixed;
 
 	g->show_time = sb->width >= 40;
-	fixed = (g->show_time ? SB_TIME_W : 0) + SB_SEP_W;
+	fixed = (g->show_time ? sb->time_w : 0) + SB_SEP_W;
 	g->name_w = sb->name_w;
 	if (fixed + g->name_w + SB_TEXT_MIN > sb->width)
 		g->name_w = sb->width - fixed - SB_TEXT_MIN;
@@ -139,6 +215,8 @@ size_t sb_row_end(const struct ui_cell *c, size_t n, size_t from, int width)
 	int used = 0;
 
 	while (i < n && used + c[i].width <= width) {
+		if (ui_cell_is_break(&c[i]))
+			return i + 1;
 		used += c[i].width;
 		if (c[i].cp == ' ' && !c[i].mark)
 			brk = i + 1;
@@ -208,6 +286,9 @@ static struct sb_style line_style(const struct sb_line *l)
 	case SB_LEFT:
 		s = (struct sb_style){ "<--", ui_colour_role(UI_ROLE_INFO), A_DIM, 0 };
 		break;
+	case SB_ACTION:
+		s = (struct sb_style){ "*", l->pair, A_NORMAL, 0 };
+		break;
 	case SB_INFO:
 		s = (struct sb_style){ "--", ui_colour_role(UI_ROLE_INFO), A_DIM, 0 };
 		break;
@@ -228,7 +309,8 @@ static struct sb_style line_style(const struct sb_line *l)
 static void name_draw(WINDOW *w, const struct sb_line *l, int name_w)
 {
 	int width = ui_cells_width(l->name.cell, l->name.n);
-	attr_t attr = A_BOLD;
+	/* A line that mentions us: the sender in reverse video, as irssi. */
+	attr_t attr = A_BOLD | (l->mention ? A_REVERSE : 0);
 	int used;
 
 	if (width <= name_w) {
@@ -241,13 +323,15 @@ static void name_draw(WINDOW *w, const struct sb_line *l, int name_w)
 	ui_label_draw(w, ui_text_utf8() ? "\u2026" : "+", 1, A_DIM, 0);
 }
 
-static void tag_draw(WINDOW *w, const struct sb_style *s, int name_w)
+static void tag_draw(WINDOW *w, const struct sb_style *s, int name_w,
+    bool mention)
 {
 	int width = (int)strlen(s->tag);
 
 	if (width < name_w)
 		wmove(w, getcury(w), getcurx(w) + name_w - width);
-	ui_label_draw(w, s->tag, name_w, A_BOLD, s->tag_pair);
+	ui_label_draw(w, s->tag, name_w, A_BOLD | (mention ? A_REVERSE : 0),
+	    s->tag_pair);
 }
 
 static void sep_draw(WINDOW *w, const struct sb_line *l, int row)
@@ -263,33 +347,35 @@ static void sep_draw(WINDOW *w, const struct sb_line *l, int row)
 		ui_label_draw(w, u ? " \u2502 " : " | ", SB_SEP_W, A_DIM, 0);
 }
 
-static void head_draw(WINDOW *w, const struct sb_geom *g, const struct sb_line *l,
-    const struct sb_style *s)
+static void head_draw(WINDOW *w, const struct scrollback *sb,
+    const struct sb_geom *g, const struct sb_line *l, const struct sb_style *s)
 {
+	char when[SB_TIME_MAX + 2];
 	struct tm tm;
-	char hhmm[8];
 
 	if (g->show_time) {
 		/* A member's clock is untrusted: a time localtime cannot take shows as such. */
 		if (localtime_r(&l->when, &tm) == NULL ||
-		    strftime(hhmm, sizeof(hhmm), "%H:%M ", &tm) == 0)
-			strcpy(hhmm, "--:-- ");
-		ui_label_draw(w, hhmm, SB_TIME_W, A_DIM, 0);
+		    time_fmt(when, sizeof(when) - 1, sb->ts_fmt, &tm) == 0)
+			strcpy(when, "--:--");
+		strcat(when, " ");
+		ui_label_draw(w, when, sb->time_w, A_DIM, 0);
 	}
 	if (s->tag != NULL)
-		tag_draw(w, s, g->name_w);
+		tag_draw(w, s, g->name_w, l->mention);
 	else
 		name_draw(w, l, g->name_w);
 }
 
-static void row_draw(WINDOW *w, int y, const struct sb_geom *g,
-    const struct sb_line *l, int row, size_t from, size_t to)
+static void row_draw(WINDOW *w, const struct scrollback *sb, int y,
+    const struct sb_geom *g, const struct sb_line *l, int row, size_t from,
+    size_t to)
 {
 	struct sb_style s = line_style(l);
 
 	wmove(w, y, 0);
 	if (row == 0)
-		head_draw(w, g, l, &s);
+		head_draw(w, sb, g, l, &s);
 	wmove(w, y, g->text_x - SB_SEP_W);
 	sep_draw(w, l, row);
 	wmove(w, y, g->text_x);
@@ -307,7 +393,7 @@ static void line_draw(WINDOW *w, const struct scrollback *sb,
 	do {
 		to = sb_row_end(l->text.cell, l->text.n, from, g->text_w);
 		if (top + row >= 0 && top + row < sb->height)
-			row_draw(w, top + row, g, l, row, from, to);
+			row_draw(w, sb, top + row, g, l, row, from, to);
 		from = to;
 		row++;
 	} while (from < l->text.n && top + row < sb->height);

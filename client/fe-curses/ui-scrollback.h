@@ -13,6 +13,7 @@ enum sb_kind {
 	SB_OWN,     /* one of ours */
 	SB_JOIN,    /* "-->" someone joined */
 	SB_LEFT,    /* "<--" someone left */
+	SB_ACTION,  /* "*" a /me line: the text starts with the name */
 	SB_INFO,    /* "--" the UI or the core tells something */
 	SB_WARN,    /* "!" a dropped frame, a disconnect */
 	SB_ERROR,   /* "!!" */
@@ -23,6 +24,7 @@ struct sb_line {
 	enum sb_kind   kind;
 	bool           pending;   /* SB_OWN typed before the client was ready */
 	bool           history;   /* restored from the local history: dimmed, marked */
+	bool           mention;   /* names us: the sender is drawn reversed */
 	short          pair;      /* colour of the name */
 	struct ui_text name;      /* SB_MSG, SB_OWN: sanitized sender name */
 	struct ui_text text;
@@ -43,11 +45,18 @@ struct scrollback {
 	int             scroll;   /* rows the view is lifted above the live end */
 	bool            more;     /* lines arrived while lifted */
 	int             name_w;   /* widest name seen, capped */
+	const char     *ts_fmt;   /* strftime format of the time column (borrowed) */
+	int             time_w;   /* its columns, with the space after it */
+	long            day;      /* local day of the last line, 0 none yet */
 };
 
 int sb_init(struct scrollback *sb, size_t cap);
 void sb_free(struct scrollback *sb);
 void sb_resize(struct scrollback *sb, int width, int height);
+void sb_set_time_format(struct scrollback *sb, const char *fmt);
+/* True (once) when now's local day differs from the last line's. */
+bool sb_day_changed(struct scrollback *sb, time_t now);
+void sb_clear(struct scrollback *sb);
 
 /* A fresh line at the end (the oldest is dropped when full); fill its name
  * and text, then call sb_commit. */

@@ -27,6 +27,30 @@ static void field(struct bar *b, const char *s, attr_t attr, short pair)
 	b->x += ui_label_draw(b->w, s, b->limit - b->x, b->base | attr, pair);
 }
 
+/* Windows with news, as irssi: "Act: 2,3" (a mention in bold). */
+static void acts_draw(struct bar *b, const struct ui_status *st)
+{
+	char buf[64];
+	size_t used;
+	bool mention = false;
+
+	if (st->n_win > 1) {
+		snprintf(buf, sizeof(buf), "win %d/%zu", st->win, st->n_win);
+		field(b, buf, A_NORMAL, ui_colour_role(UI_ROLE_STATUS));
+	}
+	if (st->n_act == 0)
+		return;
+	used = (size_t)snprintf(buf, sizeof(buf), "Act: ");
+	for (size_t i = 0; i < st->n_act && used < sizeof(buf) - 4; i++) {
+		int n = st->act[i] < 0 ? -st->act[i] : st->act[i];
+
+		mention |= st->act[i] < 0;
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%d",
+		    i ? "," : "", n);
+	}
+	field(b, buf, mention ? A_BOLD : A_NORMAL, ui_colour_role(UI_ROLE_STATUS_WAIT));
+}
+
 static void fields_draw(struct bar *b, const struct ui_status *st)
 {
 	short bar = ui_colour_role(UI_ROLE_STATUS);
@@ -38,8 +62,13 @@ static void fields_draw(struct bar *b, const struct ui_status *st)
 	snprintf(buf, sizeof(buf), "#%.64s", st->room);
 	field(b, buf, A_BOLD, bar);
 	field(b, st->relay, A_NORMAL, bar);
-	field(b, st->state, A_BOLD,
-	    ui_colour_role(ready ? UI_ROLE_STATUS_OK : UI_ROLE_STATUS_WAIT));
+	if (!ready && st->asked != NULL && strcmp(st->state, "waiting-key") == 0) {
+		snprintf(buf, sizeof(buf), "waiting-key (asked %.48s)", st->asked);
+		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
+	} else {
+		field(b, st->state, A_BOLD,
+		    ui_colour_role(ready ? UI_ROLE_STATUS_OK : UI_ROLE_STATUS_WAIT));
+	}
 	if (st->epoch > 0) {
 		snprintf(buf, sizeof(buf), "epoch %u", (unsigned)st->epoch);
 		field(b, buf, A_NORMAL, bar);
@@ -56,6 +85,16 @@ static void fields_draw(struct bar *b, const struct ui_status *st)
 		    st->skipped == 1 ? "" : "s");
 		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
 	}
+	if (st->untrusted > 0) {
+		snprintf(buf, sizeof(buf), "%s%zu untrusted", ui_text_utf8() ?
+		    "\u26a0 " : "! ", st->untrusted);
+		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
+	}
+	if (st->dropped > 0) {
+		snprintf(buf, sizeof(buf), "%llu dropped", (unsigned long long)st->dropped);
+		field(b, buf, A_NORMAL, bar);
+	}
+	acts_draw(b, st);
 }
 
 void status_draw(WINDOW *w, const struct ui_status *st)

@@ -18,6 +18,13 @@ struct ui_status {
 	size_t      pending;    /* own lines waiting for the group key */
 	size_t      skipped;    /* trusted-folder files not trusted (bad) */
 	bool        more;       /* scrolled up and new lines arrived */
+	const char *asked;      /* waiting-key: whom we asked */
+	size_t      untrusted;  /* untrusted readers present: a warning */
+	uint64_t    dropped;    /* frames from untrusted keys this connection */
+	int         win;        /* the window shown, 1..9 */
+	size_t      n_win;
+	int         act[9];     /* windows with news: n, or -n for a mention */
+	size_t      n_act;
 };
 
 /* Everything passes through the sanitizer: names and room come from files

@@ -107,6 +107,50 @@ static void modes_set(void)
 	set_escdelay(ESC_DELAY_MS);
 }
 
+/* A terminfo string, or the xterm one when the entry has none. */
+static const char *cap_or(const char *cap, const char *dflt)
+{
+	char *s = tigetstr(cap);
+
+	return s == NULL || s == (char *)-1 ? dflt : s;
+}
+
+/* Bracketed paste (xterm's mode 2004): a paste arrives between ESC[200~
+ * and ESC[201~, so its line ends are not Enter and a '/' in it is text. */
+static void paste_mode(bool on)
+{
+	if (on) {
+		define_key(cap_or("PS", "\033[200~"), KEY_PASTE_BEGIN);
+		define_key(cap_or("PE", "\033[201~"), KEY_PASTE_END);
+	}
+	putp(on ? cap_or("BE", "\033[?2004h") : cap_or("BD", "\033[?2004l"));
+	fflush(stdout);
+}
+
+/* The window title (a mention calls the user), or back to plain. Only on
+ * terminals that say how (tsl/fsl); the room name is checked, and the
+ * title is our own text. */
+void term_title(struct ui *ui, const char *title)
+{
+	char *tsl = tigetstr("tsl"), *fsl = tigetstr("fsl");
+	char plain[96];
+
+	if (!ui->curses_on || tsl == NULL || tsl == (char *)-1 || fsl == NULL ||
+	    fsl == (char *)-1)
+		return;
+	if (title == NULL) {
+		snprintf(plain, sizeof(plain), "sotto #%.64s", ui->w->room);
+		title = plain;
+	}
+	putp(tsl);
+	for (const char *p = title; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			putchar(*p);
+	putp(fsl);
+	fflush(stdout);
+	ui->title_set = title != plain;
+}
+
 int term_start(struct ui *ui, char *err, size_t err_len)
 {
 	static bool registered;
@@ -124,6 +168,7 @@ int term_start(struct ui *ui, char *err, size_t err_len)
 	reset_append("cnorm");
 	reset_append("sgr0");
 	reset_append("rmkx");
+	reset_append("BD");
 	fatal_handlers(true);
 	ui->curses_on = true;
 	modes_set();
@@ -131,6 +176,7 @@ int term_start(struct ui *ui, char *err, size_t err_len)
 	term_layout(ui);
 	/* After keypad(): the key table is built then. */
 	ui->key_ctrl_end = ctrl_end_key();
+	paste_mode(true);
 	return 0;
 }
 
@@ -166,7 +212,8 @@ void term_layout(struct ui *ui)
 		leaveok(ui->status_win, TRUE);
 	if (ui->sb_win != NULL)
 		leaveok(ui->sb_win, TRUE);
-	sb_resize(&ui->sb, cols, rows >= 3 ? rows - 2 : 0);
+	for (size_t i = 0; i < ui->n_win; i++)
+		sb_resize(&ui->win[i]->sb, cols, rows >= 3 ? rows - 2 : 0);
 	ui->dirty = ui->repaint = true;
 }
 
@@ -187,6 +234,9 @@ void term_stop(struct ui *ui)
 	if (!ui->curses_on)
 		return;
 	windows_free(ui);
+	paste_mode(false);
+	if (ui->title_set)
+		term_title(ui, NULL);
 	endwin();
 	delscreen(screen);
 	screen = NULL;

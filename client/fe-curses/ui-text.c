@@ -89,6 +89,13 @@ int ui_text_add(struct ui_text *t, const char *s, size_t n, unsigned flags,
 
 	sotto_rd_init(&rd, s, n);
 	while (sotto_rd_left(&rd) > 0 && t->n - start < max_cells) {
+		/* A multi-line message keeps its line ends: a break cell. */
+		if ((flags & UI_TEXT_LINES) && rd.p[0] == '\n') {
+			if (text_push(t, '\n', 0, false) != 0)
+				return -1;
+			(void)sotto_rd_skip(&rd, 1);
+			continue;
+		}
 		if (sotto_rd_skip(&rd, sanitize_next(rd.p, rd.len, &pc, flags)) != 0)
 			break;
 		if (text_push_piece(t, &pc) != 0)
@@ -143,6 +150,8 @@ int ui_cells_draw(WINDOW *w, const struct ui_cell *c, size_t n, int maxw,
 	for (size_t i = 0; i < n; i++) {
 		if (used + c[i].width > maxw)
 			break;
+		if (ui_cell_is_break(&c[i]))
+			continue;
 		cell_draw(w, &c[i], attr, pair);
 		used += c[i].width;
 	}
@@ -157,5 +166,26 @@ int ui_label_draw(WINDOW *w, const char *s, int maxw, attr_t attr, short pair)
 	if (ui_text_puts(&t, s) == 0)
 		used = ui_cells_draw(w, t.cell, t.n, maxw, attr, pair);
 	ui_text_free(&t);
+	return used;
+}
+
+/* UTF-8 of the cells (already neutralised) into out, NUL-terminated, cut
+ * at a cell boundary; line breaks come back as '\n'. */
+size_t ui_cells_utf8(const struct ui_cell *c, size_t n, char *out, size_t cap)
+{
+	size_t used = 0;
+	char b[8];
+	int k;
+
+	for (size_t i = 0; i < n && cap > 0; i++) {
+		if ((k = wctomb(b, (wchar_t)c[i].cp)) <= 0)
+			continue;
+		if (used + (size_t)k >= cap)
+			break;
+		memcpy(out + used, b, (size_t)k);
+		used += (size_t)k;
+	}
+	if (cap > 0)
+		out[used] = '\0';
 	return used;
 }

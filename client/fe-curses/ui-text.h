@@ -27,6 +27,15 @@ struct ui_text {
 void ui_text_set_utf8(bool utf8);
 bool ui_text_utf8(void);
 
+/* ui_text_add flag (above the sanitize.h ones): '\n' is a line break
+ * (a break cell), not a "^J" marker. For multi-line messages. */
+#define UI_TEXT_LINES 0x100u
+
+static inline bool ui_cell_is_break(const struct ui_cell *c)
+{
+	return c->cp == '\n' && !c->mark;
+}
+
 /* Append s[0..n) made safe (sanitize.h flags); at most max_cells cells are
  * kept, the rest is summarised by a marked "[+N bytes]". 0 or -1 (no memory). */
 int ui_text_add(struct ui_text *t, const char *s, size_t n, unsigned flags,
@@ -36,6 +45,7 @@ int ui_text_puts(struct ui_text *t, const char *s);
 void ui_text_clear(struct ui_text *t);
 void ui_text_free(struct ui_text *t);
 
+size_t ui_cells_utf8(const struct ui_cell *c, size_t n, char *out, size_t cap);
 /* Columns a run of cells takes. */
 int ui_cells_width(const struct ui_cell *c, size_t n);
 /* Draw cells at the cursor of w, at most maxw columns (a wide cell that does

@@ -47,6 +47,10 @@ SOTTO = [
     (["--room", "a\x1b[2Jb"], 2, r"^sotto: --room: must be 1\.\.64 bytes of UTF-8 without control characters$"),
     (["127.0.0.1:99999"], 2, r'^sotto: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
     (["relay:http"], 2, r'^sotto: bad address "relay:http": port must be 0\.\.65535$'),
+    (["127.0.0.1:0"], 2, r'^sotto: relay address "127\.0\.0\.1:0": port must be 1\.\.65535$'),
+    (["127.0.0.1:1,,127.0.0.1:2"], 2, r"^sotto: relay list: an address is empty or longer than 300 bytes \(expected HOST:PORT\[,HOST:PORT\.\.\.\], the port 7700 when left out\)$"),
+    (["127.0.0.1,127.0.0.1:99999"], 2, r'^sotto: bad address "127\.0\.0\.1:99999": port must be 0\.\.65535$'),
+    (["--timestamp-format", ""], 2, r"^sotto: --timestamp-format: expected a strftime format giving 1\.\.32 bytes"),
     (["--config", "/nonexistent/cfg"], 2, r"^sotto: /nonexistent/cfg: cannot open: No such file or directory$"),
     (["--config"], 2, r"^sotto: --config needs a file$"),
     (["--config", "{bad_cfg}"], 2, r'^sotto: {bad_cfg}:2: unknown setting "rom"$'),
@@ -106,9 +110,11 @@ def pattern_of(pattern, subst):
     return pattern
 
 
-def run_pty(argv, env, timeout=20):
+def run_pty(argv, env, timeout=20, stop_at=None):
     """argv with a terminal on stdin and stdout, stderr a pipe:
-    (status, terminal output, stderr)."""
+    (status, terminal output, stderr). With stop_at (a pattern), the
+    program gets SIGTERM once its terminal output matches it (the UI keeps
+    retrying a relay that is not up, so it would not exit by itself)."""
     master, slave = pty.openpty()
     p = subprocess.Popen([os.path.basename(argv[0])] + argv[1:], executable=argv[0], stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env,
                          close_fds=True)
@@ -130,6 +136,9 @@ def run_pty(argv, env, timeout=20):
             if not chunk and p.poll() is not None:
                 break
             out += chunk
+            if stop_at is not None and stop_at.search(out) and p.poll() is None:
+                p.terminate()
+                stop_at = None
         elif p.poll() is not None:
             break
     os.close(master)
@@ -232,11 +241,14 @@ def config(bins, tmp):
         r.stop()
     # batch = yes from the file: with a terminal on stdin the client still
     # runs batch mode (JSON on the terminal), and --no-batch cancels it
-    # (the UI starts: curses sequences). Both against an unreachable relay.
+    # (the UI starts: curses sequences; it keeps retrying the unreachable
+    # relay, so it is ended with SIGTERM once curses is seen). Both against
+    # an unreachable relay.
     rc, tty, _ = run_pty([bins["sotto"], "127.0.0.1:1"], dict(env, TERM="xterm"))
     check(rc == 1 and b'{"event":"error"' in tty and not CURSES.search(tty),
           "batch = yes not honoured on a terminal: %d %r" % (rc, tty[:200]))
-    rc, tty, _ = run_pty([bins["sotto"], "--no-batch", "127.0.0.1:1"], dict(env, TERM="xterm"))
+    rc, tty, _ = run_pty([bins["sotto"], "--no-batch", "127.0.0.1:1"], dict(env, TERM="xterm"),
+                         stop_at=CURSES)
     check(CURSES.search(tty) and b'{"event"' not in tty,
           "--no-batch did not cancel batch = yes: %d %r" % (rc, tty[:200]))
     print("ok: config value honoured, --room, --config, --no-config, --no-batch override it")

@@ -117,6 +117,32 @@ test_limits(void)
 	CHECK_EQ(batch_classify((const uint8_t *)"/whom", 5), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"/wh", 3), BATCH_UNKNOWN);
 	CHECK_EQ(batch_classify((const uint8_t *)"", 0), BATCH_EMPTY);
+#define KIND(s) batch_classify((const uint8_t *)(s), strlen(s))
+	/* Commands with words: /me needs them, /away /quit /strict may have
+	 * them, the rest take none; the windows are the UI's only. */
+	CHECK_EQ(KIND("/me waves"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/me"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/me "), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/meet"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/away"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/away lunch"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/quit bye all"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/quitx"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/strict"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/strict off"), BATCH_COMMAND);
+	CHECK_EQ(KIND("/who all"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/join other"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/window 2"), BATCH_UNKNOWN);
+	CHECK_EQ(KIND("/clear"), BATCH_UNKNOWN);
+	{
+		const char *arg;
+		size_t alen;
+
+		arg = fe_cmd_arg(" gone to lunch", 14, &alen);
+		CHECK(alen == 13 && memcmp(arg, "gone to lunch", 13) == 0);
+		arg = fe_cmd_arg(NULL, 0, &alen);
+		CHECK(alen == 0 && arg != NULL);
+	}
 }
 
 static void
@@ -138,7 +164,8 @@ static void
 test_json(void)
 {
 	struct client_member m[2] = {
-		{ "alice", "SHA256:a", true }, { "b\"o\\b", "SHA256:b", false },
+		{ "alice", "SHA256:a", true, 1, NULL },
+		{ "b\"o\\b", "SHA256:b", false, 2, "lunch" },
 	};
 	struct client_event ev;
 	struct sotto_wbuf o;
@@ -156,14 +183,24 @@ test_json(void)
 	ev.ready.members = m;
 	ev.ready.n_members = 2;
 	expect_json(&ev, "{\"event\":\"ready\",\"room\":\"lobby\",\"epoch\":4000000000,"
-	    "\"first\":true,\"members\":[{\"name\":\"alice\",\"fingerprint\":\"SHA256:a\"},"
-	    "{\"name\":\"b\\\"o\\\\b\",\"fingerprint\":\"SHA256:b\"}]}\n");
+	    "\"first\":true,\"members\":[{\"name\":\"alice\",\"fingerprint\":\"SHA256:a\","
+	    "\"sessions\":1},{\"name\":\"b\\\"o\\\\b\",\"fingerprint\":\"SHA256:b\","
+	    "\"sessions\":2,\"away\":\"lunch\"}]}\n");
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_MEMBERS;
 	ev.members.members = m;
 	ev.members.n_members = 1;
 	expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":\"alice\","
-	    "\"fingerprint\":\"SHA256:a\"}]}\n");
+	    "\"fingerprint\":\"SHA256:a\",\"sessions\":1}],\"untrusted\":[]}\n");
+	{
+		struct client_reader r = { "SHA256:u", 2 };
+
+		ev.members.readers = &r;
+		ev.members.n_readers = 1;
+		expect_json(&ev, "{\"event\":\"members\",\"members\":[{\"name\":"
+		    "\"alice\",\"fingerprint\":\"SHA256:a\",\"sessions\":1}],"
+		    "\"untrusted\":[{\"fingerprint\":\"SHA256:u\",\"sessions\":2}]}\n");
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_JOINED;
 	ev.joined.name = "bob";
@@ -183,6 +220,64 @@ test_json(void)
 	ev.message.ts = 1700000000;
 	expect_json(&ev, "{\"event\":\"message\",\"name\":\"bob\",\"fingerprint\":\"SHA256:b\","
 	    "\"text\":\"hi\\n\\u001b[31m\\u0000x\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_ACTION;
+	ev.message.text = "waves";
+	ev.message.text_len = 5;
+	expect_json(&ev, "{\"event\":\"action\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"waves\",\"ts\":1700000000}\n");
+	ev.type = CLIENT_EV_QUIT_MESSAGE;
+	expect_json(&ev, "{\"event\":\"quit-message\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"waves\",\"ts\":1700000000}\n");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_AWAY;
+	ev.away.name = "bob";
+	ev.away.fpr = "SHA256:b";
+	ev.away.away = true;
+	ev.away.reason = "waves";
+	ev.away.reason_len = 5;
+	ev.away.ts = 1700000000;
+	expect_json(&ev, "{\"event\":\"away\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"away\":true,\"reason\":\"waves\",\"ts\":1700000000}\n");
+	ev.away.away = false;
+	ev.away.reason = NULL;
+	ev.away.reason_len = 0;
+	expect_json(&ev, "{\"event\":\"away\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"away\":false,\"reason\":\"\",\"ts\":1700000000}\n");
+	memset(&ev, 0, sizeof(ev));
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_WAITING_KEY;
+	ev.waiting_key.asked = "bob";
+	ev.waiting_key.asked_fpr = "SHA256:u";
+	ev.waiting_key.fpr = "SHA256:b";
+	expect_json(&ev, "{\"event\":\"waiting-key\",\"asked\":\"bob\","
+	    "\"asked_fingerprint\":\"SHA256:u\",\"fingerprint\":\"SHA256:b\"}\n");
+	ev.waiting_key.asked_fpr = NULL;
+	expect_json(&ev, "{\"event\":\"waiting-key\",\"asked\":\"bob\","
+	    "\"asked_fingerprint\":null,\"fingerprint\":\"SHA256:b\"}\n");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_UNTRUSTED_JOINED;
+	ev.untrusted.fpr = "SHA256:u";
+	ev.untrusted.sessions = 1;
+	expect_json(&ev, "{\"event\":\"untrusted-joined\",\"fingerprint\":\"SHA256:u\","
+	    "\"sessions\":1}\n");
+	ev.type = CLIENT_EV_UNTRUSTED_LEFT;
+	expect_json(&ev, "{\"event\":\"untrusted-left\",\"fingerprint\":\"SHA256:u\"}\n");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_REJECTED;
+	ev.rejected.reason = "untrusted-key";
+	ev.rejected.fpr = "SHA256:u";
+	ev.rejected.detail = "DAT from SHA256:u (not in keys/trusted)";
+	expect_json(&ev, "{\"event\":\"rejected\",\"reason\":\"untrusted-key\","
+	    "\"fingerprint\":\"SHA256:u\",\"detail\":\"DAT from SHA256:u (not in keys/trusted)\"}\n");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_NOTICE;
+	ev.notice.reason = "unknown-content";
+	ev.notice.text = "DAT 3 from bob: content type 42";
+	expect_json(&ev, "{\"event\":\"notice\",\"reason\":\"unknown-content\","
+	    "\"detail\":\"DAT 3 from bob: content type 42\","
+	    "\"text\":\"DAT 3 from bob: content type 42\"}\n");
+	ev.notice.reason = NULL;
+	expect_json(&ev, "{\"event\":\"notice\",\"text\":\"DAT 3 from bob: content type 42\"}\n");
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_REJECTED;
 	ev.rejected.reason = "stale";
@@ -265,7 +360,7 @@ test_commands(void)
 		char want[64];
 
 		snprintf(want, sizeof(want), "{\"command\":\"/%s\",", fe_cmds[i].name);
-		CHECK(has(&o, want));
+		CHECK(has(&o, want) == !fe_cmds[i].ui_only);
 	}
 	sotto_wbuf_free(&o);
 }

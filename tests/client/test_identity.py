@@ -172,7 +172,7 @@ def test_wrong_passphrase():
 
 
 def test_agent_batch():
-    """A real ssh-agent holds bob's encrypted key: bob signs through it (from the .pub, and from the private file without a prompt); alice accepts his messages."""
+    """A real ssh-agent holds bob's encrypted key: bob signs through it (from the .pub, and from the private file without a prompt); alice accepts his messages, his /me, /away and quit message."""
     with Scene("alice") as s:
         key = s.encrypted("bob", "agent pw")
         tr = trusted(s, "t", "alice", "bob")
@@ -187,6 +187,16 @@ def test_agent_batch():
             b = s.client("bob", argv=["--identity", ident, "--trusted", tr], env=env)
             b.ready()
             chat(a, b)
+            if ident.endswith(".pub"):
+                # Every content type is signed by the agent too (dat.c, signer.c).
+                b.send("/me waves through the agent", "/away agent lunch")
+                a.wait("action", name="bob", text="waves through the agent")
+                a.wait("away", name="bob", reason="agent lunch")
+                b.send("/quit bye from the agent")
+                check_eq(b.wait_exit(), 0, "bob quits with a message")
+                a.wait("quit-message", name="bob", text="bye from the agent")
+                a.wait("left", name="bob")
+                continue
             check_eq(b.quit(), 0, "bob quits")
         check_eq(lines(log), [], "no passphrase was asked")
         # --agent without an agent: one line.

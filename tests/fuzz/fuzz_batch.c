@@ -414,23 +414,27 @@ ref_kind(const uint8_t *p, size_t len)
 	if (len == 0)
 		return BATCH_EMPTY;
 	if (p[0] == '/') {
-		static const char *const names[] = {
-			"/who", "/quit", "/reload", "/fingerprint", "/help", "/forget",
-		};
-		/* these take words after a space, the whole line UTF-8 */
-		static const char *const with_words[] = { "/history", "/search" };
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (len == strlen(names[i]) && ref_caseeq(p, names[i], len))
-				return BATCH_COMMAND;
-		for (size_t i = 0; i < sizeof(with_words) / sizeof(with_words[0]); i++) {
-			size_t nl = strlen(with_words[i]);
+		/* The commands a bot may send: with no words, with optional
+		 * words, with words required (docs/batch.md); words only as
+		 * part of a line that is UTF-8. */
+		static const char *const none[] = { "/who", "/reload", "/fingerprint", "/help", "/forget" };
+		static const char *const optional[] = { "/quit", "/away", "/strict", "/history" };
+		static const char *const required[] = { "/me", "/search" };
+		const uint8_t *sp = memchr(p, ' ', len);
+		size_t n = sp != NULL ? (size_t)(sp - p) : len;
+		int words = sp != NULL && len > n + 1;
 
-			if (len == nl && ref_caseeq(p, with_words[i], nl))
+		for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+			if (n == strlen(none[i]) && ref_caseeq(p, none[i], n) && sp == NULL)
 				return BATCH_COMMAND;
-			if (len > nl && p[nl] == ' ' && ref_caseeq(p, with_words[i], nl) &&
+		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+			if (n == strlen(optional[i]) && ref_caseeq(p, optional[i], n) &&
+			    (sp == NULL || (words && ref_utf8_valid(p, len))))
+				return BATCH_COMMAND;
+		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+			if (n == strlen(required[i]) && ref_caseeq(p, required[i], n) && words &&
 			    ref_utf8_valid(p, len))
 				return BATCH_COMMAND;
-		}
 		return BATCH_UNKNOWN;
 	}
 	return ref_utf8_valid(p, len) ? BATCH_MESSAGE : BATCH_BAD_UTF8;
@@ -529,14 +533,32 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 		ev->rekeyed.epoch = 9;
 		ev->rekeyed.reason = cs;
 		break;
-	case CLIENT_EV_NOTICE:
-		ev->notice.text = cs;
-		break;
 	case CLIENT_EV_HISTORY:
 		ev->history.origin = ev->history.name = ev->history.fpr = cs;
 		ev->history.kind = CLIENT_HIST_MESSAGE;
 		ev->history.text = cs;
 		ev->history.text_len = strlen(cs);
+		break;
+	case CLIENT_EV_ACTION:
+	case CLIENT_EV_QUIT_MESSAGE:
+		ev->message.name = ev->message.fpr = ev->message.text = cs;
+		ev->message.text_len = strlen(cs);
+		break;
+	case CLIENT_EV_AWAY:
+		ev->away.name = ev->away.fpr = ev->away.reason = cs;
+		ev->away.reason_len = strlen(cs);
+		ev->away.away = true;
+		break;
+	case CLIENT_EV_UNTRUSTED_JOINED:
+	case CLIENT_EV_UNTRUSTED_LEFT:
+		ev->untrusted.fpr = cs;
+		ev->untrusted.sessions = 2;
+		break;
+	case CLIENT_EV_WAITING_KEY:
+		ev->waiting_key.asked = ev->waiting_key.asked_fpr = ev->waiting_key.fpr = cs;
+		break;
+	case CLIENT_EV_NOTICE:
+		ev->notice.reason = ev->notice.text = cs;
 		break;
 	}
 }
@@ -559,8 +581,14 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_DISCONNECTED, "reason" },
 		{ CLIENT_EV_STATUS, "detail" },
 		{ CLIENT_EV_REKEYED, "reason" },
-		{ CLIENT_EV_NOTICE, "text" },
 		{ CLIENT_EV_HISTORY, "text" },
+		{ CLIENT_EV_ACTION, "text" },
+		{ CLIENT_EV_QUIT_MESSAGE, "text" },
+		{ CLIENT_EV_AWAY, "reason" },
+		{ CLIENT_EV_UNTRUSTED_JOINED, "fingerprint" },
+		{ CLIENT_EV_UNTRUSTED_LEFT, "fingerprint" },
+		{ CLIENT_EV_WAITING_KEY, "asked" },
+		{ CLIENT_EV_NOTICE, "text" },
 	};
 	struct client_member members[2];
 	struct client_event ev;
@@ -575,7 +603,11 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 	members[0].name = cs;
 	members[0].fpr = cs;
 	members[0].self = true;
+	members[0].sessions = 1;
+	members[0].away = cs;
 	members[1].name = "bob";
+	members[1].sessions = 3;
+	members[1].away = NULL;
 	members[1].fpr = cs;
 	members[1].self = false;
 	for (k = 0; k < sizeof(evs) / sizeof(evs[0]); k++) {

@@ -4,11 +4,12 @@
 
 #include "check.h"
 #include "core.h"
+#include "pad.h"
 
 static struct line *
 push(struct outbox *ob, const char *text)
 {
-	CHECK_EQ(outbox_push(ob, text, strlen(text)), 0);
+	CHECK_EQ(outbox_push(ob, SOTTO_CT_TEXT, text, strlen(text)), 0);
 	return outbox_last(ob);
 }
 

@@ -131,8 +131,8 @@ class Env:
         self.tmux("new-session", "-d", "-s", session, "-x", str(w), "-y", str(h), script)
         return Pane(self, session)
 
-    def start_batch(self, name, trusted=None):
-        p = subprocess.Popen(self.client_argv(name, trusted=trusted) + ["--batch"],
+    def start_batch(self, name, trusted=None, extra=()):
+        p = subprocess.Popen(self.client_argv(name, trusted=trusted, extra=extra) + ["--batch"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=open(os.path.join(self.dir, name + ".batch.err"), "w"),
                              env=self.env)
@@ -419,7 +419,10 @@ def scenario_scroll(c, alice, carol):
     """PgUp lifts the view; a line arriving meanwhile raises -- more -- and
     does not move the view; Ctrl-End and PgDn return to the live end."""
     alice.type("/help")   # enough lines to scroll
-    live = alice.wait_settled(lambda s: s.count("/reload") >= 2,
+    # The table outgrew one screen: an unknown command typed after it
+    # marks the end of the second /help.
+    alice.type("/endofhelp")
+    live = alice.wait_settled(lambda s: "unknown command /endofhelp" in s,
                               "/help again").split("\n")[:H - 2]
     alice.keys("PPage")
     top = alice.wait_settled(lambda s: s.split("\n")[:H - 2] != live and "-- more --" not in s,
@@ -514,25 +517,13 @@ def scenario_pending(env, c):
                   "bob » early bird" in t, "the line stays pending after ready")
     finally:
         s.close()
-    pane.keys("C-c")
-    assert_clean_exit(c, pane, "Ctrl-C")
+    pane.keys("C-d")
+    assert_clean_exit(c, pane, "Ctrl-D")
 
 
 def scenario_fatal(env, c):
-    """The core's fatal error: shown after the terminal is restored, exit non-zero."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    dead_port = probe.getsockname()[1]
-    probe.close()  # nothing listens there now
-    pane = env.start_ui("fatal", "alice", relay_port=dead_port)
-    rc = pane.wait_exit()
-    c.ok(rc != 0, "fatal error: exit status 0")
-    err = pane.stderr()
-    c.ok("relay-unreachable" in err or "unreachable" in err,
-         "fatal error not shown on stderr: %r" % err)
-    stty = open(pane.base + ".stty").read()
-    c.ok(re.search(r"(^|\s)icanon(\s|$)", stty) is not None, "terminal not restored after a fatal error")
-
+    """Errors before curses: shown on stderr, exit non-zero, the terminal as it was.
+    (An unreachable relay is no longer fatal in the UI: tmux_ux.py, scenario retry.)"""
     # A missing identity whose name carries an escape sequence: the error
     # comes before curses starts, and the name in it is neutralised too.
     pane = env.start_ui("badkey", "no\x1b[31mkey")
@@ -584,8 +575,8 @@ def scenario_passphrase(env, c):
     pane.type("frank secret")
     pane.wait_ready()
     c.ok("frank secret" not in pane.screen(), "the passphrase is on the screen")
-    pane.keys("C-c")
-    assert_clean_exit(c, pane, "Ctrl-C after the passphrase")
+    pane.keys("C-d")      # Ctrl-C does not quit (docs/ui.md "Keys")
+    assert_clean_exit(c, pane, "Ctrl-D after the passphrase")
 
     pane = env.start_ui("pass3", "frank")
     for i, answer in enumerate(("a", "b", "c")):
@@ -627,8 +618,8 @@ def scenario_history(env, c):
     pane.wait_text(r"this room's local history is wiped", "/forget said nothing")
     pane.type("/history")
     pane.wait_text(r"0 stored lines above", "/history after /forget")
-    pane.keys("C-c")
-    assert_clean_exit(c, pane, "Ctrl-C")
+    pane.keys("C-d")      # Ctrl-C does not quit (issue 14)
+    assert_clean_exit(c, pane, "Ctrl-D")
 
 
 SCENARIOS = {"chat": scenario_chat, "pending": scenario_pending, "fatal": scenario_fatal,

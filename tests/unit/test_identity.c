@@ -1,9 +1,11 @@
-/* test_identity.c: passphrase entry through SSH_ASKPASS (and its absence), three tries, the XDG default paths. */
+/* test_identity.c: passphrase entry through SSH_ASKPASS (and its absence), three tries, the XDG default paths, a second identity for a UI window. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +391,53 @@ test_init(void)
 	}
 }
 
+/* A second identity for a UI window: the key in its own secure memory,
+ * signing on after the first is freed; in agent mode a new connection. */
+static void
+test_dup(void)
+{
+	struct sotto_identity *id, *d = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t sig[SOTTO_ED25519_SIG];
+	char err[256];
+	int lfd;
+
+	CHECK((id = calloc(1, sizeof(*id))) != NULL);
+	CHECK_EQ(sotto_ed25519_generate(&id->key), 0);
+	memcpy(id->pub, sotto_ed25519_pub(id->key), SOTTO_ED25519_PUB);
+	CHECK((id->comment = strdup("me@laptop")) != NULL);
+	CHECK_EQ(sotto_identity_dup(id, &d, err, sizeof(err)), 0);
+	CHECK(d != NULL && d->key != NULL && d->key != id->key && d->agent == NULL);
+	CHECK(d->comment != NULL && d->comment != id->comment &&
+	    strcmp(d->comment, "me@laptop") == 0);
+	CHECK(memcmp(d->pub, id->pub, SOTTO_ED25519_PUB) == 0);
+	CHECK(sotto_ed25519_is_secure(d->key));
+	sotto_identity_free(id);
+	CHECK_EQ(sotto_ed25519_sign(d->key, "m", 1, sig), 0);
+	CHECK_EQ(sotto_ed25519_verify(d->pub, "m", 1, sig), 0);
+
+	/* Agent mode: a new connection to $SSH_AUTH_SOCK, no key copied. */
+	id = d;
+	d = NULL;
+	sotto_ed25519_free(id->key);
+	id->key = NULL;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", at("agent.sock"));
+	CHECK((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(lfd, 4), 0);
+	CHECK_EQ(setenv("SSH_AUTH_SOCK", sa.sun_path, 1), 0);
+	CHECK_EQ(sotto_identity_dup(id, &d, err, sizeof(err)), 0);
+	CHECK(d != NULL && d->key == NULL && d->agent != NULL);
+	CHECK(memcmp(d->pub, id->pub, SOTTO_ED25519_PUB) == 0);
+	sotto_identity_free(d);
+	d = NULL;
+	close(lfd);
+	CHECK_EQ(unsetenv("SSH_AUTH_SOCK"), 0);
+	CHECK(sotto_identity_dup(id, &d, err, sizeof(err)) != 0);
+	CHECK(d == NULL && strncmp(err, "ssh-agent: ", 11) == 0);
+	sotto_identity_free(id);
+}
+
 int
 main(void)
 {
@@ -402,6 +451,7 @@ main(void)
 	test_tries();
 	test_paths();
 	test_init();
+	test_dup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	CHECK_EQ(system(cmd), 0);
 	return check_summary();

@@ -27,14 +27,30 @@ enum client_event_type {
 	CLIENT_EV_DISCONNECTED,  /* .disconnected; the core reconnects by itself */
 	CLIENT_EV_STATUS,        /* .status: state changed (UI status line) */
 	CLIENT_EV_REKEYED,       /* .rekeyed: we switched to a new group key */
-	CLIENT_EV_NOTICE,        /* .notice: something the user should know */
 	CLIENT_EV_HISTORY,       /* .history: a stored record (client_history_*) */
+	CLIENT_EV_ACTION,        /* .message: a /me line */
+	CLIENT_EV_AWAY,          /* .away */
+	CLIENT_EV_QUIT_MESSAGE,  /* .message: the line a member left with */
+	CLIENT_EV_UNTRUSTED_JOINED, /* .untrusted: an untrusted reader is present */
+	CLIENT_EV_UNTRUSTED_LEFT,   /* .untrusted: its last session left */
+	CLIENT_EV_WAITING_KEY,   /* .waiting_key: we asked a member for the key */
+	CLIENT_EV_NOTICE,        /* .notice: news that is not an error
+	                          * (unknown-content, no-key-yet) */
 };
 
 struct client_member {
 	const char *name;
 	const char *fpr;         /* "SHA256:..." */
 	bool        self;
+	unsigned    sessions;    /* connections with this key, >= 1 */
+	const char *away;        /* its away reason, NULL when not away */
+};
+
+/* An identity not in our trusted folder that is in the room
+ * (docs/protocol.md "Untrusted readers"). */
+struct client_reader {
+	const char        *fpr;
+	unsigned           sessions;
 };
 
 /* One struct per event kind; a new kind adds a struct and a union member,
@@ -68,8 +84,35 @@ struct client_ev_message {
 };
 
 struct client_ev_members {
-	const struct client_member *members;   /* self first */
+	const struct client_member *members;   /* self first, one per identity */
 	size_t      n_members;
+	const struct client_reader *readers;   /* untrusted readers present */
+	size_t      n_readers;
+};
+
+struct client_ev_away {
+	const char *name, *fpr;
+	bool        away;        /* false: back */
+	const char *reason;      /* UTF-8, not NUL-terminated; empty when back */
+	size_t      reason_len;
+	uint64_t    ts;
+};
+
+struct client_ev_untrusted {
+	const char *fpr;
+	unsigned    sessions;    /* its connections in the room now */
+};
+
+struct client_ev_waiting_key {
+	const char *asked;       /* its name, or "member N" when it is unknown */
+	const char *asked_fpr;   /* NULL when unknown */
+	const char *fpr;         /* ours, to send to whoever should trust us */
+};
+
+struct client_ev_notice {
+	const char *text;        /* one line for people */
+	const char *reason;      /* a word for programs (unknown-content,
+	                          * no-key-yet); NULL when there is none */
 };
 
 struct client_ev_rejected {
@@ -113,10 +156,6 @@ struct client_ev_rekeyed {
 	const char *reason;      /* "left", "removed", "timer", "count", "conflict" */
 };
 
-struct client_ev_notice {
-	const char *text;        /* one line, not from the network unsanitized */
-};
-
 /* Kinds of stored records (the values of history.h's enum history_kind). */
 enum client_history_kind {
 	CLIENT_HIST_MESSAGE = 1,
@@ -152,8 +191,11 @@ struct client_event {
 		struct client_ev_disconnected disconnected;
 		struct client_ev_status       status;
 		struct client_ev_rekeyed      rekeyed;
-		struct client_ev_notice       notice;
 		struct client_ev_history      history;
+		struct client_ev_away         away;
+		struct client_ev_untrusted    untrusted;
+		struct client_ev_waiting_key  waiting_key;
+		struct client_ev_notice       notice;
 	};
 };
 
@@ -179,6 +221,8 @@ struct client_config {
 	size_t      history_restore;   /* lines client_history_start replays */
 	double      history_days;      /* retention by age; 0 keeps forever */
 	uint64_t    history_max_bytes; /* retention by size; 0 no bound */
+	bool        strict;      /* send nothing while an untrusted reader is present */
+	bool        retry;       /* relay not up at start: keep trying, not fatal */
 };
 
 struct client;
@@ -191,6 +235,18 @@ void client_free(struct client *c);
 
 /* Queue a message; sent in order once the client holds the group key. */
 int client_send_text(struct client *c, const char *text, size_t len);
+/* The same for any content type a user sends (SOTTO_CT_TEXT, _ACTION,
+ * _AWAY, _QUIT of shared/pad.h): SOTTO_E_TOOLONG or SOTTO_E_FORMAT when the
+ * body breaks its rule, CLIENT_E_STRICT in strict mode while an untrusted
+ * reader is present. */
+#define CLIENT_E_STRICT (-200)
+int client_send(struct client *c, uint8_t ctype, const char *text, size_t len);
+/* Strict mode: nothing is sent while an untrusted reader is present. */
+void client_set_strict(struct client *c, bool on);
+bool client_strict(const struct client *c);
+/* Untrusted identities present now; their fingerprints, comma-separated,
+ * into buf (cut to fit). */
+size_t client_readers(const struct client *c, char *buf, size_t len);
 /* Emits CLIENT_EV_MEMBERS. */
 void client_who(struct client *c);
 /* Re-read the trusted folder; 0 or an error with err filled. */

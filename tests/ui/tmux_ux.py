@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""tmux_ux.py: living in the UI all day, under tmux: the untrusted-reader warning and /strict,
+waiting for the key explained, one line per untrusted key then a counter, mentions (highlight,
+bell, title), Tab completion, bracketed paste (50 lines, a '/' line, a paste over the limit),
+Ctrl-C, lines never dropped silently on exit, /join with two windows, input history across
+restarts, --timestamp-format, the non-UTF-8 warning, retrying a relay that is not up yet.
+
+usage: tmux_ux.py --relay BIN --client BIN --keygen BIN [TEST...]
+
+Same harness as tmux_ui.py: a private tmux socket, every wait a poll of capture-pane (or of a
+tmux format, or of a batch client's events) with a deadline, never a fixed sleep.
+"""
+import os
+import re
+import shutil
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmux_ui as tu  # noqa: E402
+from tmux_ui import CHECKS, DEADLINE, Env, Failure, ROOM, assert_clean_exit  # noqa: E402
+
+
+def sgr_attrs_at(row, index):
+    """The set of SGR attributes ('bold', 'reverse', 'dim') in force at row[index]."""
+    on = set()
+    for m in re.finditer(r"\x1b\[([0-9;]*)m", row[:index]):
+        ps = m.group(1).split(";") if m.group(1) else ["0"]
+        i = 0
+        while i < len(ps):
+            p = ps[i] or "0"
+            if p in ("38", "48"):
+                i += 3 if i + 1 < len(ps) and ps[i + 1] == "5" else 5
+                continue
+            if p == "0":
+                on.clear()
+            elif p == "1":
+                on.add("bold")
+            elif p == "2":
+                on.add("dim")
+            elif p == "7":
+                on.add("reverse")
+            elif p == "22":
+                on.discard("bold")
+                on.discard("dim")
+            elif p == "27":
+                on.discard("reverse")
+            i += 1
+    return on
+
+
+def fmt(env, pane, f):
+    return env.tmux("display", "-p", "-t", pane.session, f).strip()
+
+
+def wait_for(cond, what):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if cond():
+            CHECKS.passed += 1
+            return
+        time.sleep(0.05)
+    raise Failure(what)
+
+
+def trusted_dir(env, folder, *names):
+    d = os.path.join(env.dir, folder)
+    os.makedirs(d, exist_ok=True)
+    for n in names:
+        shutil.copy(os.path.join(env.dir, n + ".pub"), os.path.join(d, n + ".pub"))
+    return d
+
+
+def paste(env, pane, text):
+    """Paste text the way a terminal does: in bracketed-paste markers when the
+    application asked for them (tmux paste-buffer -p)."""
+    path = os.path.join(env.dir, "paste.txt")
+    with open(path, "w") as f:
+        f.write(text)
+    env.tmux("load-buffer", "-b", "ux", path)
+    env.tmux("paste-buffer", "-p", "-d", "-b", "ux", "-t", pane.session)
+
+
+# --- trust and delivery -----------------------------------------------------
+
+def scenario_untrusted(env, c):
+    """alice trusts dave and hands him the key; bob does not trust him: bob's status
+    line, scrollback and /who say so; /strict refuses to send while dave is there;
+    dave's frames give one line, then a counter."""
+    tr_a = trusted_dir(env, "t-alice", "alice", "bob", "dave")
+    tr_b = trusted_dir(env, "t-bob", "alice", "bob")
+    alice = env.start_ui("alice", "alice", trusted=tr_a)
+    alice.wait_ready()
+    bob = env.start_ui("bob", "bob", trusted=tr_b)
+    bob.wait_ready()
+    dave = env.start_batch("dave", trusted=env.dave_trusted)
+    dave.wait(r'"event":\s*"ready"', "dave never got the key from alice")
+    fpr = re.escape(env.fpr["dave"])
+    bob.wait(lambda s: "1 untrusted" in s.split("\n")[tu.H - 2],
+             "bob's status line does not count the untrusted reader")
+    bob.wait_text(r"untrusted " + fpr + r" is in #" + ROOM, "no warning line at bob")
+    c.ok("untrusted" not in alice.status_row(), "alice trusts dave but is warned")
+
+    bob.type("/who")
+    bob.wait(lambda s: re.search(r"untrusted: can read if any member trusts it",
+                                 tu.wrapped_text(s.split("\n"), "  " + env.fpr["dave"] + "  ") or ""),
+             "/who does not list dave as an untrusted reader")
+
+    # One line per key per connection, then a counter.
+    for i in range(5):
+        dave.send("dave line %d" % i)
+    alice.wait_text(r"dave │ dave line 4")
+    screen = bob.wait(lambda s: re.search(r"(\d+) dropped", s.split("\n")[tu.H - 2]) and
+                      int(re.search(r"(\d+) dropped", s.split("\n")[tu.H - 2]).group(1)) >= 6,
+                      "the status line does not count dave's dropped frames")
+    c.ok(len(re.findall(r"dropped a frame: untrusted-key", screen)) == 1,
+         "more than one line for one untrusted key:\n" + screen)
+    c.ok("dave line" not in screen, "an untrusted member's text was shown")
+
+    # /strict: one clear line, nothing sent.
+    bob.type("/strict")
+    bob.wait_text(r"strict: on")
+    bob.type("strictly secret")
+    bob.wait(lambda s: re.search(r"1 untrusted reader in #" + ROOM + r".*" + fpr,
+                                 tu.wrapped_text(s.split("\n"), "not sent (strict)") or ""),
+             "no line saying why the strict line was not sent")
+    dave.proc.stdin.close()
+    bob.wait_text(r"untrusted " + fpr + r" left")
+    bob.wait(lambda s: "untrusted" not in s.split("\n")[tu.H - 2], "the warning count stays")
+    bob.type("safe now")
+    alice.wait_text(r"bob │ safe now")
+    c.ok("strictly secret" not in alice.screen(), "the strict line reached alice")
+    bob.keys("C-d")
+    assert_clean_exit(c, bob, "Ctrl-D")
+
+
+def scenario_waitkey(env, c):
+    """Nobody present trusts victor, so nobody introduces itself and his join finds no keyholder
+    to ask (squatter-proof joins). Before the key timeout makes him first, one notice says whom
+    his join asked (a relay member id), that nobody trusted answered, that he may not be in their
+    trusted folder, with his fingerprint. Then he holds a key of his own: alice drops his line
+    as untrusted, and her line is not shown to him."""
+    tr_a = trusted_dir(env, "t-alice", "alice")
+    tr_v = trusted_dir(env, "t-victor", "alice", "dave")
+    alice = env.start_batch("alice", trusted=tr_a)
+    alice.wait(r'"event":\s*"ready"', "alice never became ready")
+    victor = env.start_ui("victor", "dave", trusted=tr_v)
+    screen = victor.wait_text(r"first here: made the group key", "victor never became first")
+    rows = screen.split("\n")
+    text = tu.wrapped_text(rows, "nobody trusted has handed you the key") or ""
+    c.ok(re.search(r"asked member \d+", text) and env.fpr["dave"] in text and
+         "trusted folder" in text, "the notice lacks who was asked or our fingerprint:\n" + screen)
+    notice_at = [i for i, r in enumerate(rows) if "nobody trusted has handed you" in r]
+    first_at = [i for i, r in enumerate(rows) if "first here: made the group key" in r]
+    c.ok(len(notice_at) == 1 and notice_at[0] < first_at[0],
+         "one notice, shown while victor waited, before he became first:\n" + screen)
+    victor.wait_ready()
+
+    victor.type("for victor's key only")
+    alice.wait(r'"event":\s*"rejected".*"untrusted-key".*' + re.escape(env.fpr["dave"]) +
+               r'.*DAT', "alice does not drop victor's line as untrusted")
+    alice.send("for alice's key only")
+    victor.wait_text(r"dropped a frame: decrypt-failed \(DAT \d+ from alice",
+                     "victor does not drop alice's line (her key is not his)")
+    c.ok("for alice's key only" not in victor.screen(), "victor read alice's line")
+    with alice.lock:
+        c.ok(not any("for victor's key only" in l for l in alice.lines),
+             "alice read victor's line")
+    victor.keys("C-d")
+    assert_clean_exit(c, victor, "Ctrl-D")
+
+
+# --- habits -------------------------------------------------------------------
+
+def scenario_mention(env, c):
+    """A line naming us: highlighted, a bell (tmux's bell flag), the title says so."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    bob.send("no ping here, malice aside")
+    alice.wait_text(r"bob │ no ping here")
+    c.ok(fmt(env, alice, "#{window_bell_flag}") == "0", "a bell without a mention")
+    bob.send("hey Alice, lunch?")
+    alice.wait_text(r"bob │ hey Alice, lunch\?")
+    wait_for(lambda: fmt(env, alice, "#{window_bell_flag}") == "1", "no bell for a mention")
+    wait_for(lambda: "mention" in fmt(env, alice, "#{pane_title}"), "the title does not show the mention")
+    raw = alice.screen(escapes=True).split("\n")
+    row = [r for r in raw if "hey" in r and "lunch" in r][0]
+    c.ok("reverse" in sgr_attrs_at(row, row.index("bob")), "the mention's name is not highlighted: %r" % row)
+    row2 = [r for r in raw if "no ping here" in r][0]
+    c.ok("reverse" not in sgr_attrs_at(row2, row2.index("bob")), "a plain line is highlighted")
+    # /me and /clear
+    alice.type("/me stretches")
+    alice.wait_text(r"\* │ alice stretches")
+    bob.wait(r'"event":\s*"action".*"stretches"', "bob did not get the action")
+    alice.type("/clear")
+    alice.wait(lambda s: "lunch" not in s and "stretches" not in s, "/clear left lines")
+    alice.type("/away brb")
+    bob.wait(r'"event":\s*"away".*"brb"', "bob did not get the away reason")
+    alice.wait_text(r"you are away: brb")
+    alice.type("/quit see you")
+    assert_clean_exit(c, alice, "/quit see you")
+    bob.wait(r'"event":\s*"quit-message".*"see you"', "bob did not get the quit message")
+
+
+def scenario_complete(env, c):
+    """Tab completes member names (with ': ' at the start of the line) and commands; two
+    sessions of one key are one member."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    for n in ("bob", "carol"):
+        b = env.start_batch(n)
+        b.wait(r'"event":\s*"ready"', n + " never became ready")
+        alice.wait_text(n + r" joined")
+    alice.type("ca", enter=False)
+    alice.keys("Tab")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] carol:"), "Tab did not complete carol")
+    alice.type("hi", enter=True)
+    alice.wait_text(r"alice » carol: hi")
+    alice.type("/fin", enter=False)
+    alice.keys("Tab")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] /fingerprint"), "Tab did not complete /fingerprint")
+    alice.keys("Enter")
+    alice.wait_text(r"your fingerprint: ")
+    alice.type("thanks b", enter=False)
+    alice.keys("Tab")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] thanks bob"), "Tab did not complete bob mid-line")
+    alice.keys("C-u")
+
+    # A second session of bob's key: no second join, /who counts it.
+    bob2 = env.start_batch("bob")
+    bob2.wait(r'"event":\s*"ready"', "bob's second session never became ready")
+    alice.type("/who")
+    screen = alice.wait_text(r"bob +" + re.escape(env.fpr["bob"]) + r" +\(2 sessions\)",
+                             "/who does not count bob's sessions")
+    c.ok(len(re.findall(r"bob joined", screen)) == 1, "a second session gave a second join:\n" + screen)
+
+
+def scenario_paste(env, c):
+    """Bracketed paste: 50 lines ask first, then go as one message; a pasted '/quit' is text;
+    a paste over the message limit goes as several messages with a notice."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    lines = ["pasted line %02d" % i for i in range(1, 51)]
+    paste(env, alice, "\n".join(lines) + "\n")
+    alice.wait_text(r"paste of 50 lines")
+    c.ok(not any("pasted line" in l for l in bob.lines), "the paste was sent before asking")
+    alice.keys("Enter")
+    want = "\\n".join(lines)
+    bob.wait(r'"text":"' + re.escape(want) + '"', "the 50 lines did not arrive as one message")
+    alice.wait_text(r"pasted line 50")
+
+    paste(env, alice, "/quit\nis not a command")
+    bob.wait(r'"text":"/quit\\nis not a command"', "a pasted /quit was not sent as text")
+    c.ok(not os.path.exists(alice.base + ".rc"), "a pasted /quit ended the client")
+
+    # What was typed stays: the paste goes in at the cursor.
+    alice.type("before  after", enter=False)
+    alice.keys("Left", "Left", "Left", "Left", "Left", "Left")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] before  after"), "typed text")
+    paste(env, alice, "one\ntwo")
+    bob.wait(r'"text":"before one\\ntwo after"', "the paste did not go in at the cursor")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("]"), "the editor was not emptied")
+
+    words = " ".join("w%05d" % i for i in range(3000))   # 20999 bytes, one line
+    paste(env, alice, words)
+    alice.wait_text(r"split into 2 messages")
+    alice.keys("Enter")
+    bob.wait(r"w02999", "the end of the long paste did not arrive")
+    got = [re.search(r'"text":"([^"]*)"', l).group(1) for l in bob.lines
+           if '"event":"message"' in l and '"w0' in l]
+    c.ok(len(got) == 2 and "".join(got) == words, "the long paste was cut or altered: %d parts" % len(got))
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+
+
+def scenario_ctrlc(env, c):
+    """Ctrl-C does not quit (a hint instead); Ctrl-D with an unsent line asks first, and the
+    line is printed on the way out, never dropped silently."""
+    s = socket.create_connection(("127.0.0.1", env.port))
+    room = ROOM.encode() + b"-keyless"
+    body = bytes([len(room)]) + room
+    s.sendall(struct.pack(">IBBII", 10 + len(body), 1, 1, 0, 0) + body)
+    s.recv(64)
+    try:
+        pane = env.start_ui("ctrlc", "bob", extra=["--room", ROOM + "-keyless"])
+        pane.wait_text(r"│ (waiting-key|joining|making-key|connecting)", "not waiting for a key")
+        pane.keys("C-c")
+        pane.wait_text(r"Ctrl-C does not quit")
+        pane.type("unsent words")
+        pane.wait_text(r"1 pending")
+        c.ok(not os.path.exists(pane.base + ".rc"), "Ctrl-C ended the client")
+        pane.keys("C-d")
+        pane.wait_text(r"1 line not sent yet")
+        c.ok(not os.path.exists(pane.base + ".rc"), "Ctrl-D left with a line unsent")
+        pane.keys("C-d")
+        assert_clean_exit(c, pane, "Ctrl-D twice")
+        err = pane.stderr()
+        c.ok("not sent" in err and "unsent words" in err, "the unsent line is not on stderr: %r" % err)
+    finally:
+        s.close()
+
+
+def scenario_windows(env, c):
+    """/join opens a second window on the same relay; Alt-N and /window N switch; the
+    status line marks activity in the window not shown."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    other = ROOM + "-other"
+    bob = env.start_batch("bob", extra=["--room", other])
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.type("/join " + other)
+    alice.wait(lambda s: alice.input_row().startswith("[#" + other + "]"), "no window for the new room")
+    alice.wait_ready()
+    bob.wait(r'"event":\s*"joined".*"alice"', "alice never joined bob's room")
+    bob.send("hello other room")
+    alice.wait_text(r"bob │ hello other room")
+    alice.keys("M-1")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"), "Alt-1 did not switch back")
+    c.ok("hello other room" not in alice.screen(), "window 1 shows window 2's lines")
+    bob.send("ping window 2")
+    alice.wait(lambda s: "Act: 2" in alice.status_row(), "no activity marker for window 2")
+    alice.type("/window 2")
+    alice.wait(lambda s: "ping window 2" in s and "Act:" not in alice.status_row(), "/window 2")
+    alice.type("typed in two")
+    bob.wait(r'"text":"typed in two"', "a line typed in window 2 did not go to its room")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit with two windows")
+
+
+def scenario_history(env, c):
+    """Input history survives a restart (under $XDG_STATE_HOME/sotto, mode 0600);
+    --timestamp-format shows seconds."""
+    state = os.path.join(env.dir, "state")
+    env.env["XDG_STATE_HOME"] = state
+    alice = env.start_ui("alice1", "alice")
+    alice.wait_ready()
+    alice.type("remember this line")
+    alice.wait_text(r"alice » remember this line")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+    path = os.path.join(state, "sotto", "history")
+    c.ok(os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) == 0o600,
+         "no history file with mode 0600 at %s" % path)
+    alice = env.start_ui("alice2", "alice", extra=["--timestamp-format", "%H:%M:%S"])
+    alice.wait_ready()
+    alice.wait_text(r"^\d\d:\d\d:\d\d ", "no seconds in the time column")
+    alice.keys("Up")
+    alice.keys("Up")
+    alice.wait(lambda s: alice.input_row().rstrip().endswith("] remember this line"),
+               "history lost across a restart")
+    alice.keys("C-u")
+    alice.keys("C-d")
+    assert_clean_exit(c, alice, "Ctrl-D")
+
+
+def scenario_locale(env, c):
+    """A non-UTF-8 locale: one warning at start."""
+    env.env["LANG"] = env.env["LC_ALL"] = "C"
+    pane = env.start_ui("clocale", "alice")
+    screen = pane.wait_text(r"not UTF-8")
+    pane.wait_text(r"\| ready \|", "never became ready")
+    c.ok(len(re.findall(r"not UTF-8", pane.screen())) == 1, "the locale warning is not shown once:\n" + screen)
+    pane.keys("C-d")
+    assert_clean_exit(c, pane, "Ctrl-D")
+
+
+def scenario_retry(env, c):
+    """The relay is not up at start: the UI says so and keeps trying; once it is up, ready."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    pane = env.start_ui("retry", "alice", relay_port=port)
+    pane.wait_text(r"unreachable.*retrying")
+    pane.wait(lambda s: re.search(r"│ (connecting|reconnecting|disconnected)", pane.status_row()),
+              "the status line does not show the state")
+    c.ok(not os.path.exists(pane.base + ".rc"), "the UI gave up on a relay that is not up")
+    p = subprocess.Popen(tu.RELAY_WRAPPER + [env.args.relay, "--listen", "127.0.0.1:%d" % port],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.procs.append(p)
+    pane.wait_ready()
+    pane.keys("C-d")
+    assert_clean_exit(c, pane, "Ctrl-D")
+
+
+def scenario_usage(env, c):
+    """Command-line errors come before curses, with exit status 2."""
+    for extra in (["--room", ""], ["--timestamp-format", ""], ["--bogus"]):
+        pane = env.start_ui("usage%d" % len(extra[0]), "alice", extra=extra)
+        rc = pane.wait_exit()
+        c.ok(rc == 2, "%r: exit status %d, want 2" % (extra, rc))
+        c.ok(pane.stderr().startswith("sotto: ") or pane.stderr().startswith("usage:") or
+             "sotto:" in pane.stderr(), "%r: no message: %r" % (extra, pane.stderr()))
+
+
+SCENARIOS = {"untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
+             "mention": scenario_mention, "complete": scenario_complete,
+             "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
+             "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,
+             "usage": scenario_usage}
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--relay", required=True)
+    ap.add_argument("--client", required=True)
+    ap.add_argument("--keygen", required=True)
+    ap.add_argument("tests", nargs="*")
+    args = ap.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux not found (apt-get install tmux)\n0 passed, 1 failed")
+        return 1
+    c = CHECKS
+    for name in args.tests or list(SCENARIOS):
+        env = Env(args)
+        try:
+            SCENARIOS[name](env, c)
+        except Failure as e:
+            c.ok(False, "%s: %s" % (name, e))
+        except Exception:
+            c.ok(False, "%s: %s" % (name, traceback.format_exc()))
+        finally:
+            env.close()
+    print("%d passed, %d failed" % (c.passed, c.failed))
+    return 0 if c.failed == 0 and c.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
