@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # cluster.py: fan-out through 1, 2 and 3 relays sharing a Redis, against one plain relay and Redis alone; CPU per delivered and per cross-relay frame.
 """Benchmark the relay cluster (docs/benchmarks.md "Cluster").
 
@@ -6,7 +7,9 @@
                          [--setups single,cluster1,cluster2,cluster3,redis]
                          [--json FILE]
 
-Each run starts fresh servers on loopback ports: `single` is one relay
+Each run starts fresh servers on loopback ports, every relay with its
+input budget off (servers.BUDGET_OFF: the default 50 frames/s per
+connection would measure the budget, not the relay): `single` is one relay
 without --cluster; `clusterK` is a private redis-server and K relays with
 --cluster, the members of every room spread evenly over the K relays
 (sotto-loadgen --ports); `redis` is Redis pub/sub alone (the generator's
@@ -70,7 +73,7 @@ def start_cluster(setup, bins, logdir):
     if setup == "redis":
         return servers.redis(logdir, binary=bins["redis"]), []
     if setup == "single":
-        return None, [servers.relay(bins["relay"], logdir)]
+        return None, [servers.relay(bins["relay"], logdir, extra=servers.BUDGET_OFF)]
     k = int(setup[len("cluster"):])
     rd = servers.redis(logdir, binary=bins["redis"])
     relays = []
@@ -78,7 +81,7 @@ def start_cluster(setup, bins, logdir):
         port = servers.free_port()
         argv = [bins["relay"], "--listen", "127.0.0.1:%d" % port, "--max-clients",
                 "100000", "-q", "--cluster", "redis://127.0.0.1:%d" % rd.port,
-                "--node-name", "b%d" % (i + 1)]
+                "--node-name", "b%d" % (i + 1)] + list(servers.BUDGET_OFF)
         relays.append(servers.Server("sotto", argv, port,
                                      os.path.join(logdir, "relay%d.log" % (i + 1))))
     return rd, relays
