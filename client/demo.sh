@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # demo.sh: three identities that trust each other, a relay on 127.0.0.1, and
 # three clients: side by side in tmux on a terminal, else three batch clients
 # that exchange a few lines and print what they saw.

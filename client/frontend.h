@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* frontend.h: the two ways to drive a client: batch (JSON lines) and the ncurses UI. */
 #ifndef SOTTO_FRONTEND_H
 #define SOTTO_FRONTEND_H

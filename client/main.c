@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: sotto's command line (config file, then flags), then the batch front-end or the interactive UI. */
 #include <getopt.h>
 #include <signal.h>

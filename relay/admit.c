@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* admit.c: --trusted: admit a connection only with a fresh, trusted, never-replayed first INI. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* admit.h: --trusted: a connection joins a room only with a first INI
  * signed by a key in the folder, fresh, and never admitted before.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backplane.h: the seam between the relay's cluster logic and a message engine.
  *
  * cluster.c decides what relays tell each other (cluster-msg.h); an engine

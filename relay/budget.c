@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* budget.c: a connection's input budget: token buckets on frames/s and bytes/s. */
 #include "budget.h"
 

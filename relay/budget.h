@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* budget.h: a connection's input budget: token buckets on frames/s and bytes/s.
  *
  * Pure arithmetic on a clock the caller passes (ev_now), so it is tested

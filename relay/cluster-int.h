@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-int.h: what the files of the cluster share: its state and the internal helpers (cluster.h is the relay's view).
  *
  * cluster.c: backplane events, messages in, presence, admission, frames,

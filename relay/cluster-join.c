@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-join.c: joins in the cluster's order: a JOIN carries the INI; every relay acts on it when Redis hands it back (cluster-int.h). */
 #include <stdio.h>
 #include <stdlib.h>

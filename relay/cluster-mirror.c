@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-mirror.c: rooms, the mirror of every relay's members, subscriptions and announcements (cluster-int.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-msg.c: parse and build the relays' backplane messages (cluster-msg.h). */
 #include <string.h>
 

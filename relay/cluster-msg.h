@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-msg.h: the messages relays of one cluster exchange over the backplane.
  *
  * Every message: u8 version (1), u8 kind, u64 incarnation of the sending

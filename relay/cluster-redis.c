@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster-redis.c: the Redis backplane engine (hiredis 0.14 + its libev adapter).
  *
  * Two connections: one for commands (PUBLISH, the id counter), one in

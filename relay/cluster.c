@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster.c: one room across several relays: backplane events, messages in, presence, admission, frames (cluster.h, cluster-int.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cluster.h: one room across several relays: membership, ids and frames over a backplane.
  *
  * With --cluster, every relay mirrors the members of every other relay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.c: one client connection: reading, writing and closing it safely. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.h: one client connection: reading, writing and closing it safely.
  *
  * A connection is never freed where it is found to be broken: conn_close

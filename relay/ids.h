@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ids.h: member ids from a counter that starts at 1 and never repeats. */
 #ifndef SOTTO_RELAY_IDS_H
 #define SOTTO_RELAY_IDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* input.h: whether a connection may be read now: its input budget, fair
  * fan-out, and the throttle log lines.
  *

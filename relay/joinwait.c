@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* joinwait.c: connections that have not joined yet, oldest first, under one timer.
  *
  * Every connection gets the same join timeout from accept, so deadlines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* main.c: sotto-relay's flags, process limits and signals; then the loop. */
 #include <errno.h>
 #include <getopt.h>

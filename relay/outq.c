@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outq.c: reference-counted frame buffers and the per-connection output queue. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outq.h: reference-counted frame buffers and the per-connection output queue.
  *
  * A broadcast builds its frame once (`from` patched once) in a struct fb

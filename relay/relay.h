@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relay.h: the relay's configuration and the process-wide state its parts share. */
 #ifndef SOTTO_RELAY_H
 #define SOTTO_RELAY_H

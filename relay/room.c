@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* room.c: rooms by name (keyed-hash uthash table) and their member lists. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* room.h: rooms by name and their members.
  *
  * Rooms live in a uthash table keyed by name with a keyed hash (HMAC-SHA256

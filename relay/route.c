@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* route.c: what the relay does with each frame: join, check, forward, answer. */
 #include <stdio.h>
 #include <string.h>

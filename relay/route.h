@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* route.h: what the relay does with each frame: join, check, forward, answer. */
 #ifndef SOTTO_RELAY_ROUTE_H
 #define SOTTO_RELAY_ROUTE_H

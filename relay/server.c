@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* server.c: the listening socket, admission of connections, and the end of
  * every loop turn (queued writes, then deferred closes). */
 #define _GNU_SOURCE             /* accept4 */

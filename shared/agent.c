@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* agent.c: ssh-agent client: REQUEST_IDENTITIES and SIGN_REQUEST over a unix socket, blocking or event-driven. */
 #include <errno.h>
 #include <fcntl.h>

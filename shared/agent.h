@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* agent.h: an ssh-agent client: find an ssh-ed25519 identity and have the agent sign with it.
  *
  * Requests go out in order on one connection and the agent answers in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* b64.c: RFC 4648 base64 with strict decoding and table-free constant-time character mapping. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* b64.h: standard base64 (RFC 4648 §4), strict decoding, no secret-dependent branches on table lookups. */
 #ifndef SOTTO_B64_H
 #define SOTTO_B64_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bcrypt_pbkdf.c: bcrypt-pbkdf as OpenBSD defines it (bcrypt_pbkdf(3)), on our Blowfish and libgcrypt's SHA-512. */
 #include <string.h>
 #include <gcrypt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bcrypt_pbkdf.h: OpenBSD's bcrypt-pbkdf, the KDF of passphrase-protected openssh-key-v1 files. */
 #ifndef SOTTO_BCRYPT_PBKDF_H
 #define SOTTO_BCRYPT_PBKDF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* blowfish.c: Blowfish block function and the standard and eksblowfish key schedules. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* blowfish.h: Blowfish with the eksblowfish ("expensive") key schedule that bcrypt-pbkdf needs.
  *
  * libgcrypt has Blowfish, but only behind gcry_cipher_setkey's standard

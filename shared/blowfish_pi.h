@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* blowfish_pi.h: Blowfish's initial P-array and S-boxes: the hexadecimal
  * digits of pi's fractional part (generated, see docs/keys.md). */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* body.c: the pieces every v2 body shares: room prefix, signature domain, signing, verifying, freshness, the digest of signed bytes (proto_priv.h).
  *
  * proto.c (v1) keeps its own static copies of the first few until v1 is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* buf.c: the bounds-checked reader and the growable (optionally secure) writer. */
 #include <gcrypt.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* buf.h: the one bounds-checked reader and growable writer for all wire bytes.
  *
  * Modelled on OpenSSH's sshbuf: every get checks the remaining length before

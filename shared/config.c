@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* config.c: parse the per-user config file and merge its settings in front of argv. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* config.h: the per-user config file (`key = value`, keys are long flags) merged into argv.
  *
  * A program's config file holds its long flags without the dashes, one per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crypto.c: sotto's cryptographic primitives on libgcrypt (crypto.h). */
 #include <limits.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crypto.h: every cryptographic operation sotto uses, on libgcrypt.
  *
  * Secrets (Ed25519 seeds, RSA private keys, group keys, AEAD key schedules)

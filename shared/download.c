@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* download.c: write a received file to a private temp file and publish it only once its SHA-256 matches. */
 #define _GNU_SOURCE         /* renameat2, RENAME_NOREPLACE */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* download.h: the receiving side of a file transfer: a private temp file, streamed SHA-256, verified atomic publish. */
 #ifndef SOTTO_DOWNLOAD_H
 #define SOTTO_DOWNLOAD_H

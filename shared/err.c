@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* err.c: one-line descriptions of the sotto_err codes. */
 #include "err.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* err.h: the named negative error codes every libsotto function returns. */
 #ifndef SOTTO_ERR_H
 #define SOTTO_ERR_H

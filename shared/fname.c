@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fname.c: sanitise sender-supplied file names through the bounds-checked reader. */
 #include <stdlib.h>
 #include <string.h>

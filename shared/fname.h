@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fname.h: turn a sender-supplied file name into one that is safe to create in the download folder. */
 #ifndef SOTTO_FNAME_H
 #define SOTTO_FNAME_H

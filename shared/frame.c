@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* frame.c: wire-v1 §1 frames: header checks, the incremental stream decoder, the encoder, the INI room prefix. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* frame.h: wire-v1 §1 stream frames: incremental decoder and encoder.
  *
  * The decoder takes bytes in any chunking and yields whole frames. It

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hash.h: uthash set up so that running out of memory fails one insert
  * instead of exiting the process (uthash's default). Include this, never
  * uthash.h directly. A file that sets HASH_FUNCTION does so before it. */

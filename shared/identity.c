@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* identity.c: open the user's identity: its private key file (asking for the passphrase) or ssh-agent. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* identity.h: the user's signing identity: a private key file (unlocked with its passphrase) or a key held by ssh-agent. */
 #ifndef SOTTO_IDENTITY_H
 #define SOTTO_IDENTITY_H

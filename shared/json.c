@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* json.c: JSON string escaping for batch output: always valid JSON, safe on a terminal. */
 #include <stdio.h>
 #include <string.h>

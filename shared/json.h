@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* json.h: JSON output for batch mode: escaped strings and simple values. */
 #ifndef SOTTO_JSON_H
 #define SOTTO_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keyring.c: a member's v2 epochs, generation keys and sender chains, with their grace periods (keyring.h). */
 #include <stdlib.h>
 #include <string.h>

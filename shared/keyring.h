@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keyring.h: one member's v2 key state for a room: the current epoch (and the previous one during its grace), their generation keys and the sender chains; what a handover hands over; what is wiped when (docs/protocol.md "v2: generations in the room", "v2: rotation").
  *
  * Pure: the caller passes the time. Every key lives in libgcrypt secure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: one line per record on stderr: UTC time, program, pid, level, message. */
 #include <errno.h>
 #include <stdarg.h>

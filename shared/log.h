@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: one-line log records on stderr. Never pass bodies or secrets. */
 #ifndef SOTTO_LOG_H
 #define SOTTO_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mediatype.c: magic-byte sniffing for PNG, JPEG, GIF and WebP through the bounds-checked reader. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mediatype.h: recognise the picture formats sotto previews from their first bytes, never from a name. */
 #ifndef SOTTO_MEDIATYPE_H
 #define SOTTO_MEDIATYPE_H

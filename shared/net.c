@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* net.c: listening and connecting TCP sockets, non-blocking, errors in the caller's buffer (after Redis anet). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* net.h: socket helpers in the manner of Redis anet: errors go into the caller's buffer. */
 #ifndef SOTTO_NET_H
 #define SOTTO_NET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pad.c: the DAT plaintext: content type, length, body, then 0..255 random padding bytes. */
 #include "buf.h"
 #include "crypto.h"

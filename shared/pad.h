@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pad.h: the plaintext inside every DAT: content type, length, body, random padding (wire-v1 §3.5). */
 #ifndef SOTTO_PAD_H
 #define SOTTO_PAD_H

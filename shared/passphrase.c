@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* passphrase.c: read a passphrase from /dev/tty with echo off or from $SSH_ASKPASS, into secure memory. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* passphrase.h: ask for a passphrase the way ssh does: the terminal with echo off, or SSH_ASKPASS.
  *
  * Which way (as OpenSSH's read_passphrase): SSH_ASKPASS_REQUIRE=force

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* paths.c: the per-user default config, identity, trusted and state paths (XDG), and mkdir -p. */
 #include <errno.h>
 #include <pwd.h>

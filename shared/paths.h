@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* paths.h: per-user default locations (XDG base directories), as tmux and others find theirs.
  *
  *   config   $XDG_CONFIG_HOME/sotto   (else ~/.config/sotto)

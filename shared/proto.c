@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto.c: INI, KEY and DAT bodies: build, parse, sign, verify, seal and open (docs/protocol.md). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto.h: the INI, KEY and DAT bodies of docs/protocol.md: build, parse, sign, verify, seal, open.
  *
  * Pure functions on buffers and keys: no I/O, no clock, no global state.

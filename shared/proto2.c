@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto2.c: v2 INI, KEY and DAT bodies: build, parse, sign, verify, seal and open (docs/protocol.md "Protocol v2"). */
 #include <stdlib.h>
 #include <string.h>

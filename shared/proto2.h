@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto2.h: the v2 INI, KEY and DAT bodies of docs/protocol.md "Protocol v2": build, parse, sign, verify, seal, open.
  *
  * Pure functions, as in proto.h (v1, still used by the client until it

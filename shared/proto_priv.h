@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto_priv.h: body helpers of shared/body.c that proto.c and proto2.c use (not part of libsotto's API). */
 #ifndef SOTTO_PROTO_PRIV_H
 #define SOTTO_PROTO_PRIV_H

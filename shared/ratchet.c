@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratchet.c: v2 generation keys and per-sender chain keys, one-way HMAC-SHA256 steps (ratchet.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratchet.h: v2 generation keys and per-sender chain keys (docs/protocol.md "Generations and sender chains").
  *
  * An epoch key E (random, per epoch) starts generation 0: E_0 = E. Each

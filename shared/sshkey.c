@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sshkey.c: OpenSSH ssh-ed25519 public lines, openssh-key-v1 private keys, fingerprints, key file loading. */
 #include <errno.h>
 #include <fcntl.h>

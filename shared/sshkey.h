@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sshkey.h: OpenSSH key files (wire-v1 §4): ssh-ed25519 public lines,
  * openssh-key-v1 private keys (plain, or kdf bcrypt with aes256-ctr or
  * aes256-gcm@openssh.com), SHA256: fingerprints.

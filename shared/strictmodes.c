@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* strictmodes.c: ownership and mode checks on the trusted folder, its parents and its files (as ssh's safe_path). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* strictmodes.h: ssh-style StrictModes checks for the trusted folder and the key files in it.
  *
  * Who can write the trusted folder decides who sotto trusts, so, as ssh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* trust.c: the whitelist folder of *.pub files and constant-time lookup in it. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* trust.h: the whitelist folder of *.pub files; name = file name without .pub. */
 #ifndef SOTTO_TRUST_H
 #define SOTTO_TRUST_H

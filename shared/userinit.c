@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* userinit.c: per-user set-up: folders, a new or found identity, its public line in the trusted folder. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* userinit.h: `sotto --init` / `sotto-keygen` with no flags: folders, an identity, trusting yourself. */
 #ifndef SOTTO_USERINIT_H
 #define SOTTO_USERINIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* utf8.c: strict UTF-8 decoding through the bounds-checked reader, and the one UTF-8 encoder. */
 #include "buf.h"
 #include "err.h"

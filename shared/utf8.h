@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* utf8.h: strict UTF-8 decoding (no overlongs, surrogates or code points past U+10FFFF) and encoding. */
 #ifndef SOTTO_UTF8_H
 #define SOTTO_UTF8_H

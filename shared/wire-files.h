@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* wire-files.h: wire sizes and numbers of direct messages and file transfer (docs/design-dm-files.md); folds into wire.h when the client lands. */
 #ifndef SOTTO_WIRE_FILES_H
 #define SOTTO_WIRE_FILES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* wire.h: every size and constant of sotto wire v1 in one place. */
 #ifndef SOTTO_WIRE_H
 #define SOTTO_WIRE_H

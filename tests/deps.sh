@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # deps.sh: install, as root on Debian 12, the packages sotto needs that are missing.
 # usage: tests/deps.sh [build|test|bench]   (each level includes the ones before)
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run-all.sh: build and run every test: the whole suite under ASan+UBSan, the
 # end-to-end relay and client tests again under valgrind memcheck, and each
 # fuzz target under libFuzzer for a fixed number of runs.

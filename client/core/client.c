@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* client.c: the protocol core's lifecycle and public API: load identity and trust, events, /who, /reload, shutdown. */
 #include <signal.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.c: the relay connection: non-blocking connect, framed reads, one bounded output buffer, reconnect with capped exponential backoff.
  *
  * The relay may be a list (`A:7700,B:7700`, relays.c), the relays of one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* connect.c: the core's one way out to the network: a non-blocking TCP connect to the relay (the in-process core tests link a socketpair to their fake relay in its place). */
 #include "core.h"
 #include "net.h"

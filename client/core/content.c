@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* content.c: what a DAT carries, by content type (text, /me, away, quit message), sent and received; unknown types from newer clients are noticed, not refused (docs/protocol.md "Content types"). */
 #include <stdio.h>
 #include <stdlib.h>

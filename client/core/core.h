@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cutoff.c: a relay member id that sends a flood of bad frames is cut off: its further frames are refused unread, with no signature work, until it rejoins; one notice says so (docs/protocol.md "v2: smaller rules"). */
 #include "core.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* dat.c: messages: typed lines sealed into DATs once READY, received DATs checked in the documented order and shown, DATs held until the key arrives. */
 #include <stdlib.h>
 #include <string.h>

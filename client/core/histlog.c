@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* histlog.c: the core's use of the history store: open it for the identity, store what is shown before it is shown, replay, search, forget.
  *
  * Store-then-show: every message, join and leave is written (its own WAL

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* history.c: the encrypted local history store on SQLite (see history.h for the key scheme and the error contract).
  *
  * The database runs in WAL mode with locking_mode=EXCLUSIVE: the first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* history.h: the encrypted local history store: one SQLite database per identity, every record sealed with AES-256-GCM.
  *
  * Key input. The store never sees the identity's private key. It takes a

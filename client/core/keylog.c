@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keylog.c: a test-only log of every group key this process holds, so a test can prove what a departed member could not decrypt; compiled in only with SOTTO_TEST_KEYLOG (never in release builds).
  *
  * With the option on and SOTTO_TEST_KEYLOG=PATH in the environment, each

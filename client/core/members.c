@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* members.c: the room's members on this connection, by relay member id. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outage.c: lines typed during a relay outage reach the members who were in the room when they were typed, whatever order they come back in.
  *
  * When an established connection ends, the identities of the members we

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outbox.c: typed lines in order; a line leaves only once its DAT was written to the relay socket.
  *
  * A line is encoded (sealed into a DAT in the output buffer) only while the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* presence.c: the room as people see it: one identity with several sessions is one member, untrusted readers present are tracked, key hand-overs are announced and noted (docs/protocol.md "Untrusted readers"). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relays.c: the relay address list `HOST:PORT[,HOST:PORT...]`, parsed once and tried in order. */
 #include <stdlib.h>
 #include <string.h>

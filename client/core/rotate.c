@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* rotate.c: a new group key when a member leaves or is removed: the deterministic rotator and its fallbacks, rotation KEYs to the remaining members, switching with a grace for frames in flight, then wiping the old key (docs/protocol.md "v2: rotation", carried by v1 KEY frames until the client speaks v2).
  *
  *   trigger (LEFT of a member we listed, or a key removed by /reload)

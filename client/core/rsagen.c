@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* rsagen.c: RSA-4096 session keys generated in a worker thread and handed to the event loop by ev_async.
  *
  * Generating an RSA-4096 key takes seconds, so the first one starts at

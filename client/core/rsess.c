@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* rsess.c: remote sender sessions (Ed25519 key and join nonce): replay state and cached subkeys, kept across connections, bounded; and the watermarks a newcomer gets from them. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session.c: the join state machine, keyholder choice and recovery, serving keys, conflict resolution (docs/protocol.md "Joining").
  *
  *   CONNECTING -> WAIT_RSA -> (INI to 0) -> JOINING -> roster from the relay

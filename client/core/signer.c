@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* signer.c: every signature the core makes: with the identity's own key at once, or by ssh-agent without ever blocking the loop.
  *
  * Builders hand over a frame whose body still lacks its signature, with

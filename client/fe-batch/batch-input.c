@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* batch-input.c: stdin cut into lines (at most one message long) and each line classified: message, command, or why it is dropped. */
 #include <string.h>
 

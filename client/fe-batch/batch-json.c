@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* batch-json.c: every core event, and the batch front-end's own answers, as one line of JSON (docs/batch.md). */
 #include <inttypes.h>
 #include <stdio.h>

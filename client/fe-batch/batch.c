@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* batch.c: sotto --batch: UTF-8 lines on stdin, one JSON event per line on stdout (wire-v1 §5, docs/batch.md). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* batch.h: the batch front-end's parts that need no relay: the stdin line splitter and classifier (batch-input.c), and the JSON form of every event (batch-json.c); fuzz and unit targets call these. */
 #ifndef SOTTO_BATCH_H
 #define SOTTO_BATCH_H

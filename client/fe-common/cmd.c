@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd.c: the slash-command table both front-ends use, and the parser of a typed /command. */
 #include <string.h>
 

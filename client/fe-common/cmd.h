@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cmd.h: the slash commands of both front-ends: one table, names matched without regard to ASCII case. */
 #ifndef SOTTO_FE_CMD_H
 #define SOTTO_FE_CMD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relay-addr.c: the relay address given on the command line, with the default port filled in. */
 #include <stdio.h>
 #include <string.h>

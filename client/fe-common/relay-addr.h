@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relay-addr.h: the relay address on sotto's command line: HOST means HOST:7700, in a list too. */
 #ifndef SOTTO_RELAY_ADDR_H
 #define SOTTO_RELAY_ADDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sanitize.c: neutralise controls, escape sequences, bidi overrides and bad UTF-8 in untrusted text. */
 #include <stdio.h>
 #include <string.h>

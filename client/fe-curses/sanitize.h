@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sanitize.h: turn untrusted bytes (message text, member names) into text
  * that is safe to put on a terminal.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-cmd.c: a typed line is a message to the room of the window shown, or a /command (fe-common/cmd.c's table). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-colour.c: colour pairs for member names and for the UI's roles. */
 #include <stdint.h>
 

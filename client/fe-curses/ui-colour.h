@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-colour.h: colour pairs: one stable colour per member, and the UI's own roles. */
 #ifndef SOTTO_UI_COLOUR_H
 #define SOTTO_UI_COLOUR_H

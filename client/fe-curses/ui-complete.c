@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-complete.c: Tab completion of member names and /commands over the line editor's code points. */
 #include <string.h>
 

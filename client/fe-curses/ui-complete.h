@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-complete.h: Tab completion of member names and /commands in the input line. */
 #ifndef SOTTO_UI_COMPLETE_H
 #define SOTTO_UI_COMPLETE_H

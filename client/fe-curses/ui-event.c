@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-event.c: the core's events become scrollback lines, member list and status of their window; nothing is drawn here. */
 #include <stdio.h>
 #include <stdlib.h>

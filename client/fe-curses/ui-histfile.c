@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-histfile.c: input history on disk: the XDG state path, reading it back, replacing it atomically with mode 0600. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-histfile.h: the input history kept across runs, in $XDG_STATE_HOME/sotto/history. */
 #ifndef SOTTO_UI_HISTFILE_H
 #define SOTTO_UI_HISTFILE_H

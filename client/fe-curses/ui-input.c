@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-input.c: line editor over code points (never bytes), history, and the drawn input line. */
 #define _XOPEN_SOURCE 700
 #include <stdlib.h>

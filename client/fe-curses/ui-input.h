@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-input.h: the input line: a UTF-8 aware line editor with history and horizontal scrolling. */
 #ifndef SOTTO_UI_INPUT_H
 #define SOTTO_UI_INPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-mention.c: finding our own name in a message, as a whole word, without case. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-mention.h: does a message mention us? */
 #ifndef SOTTO_UI_MENTION_H
 #define SOTTO_UI_MENTION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-paste.c: bracketed paste: collecting the pasted text and cutting it into messages without losing a byte. */
 #include <string.h>
 

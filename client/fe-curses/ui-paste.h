@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-paste.h: bracketed paste: what arrives between the terminal's paste markers, and how a paste is cut into messages. */
 #ifndef SOTTO_UI_PASTE_H
 #define SOTTO_UI_PASTE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-pasted.c: what a bracketed paste becomes: text in the editor, one multi-line message, or (above a few lines, or over the message limit) a paste held until Enter. */
 #include <stdlib.h>
 #include <string.h>

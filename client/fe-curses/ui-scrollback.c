@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-scrollback.c: a bounded ring of lines, wrapped to the pane and drawn bottom-up from the model. */
 #define _XOPEN_SOURCE 700
 #include <limits.h>

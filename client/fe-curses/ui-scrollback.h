@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-scrollback.h: the scrollback model (a ring of lines), its wrapping, scrolling and drawing. */
 #ifndef SOTTO_UI_SCROLLBACK_H
 #define SOTTO_UI_SCROLLBACK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-status.c: draws the status line: who, where, connection state, epoch, members, pending, skipped keys, -- more --. */
 #include <stdio.h>
 #include <string.h>

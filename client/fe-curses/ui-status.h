@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-status.h: the status line between scrollback and input. */
 #ifndef SOTTO_UI_STATUS_H
 #define SOTTO_UI_STATUS_H

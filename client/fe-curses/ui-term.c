@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-term.c: the terminal: curses set-up, window layout, resize, and restoring the terminal on every way out. */
 #define _XOPEN_SOURCE 700
 #include <signal.h>

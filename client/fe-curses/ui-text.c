@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-text.c: untrusted text to display cells, and cells to the screen. */
 #define _XOPEN_SOURCE 700
 #include <stdio.h>

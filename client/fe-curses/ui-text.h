@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-text.h: untrusted text as display cells (sanitized code points with their column widths). */
 #ifndef SOTTO_UI_TEXT_H
 #define SOTTO_UI_TEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui-win.c: windows: one room each, with its own client on the same relay; opening, switching, freeing. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui.c: ui_main: the interactive client's loop: keys, signals, redraws and the way out. */
 #define _XOPEN_SOURCE 700
 #include <langinfo.h>

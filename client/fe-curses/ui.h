@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ui.h: the interactive UI's state, shared by its files: ui.c (loop and
  * keys), ui-win.c (windows: one room each), ui-event.c (core events),
  * ui-cmd.c (typed lines and commands), ui-paste.c (bracketed paste) and

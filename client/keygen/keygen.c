@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keygen.c: sotto-keygen, which makes, shows, fingerprints and re-protects OpenSSH ed25519 identity keys, and sets a user up. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* preview.c: render pixels to Unicode block symbols with libchafa and refuse anything but text and SGR in the result. */
 #include <chafa.h>
 #include <string.h>

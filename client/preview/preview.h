@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* preview.h: a picture's pixels as a small block of terminal cells (libchafa, symbols mode), checked to hold nothing but text and SGR colour. */
 #ifndef SOTTO_PREVIEW_H
 #define SOTTO_PREVIEW_H

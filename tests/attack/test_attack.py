@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_attack.py: sotto-relay under attack, with real `sotto --batch` members (issue 11).
 
 An outsider joins a room (no --trusted: any INI with a room prefix joins)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # agent.sh: start a private ssh-agent with a fresh ed25519 key and run
 # sotto-agentbench against it (figures for docs/keys.md).
 # usage: tests/bench/agent.sh BUILD_DIR [N]

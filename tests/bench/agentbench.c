@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* agentbench.c: what signing through ssh-agent adds per message: blocking round trips, pipelined throughput, against a local Ed25519 signature.
  *
  *   sotto-agentbench PUBFILE [N]   (SSH_AUTH_SOCK set, the key added)

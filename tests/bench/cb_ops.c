@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cb_ops.c: the timed operations of sotto-cryptobench: sotto's DAT path and the bare libgcrypt calls it is made of. */
 #include <gcrypt.h>
 #include <stdlib.h>

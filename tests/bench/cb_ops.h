@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cb_ops.h: the operations the crypto benchmark times: sotto's DAT build/accept and the bare libgcrypt calls under them. */
 #ifndef SOTTO_BENCH_CB_OPS_H
 #define SOTTO_BENCH_CB_OPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cryptobench.c: sotto-cryptobench: per-message cost of building and accepting a DAT next to the bare libgcrypt primitives, and RSA-4096 generation time. */
 #include <errno.h>
 #include <gcrypt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hist.c: log-linear histogram: bucket = (power of two, top HIST_SUB mantissa bits). */
 #include <string.h>
 

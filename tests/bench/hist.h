@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hist.h: a log-linear latency histogram (about 1.6% resolution, exact max) for the benchmark tools. */
 #ifndef SOTTO_BENCH_HIST_H
 #define SOTTO_BENCH_HIST_H

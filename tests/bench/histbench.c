@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* histbench.c: what the encrypted history costs: messages/s a client accepts with history on and off, database size per 100,000 messages, start-up time with 1 M stored messages.
  *
  * usage: sotto-histbench [-d DIR] [-n MESSAGES] [-s STARTUP_ROWS] [-r RUNS] [-t TEXT_BYTES]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # jointime.py: a newcomer's time from process start to `ready` in rooms of N `sotto --batch` members.
 """Join time against room size.
 

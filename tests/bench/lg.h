@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg.h: the load generator's shared state: connections, members, senders and the run they belong to. */
 #ifndef SOTTO_BENCH_LG_H
 #define SOTTO_BENCH_LG_H

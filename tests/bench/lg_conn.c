@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_conn.c: the load generator's sockets: connect from 127.0.0.x, queue output, write it in batches. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_idle.c: idle mode: workers hold joined connections, the parent measures the server's memory per connection. */
 #include <errno.h>
 #include <poll.h>

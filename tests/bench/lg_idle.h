@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_idle.h: idle mode: many joined connections held open, spread over worker processes. */
 #ifndef SOTTO_BENCH_LG_IDLE_H
 #define SOTTO_BENCH_LG_IDLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_redis.c: the same topology over RESP: members SUBSCRIBE to the room's channel, senders PUBLISH. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_sotto.c: the load generator speaking wire-v1 to sotto-relay: INI join, DAT to the room, frame parsing. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_topo.c: build and free the topology: rooms of members, some of them senders, and every connection. */
 #include <stdio.h>
 #include <stdlib.h>

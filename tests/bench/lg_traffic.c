@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lg_traffic.c: what moves: stamped payloads, each sender's in-flight window, delivery and loss accounting. */
 #include <stdint.h>
 #include <string.h>

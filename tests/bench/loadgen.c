@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* loadgen.c: sotto-loadgen: drive sotto-relay (wire-v1) or redis-server (RESP pub/sub) with rooms of members and report rates, latency, loss and the server's CPU and memory. */
 #include <errno.h>
 #include <getopt.h>

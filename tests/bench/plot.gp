@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # plot.gp: one PNG, two panels: delivered messages/s and p99 latency of sotto-relay and Redis against one parameter.
 # gnuplot -e "data='F'; out='X.png'; xlab='members per room'; title='...'" plot.gp
 # Columns of F: x, sotto delivered/s med min max, redis delivered/s med min max,

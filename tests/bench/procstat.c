@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* procstat.c: read VmRSS/VmHWM from /proc/PID/status and utime+stime from /proc/PID/stat.
  *
  * These files are text the kernel writes, not peer bytes; the one field a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* procstat.h: a process's memory and CPU time from /proc/PID (Linux). */
 #ifndef SOTTO_BENCH_PROCSTAT_H
 #define SOTTO_BENCH_PROCSTAT_H

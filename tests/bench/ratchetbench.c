@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ratchetbench.c: sotto-ratchetbench: messages per second a receiver accepts with the v2 chain ratchet versus v1's cached subkey, and the crypto cost of one rotation (ROTATION KEYs built by the rotator, one accepted by a receiver).
  *
  * usage: sotto-ratchetbench [-n MESSAGES] [-r REPS] [-m MEMBERS] [-s SIZE]

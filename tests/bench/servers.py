@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # servers.py: start and stop the servers under test (sotto-relay, redis-server) on free loopback ports.
 import os
 import signal

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # user_config.sh: a plain user configure (`cmake -S . -B build`, no options)
 # registers no tests, looks for no python3, plans no load generator and does
 # not turn warnings into errors; -DBUILD_TESTING=ON brings the tests back.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_cli.py: the command-line error table of sotto, sotto-keygen and
 sotto-relay, and the client's config file against a real relay.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """clienttest.py: helpers for the sotto client suite: keys, a relay, batch clients, a frame-aware TCP proxy.
 
 Everything talks to 127.0.0.1 only. Binaries come from the command line

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # core_headless.sh: the client's protocol core (libsotto_client_core.a)
 # uses no curses and no stdio stream (it never prints): none of its
 # undefined symbols is a stdio stream function or one the curses libraries

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keylog_check.c: which captured DATs a member's key log opens: the proof that a departed or removed member cannot read what was sent after the rotation (tests/client/test_membership.py).
  *
  * usage: keylog_check ROOM KEYLOG DAT_BODY_FILE...

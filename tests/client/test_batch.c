@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_batch.c: the batch front-end without a relay: stdin line splitting and classification, JSON form of every event. */
 #include <string.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_client.py: end-to-end tests of `sotto --batch` against the real sotto-relay (one ctest per test_ function)."""
 import os
 import signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_content.c: DAT content types on the receiving side (core/content.c): each known type becomes its event, a broken body is malformed, an unknown type from a newer client is one notice and never a rejection. */
 #include <stdlib.h>
 #include <string.h>

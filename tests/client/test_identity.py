@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_identity.py: identities people already have, end to end with `sotto --batch`: passphrase-protected keys through SSH_ASKPASS, three wrong passphrases, signing through a real ssh-agent (and the agent killed mid-session), the XDG defaults and --init, the ~/.ssh fallback with the key in the agent, StrictModes (one ctest per test_ function)."""
 import os
 import shutil

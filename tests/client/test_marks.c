@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_marks.c: the watermarks a keyholder hands a newcomer carry the floors it was given itself (client/core/rsess.c), so an old DAT replayed to a third member is stale there too. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_membership.py: rooms outsiders cannot block, and presence only on signed evidence (docs/protocol.md "v2: joining", "v2: signed presence"); real sotto-relay and `sotto --batch` processes, one ctest per test_ function."""
 import os
 import socket

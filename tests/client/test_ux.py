@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_ux.py: the batch events behind "trust and delivery must be visible" and the irssi habits
 (untrusted readers, --strict, waiting for the key, several sessions of one identity, /me, /away,
 quit messages, --retry, the default port); one ctest per test_ function, real relay and clients."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fake_relay.c: an in-process wire-v1 §2 relay over socketpairs: ids from 1, roster answer, forwarding with `from` set, LEFT on close; and the core's connection seam, which connects to it. */
 #include <errno.h>
 #include <fcntl.h>

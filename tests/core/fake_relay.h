@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fake_relay.h: an in-process wire-v1 §2 relay over socketpairs for the core tests (no network, no process). */
 #ifndef SOTTO_TEST_FAKE_RELAY_H
 #define SOTTO_TEST_FAKE_RELAY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fast_rsagen.c: the core tests' key source: rsagen.c's interface, handing out the fixed RSA-4096 key of fixed_rsa.h on the next loop turn instead of making one in a thread (never linked into a program). */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fixed_rsa.h: one RSA-4096 private key as a libgcrypt s-expression, the core tests' fast key source (never in a program). */
 #ifndef SOTTO_TEST_FIXED_RSA_H
 #define SOTTO_TEST_FIXED_RSA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_core.c: the protocol core in one process: real cores through the fake relay, the fixed RSA key, milliseconds per test.
  *
  * Each test builds identities in a temporary folder, starts cores with

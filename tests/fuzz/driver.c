@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* driver.c: runs a libFuzzer target without libFuzzer: every file of the
  * seed corpus, then a fixed number of deterministic mutations of them.
  * usage: fuzz_X CORPUS_DIR [ITERATIONS] */

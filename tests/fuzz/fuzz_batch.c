@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_batch.c: the batch front-end's stdin line handler and its JSON output, against independent models.
  *
  * Input: byte 0 seeds the chunking, the rest is what arrives on stdin.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_clm.c: the relays' backplane messages (relay/cluster-msg.c): whatever parses re-encodes to the same bytes.
  *
  * Input: one message as Redis would hand it to a relay. A message that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_config.c: the config file parser and the merge into argv on any file bytes.
  * Input: the file's bytes. Checks: an error is one "fuzz:LINE: ..." line (or
  * the size bound) and leaves no result; a success holds only known,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_content.c: the plaintext of a DAT that opened, by content type (client/core/content.c): the verdict equals a model of docs/protocol.md "Content types", a good body becomes exactly one event carrying exactly its bytes, a bad one none, an unknown type one notice.
  *
  * Input: byte 0 is the content type, the rest the body. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_dat.c: DAT bodies: parse, trust, signature, epoch/replay/stale decision, AES-GCM open, unpad.
  *
  * Input: byte 0 picks what the rest is (byte 0 % 5):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_fname.c: any bytes as a sender's file name: the sanitised name keeps every promise of fname.h. */
 #include <stdint.h>
 #include <stdlib.h>

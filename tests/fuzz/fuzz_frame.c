@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_frame.c: the frame decoder under every chunking the input suggests; frames in bounds, re-encoding exact, room prefix against a reference.
  *
  * Input: byte 0 chooses the decoder (bit 0: types; bits 1-2: max_len

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_ini.c: INI bodies (parse, trust, signature, room, freshness), the relay's roster and LEFT bodies.
  *
  * Input: byte 0 picks what the rest is (byte 0 % 4):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_key.c: KEY bodies: parse, trust, signature, addressing, freshness, watermarks, RSA-OAEP unwrap.
  *
  * Input: byte 0 picks what the rest is (byte 0 % 4):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_mediatype.c: any first bytes of a file: the sniffed type is exactly the one its magic bytes name, whatever the length. */
 #include <stdint.h>
 #include <stdlib.h>

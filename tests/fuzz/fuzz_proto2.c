@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_proto2.c: v2 INI, KEY and DAT bodies (shared/proto2.c): parse, trust, the check/finish split, re-signed bodies against documented models, the sealed KEY list, and the ratcheted DAT round trip.
  *
  * Input: byte 0 picks what the rest is (byte 0 % 6):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_sanitize.c: whatever a member sends, the sanitized text is valid UTF-8 free of controls, C1 and bidi. */
 #include <stdlib.h>
 #include <string.h>

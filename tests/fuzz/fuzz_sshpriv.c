@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_sshpriv.c: any private key file bytes: a clean one-line error, or a key whose re-encoded file parses to the same seed. */
 #include <stdint.h>
 #include <stdlib.h>

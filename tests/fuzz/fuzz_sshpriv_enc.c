@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_sshpriv_enc.c: any private key file opened with the passphrase "fuzz": a clean one-line error, or a key that re-encrypts and reopens to the same seed. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_sshpub.c: any .pub file bytes: a clean one-line error, or a key that formats back to a line parsing to the same key. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_trust.c: the per-file step of loading the trusted folder (sotto_trust_add, what sotto_trust_load calls) on any name and bytes.
  * Input: u8 name length, the name, then the .pub file's bytes. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proto_ctx.h: the fixed key context fuzz_ini, fuzz_key and fuzz_dat verify against.
  *
  * Fuzzing cannot forge an Ed25519 signature, so mutated bodies would all

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* seeds_proto.c: writes the seed corpora of fuzz_ini, fuzz_key and fuzz_dat from real bodies.
  *
  * usage: fuzz_seeds_proto CORPUS_DIR      (writes CORPUS_DIR/{ini,key,dat}/seed_*)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* seeds_proto2.c: writes the seed corpus of fuzz_proto2 from real v2 bodies.
  *
  * usage: fuzz_seeds_proto2 CORPUS_DIR     (writes CORPUS_DIR/proto2/seed_*)

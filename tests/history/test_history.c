@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_history.c: the encrypted history store: round trip, sealing, refusal of other identities and tampered rows, faults (corrupt, locked, full disk, unreadable, kill -9), migrations, retention, search, forget. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>

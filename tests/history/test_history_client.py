@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_history_client.py: the encrypted local history through `sotto --batch`: restore before `connected`, /history, /search, /forget, --no-history, kill -9 under load, and every fault (corrupt, locked, full disk, unreadable, another identity, tampered row) giving one line while the chat goes on."""
 import glob
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_outage.py: no typed line is lost across a relay restart, whatever the order in which the members come back.
 
 Each member reaches the relay through its own gate (a TCP proxy that

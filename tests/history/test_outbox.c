@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_outbox.c: the outbox's held lines (typed during an outage): skipped by the in-order path, crossed off per member once written, freed only when they owe nobody, released to the room or dropped at the bound; with ssh-agent signing (taken / signing), never handed out twice nor freed while a signature is awaited. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* forge.c: writes a well-formed DAT body signed by a fresh, untrusted identity (hostile tests).
  *
  * usage: forge --room NAME --out FILE [--text TEXT] [--count N]

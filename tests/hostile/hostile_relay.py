@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """hostile_relay.py: a wire-v1 relay that misbehaves on purpose, one mode at a time.
 
 It speaks wire-v1 sections 1 and 2 like sotto-relay (member ids from 1,

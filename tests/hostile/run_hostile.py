@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """run_hostile.py: real `sotto --batch` clients through the hostile relay, one fault mode.
 
 The scenario, the same for every mode:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """installtest.py: helpers of the install and command-line tests: run a
 program with a deadline, a batch client waited on event by event, a relay.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_install.py: `cmake --install` into a temporary DESTDIR, as a package
 build does, then check and run what was installed.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # agent.sh: signing through a real ssh-agent started here: an encrypted
 # key added with ssh-add (passphrase through SSH_ASKPASS) signs with no
 # passphrase asked, from the .pub alone or from the private file; a key

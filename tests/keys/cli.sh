@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # cli.sh: --help, --version and usage errors.
 . "$(dirname "$0")/lib.sh" "$@"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # encrypted.sh: sotto-keygen on ssh-keygen's passphrase-protected keys:
 # -l needs no passphrase; -y takes it from -P, refuses a wrong one with one
 # line, and with no way to ask says so in one line.

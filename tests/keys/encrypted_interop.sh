@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # encrypted_interop.sh: passphrase-protected keys between ssh-keygen and
 # libsotto, both ways: ssh-keygen's keys (several -a rounds, aes256-ctr and
 # aes256-gcm@openssh.com) open through SSH_ASKPASS with the right

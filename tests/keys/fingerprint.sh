@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fingerprint.sh: sotto-keygen -l prints what ssh-keygen -l prints, for the
 # private file and the .pub alike.
 . "$(dirname "$0")/lib.sh" "$@"

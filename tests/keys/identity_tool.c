@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* identity_tool.c: libsotto's identity code on the command line, for interop checks with ssh-keygen, ssh-add and ssh-agent (tests only).
  *
  *   identity_tool open FILE          unlock (passphrase via tty/askpass) or

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # init.sh: sotto-keygen with no arguments sets the user up under
 # $XDG_CONFIG_HOME (or ~/.config): a key, the trusted folder with your own
 # line in it, the state folder; again, it changes nothing.

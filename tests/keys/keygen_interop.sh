@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # keygen_interop.sh: keys sotto-keygen encrypts (-N, -a, -Z) are read by
 # ssh-keygen and loaded by ssh-add into a real ssh-agent; sotto-keygen -p
 # re-protects ssh-keygen's keys (and its own) and ssh-keygen reads the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: helpers every keys check sources: a private temp dir, fail/ok.
 # usage in a check: . "$(dirname "$0")/lib.sh" "$@"   (arg 1: sotto-keygen)
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """oaep_openssl.py: libsotto's RSA-OAEP (SHA-256, MGF1-SHA-256, empty label)
 interoperates with OpenSSL in both directions, for RSA-4096.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* oaep_tool.c: libsotto's RSA-OAEP-SHA256 on the command line, for interop checks with openssl (tests only).
  *
  *   oaep_tool wrap MODULUS_HEX MSG_HEX   print the ciphertext (hex) for (n, 65537)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # openssh_key.sh: a key made by ssh-keygen -t ed25519 -N '' works in sotto,
 # with the same fingerprint and public line.
 . "$(dirname "$0")/lib.sh" "$@"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # overwrite.sh: an existing key (or .pub) is never replaced without --force
 # when stdin is not a terminal; --force replaces it; modes ignore the umask.
 . "$(dirname "$0")/lib.sh" "$@"

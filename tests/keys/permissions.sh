@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # permissions.sh: a private key with any group/other permission is refused
 # with the mode and the chmod advice; 0600 and 0400 are accepted.
 . "$(dirname "$0")/lib.sh" "$@"

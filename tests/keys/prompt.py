@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """prompt.py: on a terminal, sotto-keygen asks before replacing a key;
 "n" keeps the old key, "y" replaces it. Runs it on a pseudo-terminal."""
 import os

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # public_line.sh: ssh-keygen -y reads sotto's private key and gives the key
 # in FILE.pub; sotto-keygen -y gives the same line.
 . "$(dirname "$0")/lib.sh" "$@"

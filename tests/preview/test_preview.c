@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_preview.c: a picture preview is block symbols and SGR colour, and the checker refuses every other escape. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """relaytest.py: drive a real sotto-relay over 127.0.0.1 from Python (stdlib only).
 
 Relay starts the binary (prefixed by $SOTTO_RELAY_WRAPPER, e.g. valgrind) on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_admit.c: --trusted admission (relay/admit.c) takes v1 and v2 member INIs alike: trusted, signed, fresh and never admitted before; anything else is refused with its one line. */
 #include <stdio.h>
 #include <stdlib.h>

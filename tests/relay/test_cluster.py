@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_cluster.py: relays sharing a Redis (--cluster): failures and what only a cluster has.
 
 The wire-v1 §2 suite itself runs against a cluster too (test_relay.py with

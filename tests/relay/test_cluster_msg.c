@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_cluster_msg.c: the relays' backplane messages: each kind round-trips; each malformation is refused by name. */
 #include <stdint.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_relay.py: sotto-relay against wire-v1 §1-§2, one ctest test per test_ function.
 
 usage: test_relay.py --relay PATH NAME   (or --list for the names)

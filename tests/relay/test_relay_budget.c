@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_relay_budget.c: the input budget's token buckets on a clock the test drives. */
 #include "budget.h"
 #include "check.h"

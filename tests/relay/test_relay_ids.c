@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_relay_ids.c: member ids start at 1, never repeat, and run out loudly. */
 #include <stdint.h>
 

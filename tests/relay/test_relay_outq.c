@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_relay_outq.c: shared frame buffers and the output queue: references,
  * ring wrap-around, partial writes, no storage while empty, and the
  * per-sender count of queued bytes behind fair fan-out. */

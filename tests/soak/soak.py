@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """soak.py: relay endurance: churn, stalled and killed clients, garbage; then memory.
 
 Wire-level clients (no crypto: the relay never looks past the room prefix)

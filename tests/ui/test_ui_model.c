@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_ui_model.c: the UI's models without a terminal: text cells, wrapping, scrolling, the line editor, colours. */
 #define _XOPEN_SOURCE 700
 #include <locale.h>

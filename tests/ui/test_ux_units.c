@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_ux_units.c: the pure parts of the UI's habits: Tab completion, bracketed paste and its cutting, mentions, the history file, the relay address. */
 #define _XOPEN_SOURCE 700
 #include <locale.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tmux_ui.py: the real sotto UI under tmux: what one member types shows in
 another's pane with the right name; a member's escape sequences and bidi
 overrides arrive neutralised; resize, /who, /fingerprint, unknown commands,

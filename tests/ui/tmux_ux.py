@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tmux_ux.py: living in the UI all day, under tmux: the untrusted-reader warning and /strict,
 waiting for the key explained, one line per untrusted key then a counter, mentions (highlight,
 bell, title), Tab completion, bracketed paste (50 lines, a '/' line, a paste over the limit),

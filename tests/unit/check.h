@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* check.h: the tiny assertion harness every unit test uses.
  * Each failed check prints file:line and the expression; main returns
  * check_summary(), which prints "N passed, N failed" and the exit code. */

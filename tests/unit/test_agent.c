@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_agent.c: the ssh-agent client against a scripted fake agent: good, refused, malformed, split and silent answers. */
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_b64.c: RFC 4648 §10 vectors, the alphabet against a plain table, strict rejections. */
 #include <stdint.h>
 #include <stdlib.h>

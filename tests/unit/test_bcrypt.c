@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_bcrypt.c: our Blowfish against libgcrypt's and published vectors; bcrypt-pbkdf against OpenBSD's regress vectors and its bounds. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_buf.c: the bounds-checked reader, the writer (plain and secure), ct_memcmp and wipe. */
 #include <gcrypt.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_config.c: the config file parser, its one-line errors, and the merge into argv. */
 #include <fcntl.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_crypto.c: known-answer and rejection tests for shared/crypto.c. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_download.c: received files land only verified, only under a fresh name, only 0600, and never half-written. */
 #include <dirent.h>
 #include <errno.h>

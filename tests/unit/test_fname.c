@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_fname.c: hostile sender-supplied file names come out harmless, readable and stable. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_frame.c: wire-v1 §1 decoder (chunkings, header errors, memory), encoder, set_from, room prefix. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_identity.c: passphrase entry through SSH_ASKPASS (and its absence), three tries, the XDG default paths, a second identity for a UI window. */
 #include <fcntl.h>
 #include <stdio.h>

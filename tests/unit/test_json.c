@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_json.c: JSON string escaping (exact outputs, python3 parses the rest) and the UTF-8 helpers. */
 #include <stdint.h>
 #include <stdio.h>

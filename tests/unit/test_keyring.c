@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_keyring.c: epochs, generations and chains over time: members that step independently agree, a newcomer reads what follows its handover and nothing before, graces end and keys are gone, rotations and conflicts switch cleanly. */
 #include <stdlib.h>
 #include <string.h>

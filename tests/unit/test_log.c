@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_log.c: log records on stderr: format, level filter, one line each whatever the message holds. */
 #include <errno.h>
 #include <stdio.h>

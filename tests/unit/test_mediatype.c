@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_mediatype.c: picture types come from magic bytes only, and every short or near-miss prefix is "other". */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_net.c: HOST:PORT splitting, listen/connect on loopback, error messages, socket options. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_pad.c: DAT plaintext padding: round trip, length spread, rejection of bad plaintexts. */
 #include <gcrypt.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_proto.c: INI/KEY/DAT bodies: round trips, every rejection reason, signature and AAD binding, layout as documented. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_proto2.c: v2 INI/KEY/DAT bodies: layout as documented, round trips, the replay-before-signature split, newer-peer frames, KEY dedup digest, and newcomer history protection proved on keys. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_ratchet.c: generation keys and sender chains: known answers from an independent model, one-way steps, bounds, secure memory. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sanitize.c: untrusted text is neutralised visibly and nothing else changes. */
 #include "check.h"
 #include "../../client/fe-curses/sanitize.c"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sshkey.c: OpenSSH key lines, openssh-key-v1 files, fingerprints and the loaders. */
 #include <fcntl.h>
 #include <stdlib.h>

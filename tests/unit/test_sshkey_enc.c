@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sshkey_enc.c: passphrase-protected openssh-key-v1 keys: ssh-keygen's files open, wrong passphrases and corrupt files fail cleanly, ours round-trip. */
 #include <stdio.h>
 #include <stdlib.h>

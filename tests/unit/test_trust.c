@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_trust.c: loading the trusted folder and looking keys up in it. */
 #include <fcntl.h>
 #include <stdlib.h>

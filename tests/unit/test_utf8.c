@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_utf8.c: the UTF-8 encoder against the strict decoder, for every code point. */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_wire_files.c: the file/DM wire sizes add up, and a paced transfer stays inside the relay's default limits. */
 #include <stdint.h>
 #include <stdio.h>

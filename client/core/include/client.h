@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* client.h: the protocol core of sotto (join, keys, messages, reconnect) and
  * the event interface its front-ends (fe-batch/, fe-curses/) consume. The
  * one header of client/core/ a front-end sees.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """sottotest: what every Python test driver of sotto shares (stdlib only).
 
   timescale  SCALE, the one factor every deadline is multiplied by

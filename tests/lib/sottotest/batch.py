@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """batch: one `sotto --batch` process; a thread reads its stdout into JSON events."""
 import json
 import subprocess

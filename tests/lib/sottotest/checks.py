@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """checks: the one failure type, assertions and polling waits with deadlines."""
 import sys
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """net: loopback ports for servers under test."""
 import socket
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """procs: start and stop the programs under test."""
 import os
 import shlex

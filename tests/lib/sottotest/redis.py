@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """redis: a private redis-server for cluster tests (127.0.0.1, free port, persistence off)."""
 import os
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """timescale: SOTTO_TIME_SCALE, the one factor that stretches every test deadline.
 
 Set it for slow runs (tests/run-all.sh sets 10 for the valgrind stage).

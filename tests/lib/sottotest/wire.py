@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """wire: the wire-v1 frame codec (../shared/design/wire-v1.md §1, shared/wire.h).
 
 A frame is a 14-byte header `len u32, ver u8, type u8, from u32, to u32`
