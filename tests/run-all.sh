@@ -26,7 +26,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "valgrind memcheck: end-to-end relay and client tests"
 cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=RelWithDebInfo $ci >/dev/null
 cmake --build build-vg -j"$jobs"
-vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+vg="valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 SOTTO_RELAY_WRAPPER="$vg" SOTTO_CLIENT_WRAPPER="$vg" SOTTO_TIME_SCALE=10 \
   ctest --test-dir build-vg --output-on-failure -L valgrind || fail=1
 
