@@ -56,7 +56,8 @@ def main(argv):
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     top = args[0]
-    missing = [p for p in sources(top) if not has_tag(p)]
+    files = list(sources(top))
+    missing = [p for p in files if not has_tag(p)]
     if fix:
         for p in missing:
             add_tag(p)
@@ -65,7 +66,7 @@ def main(argv):
     for p in missing:
         print("spdx: no '%s' line: %s" % (TAG, os.path.relpath(p, top)))
     print("spdx: %d source files checked, %d without the line" % (
-        sum(1 for _ in sources(top)), len(missing)))
+        len(files), len(missing)))
     return 1 if missing else 0
 
 
