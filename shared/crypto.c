@@ -598,7 +598,7 @@ sotto_rsa_generate(struct sotto_rsa **out, unsigned bits)
 	return r;
 }
 
-#ifdef SOTTO_TEST_KEYS
+#if defined(SOTTO_TEST_KEYS) || defined(SOTTO_TEST_HOOKS)
 int
 sotto_rsa_import(struct sotto_rsa **out, const char *sexp, size_t len)
 {
@@ -608,7 +608,8 @@ sotto_rsa_import(struct sotto_rsa **out, const char *sexp, size_t len)
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return SOTTO_E_ALLOC;
 	if (gcry_sexp_new(&k->key, sexp, len, 1) != 0 ||
-	    (k->n_len = sexp_uint_len(k->key, "n")) != SOTTO_RSA_MOD) {
+	    (k->n_len = sexp_uint_len(k->key, "n")) != SOTTO_RSA_MOD ||
+	    gcry_pk_testkey(k->key) != 0) {
 		sotto_rsa_free(k);
 		return SOTTO_E_CRYPTO;
 	}

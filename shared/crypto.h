@@ -83,10 +83,13 @@ struct sotto_rsa;       /* opaque: private key s-exp in secure memory */
 /* Slow (a second or more): call it off the event loop. */
 int sotto_rsa_generate(struct sotto_rsa **out, unsigned bits);
 void sotto_rsa_free(struct sotto_rsa *k);
-#ifdef SOTTO_TEST_KEYS
-/* Tests only (tests/core compiles crypto.c with SOTTO_TEST_KEYS; libsotto
- * has no such function): a key from its libgcrypt s-expression text,
- * "(private-key(rsa(n ..)(e ..)(d ..)(p ..)(q ..)(u ..)))". */
+#if defined(SOTTO_TEST_KEYS) || defined(SOTTO_TEST_HOOKS)
+/* Tests only (tests/core compiles crypto.c with SOTTO_TEST_KEYS, a
+ * SOTTO_TEST_HOOKS build has it for client/core/rsapool.c; a build for
+ * users has no such function): a key from a libgcrypt s-expression,
+ * text or canonical, "(private-key(rsa(n ..)(e ..)(d ..)(p ..)(q ..)(u ..)))"
+ * or genkey's whole "(key-data ..)". Refused (SOTTO_E_CRYPTO) unless it
+ * parses, has a 4096-bit modulus and passes libgcrypt's key check. */
 int sotto_rsa_import(struct sotto_rsa **out, const char *sexp, size_t len);
 #endif
 /* Whether the private key s-expression sits in secure memory (tests). */

@@ -461,4 +461,10 @@ struct sotto_rsa *rsagen_take(struct rsagen *g);
 void rsagen_stop(struct rsagen *g);
 void rsagen_free(struct rsagen *g);
 
+/* rsapool.c: test builds only (SOTTO_TEST_HOOKS): a ready-made session key
+ * claimed from $SOTTO_TEST_RSA_POOL (caller owns it), or NULL: no pool,
+ * an empty one, or a build without the hooks. Thread-safe (rsagen's
+ * worker calls it). */
+struct sotto_rsa *rsapool_take(void);
+
 #endif

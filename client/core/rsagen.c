@@ -54,7 +54,8 @@ worker(void *arg)
 	struct sotto_rsa *key = NULL;
 	bool abandoned;
 
-	if (sotto_rsa_generate(&key, SOTTO_RSA_BITS) != 0)
+	if ((key = rsapool_take()) == NULL &&
+	    sotto_rsa_generate(&key, SOTTO_RSA_BITS) != 0)
 		key = NULL;
 	pthread_mutex_lock(&j->mu);
 	j->running = false;
