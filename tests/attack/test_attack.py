@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
 import clienttest as ct  # noqa: E402
 from clienttest import Keys, Relay  # noqa: E402
-from sottotest import DAT, INI, SCALE, check, check_eq, frame, room_prefix, wait_until  # noqa: E402
+from sottotest import DAT, INI, SCALE, check, check_eq, frame, listen_socket, room_prefix, wait_until  # noqa: E402
 ROOM = "besieged"
 MEMBERS = int(os.environ.get("SOTTO_ATTACK_MEMBERS", "10"))   # a smaller room only to debug
 FLOOD_SECONDS = 3.0        # of flood per test; not scaled: the load stays bounded
@@ -411,10 +411,7 @@ class Tap:
 
     def __init__(self, relay_port):
         self.relay_port = relay_port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(1)
-        self.port = self.lsock.getsockname()[1]
+        self.lsock, self.port = listen_socket(1)
         self.up = b""
         self.lock = threading.Lock()
         threading.Thread(target=self._run, daemon=True).start()

@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sottotest import (CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, BusyCores, Redis,  # noqa: E402,F401
+from sottotest import (listen_socket, CLIENT_WRAPPER, RELAY_WRAPPER, SCALE, BatchClient, BusyCores, Redis,  # noqa: E402,F401
                        TestFailure, check, check_eq, frame, free_port, read_frame,
                        stop_process, wait_until)
 
@@ -263,11 +263,7 @@ class Proxy:
 
     def __init__(self, relay_port):
         self.relay_port = relay_port
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
+        self.lsock, self.port = listen_socket(4)
         self.frames = []
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)

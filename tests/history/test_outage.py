@@ -34,6 +34,7 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "client"))
 import clienttest as ct  # noqa: E402
 from clienttest import Client, Keys, Relay, check, check_eq  # noqa: E402
+from sottotest import listen_socket  # noqa: E402
 
 ROUNDS = int(os.environ.get("SOTTO_OUTAGE_ROUNDS", "20"))
 AGENT_ROUNDS = int(os.environ.get("SOTTO_OUTAGE_AGENT_ROUNDS", "5"))
@@ -51,11 +52,7 @@ class Gate:
 
     def __init__(self, relay_port):
         self.relay_port = relay_port
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.port = self.lsock.getsockname()[1]
+        self.lsock, self.port = listen_socket(8)
         self.cond = threading.Condition()
         self.is_open = True
         self.conns = []

@@ -25,6 +25,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmux_ui as tu  # noqa: E402
 from tmux_ui import CHECKS, DEADLINE, Env, Failure, ROOM, assert_clean_exit  # noqa: E402
+from sottotest import free_port  # noqa: E402
 
 
 def sgr_attrs_at(row, index):
@@ -376,10 +377,7 @@ def scenario_locale(env, c):
 
 def scenario_retry(env, c):
     """The relay is not up at start: the UI says so and keeps trying; once it is up, ready."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     pane = env.start_ui("retry", "alice", relay_port=port)
     pane.wait_text(r"unreachable.*retrying")
     pane.wait(lambda s: re.search(r"│ (connecting|reconnecting|disconnected)", pane.status_row()),

@@ -5,7 +5,7 @@
   checks     TestFailure, check, check_eq, fail, wait_until, deadline,
              SoftChecks, run_main
   wire       the wire-v1 frame codec (encode, split, read from a file or stream)
-  net        free_port, listening
+  net        free_port, listen_socket, listening
   procs      command wrappers (valgrind), die-with-the-driver, stop a process,
              BusyCores (every core busy, bounded in time)
   batch      BatchClient: a `sotto --batch` process read into JSON events
@@ -21,7 +21,7 @@ from .checks import (TestFailure, SoftChecks, check, check_eq,  # noqa: F401
 from .wire import (DAT, HDR, HDR_LEN, INI, KEY, LEFT, LEN_MIN, TYPE_NAMES,  # noqa: F401
                    Frame, async_read_frame, frame, read_frame, room_prefix,
                    split_frame)
-from .net import free_port, listening  # noqa: F401
+from .net import free_port, listen_socket, listening  # noqa: F401
 from .procs import (CLIENT_WRAPPER, RELAY_WRAPPER, BusyCores, die_with_parent,  # noqa: F401
                     stop_process)
 from .batch import BatchClient  # noqa: F401

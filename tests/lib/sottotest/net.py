@@ -11,6 +11,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listen_socket(backlog=8):
+    """A socket listening on 127.0.0.1 at a port of the kernel's choice,
+    and that port: for proxies and gates a test puts between a client and
+    the relay (bound before anyone is told the port, so no race)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(backlog)
+    return s, s.getsockname()[1]
+
+
 def listening(port):
     """Whether something listens on 127.0.0.1:port, read from /proc so the
     check neither connects (a connection would be a client to the server)
