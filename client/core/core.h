@@ -471,6 +471,7 @@ int dm_deliver(struct client *c, const struct sotto_dat *d,
 
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
 void core_keylog(const struct client *c, const struct sotto_group *g);
+void core_keylog_dm(uint32_t epoch, const uint8_t key[static 32]);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);

@@ -304,6 +304,7 @@ tx_new(struct client *c, struct member *m, const uint8_t *to_fpr,
 		key_free(k);
 		return r;
 	}
+	core_keylog_dm(k->epoch, k->k);
 	keys_make_room(dm->tx, &dm->n_tx, DM_TX_MAX);
 	dm->tx[dm->n_tx++] = k;
 	*out = k;
@@ -440,6 +441,7 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 			keys_drop(dm->rx, &dm->n_rx, i);
 			break;
 		}
+	core_keylog_dm(k->epoch, k->k);
 	keys_make_room(dm->rx, &dm->n_rx, SOTTO_DM_KEYS_MAX);
 	dm->rx[dm->n_rx++] = k;
 	return 0;
