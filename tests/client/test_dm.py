@@ -111,6 +111,46 @@ def test_only_recipient():
         check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused at alice or bob")
 
 
+def test_lost_key():
+    """The relay drops alice's DMKEY to bob: bob says he could not read a private message and asks (DMNOKEY); alice is told to resend, never silently; her resend goes under a new key and reads."""
+    names = ("alice", "bob")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        a = s.client("alice", tr)
+        a.ready()
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        a.wait("joined", name="bob")
+        a.send("room line")
+        b.wait("message", text="room line")
+        alice_id = member_id(pb, len(pb.recorded(3)) - 1)
+        seen = {"n": 0}
+
+        def drop_first_after(fr):
+            # The first DAT from alice after the room line is the DMKEY.
+            if fr[0] == 3 and fr[1] == alice_id:
+                seen["n"] += 1
+                if seen["n"] == 1:
+                    return b""
+            return None
+        with pb.lock:
+            pb.rewrite = drop_first_after
+        a.send("/msg bob lost in transit")
+        n = b.wait("notice", reason="dm-no-key")
+        check("alice" in n["detail"], "names the sender: %r" % n)
+        n = a.wait("notice", reason="dm-not-read")
+        check(n["detail"].startswith("bob could not read your private message of "),
+              "the line: %r" % n)
+        check_eq([e for e in b.all("message") if e.get("private")], [], "nothing read")
+        a.send("/msg bob second try")
+        got = b.wait("message", text="second try")
+        check_eq((got.get("private"), got.get("to")), (True, "bob"), "the resend reads")
+        check_eq(b.all("rejected"), [], "nothing refused at bob")
+        check_eq(len(b.all("notice", reason="dm-no-key")), 1, "one notice")
+
+
 def test_after_reconnect():
     """bob reconnects (a new session): alice's next DM goes under a new pairwise key to the new session and reads there."""
     names = ("alice", "bob")
