@@ -355,8 +355,9 @@ client_send_dm(struct client *c, const char *name, const char *text, size_t len,
 	 * queued for whoever holds the name later. */
 	if (!dat_may_send(c) || (peer = sotto_trust_find(c->trust, m->pub)) == NULL) {
 		*reason = "not-ready";
-		snprintf(why, why_len, "not connected to the room with its key yet; "
-		    "private message to %s not sent", name);
+		snprintf(why, why_len, "not in the room with its key right now "
+		    "(connecting, waiting for the key, a key change or a full send "
+		    "queue); private message to %s not sent", name);
 		return CLIENT_E_DM_NOTREADY;
 	}
 	if ((k = tx_find(c, m)) == NULL && (r = tx_new(c, m, peer->fpr, &k)) != 0)
