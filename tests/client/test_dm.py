@@ -189,6 +189,28 @@ def test_after_reconnect():
         check(dmkeys[0] != dmkeys[1], "the new session got a new key")
 
 
+def test_new_epoch_new_key():
+    """The room rotates (carol leaves): alice's next DM to bob goes under a new pairwise key of the new epoch, never the old one, and reads."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        logs = {n: s.keys.path(n + ".keylog") for n in names}
+        _, a, b, c = three(s, logs)
+        a.send("/msg bob before the rotation")
+        b.wait("message", text="before the rotation", private=True)
+        check_eq(c.quit(), 0, "carol quits")
+        ka = a.wait("rekeyed")
+        b.wait("rekeyed", epoch=ka["epoch"])
+        a.send("/msg bob after the rotation")
+        got = b.wait("message", text="after the rotation")
+        check_eq((got.get("private"), got.get("to")), (True, "bob"), "reads after the rotation")
+        with open(logs["bob"]) as f:
+            dm = [(int(ln.split()[1]), ln.split()[3]) for ln in f if " dmkey " in ln]
+        check_eq(len(dm), 2, "two pairwise keys at bob: %r" % dm)
+        check(dm[1][0] == ka["epoch"] and dm[0][0] < dm[1][0], "one per epoch: %r" % dm)
+        check(dm[0][1] != dm[1][1], "a new key for the new epoch")
+        check_eq(b.all("rejected"), [], "nothing refused at bob")
+
+
 def test_unknown_and_absent():
     """A DM to a name nobody trusts, to a trusted member not in the room, to ourselves: one notice each with its reason, nothing sent."""
     names = ("alice", "bob", "carol")
