@@ -80,7 +80,7 @@ content_deliver(struct client *c, const struct sotto_dat *d,
 	case SOTTO_CT_DMKEY:
 	case SOTTO_CT_DM:
 	case SOTTO_CT_DMNOKEY:
-		return dm_deliver(c, d, peer, ctype, body, len, why);
+		return dm_deliver(c, d, peer, s, ctype, body, len, why);
 	}
 	r = content_check(ctype, body, len, why);
 	if (r == SOTTO_E_UNSUPPORTED) {

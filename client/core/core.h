@@ -62,6 +62,7 @@ struct rsess {
 	uint64_t              used;         /* LRU stamp */
 	unsigned              refs;         /* members pointing here */
 	uint8_t               told_ct[32];  /* content types noticed as unknown (bits) */
+	uint8_t               told_dm_ct[32]; /* the same for a DM's inner types */
 	bool                  ended;        /* its member left */
 	bool                  vouched;      /* joined after us: no timestamp check */
 	UT_hash_handle        hh;
@@ -466,8 +467,8 @@ void dm_session_end(struct client *c, const uint8_t *pub, const uint8_t *session
 void dm_purge(struct client *c);
 void dm_on_event(struct client *c, const struct client_event *ev);
 int dm_deliver(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *body,
-    size_t len, const char **why);
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *body, size_t len, const char **why);
 
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
 void core_keylog(const struct client *c, const struct sotto_group *g);

@@ -496,8 +496,8 @@ no_key(struct client *c, const struct sotto_dm_outer *o,
 
 static int
 on_dm(struct client *c, const struct sotto_dm_outer *o,
-    const struct sotto_peer *peer, const uint8_t *body, size_t len,
-    const char **why)
+    const struct sotto_peer *peer, struct rsess *s, const uint8_t *body,
+    size_t len, const char **why)
 {
 	const uint8_t *text;
 	struct sotto_dm d;
@@ -525,10 +525,13 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 		return r;
 	}
 	if (type != SOTTO_CT_TEXT) {
-		/* A newer client's inner kind: one notice, never an attack. */
-		core_notice_reason(c, "unknown-content", "%s sent a kind of private "
-		    "message this version cannot show (type %u)", peer->name,
-		    (unsigned)type);
+		/* A newer client's inner kind: one notice per sender session
+		 * and type, never an attack. */
+		if (!(s->told_dm_ct[type / 8] & (1u << (type % 8))))
+			core_notice_reason(c, "unknown-content", "%s sent a kind of "
+			    "private message this version cannot show (type %u); later "
+			    "ones are not shown", peer->name, (unsigned)type);
+		s->told_dm_ct[type / 8] |= (uint8_t)(1u << (type % 8));
 		r = 0;
 	} else if (n > SOTTO_TEXT_MAX || sotto_utf8_valid(text, n) != 0) {
 		*why = "private message: not UTF-8 text";
@@ -580,8 +583,8 @@ on_dmnokey(struct client *c, const struct sotto_dm_outer *o,
 
 int
 dm_deliver(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, uint8_t ctype, const uint8_t *body,
-    size_t len, const char **why)
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *body, size_t len, const char **why)
 {
 	struct sotto_dm_outer o = { c->room, c->room_len, d->id_pub, d->session,
 	    d->epoch, d->counter, d->ts_ms };
@@ -592,7 +595,7 @@ dm_deliver(struct client *c, const struct sotto_dat *d,
 	dm_purge(c);
 	switch (ctype) {
 	case SOTTO_CT_DMKEY:   return on_dmkey(c, &o, peer, body, len, why);
-	case SOTTO_CT_DM:      return on_dm(c, &o, peer, body, len, why);
+	case SOTTO_CT_DM:      return on_dm(c, &o, peer, s, body, len, why);
 	case SOTTO_CT_DMNOKEY: return on_dmnokey(c, &o, peer, body, len, why);
 	}
 	return SOTTO_E_UNSUPPORTED;
