@@ -157,6 +157,11 @@ dm_session_end(struct client *c, const uint8_t *pub, const uint8_t *session)
 			keys_drop(dm->rx, &dm->n_rx, i);
 		else
 			i++;
+	/* Its DMNOKEY answers too: the slot can never match again. */
+	for (i = 0; i < dm->n_nokey; i++)
+		if (memcmp(dm->nokey[i].pub, pub, SOTTO_ED25519_PUB) == 0 &&
+		    memcmp(dm->nokey[i].session, session, SOTTO_JOIN_NONCE) == 0)
+			memset(&dm->nokey[i], 0, sizeof(dm->nokey[i]));
 }
 
 /* From core_emit: who left (for "carol left"), and a new epoch (its
