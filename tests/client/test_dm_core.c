@@ -60,8 +60,9 @@ static void seal(struct client *c, struct sotto_wbuf *b, const uint8_t *key,
     uint32_t epoch, uint8_t inner, const char *text)
 {
 	struct sotto_dm_outer o = { c->room, c->room_len, a_pub, a_sess, epoch,
-	    ++counter, 1700000000000ull + counter };
+	    counter + 1, 1700000000000ull + counter + 1 };
 
+	counter++;
 	sotto_wbuf_reset(b);
 	CHECK_EQ(sotto_dm_seal(b, key, &o, c->fpr, c->nonce, inner, text,
 	    strlen(text)), 0);
