@@ -120,6 +120,53 @@ def test_only_recipient():
         check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused at alice or bob")
 
 
+HOSTILE_RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile",
+                             "hostile_relay.py")
+
+
+def test_hostile_relay_copies():
+    """tests/hostile/hostile_relay.py --mode copy-unicast delivers every DAT addressed to one member to all: alice's DM to bob and bob's answer reach carol too, who shows a not-for-me line for each DMKEY and DM copy and never their text; bob and alice read each other; carol's room lines still flow."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        log = s.keys.path("hostile.log")
+        relay = subprocess.Popen([sys.executable, HOSTILE_RELAY, "--mode", "copy-unicast",
+                                  "--log", log], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(relay.stdout.readline())
+            tr = s.keys.trusted("trusted", *names)
+            a = s.client("alice", tr, port=port)
+            a.ready()
+            b = s.client("bob", tr, port=port)
+            b.ready()
+            c = s.client("carol", tr, port=port)
+            c.ready()
+            for cl in (a, b):
+                cl.wait("joined", name="carol")
+            a.send("/msg bob leak-me-not-1")
+            b.wait("message", text="leak-me-not-1", private=True)
+            b.send("/msg alice leak-me-not-2")
+            a.wait("message", text="leak-me-not-2", private=True, to="alice")
+            c.wait("rejected", reason="not-for-me", count=4)
+            c.send("room line from carol")
+            for cl in (a, b):
+                cl.wait("message", text="room line from carol")
+            a.send("room line from alice")
+            c.wait("message", text="room line from alice")
+            check(not any("leak-me-not" in str(e) for e in c.events),
+                  "carol shows no DM text: %r" % c.events)
+            check_eq([e for e in c.all("message") if e.get("private")], [], "no DM at carol")
+            check_eq(len(c.all("rejected")), 4, "exactly the four copies refused")
+            with open(log) as f:
+                import json
+                copies = [r for r in map(json.loads, f) if r.get("kind") == "copy"]
+            check_eq(len(copies), 4, "the relay leaked four copies: %r" % copies)
+            check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused at alice, bob")
+        finally:
+            relay.terminate()
+            relay.wait(timeout=30)
+
+
 def test_lost_key():
     """The relay drops alice's DMKEY to bob: bob says he could not read a private message and asks (DMNOKEY); alice is told to resend, never silently; her resend goes under a new key and reads."""
     names = ("alice", "bob")
