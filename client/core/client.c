@@ -43,6 +43,7 @@ core_emit(struct client *c, const struct client_event *ev)
 {
 	if (c->st == CS_CLOSED || c->closing)
 		return;
+	dm_on_event(c, ev);
 	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
 }
@@ -58,6 +59,7 @@ core_reap(struct client *c)
 {
 	conn_reap(c);
 	members_reap(c);
+	dm_purge(c);
 }
 
 static void
@@ -113,6 +115,21 @@ core_notice(struct client *c, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	ev.notice.text = text;
+	core_emit(c, &ev);
+}
+
+void
+core_notice_reason(struct client *c, const char *reason, const char *fmt, ...)
+{
+	struct client_event ev = { .type = CLIENT_EV_NOTICE };
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ev.notice.text = text;
+	ev.notice.reason = reason;
 	core_emit(c, &ev);
 }
 
@@ -324,7 +341,8 @@ client_load(struct client *c, const struct client_config *cfg, char *err,
 	if ((r = sotto_trust_load(c->trusted_path, &c->trust, err, err_len)) != 0)
 		return r;
 	if ((r = self_name_update(c)) != 0 ||
-	    (r = sotto_dat_rx_new(&c->rx, c->room, c->room_len)) != 0) {
+	    (r = sotto_dat_rx_new(&c->rx, c->room, c->room_len)) != 0 ||
+	    (r = dm_new(c)) != 0) {
 		snprintf(err, err_len, "%s", sotto_strerror(r));
 		return r;
 	}
@@ -417,6 +435,7 @@ client_free(struct client *c)
 	presence_clear(c, false);
 	members_clear(c);
 	members_reap(c);
+	dm_free(c);
 	rsess_free_all(c);
 	dat_drop_pending(c, NULL);
 	outbox_free(&c->ob);

@@ -9,6 +9,7 @@
 #include "pad.h"
 #include "trust.h"
 #include "utf8.h"
+#include "wire-files.h"
 
 /* Is a body of this type acceptable to send or to show? */
 int
@@ -72,14 +73,25 @@ content_deliver(struct client *c, const struct sotto_dat *d,
 	    .text = (const char *)body, .text_len = len, .ts = d->ts_ms / 1000u,
 	    .ts_ms = d->ts_ms } };
 	struct member *m;
-	char detail[160];
+	char detail[256];
 	int r;
 
+	switch (ctype) {
+	case SOTTO_CT_DMKEY:
+	case SOTTO_CT_DM:
+	case SOTTO_CT_DMNOKEY:
+		return dm_deliver(c, d, peer, s, ctype, body, len, why);
+	}
 	r = content_check(ctype, body, len, why);
 	if (r == SOTTO_E_UNSUPPORTED) {
-		/* From a newer client: not an error, and said once per frame. */
+		/* From a newer client: not an error, and said once per
+		 * (sender session, type); later ones are counted silently. */
+		if (s->told_ct[ctype / 8] & (1u << (ctype % 8)))
+			return 0;
+		s->told_ct[ctype / 8] |= (uint8_t)(1u << (ctype % 8));
 		snprintf(detail, sizeof(detail), "DAT %llu from %s: content type %u "
-		    "(from a newer client?)", (unsigned long long)d->counter,
+		    "(from a newer client?); later ones of this type from this session "
+		    "are not shown", (unsigned long long)d->counter,
 		    peer->name, (unsigned)ctype);
 		ev.type = CLIENT_EV_NOTICE;
 		ev.notice.reason = "unknown-content";

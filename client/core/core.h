@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, dm.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
@@ -61,6 +61,8 @@ struct rsess {
 	uint64_t              last_ini_ts;  /* INIs at or below this are replays */
 	uint64_t              used;         /* LRU stamp */
 	unsigned              refs;         /* members pointing here */
+	uint8_t               told_ct[32];  /* content types noticed as unknown (bits) */
+	uint8_t               told_dm_ct[32]; /* the same for a DM's inner types */
 	bool                  ended;        /* its member left */
 	bool                  vouched;      /* joined after us: no timestamp check */
 	UT_hash_handle        hh;
@@ -268,6 +270,8 @@ struct client {
 	bool                    strict;
 	bool                    retry;
 	bool                    told_nokey;       /* no-key-yet said this connection */
+
+	struct dm              *dm;               /* direct messages (dm.c) */
 };
 
 /* signer.c: signatures, by the key file at once or by ssh-agent later */
@@ -312,6 +316,9 @@ void core_defer(struct client *c);
 void core_reap(struct client *c);
 void core_notice(struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same with a reason word for programs (batch `reason`). */
+void core_notice_reason(struct client *c, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 uint64_t core_min_ts(const struct client *c);
 
 /* connect.c: a connected (or connecting) non-blocking socket to the
@@ -356,6 +363,12 @@ void dat_pump(struct client *c);
 int dat_send_line(struct client *c, struct line *l, uint32_t to,
     uint64_t held_bit);
 bool dat_may_send(const struct client *c);
+/* A body that is not an outbox line (dm.c: DMKEY, DM, DMNOKEY), sealed
+ * at ts_ms for `to` under the current key and sent like a line's. */
+int dat_send_body(struct client *c, uint8_t ctype, const void *body,
+    size_t len, uint32_t to, uint64_t ts_ms);
+/* The counter the next sealed DAT gets (a DM's inner seal is bound to it). */
+uint64_t dat_next_counter(const struct client *c);
 int dat_new_key(struct client *c);
 
 /* members.c: the member table (this connection) */
@@ -445,8 +458,21 @@ const struct sotto_group *rot_old_group(const struct client *c, uint32_t epoch);
 bool cutoff_refuse(struct client *c, const struct sotto_frame *f);
 void cutoff_count(struct client *c, const struct sotto_frame *f, unsigned before);
 
+/* dm.c: direct messages (content types 32, 33, 37) */
+int dm_new(struct client *c);
+void dm_free(struct client *c);
+/* Wipe the pairwise keys of a session that ended (member gone). */
+void dm_session_end(struct client *c, const uint8_t *pub, const uint8_t *session);
+/* Wipe keys of epochs no longer open and of our previous sessions. */
+void dm_purge(struct client *c);
+void dm_on_event(struct client *c, const struct client_event *ev);
+int dm_deliver(struct client *c, const struct sotto_dat *d,
+    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
+    const uint8_t *body, size_t len, const char **why);
+
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
 void core_keylog(const struct client *c, const struct sotto_group *g);
+void core_keylog_dm(uint32_t epoch, const uint8_t key[static 32]);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);

@@ -58,6 +58,30 @@ dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 	return signer_send(c, SOTTO_T_DAT, to, body, len, msg, msg_len, l);
 }
 
+/* The same seal for a body that is no outbox line (dm.c): a DMKEY, a DM
+ * (its inner seal is bound to the counter and time this DAT gets: see
+ * dat_next_counter), a DMNOKEY; addressed to one member. */
+int
+dat_send_body(struct client *c, uint8_t ctype, const void *body, size_t len,
+    uint32_t to, uint64_t ts_ms)
+{
+	const uint8_t *out, *msg;
+	size_t out_len, msg_len;
+	int r;
+
+	if ((r = sotto_dat_seal_unsigned(c->tx, ts_ms, ctype, body, len, &msg,
+	    &msg_len, &out, &out_len)) != 0)
+		return r;
+	c->tx_next = sotto_dat_tx_next(c->tx);
+	return signer_send(c, SOTTO_T_DAT, to, out, out_len, msg, msg_len, NULL);
+}
+
+uint64_t
+dat_next_counter(const struct client *c)
+{
+	return c->tx != NULL ? sotto_dat_tx_next(c->tx) : c->tx_next;
+}
+
 /* Lines may be sealed now: READY under a settled key (no conflict being
  * resolved, no rotation pending: lines typed then wait for the new key),
  * with a socket and the signer not full. */

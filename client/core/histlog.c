@@ -129,6 +129,8 @@ histlog_event(struct client *c, const struct client_event *ev)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_MESSAGE:
+		if (ev->message.dm)
+			break;      /* not stored in this version (docs/ui.md) */
 		histlog_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
 		    ev->message.text, ev->message.text_len, ev->message.ts_ms ?
 		    ev->message.ts_ms : core_now_ms());

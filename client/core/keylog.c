@@ -3,7 +3,8 @@
  *
  * With the option on and SOTTO_TEST_KEYLOG=PATH in the environment, each
  * key the core starts to hold is appended to PATH as one line
- * "epoch <u32> key <64 hex>". This writes secrets to disk on purpose:
+ * "epoch <u32> key <64 hex>", and each pairwise key of a direct message
+ * it makes or accepts as "epoch <u32> dmkey <64 hex>" (dm.c). This writes secrets to disk on purpose:
  * it exists for the tests under tests/client only.
  */
 #include <fcntl.h>
@@ -15,8 +16,8 @@
 #include "core.h"
 
 #ifdef SOTTO_TEST_KEYLOG
-void
-core_keylog(const struct client *c, const struct sotto_group *g)
+static void
+keylog_line(const char *what, uint32_t epoch, const uint8_t key[static 32])
 {
 	static const char hex[] = "0123456789abcdef";
 	char line[128];
@@ -24,13 +25,12 @@ core_keylog(const struct client *c, const struct sotto_group *g)
 	int fd, n;
 	size_t i;
 
-	(void)c;
-	if (path == NULL || g == NULL)
+	if (path == NULL)
 		return;
-	n = snprintf(line, sizeof(line), "epoch %u key ", (unsigned)g->epoch);
-	for (i = 0; i < SOTTO_GROUP_KEY; i++) {
-		line[n++] = hex[g->key[i] >> 4];
-		line[n++] = hex[g->key[i] & 15];
+	n = snprintf(line, sizeof(line), "epoch %u %s ", (unsigned)epoch, what);
+	for (i = 0; i < 32; i++) {
+		line[n++] = hex[key[i] >> 4];
+		line[n++] = hex[key[i] & 15];
 	}
 	line[n++] = '\n';
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
@@ -38,11 +38,32 @@ core_keylog(const struct client *c, const struct sotto_group *g)
 	(void)!write(fd, line, (size_t)n);
 	close(fd);
 }
+
+void
+core_keylog(const struct client *c, const struct sotto_group *g)
+{
+	(void)c;
+	if (g != NULL)
+		keylog_line("key", g->epoch, g->key);
+}
+
+void
+core_keylog_dm(uint32_t epoch, const uint8_t key[static 32])
+{
+	keylog_line("dmkey", epoch, key);
+}
 #else
 void
 core_keylog(const struct client *c, const struct sotto_group *g)
 {
 	(void)c;
 	(void)g;
+}
+
+void
+core_keylog_dm(uint32_t epoch, const uint8_t key[static 32])
+{
+	(void)epoch;
+	(void)key;
 }
 #endif

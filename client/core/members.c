@@ -40,6 +40,8 @@ members_del(struct client *c, struct member *m)
 		return;
 	HASH_DEL(c->members, m);
 	rsess_unref(m);
+	if (m->known)
+		dm_session_end(c, m->pub, m->nonce);
 	m->dead = true;
 	m->dead_next = c->dead;
 	c->dead = m;

@@ -251,9 +251,14 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		    (r = put_s(o, "fingerprint", ev->message.fpr)) != 0 ||
 		    (r = sotto_wbuf_u8(o, ',')) != 0 ||
 		    (r = sotto_json_key(o, "text")) != 0 ||
-		    (r = sotto_json_str(o, ev->message.text, ev->message.text_len)) != 0)
+		    (r = sotto_json_str(o, ev->message.text, ev->message.text_len)) != 0 ||
+		    (r = put_u(o, "ts", ev->message.ts)) != 0)
 			return r;
-		return put_u(o, "ts", ev->message.ts);
+		if (!ev->message.dm)
+			return 0;
+		if ((r = put_bool(o, "private", true)) != 0)
+			return r;
+		return put_s(o, "to", ev->message.to);
 	case CLIENT_EV_MEMBERS:
 		if ((r = open_event(o, "members")) != 0 ||
 		    (r = put_members(o, ev->members.members, ev->members.n_members)) != 0)

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "frontend.h"
 #include "pad.h"
+#include "trust.h"
 
 struct batch {
 	struct ev_loop   *loop;
@@ -169,6 +170,24 @@ send_kind(struct batch *b, uint8_t ctype, const char *text, size_t len)
 	return r;
 }
 
+/* /msg NAME TEXT: sent now, or one notice saying why not. */
+static void
+send_dm(struct batch *b, const char *arg, size_t n)
+{
+	char name[SOTTO_PEER_NAME_MAX + 1], why[512];
+	const char *text, *reason;
+	size_t len;
+
+	if (!fe_cmd_name_text(arg, n, name, sizeof(name), &text, &len) ||
+	    len == 0) {
+		notice(b, "bad-command", "/msg NAME TEXT: a member's name, then the text");
+		return;
+	}
+	if (client_send_dm(b->client, name, text, len, why, sizeof(why),
+	    &reason) != 0)
+		notice(b, reason, why);
+}
+
 static void
 strict(struct batch *b, const char *arg, size_t n)
 {
@@ -235,6 +254,10 @@ command(struct batch *b, const char *line, size_t len)
 	case FE_CMD_STRICT:
 		strict(b, arg, alen);
 		break;
+	case FE_CMD_MSG:
+		send_dm(b, arg, alen);
+		break;
+	case FE_CMD_QUERY:
 	case FE_CMD_JOIN:
 	case FE_CMD_WINDOW:
 	case FE_CMD_CLEAR:

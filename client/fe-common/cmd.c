@@ -11,6 +11,10 @@ const struct fe_cmd fe_cmds[] = {
 	  "your own fingerprint, to compare with others" },
 	{ FE_CMD_ME,          "me",          FE_ARGS_REQUIRED, " TEXT",     false,
 	  "an action: * you TEXT" },
+	{ FE_CMD_MSG,         "msg",         FE_ARGS_REQUIRED, " NAME TEXT", false,
+	  "a private message only NAME's current session can read" },
+	{ FE_CMD_QUERY,       "query",       FE_ARGS_REQUIRED, " NAME",     true,
+	  "a window of private messages with NAME (typed lines go to NAME)" },
 	{ FE_CMD_AWAY,        "away",        FE_ARGS_OPTIONAL, " [REASON]", false,
 	  "away with a reason (shown to the others), or back without one" },
 	{ FE_CMD_STRICT,      "strict",      FE_ARGS_OPTIONAL, " [on|off]", false,
@@ -100,4 +104,26 @@ fe_cmd_arg(const char *rest, size_t rest_len, size_t *len)
 		return "";
 	*len = rest_len - 1;
 	return rest + 1;
+}
+
+bool
+fe_cmd_name_text(const char *arg, size_t len, char *name, size_t name_cap,
+    const char **text, size_t *text_len)
+{
+	const char *sp = memchr(arg, ' ', len);
+	size_t n = sp != NULL ? (size_t)(sp - arg) : len;
+
+	*text = NULL;
+	*text_len = 0;
+	if (name_cap > 0)
+		name[0] = '\0';
+	if (n == 0 || n >= name_cap)
+		return false;
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	if (sp != NULL) {
+		*text = sp + 1;
+		*text_len = len - n - 1;
+	}
+	return true;
 }

@@ -23,6 +23,8 @@ enum fe_cmd_id {
 	FE_CMD_JOIN,
 	FE_CMD_WINDOW,
 	FE_CMD_CLEAR,
+	FE_CMD_MSG,
+	FE_CMD_QUERY,
 };
 
 /* What follows the name. */
@@ -56,5 +58,10 @@ const struct fe_cmd *fe_cmd_parse(const char *line, size_t len,
 bool fe_cmd_args_ok(const struct fe_cmd *cmd, const char *rest, size_t rest_len);
 /* The words after the command's name: rest without its leading space. */
 const char *fe_cmd_arg(const char *rest, size_t rest_len, size_t *len);
+/* /msg's argument: NAME (the first word, a member's display name) and the
+ * text after the single space that ends it. False when there is no name
+ * or the name is longer than name_cap - 1; name is NUL-terminated. */
+bool fe_cmd_name_text(const char *arg, size_t len, char *name, size_t name_cap,
+    const char **text, size_t *text_len);
 
 #endif

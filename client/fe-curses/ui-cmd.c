@@ -9,6 +9,7 @@
 #include "err.h"
 #include "pad.h"
 #include "sanitize.h"
+#include "trust.h"
 #include "ui-colour.h"
 #include "ui.h"
 #include "wire.h"
@@ -37,7 +38,8 @@ static void cmd_reload(struct ui *ui, const char *arg, size_t n)
 	(void)arg;
 	(void)n;
 	for (size_t i = 0; i < ui->n_win && r == 0; i++)
-		r = client_reload(ui->win[i]->client, err, sizeof(err));
+		if (ui->win[i]->room_win == NULL)
+			r = client_reload(ui->win[i]->client, err, sizeof(err));
 	if (r != 0) {
 		ui_line(ui, SB_WARN, "reload failed: %s", err[0] ? err : sotto_strerror(r));
 		return;
@@ -54,7 +56,8 @@ static void cmd_quit(struct ui *ui, const char *arg, size_t n)
 
 	if (n > 0 && !ui->quit_asked)
 		for (size_t i = 0; i < ui->n_win; i++)
-			if ((r = client_send(ui->win[i]->client, SOTTO_CT_QUIT, arg, n)) != 0) {
+			if (ui->win[i]->room_win == NULL &&
+			    (r = client_send(ui->win[i]->client, SOTTO_CT_QUIT, arg, n)) != 0) {
 				ui_line(ui, SB_WARN, "quit message not sent to #%s: %s",
 				    ui->win[i]->room, r == SOTTO_E_TOOLONG ?
 				    "longer than 256 bytes" : r == CLIENT_E_STRICT ?
@@ -80,7 +83,8 @@ static void cmd_away(struct ui *ui, const char *arg, size_t n)
 	int r;
 
 	for (size_t i = 0; i < ui->n_win; i++)
-		if ((r = client_send(ui->win[i]->client, SOTTO_CT_AWAY, arg, n)) != 0) {
+		if (ui->win[i]->room_win == NULL &&
+		    (r = client_send(ui->win[i]->client, SOTTO_CT_AWAY, arg, n)) != 0) {
 			ui_line(ui, SB_WARN, "away not sent to #%s: %s", ui->win[i]->room,
 			    r == SOTTO_E_TOOLONG ? "reasons are at most 256 bytes" :
 			    r == CLIENT_E_STRICT ? "strict mode, an untrusted reader is "
@@ -137,6 +141,58 @@ static void cmd_join(struct ui *ui, const char *arg, size_t n)
 	win_show(ui, w->num);
 	ui_line(ui, SB_INFO, "window %d: #%s on %s (Alt-%d or /window %d)", w->num,
 	    w->room, w->relay, w->num, w->num);
+}
+
+/* The room window of the window shown (itself, or a private view's room). */
+static struct ui_win *room_of(struct ui_win *w)
+{
+	return w->room_win != NULL ? w->room_win : w;
+}
+
+/* A direct message to name in the room of the window shown; the core's
+ * echo shows it (in the private view with name). */
+static void dm_send(struct ui *ui, const char *name, const char *text, size_t n)
+{
+	const char *reason;
+	char why[512];
+
+	if (client_send_dm(room_of(ui->w)->client, name, text, n, why, sizeof(why),
+	    &reason) != 0)
+		ui_line(ui, SB_WARN, "not sent: %s", why);
+	ui->dirty = true;
+}
+
+/* /msg NAME TEXT */
+static void cmd_msg(struct ui *ui, const char *arg, size_t n)
+{
+	char name[SOTTO_PEER_NAME_MAX + 1];
+	const char *text;
+	size_t len;
+
+	if (!fe_cmd_name_text(arg, n, name, sizeof(name), &text, &len) || len == 0) {
+		ui_line(ui, SB_INFO, "usage: /msg NAME TEXT");
+		return;
+	}
+	dm_send(ui, name, text, len);
+}
+
+/* /query NAME: the private view with NAME in this room, shown. */
+static void cmd_query(struct ui *ui, const char *arg, size_t n)
+{
+	char name[SOTTO_PEER_NAME_MAX + 1], err[128];
+	struct ui_win *w;
+	const char *text;
+	size_t len;
+
+	if (!fe_cmd_name_text(arg, n, name, sizeof(name), &text, &len) || len > 0) {
+		ui_line(ui, SB_INFO, "usage: /query NAME");
+		return;
+	}
+	if ((w = query_open(ui, room_of(ui->w), name, err, sizeof(err))) == NULL) {
+		ui_line(ui, SB_WARN, "/query: %s", err);
+		return;
+	}
+	win_show(ui, w->num);
 }
 
 static void cmd_window(struct ui *ui, const char *arg, size_t n)
@@ -271,6 +327,8 @@ static void command(struct ui *ui, const char *line, size_t n)
 	case FE_CMD_WINDOW:      cmd_window(ui, arg, alen); break;
 	case FE_CMD_CLEAR:       cmd_clear(ui, arg, alen); break;
 	case FE_CMD_FORGET:      cmd_forget(ui, arg, alen); break;
+	case FE_CMD_MSG:         cmd_msg(ui, arg, alen); break;
+	case FE_CMD_QUERY:       cmd_query(ui, arg, alen); break;
 	case FE_CMD_HISTORY:
 	case FE_CMD_SEARCH:
 		if (!cmd_words(rest, rest_len, words, sizeof(words))) {
@@ -295,6 +353,13 @@ void ui_say(struct ui *ui, uint8_t ctype, const char *text, size_t n)
 	size_t k;
 	int r;
 
+	if (w->peer != NULL) {
+		if (ctype != SOTTO_CT_TEXT)
+			ui_line(ui, SB_INFO, "/me is for rooms; not sent");
+		else
+			dm_send(ui, w->peer, text, n);
+		return;
+	}
 	if ((r = client_send(w->client, ctype, text, n)) != 0) {
 		if (r == CLIENT_E_STRICT) {
 			k = client_readers(w->client, readers, sizeof(readers));

@@ -136,20 +136,30 @@ void ui_mention_alert(struct ui *ui, struct ui_win *w)
 
 static void activity(struct ui_win *w, int level)
 {
-	if (w != w->ui->w && w->activity < level)
+	if (w == w->ui->w)
+		return;
+	if (w->activity < level)
 		w->activity = level;
+	w->unread++;
 }
 
 static void on_message(struct ui_win *w, const struct client_ev_message *ev,
     enum sb_kind kind)
 {
 	time_t when = ev->ts != 0 && ev->ts <= UI_TS_MAX ? (time_t)ev->ts : time(NULL);
-	struct sb_line *l = sb_add(&w->sb, kind, when);
+	struct sb_line *l;
 	const char *name = or(ev->name, "?");
+	bool own = false;
 
+	if (ev->dm) {
+		/* In the private view with its peer; ours are not news. */
+		w = query_route(w, ev, &own);
+		kind = own ? SB_OWN : SB_MSG;
+	}
+	l = sb_add(&w->sb, kind, when);
 	l->pair = ui_colour_member(ev->fpr);
-	l->mention = w->self_name != NULL && ev->text != NULL &&
-	    mention_in(ev->text, ev->text_len, w->self_name);
+	l->mention = !own && (ev->dm || (w->self_name != NULL && ev->text != NULL &&
+	    mention_in(ev->text, ev->text_len, w->self_name)));
 	if (kind == SB_ACTION) {
 		/* "* bob waves": the name leads the text. */
 		ui_text_add(&l->text, name, strlen(name), 0, UI_NAME_MAX_CELLS);
@@ -160,8 +170,13 @@ static void on_message(struct ui_win *w, const struct client_ev_message *ev,
 	if (ev->text != NULL)
 		ui_text_add(&l->text, ev->text, ev->text_len,
 		    SAN_TAB_SPACE | UI_TEXT_LINES, UI_MSG_MAX_CELLS);
+	if (ev->dm && w->peer == NULL)      /* no free window: say it is private */
+		ui_text_add(&l->text, " (private)", 10, 0, 10);
 	sb_commit(&w->sb, l);
-	activity(w, l->mention ? 2 : 1);
+	if (own)
+		sb_live(&w->sb);
+	else
+		activity(w, l->mention ? 2 : 1);
 	if (l->mention)
 		ui_mention_alert(w->ui, w);
 	w->ui->dirty = true;

@@ -28,10 +28,11 @@ static void field(struct bar *b, const char *s, attr_t attr, short pair)
 	b->x += ui_label_draw(b->w, s, b->limit - b->x, b->base | attr, pair);
 }
 
-/* Windows with news, as irssi: "Act: 2,3" (a mention in bold). */
+/* Windows with news, as irssi, with their unread lines and a private
+ * view's member: "Act: 2(3),3:bob(1)" (a mention or a DM in bold). */
 static void acts_draw(struct bar *b, const struct ui_status *st)
 {
-	char buf[64];
+	char buf[256];
 	size_t used;
 	bool mention = false;
 
@@ -46,8 +47,15 @@ static void acts_draw(struct bar *b, const struct ui_status *st)
 		int n = st->act[i] < 0 ? -st->act[i] : st->act[i];
 
 		mention |= st->act[i] < 0;
-		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%d",
-		    i ? "," : "", n);
+		if (st->act_peer[i] != NULL)
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+			    "%s%d:%.24s(%u)", i ? "," : "", n, st->act_peer[i],
+			    st->act_unread[i]);
+		else
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+			    "%s%d(%u)", i ? "," : "", n, st->act_unread[i]);
+		if (used >= sizeof(buf))
+			used = sizeof(buf) - 1;
 	}
 	field(b, buf, mention ? A_BOLD : A_NORMAL, ui_colour_role(UI_ROLE_STATUS_WAIT));
 }
@@ -62,6 +70,10 @@ static void fields_draw(struct bar *b, const struct ui_status *st)
 		field(b, st->name, A_BOLD, bar);
 	snprintf(buf, sizeof(buf), "#%.64s", st->room);
 	field(b, buf, A_BOLD, bar);
+	if (st->peer != NULL) {
+		snprintf(buf, sizeof(buf), "private: %.64s", st->peer);
+		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
+	}
 	field(b, st->relay, A_NORMAL, bar);
 	if (!ready && st->asked != NULL && strcmp(st->state, "waiting-key") == 0) {
 		snprintf(buf, sizeof(buf), "waiting-key (asked %.48s)", st->asked);

@@ -25,7 +25,10 @@ struct ui_status {
 	int         win;        /* the window shown, 1..9 */
 	size_t      n_win;
 	int         act[9];     /* windows with news: n, or -n for a mention */
+	unsigned    act_unread[9];  /* their unread lines */
+	const char *act_peer[9];    /* a private view's member, else NULL */
 	size_t      n_act;
+	const char *peer;       /* the window shown is a private view with peer */
 };
 
 /* Everything passes through the sanitizer: names and room come from files

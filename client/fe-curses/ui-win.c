@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* ui-win.c: windows: one room each, with its own client on the same relay; opening, switching, freeing. */
+/* ui-win.c: windows: one room each (or a private view, ui-query.c), with its own client on the same relay; opening, switching, freeing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,9 @@ void win_free(struct ui_win *w)
 {
 	if (w == NULL)
 		return;
-	client_free(w->client);
+	if (w->room_win == NULL)
+		client_free(w->client);     /* a private view borrows its room's */
+	free(w->peer);
 	sb_free(&w->sb);
 	ui_members_free(w);
 	for (size_t i = 0; i < w->n_seen; i++)
@@ -47,7 +49,7 @@ struct ui_win *win_open(struct ui *ui, const char *room, char *err, size_t err_l
 		return NULL;
 	}
 	for (size_t i = 0; i < ui->n_win; i++)
-		if (strcmp(ui->win[i]->room, room) == 0) {
+		if (ui->win[i]->room_win == NULL && strcmp(ui->win[i]->room, room) == 0) {
 			snprintf(err, err_len, "#%s is window %d already", room,
 			    ui->win[i]->num);
 			return NULL;
@@ -101,6 +103,7 @@ void win_show(struct ui *ui, int num)
 	}
 	w = ui->win[num - 1];
 	w->activity = 0;
+	w->unread = 0;
 	if (ui->sb_win != NULL)
 		sb_resize(&w->sb, getmaxx(ui->sb_win), getmaxy(ui->sb_win));
 	ui->w = w;

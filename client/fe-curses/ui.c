@@ -81,10 +81,11 @@ void ui_line(struct ui *ui, enum sb_kind kind, const char *fmt, ...)
 
 static void status_fill(const struct ui *ui, struct ui_status *st)
 {
-	const struct ui_win *w = ui->w;
+	const struct ui_win *w = ui->w->room_win != NULL ? ui->w->room_win : ui->w;
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
+	st->peer = ui->w->peer;
 	st->name = w->self_name;
 	st->room = w->room != NULL ? w->room : "";
 	st->relay = w->relay != NULL ? w->relay : "";
@@ -92,17 +93,20 @@ static void status_fill(const struct ui *ui, struct ui_status *st)
 	st->asked = w->asked;
 	st->epoch = w->epoch;
 	st->members = w->n_members;
-	st->pending = sb_pending(&w->sb);
+	st->pending = sb_pending(&ui->w->sb);
 	st->skipped = w->client != NULL ?
 	    client_trust_skipped(w->client, NULL, NULL) : 0;
-	st->more = w->sb.more;
+	st->more = ui->w->sb.more;
 	st->untrusted = w->untrusted;
 	st->dropped = w->dropped;
-	st->win = w->num;
+	st->win = ui->w->num;
 	st->n_win = ui->n_win;
 	for (size_t i = 0; i < ui->n_win && n < UI_WIN_MAX; i++)
-		if (ui->win[i] != w && ui->win[i]->activity > 0)
+		if (ui->win[i] != ui->w && ui->win[i]->activity > 0) {
+			st->act_unread[n] = ui->win[i]->unread;
+			st->act_peer[n] = ui->win[i]->peer;
 			st->act[n++] = ui->win[i]->num * (ui->win[i]->activity > 1 ? -1 : 1);
+		}
 	st->n_act = n;
 }
 
@@ -130,7 +134,9 @@ void ui_draw(struct ui *ui)
 			snprintf(prompt, sizeof(prompt), "[#%.64s] [paste held: Enter "
 			    "sends, Esc drops] ", ui->w->room);
 		else
-			snprintf(prompt, sizeof(prompt), "[#%.64s] ", ui->w->room);
+			snprintf(prompt, sizeof(prompt), ui->w->peer != NULL ?
+			    "[%.64s] " : "[#%.64s] ", ui->w->peer != NULL ?
+			    ui->w->peer : ui->w->room);
 		input_draw(&ui->in, ui->input_win, prompt, &x);
 		wmove(ui->input_win, 0, x);
 		wnoutrefresh(ui->input_win);   /* last: the cursor stays in the input */

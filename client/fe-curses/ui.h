@@ -2,7 +2,7 @@
 /* ui.h: the interactive UI's state, shared by its files: ui.c (loop and
  * keys), ui-win.c (windows: one room each), ui-event.c (core events),
  * ui-cmd.c (typed lines and commands), ui-paste.c (bracketed paste) and
- * ui-term.c (the terminal). Only ui_main (frontend.h) is public. */
+ * ui-term.c (the terminal), ui-query.c (private views). Only ui_main (frontend.h) is public. */
 #ifndef SOTTO_UI_H
 #define SOTTO_UI_H
 
@@ -52,6 +52,11 @@ struct ui_win {
 	bool              want_who;   /* ask the core for members, quietly */
 	unsigned          quiet_who;  /* MEMBERS answers not to print */
 	int               activity;   /* 0 none, 1 lines, 2 a mention: status "Act:" */
+	unsigned          unread;     /* lines since it was last shown */
+	/* A private view (ui-query.c): direct messages with peer, through the
+	 * client of room window room_win (borrowed, never freed here). */
+	char             *peer;
+	struct ui_win    *room_win;
 
 	size_t            untrusted;  /* untrusted readers present (identities) */
 	uint64_t          dropped;    /* frames from untrusted keys, this connection */
@@ -115,6 +120,13 @@ struct ui_win *win_open(struct ui *ui, const char *room, char *err, size_t err_l
 void win_free(struct ui_win *w);
 void win_show(struct ui *ui, int num);
 size_t win_unsent(const struct ui_win *w);
+
+/* ui-query.c: private views */
+struct ui_win *query_find(struct ui *ui, const struct ui_win *rw, const char *peer);
+struct ui_win *query_open(struct ui *ui, struct ui_win *rw, const char *peer,
+    char *err, size_t err_len);
+struct ui_win *query_route(struct ui_win *rw, const struct client_ev_message *ev,
+    bool *own);
 
 /* ui-event.c */
 void ui_on_event(const struct client_event *ev, void *ctx);

@@ -7,12 +7,22 @@
  * the DAT's own epoch label too (the strongest attempt a holder of those
  * key bytes could make). Prints "opened X of Y" and exits 0; 2 on bad
  * input.
+ *
+ * usage: keylog_check --dm ROOM KEYLOG TEXT DAT_FILE...
+ * Direct messages (docs/protocol.md "Direct messages"): also tries every
+ * key of the log, group keys and "dmkey" lines alike, as the pairwise key
+ * of each DM (content type 33) inside a DAT it opens, and looks for TEXT
+ * in every plaintext it reaches. Prints "keys K opened X of Y inner I
+ * text T": I DMs opened, T plaintexts (outer or inner) holding TEXT.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "crypto.h"
+#include "dmbody.h"
 #include "err.h"
 #include "proto.h"
 
@@ -21,6 +31,8 @@
 
 static uint8_t keys[KEYS_MAX][SOTTO_GROUP_KEY];
 static size_t n_keys;
+static const char *dm_text;          /* --dm: the text to look for */
+static size_t inner_opened, text_seen;
 
 static int
 load_keylog(const char *path)
@@ -33,7 +45,8 @@ load_keylog(const char *path)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (n_keys < KEYS_MAX && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "epoch %u key %64s", &epoch, hex) != 2 ||
+		if ((sscanf(line, "epoch %u key %64s", &epoch, hex) != 2 &&
+		    sscanf(line, "epoch %u dmkey %64s", &epoch, hex) != 2) ||
 		    strlen(hex) != 64)
 			continue;
 		for (i = 0; i < SOTTO_GROUP_KEY; i++) {
@@ -62,6 +75,44 @@ read_file(const char *path, size_t *n)
 	return p;
 }
 
+static bool
+has_text(const uint8_t *p, size_t n)
+{
+	size_t t = strlen(dm_text);
+
+	for (size_t i = 0; t > 0 && i + t <= n; i++)
+		if (memcmp(p + i, dm_text, t) == 0)
+			return true;
+	return false;
+}
+
+/* An opened DAT's plaintext: the text in it, and, for a DM, whether any
+ * logged key opens the inner seal (and the text in that). */
+static void
+look_inside(const uint8_t *room, size_t room_len, const struct sotto_dat *d,
+    uint8_t ct, const uint8_t *body, size_t n)
+{
+	struct sotto_dm_outer o = { room, room_len, d->id_pub, d->session,
+	    d->epoch, d->counter, d->ts_ms };
+	struct sotto_wbuf pt;
+	const uint8_t *text;
+	struct sotto_dm dm;
+	uint8_t type;
+	size_t tn;
+
+	text_seen += has_text(body, n);
+	if (ct != SOTTO_CT_DM || sotto_dm_parse(body, n, &dm) != 0)
+		return;
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_CT_MAX);
+	for (size_t i = 0; i < n_keys; i++)
+		if (sotto_dm_open(&dm, keys[i], &o, &pt, &type, &text, &tn) == 0) {
+			inner_opened++;
+			text_seen += has_text(text, tn);
+			break;
+		}
+	sotto_wbuf_free(&pt);
+}
+
 /* Whether any logged key opens this DAT. */
 static int
 opens(const uint8_t *room, size_t room_len, const uint8_t *body, size_t len)
@@ -88,6 +139,8 @@ opens(const uint8_t *room, size_t room_len, const uint8_t *body, size_t len)
 			continue;
 		}
 		hit = sotto_dat_open(rx, &d, body, len, &p, &ct, &text, &tn) == 0;
+		if (hit && dm_text != NULL)
+			look_inside(room, room_len, &d, ct, text, tn);
 		sotto_aead_free(p.aead);
 		sotto_group_free(g);
 	}
@@ -99,25 +152,41 @@ int
 main(int argc, char **argv)
 {
 	size_t room_len, len, opened = 0;
+	const char *room, *log;
 	uint8_t *body;
-	int i;
+	int i, first = 3;
 
-	if (argc < 3 || (room_len = strlen(argv[1])) == 0 || room_len > 64) {
+	if (argc > 1 && strcmp(argv[1], "--dm") == 0) {
+		if (argc < 5) {
+			fprintf(stderr, "usage: keylog_check --dm ROOM KEYLOG TEXT DAT_FILE...\n");
+			return 2;
+		}
+		argv++;
+		argc--;
+		dm_text = argv[3];
+		first = 4;
+	}
+	room = argc > 1 ? argv[1] : "";
+	log = argc > 2 ? argv[2] : "";
+	if (argc < first || (room_len = strlen(room)) == 0 || room_len > 64) {
 		fprintf(stderr, "usage: keylog_check ROOM KEYLOG DAT_FILE...\n");
 		return 2;
 	}
-	if (sotto_crypto_init() != 0 || load_keylog(argv[2]) != 0) {
-		fprintf(stderr, "keylog_check: cannot read %s\n", argv[2]);
+	if (sotto_crypto_init() != 0 || load_keylog(log) != 0) {
+		fprintf(stderr, "keylog_check: cannot read %s\n", log);
 		return 2;
 	}
-	for (i = 3; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		if ((body = read_file(argv[i], &len)) == NULL) {
 			fprintf(stderr, "keylog_check: cannot read %s\n", argv[i]);
 			return 2;
 		}
-		opened += opens((const uint8_t *)argv[1], room_len, body, len);
+		opened += opens((const uint8_t *)room, room_len, body, len);
 		free(body);
 	}
-	printf("keys %zu opened %zu of %d\n", n_keys, opened, argc - 3);
+	printf("keys %zu opened %zu of %d", n_keys, opened, argc - first);
+	if (dm_text != NULL)
+		printf(" inner %zu text %zu", inner_opened, text_seen);
+	printf("\n");
 	return 0;
 }

@@ -279,6 +279,21 @@ test_json(void)
 	    "\"text\":\"DAT 3 from bob: content type 42\"}\n");
 	ev.notice.reason = NULL;
 	expect_json(&ev, "{\"event\":\"notice\",\"text\":\"DAT 3 from bob: content type 42\"}\n");
+	/* A direct message: the room message's fields unchanged, then
+	 * private and to; a room message has neither. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CLIENT_EV_MESSAGE;
+	ev.message.name = "bob";
+	ev.message.fpr = "SHA256:b";
+	ev.message.text = "psst";
+	ev.message.text_len = 4;
+	ev.message.ts = 7;
+	expect_json(&ev, "{\"event\":\"message\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"psst\",\"ts\":7}\n");
+	ev.message.dm = true;
+	ev.message.to = "alice";
+	expect_json(&ev, "{\"event\":\"message\",\"name\":\"bob\",\"fingerprint\":"
+	    "\"SHA256:b\",\"text\":\"psst\",\"ts\":7,\"private\":true,\"to\":\"alice\"}\n");
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CLIENT_EV_REJECTED;
 	ev.rejected.reason = "stale";

@@ -113,7 +113,7 @@ def test_three_clients():
         a.send("/FINGERPRINT", "/Help")
         check_eq(a.wait("fingerprint")["fingerprint"], fpr["alice"], "/FINGERPRINT at alice")
         check_eq([x["command"] for x in a.wait("help")["commands"]],
-                 ["/who", "/fingerprint", "/me", "/away", "/strict", "/reload", "/history",
+                 ["/who", "/fingerprint", "/me", "/msg", "/away", "/strict", "/reload", "/history",
                   "/search", "/forget", "/help", "/quit"], "/Help lists every command")
         c.send("/wHo")
         check_eq(members_of(c.wait("members", count=2)), want, "/wHo at carol")

@@ -11,7 +11,7 @@
 
 struct seen {
 	enum client_event_type type[8];
-	char detail[8][200];
+	char detail[8][300];
 	char text[8][64];
 	bool away[8];
 	size_t n;
@@ -94,6 +94,10 @@ int main(void)
 	CHECK_EQ(s.type[5], CLIENT_EV_NOTICE);
 	CHECK(strncmp(s.detail[5], "unknown-content|", 16) == 0);
 	CHECK(strstr(s.detail[5], "bob") != NULL && strstr(s.detail[5], "42") != NULL);
+	/* The same type again from that session: counted silently (one notice
+	 * per sender session and type); accepted, never a rejection. */
+	CHECK_EQ(deliver(&c, &rs, 42, "\x03", 1, &why), 0);
+	CHECK_EQ(s.n, 6);
 
 	/* A known type whose body breaks its rule: malformed, nothing shown. */
 	memset(long_reason, 'x', sizeof(long_reason));
@@ -108,6 +112,19 @@ int main(void)
 	CHECK_EQ(content_check(SOTTO_CT_AWAY, (const uint8_t *)long_reason, 257, &why),
 	    SOTTO_V_MALFORMED);
 	CHECK_EQ(content_check(99, (const uint8_t *)"", 0, &why), SOTTO_E_UNSUPPORTED);
+
+	/* Another type from it, or type 42 from another session: news. */
+	CHECK_EQ(deliver(&c, &rs, 43, "", 0, &why), 0);
+	CHECK_EQ(s.n, 7);
+	CHECK(strstr(s.detail[6], "43") != NULL);
+	{
+		struct rsess rs2;
+
+		memset(&rs2, 0, sizeof(rs2));
+		CHECK_EQ(deliver(&c, &rs2, 42, "", 0, &why), 0);
+		CHECK_EQ(s.n, 8);
+		CHECK(strncmp(s.detail[7], "unknown-content|", 16) == 0);
+	}
 
 	HASH_DEL(c.members, m);
 	free(m->away);

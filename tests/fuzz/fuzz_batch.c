@@ -420,7 +420,7 @@ ref_kind(const uint8_t *p, size_t len)
 		 * part of a line that is UTF-8. */
 		static const char *const none[] = { "/who", "/reload", "/fingerprint", "/help", "/forget" };
 		static const char *const optional[] = { "/quit", "/away", "/strict", "/history" };
-		static const char *const required[] = { "/me", "/search" };
+		static const char *const required[] = { "/me", "/search", "/msg" };
 		const uint8_t *sp = memchr(p, ' ', len);
 		size_t n = sp != NULL ? (size_t)(sp - p) : len;
 		int words = sp != NULL && len > n + 1;

@@ -65,6 +65,7 @@ MODES = {
     "truncate-key":    "truncate the first --key-faults KEYs to each member (kind trunc)",
     "forge":           "inject a well-formed DAT signed by an untrusted key (kind forged)",
     "reorder":         "hold a DAT and deliver it after the sender's next one (kind late)",
+    "copy-unicast":    "also deliver every DAT addressed to one member (a direct message) to every other member, verbatim (kind copy)",
 }
 
 
@@ -265,6 +266,18 @@ class Relay:
         if other is not None and self.take_fault():
             self.copy(other, ftype, src.id, other.id, body, "misdirect", src.id,
                       seq, meant_for=dst.id)
+        return True
+
+    def m_copy_unicast(self, src, dst, ftype, to, body, seq):
+        # A relay that leaks: what is addressed to one member reaches all.
+        if ftype != T_DAT or to == 0:
+            return False
+        self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq)
+        room = self.rooms[src.room]
+        for i in sorted(room):
+            if i not in (src.id, dst.id) and self.take_fault():
+                self.copy(room[i], ftype, src.id, to, body, "copy", src.id, seq,
+                          meant_for=dst.id)
         return True
 
     def m_dup_dat(self, src, dst, ftype, to, body, seq):

@@ -338,6 +338,42 @@ def scenario_windows(env, c):
     assert_clean_exit(c, alice, "/quit with two windows")
 
 
+def scenario_dm(env, c):
+    """Direct messages: a DM opens a private view (window 2) without switching to it; the
+    status line counts its unread lines ("Act: 2:bob(2)"); /window 2 shows them and clears
+    the count; a line typed there is a DM back; /query switches to it; a DM to an unknown name
+    says so."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    bob.send("/msg alice psst one")
+    alice.wait(lambda s: "Act: 2:bob(1)" in alice.status_row(),
+               "no unread count for the private view: %r" % alice.status_row())
+    c.ok(alice.input_row().startswith("[#" + ROOM + "]"), "a DM switched the window")
+    bob.send("/msg alice psst two")
+    alice.wait(lambda s: "Act: 2:bob(2)" in alice.status_row(), "the count did not grow")
+    c.ok("psst" not in alice.screen(), "the room window shows the DM")
+    alice.type("/window 2")
+    alice.wait(lambda s: "psst one" in s and "psst two" in s, "/window 2 does not show the DMs")
+    alice.wait(lambda s: "Act:" not in alice.status_row() and
+               "private: bob" in alice.status_row(), "the count stays once shown")
+    c.ok(alice.input_row().startswith("[bob]"), "the prompt names the peer: %r" % alice.input_row())
+    alice.type("reply in private")
+    bob.wait(r'"text":"reply in private".*"private":true,"to":"bob"', "bob did not get the DM")
+    alice.wait_text(r"alice » reply in private")
+    alice.keys("M-1")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"), "Alt-1")
+    c.ok("reply in private" not in alice.screen(), "the DM shows in the room window")
+    alice.type("/query bob")
+    alice.wait(lambda s: alice.input_row().startswith("[bob]"), "/query bob did not switch")
+    alice.type("/msg zed hi")
+    alice.wait_text(r"not sent: no such member: zed")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit with a private view")
+
+
 def scenario_history(env, c):
     """Input history survives a restart (under $XDG_STATE_HOME/sotto, mode 0600);
     --timestamp-format shows seconds."""
@@ -401,7 +437,7 @@ def scenario_usage(env, c):
              "sotto:" in pane.stderr(), "%r: no message: %r" % (extra, pane.stderr()))
 
 
-SCENARIOS = {"untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
+SCENARIOS = {"dm": scenario_dm, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
              "mention": scenario_mention, "complete": scenario_complete,
              "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
              "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,

@@ -82,6 +82,11 @@ struct client_ev_message {
 	size_t      text_len;
 	uint64_t    ts;          /* sender's signed time, Unix seconds */
 	uint64_t    ts_ms;       /* the same in milliseconds */
+	/* A direct message (docs/protocol.md "Direct messages"): ours to
+	 * `to` (the echo of client_send_dm: name is ours), or name's to us
+	 * (`to` is our own name). false and NULL for room messages. */
+	bool        dm;
+	const char *to;
 };
 
 struct client_ev_members {
@@ -242,6 +247,17 @@ int client_send_text(struct client *c, const char *text, size_t len);
  * reader is present. */
 #define CLIENT_E_STRICT (-200)
 int client_send(struct client *c, uint8_t ctype, const char *text, size_t len);
+/* A direct message to the one current session of trusted member `name`
+ * (docs/protocol.md "Direct messages"), sealed and sent now. 0: sent, and
+ * its echo (CLIENT_EV_MESSAGE, dm true) was emitted. Otherwise nothing
+ * was sent: why holds one line for people and *reason a word for programs
+ * (docs/batch.md: no-such-member, not-in-room, member-left, two-sessions,
+ * dm-self, not-ready, line-too-long, invalid-utf8, not-sent). Strict mode
+ * does not hold DMs: an untrusted reader cannot open them. */
+#define CLIENT_E_DM_TARGET   (-201)
+#define CLIENT_E_DM_NOTREADY (-202)
+int client_send_dm(struct client *c, const char *name, const char *text,
+    size_t len, char *why, size_t why_len, const char **reason);
 /* Strict mode: nothing is sent while an untrusted reader is present. */
 void client_set_strict(struct client *c, bool on);
 bool client_strict(const struct client *c);

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: ISC */
+/* test_dm_core.c: the receiving side of direct messages in the core (client/core/dm.c): a DMKEY is kept only when bound to its sender, a DM opens into a private message event, an unknown key or inner type is one notice, keys go with their session and their epoch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core.h"
+#include "crypto.h"
+#include "dmbody.h"
+#include "err.h"
+#include "pad.h"
+#include "trust.h"
+
+struct seen {
+	size_t n;
+	enum client_event_type type;
+	char   reason[32];
+	char   text[64];
+	bool   dm;
+	char   to[16];
+};
+
+static void on_event(const struct client_event *ev, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	s->type = ev->type;
+	s->reason[0] = s->text[0] = s->to[0] = '\0';
+	if (ev->type == CLIENT_EV_NOTICE)
+		snprintf(s->reason, sizeof(s->reason), "%s",
+		    ev->notice.reason ? ev->notice.reason : "");
+	if (ev->type == CLIENT_EV_MESSAGE) {
+		snprintf(s->text, sizeof(s->text), "%.*s", (int)ev->message.text_len,
+		    ev->message.text);
+		s->dm = ev->message.dm;
+		snprintf(s->to, sizeof(s->to), "%s", ev->message.to ? ev->message.to : "");
+	}
+}
+
+static uint8_t a_pub[32], a_sess[32], a_fpr[32], m_fpr[32];
+static uint8_t dmkey[SOTTO_DM_KEY];
+static uint64_t counter = 10;
+
+static int deliver(struct client *c, struct rsess *rs, const uint8_t *fpr,
+    uint32_t epoch, uint8_t ctype, const struct sotto_wbuf *b, const char **why)
+{
+	struct sotto_peer peer = { .name = "alice" };
+	struct sotto_dat d = { .id_pub = a_pub, .session = a_sess, .epoch = epoch,
+	    .counter = counter, .ts_ms = 1700000000000ull + counter };
+
+	memcpy(peer.fpr, fpr, 32);
+	strcpy(peer.fpr_str, "SHA256:alice");
+	return content_deliver(c, &d, &peer, rs, ctype, b->p, b->len, why);
+}
+
+/* A DM from alice's session sealed under key for the next outer counter. */
+static void seal(struct client *c, struct sotto_wbuf *b, const uint8_t *key,
+    uint32_t epoch, uint8_t inner, const char *text)
+{
+	struct sotto_dm_outer o = { c->room, c->room_len, a_pub, a_sess, epoch,
+	    counter + 1, 1700000000000ull + counter + 1 };
+
+	counter++;
+	sotto_wbuf_reset(b);
+	CHECK_EQ(sotto_dm_seal(b, key, &o, c->fpr, c->nonce, inner, text,
+	    strlen(text)), 0);
+}
+
+static void send_key(struct client *c, struct rsess *rs, struct sotto_wbuf *b,
+    const uint8_t *from_fpr, uint32_t epoch, int want)
+{
+	const char *why;
+
+	sotto_wbuf_reset(b);
+	CHECK_EQ(sotto_dmkey_build(b, dmkey, epoch, a_fpr, a_sess, c->fpr, c->nonce,
+	    c->rsa_n), 0);
+	counter++;
+	CHECK_EQ(deliver(c, rs, from_fpr, epoch, SOTTO_CT_DMKEY, b, &why), want);
+}
+
+int main(void)
+{
+	struct client c;
+	struct rsess rs;
+	struct seen s;
+	struct sotto_wbuf b;
+	const char *why;
+	uint8_t other[SOTTO_DM_KEY];
+
+	CHECK_EQ(sotto_crypto_init(), 0);
+	memset(&c, 0, sizeof(c));
+	memset(&rs, 0, sizeof(rs));
+	memset(&s, 0, sizeof(s));
+	c.fn = on_event;
+	c.ctx = &s;
+	c.self_name = "bob";
+	memcpy(c.room, "lobby", 5);
+	c.room_len = 5;
+	sotto_random(c.fpr, 32);
+	sotto_random(c.nonce, 32);
+	sotto_random(a_pub, 32);
+	sotto_random(a_sess, 32);
+	sotto_random(a_fpr, 32);
+	sotto_random(m_fpr, 32);
+	sotto_random(dmkey, 32);
+	sotto_random(other, 32);
+	CHECK_EQ(sotto_group_generate(&c.group, 1), 0);
+	CHECK_EQ(sotto_rsa_generate(&c.rsa, SOTTO_RSA_BITS), 0);
+	CHECK_EQ(sotto_rsa_modulus(c.rsa, c.rsa_n, sizeof(c.rsa_n)), 0);
+	CHECK_EQ(dm_new(&c), 0);
+	sotto_wbuf_init(&b, 0);
+
+	/* Before any key: one dm-no-key notice per (session, key), not a
+	 * rejection; a second DM under that key is silent. */
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "too early");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 1);
+	CHECK_STR(s.reason, "dm-no-key");
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "still early");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 1);
+
+	/* A DMKEY signed by M carrying alice's wrap: refused, nothing kept. */
+	send_key(&c, &rs, &b, m_fpr, 1, SOTTO_V_DECRYPT);
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "hi");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK(s.type != CLIENT_EV_MESSAGE);
+
+	/* alice's own: kept silently; her DM opens into a private message. */
+	s.n = 0;
+	send_key(&c, &rs, &b, a_fpr, 1, 0);
+	CHECK_EQ(s.n, 0);
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "psst");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.type, CLIENT_EV_MESSAGE);
+	CHECK_STR(s.text, "psst");
+	CHECK(s.dm);
+	CHECK_STR(s.to, "bob");
+	/* Sealed under another key with the same id field: decrypt-failed. */
+	seal(&c, &b, other, 1, SOTTO_CT_TEXT, "forged");
+	{
+		uint8_t id[8];
+
+		CHECK_EQ(sotto_dm_key_id(dmkey, id), 0);
+		memcpy(b.p + 64, id, 8);
+	}
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), SOTTO_V_DECRYPT);
+	CHECK_EQ(s.n, 1);
+	/* For another member: not-for-me. */
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "psst");
+	b.p[0] ^= 1;
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), SOTTO_V_NOTFORME);
+	/* A newer inner type: one notice per session and type. */
+	seal(&c, &b, dmkey, 1, 40, "file?");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 2);
+	CHECK_STR(s.reason, "unknown-content");
+	seal(&c, &b, dmkey, 1, 40, "file?");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 2);
+	/* Layouts the reader refuses. */
+	b.len = 10;
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), SOTTO_V_MALFORMED);
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMKEY, &b, &why), SOTTO_V_MALFORMED);
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMNOKEY, &b, &why), SOTTO_V_MALFORMED);
+
+	/* The session ends: its keys go; a DM under it is a no-key again. */
+	dm_session_end(&c, a_pub, a_sess);
+	s.n = 0;
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "after the end");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 1);
+	CHECK(s.type == CLIENT_EV_NOTICE);
+
+	/* A new epoch: keys of the old one go (no grace held here). */
+	sotto_random(dmkey, 32);
+	send_key(&c, &rs, &b, a_fpr, 1, 0);
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "epoch one");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_STR(s.text, "epoch one");
+	c.group->epoch = 2;
+	dm_purge(&c);
+	s.n = 0;
+	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "epoch one again");
+	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
+	CHECK_EQ(s.n, 1);
+	CHECK_STR(s.reason, "dm-no-key");
+	/* A DMKEY of an epoch we can no longer open: stale. */
+	send_key(&c, &rs, &b, a_fpr, 1, SOTTO_V_STALE);
+
+	sotto_wbuf_free(&b);
+	dm_free(&c);
+	sotto_rsa_free(c.rsa);
+	sotto_group_free(c.group);
+	return check_summary();
+}
