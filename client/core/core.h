@@ -476,6 +476,8 @@ void core_keylog_dm(uint32_t epoch, const uint8_t key[static 32]);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);
+/* session.c: presence proven by a DAT of m's session signed after our join */
+void sess_prove(struct client *c, struct member *m);
 
 /* rsagen.c: RSA-4096 session keys made off the loop */
 typedef void (*rsagen_fn)(void *ctx);

@@ -303,8 +303,11 @@ dat_show(struct client *c, const struct sotto_dat *d,
     const uint8_t *text, size_t text_len)
 {
 	const char *why = NULL;
+	struct member *m;
 	int r;
 
+	if (d->ts_ms >= core_min_ts(c) && (m = dat_member(c, d)) != NULL)
+		sess_prove(c, m);
 	if ((r = content_deliver(c, d, peer, s, ctype, text, text_len, &why)) != 0)
 		reject_dat(c, r, d, peer, why);
 }

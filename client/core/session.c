@@ -508,6 +508,21 @@ emit_joined(struct client *c, struct member *m)
 		core_emit(c, &ev);
 }
 
+/* A member known only by an INI signed before our join (a concurrent
+ * joiner whose join raced ours, with a --clock-skew smaller than the gap)
+ * is proven by a later frame of that same session signed after our join:
+ * a DAT (dat.c). A recording cannot do that: it holds nothing signed
+ * after our join. */
+void
+sess_prove(struct client *c, struct member *m)
+{
+	if (!m->known || m->proven)
+		return;
+	m->proven = true;
+	if (c->st == CS_READY)
+		emit_joined(c, m);
+}
+
 /* Record what the INI says about its sender. 0, or a verdict. */
 static int
 ini_record(struct member *m, const struct sotto_ini *ini,
