@@ -222,6 +222,9 @@ def test_after_reconnect():
         b.wait("message", text="first session", private=True)
         check_eq(b.quit(), 0, "bob quits")
         a.wait("left", name="bob")
+        # bob's leaving rotates the key; a DM typed while alice rotates is
+        # refused (`not-ready`), so wait for the rotation, not for luck.
+        a.wait("rekeyed", reason="left")
         b2 = s.client("bob", tr, env=keylog_env(log_b))
         b2.ready()
         a.wait("joined", name="bob", count=2)
