@@ -3,7 +3,8 @@
  *
  * With the option on and SOTTO_TEST_KEYLOG=PATH in the environment, each
  * key the core starts to hold is appended to PATH as one line
- * "epoch <u32> key <64 hex>". This writes secrets to disk on purpose:
+ * "epoch <u32> key <64 hex>", and each previous key wiped after its
+ * grace as "wiped epoch <u32> after <seconds> s". This writes secrets to disk on purpose:
  * it exists for the tests under tests/client only.
  */
 #include <fcntl.h>
@@ -38,7 +39,37 @@ core_keylog(const struct client *c, const struct sotto_group *g)
 	(void)!write(fd, line, (size_t)n);
 	close(fd);
 }
+
+void
+core_keylog_wiped(const struct client *c, const struct sotto_group *g,
+    double held)
+{
+	const char *path = getenv("SOTTO_TEST_KEYLOG");
+	char line[96];
+	int fd, n;
+
+	(void)c;
+	if (path == NULL || g == NULL)
+		return;
+	n = snprintf(line, sizeof(line), "wiped epoch %u after %.3f s\n",
+	    (unsigned)g->epoch, held);
+	if (n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return;
+	(void)!write(fd, line, (size_t)n);
+	close(fd);
+}
 #else
+void
+core_keylog_wiped(const struct client *c, const struct sotto_group *g,
+    double held)
+{
+	(void)c;
+	(void)g;
+	(void)held;
+}
+
 void
 core_keylog(const struct client *c, const struct sotto_group *g)
 {
