@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,14 @@ class RotBench(Bench):
         cpu = [cpu_s(c.proc.pid) - c0 for c, c0 in zip(members, cpu0)]
         return {"room_s": max(per), "member_s": per, "rotator_cpu_s": cpu[0],
                 "receiver_cpu_s": cpu[1:], "load": load}
+
+    def close(self):
+        """Everyone at once: members quitting one by one would make the
+        others rotate for each departure (N rotations of N members)."""
+        for c in self.everyone():
+            if c.proc.poll() is None:
+                c.proc.send_signal(signal.SIGTERM)
+        Bench.close(self)
 
     def run(self):
         sizes = sorted(self.args.sizes)
