@@ -4,7 +4,8 @@
 
 usage: test_churn.py --client BIN --relay BIN --keygen BIN [--seconds S] [--seed N] churn
 
-Bounded in time (--seconds of churn, default 120, plus scaled deadlines to
+The room first fills to its 20 members, then churns. Bounded in time
+(--seconds of churn, default 120, plus scaled deadlines to fill and
 settle) and in count (at most MAX_SPAWNS client processes, MAX_ACTIONS
 actions). Every client makes an RSA-4096 session key when it starts and
 another once ready: at most MAX_STARTING are starting at once, so a loaded
@@ -27,6 +28,7 @@ from test_client import Scene  # noqa: E402
 N_IDENTITIES = 20
 MIN_PRESENT = 3        # ready members never taken below this by a departure
 MAX_STARTING = 3       # clients making their RSA key at once
+FILL_STARTING = 4      # the same while the room fills
 MAX_SPAWNS = 48        # client processes over the whole run
 MAX_ACTIONS = 2000
 SECONDS = 120.0
@@ -93,8 +95,15 @@ def test_churn():
             starting = [m for m in live() if m.ready_at() is None]
             return ready, starting
 
-        # The room forms: a first member, then the rest as the churn goes.
+        # The room fills to 20 (FILL_STARTING making keys at once), then
+        # the churn begins: 20 members are there to leave.
+        t_fill0 = time.monotonic()
         spawn(names[0]).c.ready()
+        for i in range(1, N_IDENTITIES, FILL_STARTING):
+            batch = [spawn(x) for x in names[i:i + FILL_STARTING]]
+            for m in batch:
+                m.c.ready()
+        t_filled = time.monotonic()
         t_end = time.monotonic() + SECONDS
         n = peak = 0
         while time.monotonic() < t_end and n < MAX_ACTIONS:
@@ -130,8 +139,10 @@ def test_churn():
                 m.c.send(text)
                 sent.append((text, m, time.monotonic()))
                 actions["line"] += 1
-        print("churn: %d actions %r in %.0f s, %d processes, at most %d members "
-              "ready at once" % (n, dict(actions), SECONDS, len(members), peak), flush=True)
+        print("churn: room of %d filled in %.0f s; %d actions %r in %.0f s, %d processes, "
+              "at most %d members ready at once" % (
+                  N_IDENTITIES, t_filled - t_fill0, n, dict(actions), SECONDS, len(members),
+                  peak), flush=True)
 
         # Settle: every member still starting becomes ready, the quitters
         # exit cleanly, the room ends on one epoch.
