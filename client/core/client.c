@@ -302,7 +302,7 @@ config_copy(struct client *c, const struct client_config *cfg, char *err,
 	c->skew = cfg->clock_skew;
 	if (period_init(c, cfg->rotate_interval, cfg->rotate_messages) != 0) {
 		snprintf(err, err_len, "rotation interval %g: must be 0 (off) or "
-		    "%g..%g seconds", cfg->rotate_interval, CLIENT_ROTATE_INTERVAL_MIN,
+		    "%.0f..%.0f seconds", cfg->rotate_interval, CLIENT_ROTATE_INTERVAL_MIN,
 		    CLIENT_ROTATE_INTERVAL_MAX);
 		return SOTTO_E_INVAL;
 	}

@@ -3,9 +3,9 @@
  *
  * With the option on and SOTTO_TEST_KEYLOG=PATH in the environment, each
  * key the core starts to hold is appended to PATH as one line
- * "epoch <u32> key <64 hex>", and each previous key wiped after its
- * grace as "wiped epoch <u32> after <seconds> s". This writes secrets to disk on purpose:
- * it exists for the tests under tests/client only.
+ * "epoch <u32> key <64 hex>", and each previous key, when it is wiped,
+ * as "wiped epoch <u32> after <seconds> s". This writes secrets to disk
+ * on purpose: it exists for the tests under tests/client only.
  */
 #include <fcntl.h>
 #include <stdio.h>
