@@ -37,6 +37,7 @@ usage(FILE *f)
 	    "             [--timestamp-format FORMAT] [--config FILE | --no-config]\n"
 	    "             [--hold-lines SECONDS] [--no-history] [--history N]\n"
 	    "             [--history-days DAYS] [--history-max-mb MB]\n"
+	    "             [--rotate-interval SECONDS] [--rotate-messages N]\n"
 	    "             [--help] [--version] [HOST[:PORT][,HOST[:PORT]...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
@@ -66,10 +67,16 @@ usage(FILE *f)
 	    "                        as {\"event\":\"history\"} lines before connected)\n"
 	    "  --history-days DAYS   drop stored lines older than this (default 0: keep)\n"
 	    "  --history-max-mb MB   drop the oldest stored lines above this (default 256)\n"
+	    "  --rotate-interval SECONDS  a new group key after this long (default %g;\n"
+	    "                        0: off; else %.0f..%.0f)\n"
+	    "  --rotate-messages N   a new group key after N room messages (default %u;\n"
+	    "                        0: off)\n"
 	    "  HOST[:PORT]           the relay (default 127.0.0.1; port %d when not given);\n"
 	    "                        several, comma-separated: relays of one cluster,\n"
 	    "                        tried in order\n",
-	    SOTTO_CLOCK_SKEW_DEFAULT, SOTTO_DEFAULT_PORT);
+	    SOTTO_CLOCK_SKEW_DEFAULT, CLIENT_ROTATE_INTERVAL,
+	    CLIENT_ROTATE_INTERVAL_MIN, CLIENT_ROTATE_INTERVAL_MAX,
+	    CLIENT_ROTATE_MESSAGES, SOTTO_DEFAULT_PORT);
 }
 
 /* A time column format: strftime must give 1..32 bytes for it. */
@@ -109,6 +116,21 @@ parse_skew(const char *s, double *out)
 
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || !(v >= 0.0 && v <= 86400.0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* --rotate-interval: 0 (off) or the core's range. */
+static int
+parse_interval(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || !(v == 0.0 ||
+	    (v >= CLIENT_ROTATE_INTERVAL_MIN && v <= CLIENT_ROTATE_INTERVAL_MAX)))
 		return -1;
 	*out = v;
 	return 0;
@@ -211,6 +233,8 @@ main(int argc, char **argv)
 		{ "strict",     no_argument,       NULL, 'S' },
 		{ "retry",      no_argument,       NULL, 'R' },
 		{ "timestamp-format", required_argument, NULL, 'T' },
+		{ "rotate-interval", required_argument, NULL, 'P' },
+		{ "rotate-messages", required_argument, NULL, 'C' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -220,12 +244,14 @@ main(int argc, char **argv)
 		.relay = "127.0.0.1:7700",
 		.clock_skew = SOTTO_CLOCK_SKEW_DEFAULT,
 		.history_max_bytes = 256u * 1024u * 1024u,
+		.rotate_interval = CLIENT_ROTATE_INTERVAL,
+		.rotate_messages = CLIENT_ROTATE_MESSAGES,
 	};
 	struct ui_options uopt = { .ts_format = "%H:%M" };
 	struct sotto_paths paths;
 	struct ev_loop *loop;
 	char err[512];
-	unsigned long restore = 50, mb = 256;
+	unsigned long restore = 50, mb = 256, rot_n;
 	int ch, batch = 0, agent = 0, init = 0, restore_set = 0, r;
 
 	/* The config file's settings become flags before the command line's,
@@ -283,6 +309,22 @@ main(int argc, char **argv)
 				return 2;
 			}
 			cfg.history_max_bytes = (uint64_t)mb * 1024u * 1024u;
+			break;
+		case 'P':
+			if (parse_interval(optarg, &cfg.rotate_interval) != 0) {
+				fprintf(stderr, "sotto: --rotate-interval %s: expected seconds "
+				    "%.0f..%.0f, or 0 (off)\n", optarg, CLIENT_ROTATE_INTERVAL_MIN,
+				    CLIENT_ROTATE_INTERVAL_MAX);
+				return 2;
+			}
+			break;
+		case 'C':
+			if (parse_count(optarg, UINT32_MAX, &rot_n) != 0) {
+				fprintf(stderr, "sotto: --rotate-messages %s: expected a count "
+				    "0..%u (0: off)\n", optarg, (unsigned)UINT32_MAX);
+				return 2;
+			}
+			cfg.rotate_messages = rot_n;
 			break;
 		case 'S': cfg.strict = true; break;
 		case 'R': cfg.retry = true; break;

@@ -317,6 +317,12 @@ config_copy(struct client *c, const struct client_config *cfg, char *err,
 		return SOTTO_E_INVAL;
 	}
 	c->skew = cfg->clock_skew;
+	if (period_init(c, cfg->rotate_interval, cfg->rotate_messages) != 0) {
+		snprintf(err, err_len, "rotation interval %g: must be 0 (off) or "
+		    "%.0f..%.0f seconds", cfg->rotate_interval, CLIENT_ROTATE_INTERVAL_MIN,
+		    CLIENT_ROTATE_INTERVAL_MAX);
+		return SOTTO_E_INVAL;
+	}
 	c->strict = cfg->strict;
 	c->retry = cfg->retry;
 	return 0;
@@ -408,6 +414,7 @@ client_shutdown(struct client *c)
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->conn_timer);
 	ev_timer_stop(c->loop, &c->key_timer);
+	period_stop(c);
 	outage_stop(c);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);

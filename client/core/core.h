@@ -231,9 +231,18 @@ struct client {
 	ev_timer                rot_timer;    /* our turn to rotate */
 	ev_timer                grace_timer;  /* the old key's grace */
 	struct sotto_group     *old_group;    /* previous key, during its grace */
+	double                  old_since;    /* ev_now when it became the previous */
 	bool                    rot_pending;  /* a trigger seen, no newer key yet */
-	const char             *rot_reason;   /* "left" or "removed" */
+	const char             *rot_reason;   /* "left", "removed", "timer", "count" */
 	uint32_t                rot_epoch;    /* our epoch at the trigger */
+
+	/* periodic rotation (rotperiod.c) */
+	ev_timer                period_timer; /* the interval of the key held */
+	double                  period_interval; /* s, 0 off */
+	uint64_t                period_limit; /* DATs, 0 off */
+	uint64_t                period_count; /* room DATs under the key held */
+	double                  period_since; /* ev_now when it began to be held */
+	unsigned                period_gen;   /* key_gen the count and clock are for */
 
 	/* keys */
 	struct sotto_group     *group;
@@ -454,6 +463,18 @@ bool rot_holding(const struct client *c);
 /* The previous key when it is `epoch` and still in its grace, else NULL. */
 const struct sotto_group *rot_old_group(const struct client *c, uint32_t epoch);
 
+/* rotperiod.c: rotation by time and by message count. -1 when interval
+ * is out of range. */
+int period_init(struct client *c, double interval, uint64_t limit);
+void period_stop(struct client *c);
+/* We hold a key (READY or a new one): a new key restarts count and clock. */
+void period_key_held(struct client *c);
+/* A room DAT sealed or opened under the key held. */
+void period_dat(struct client *c);
+/* The reason of a rotation another member made, as far as our own
+ * triggers tell ("timer", "count" or "left"; v1 KEYs carry none). */
+const char *period_guess(const struct client *c);
+
 /* cutoff.c: a relay id that floods bad frames is cut off until it rejoins */
 bool cutoff_refuse(struct client *c, const struct sotto_frame *f);
 void cutoff_count(struct client *c, const struct sotto_frame *f, unsigned before);
@@ -473,6 +494,10 @@ int dm_deliver(struct client *c, const struct sotto_dat *d,
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
 void core_keylog(const struct client *c, const struct sotto_group *g);
 void core_keylog_dm(uint32_t epoch, const uint8_t key[static 32]);
+/* ... and the line "wiped epoch <u32> after <s> s" when the previous key
+ * is wiped, `held` seconds after it stopped being the current one. */
+void core_keylog_wiped(const struct client *c, const struct sotto_group *g,
+    double held);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);

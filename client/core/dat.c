@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "wire-files.h"
 #include "crypto.h"
 #include "err.h"
 #include "pad.h"
@@ -110,9 +111,13 @@ dat_pump(struct client *c)
 	/* Lines held through an outage first, to the members they owe. */
 	if (!outage_pump(c))
 		return;
-	while (dat_may_send(c) && (l = outbox_next(&c->ob)) != NULL)
+	/* Each room DAT counts toward the periodic rotation, which may hold
+	 * the next lines for the new key. */
+	while (dat_may_send(c) && (l = outbox_next(&c->ob)) != NULL) {
 		if (dat_send_line(c, l, SOTTO_TO_ROOM, 0) != 0)
 			return;
+		period_dat(c);
+	}
 }
 
 /* --- receiving ----------------------------------------------------------- */
@@ -292,6 +297,11 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		    "bad padding" : why_word(r));
 		return;
 	}
+	/* Counted before it is shown: the front-end may close us from there.
+	 * Only room content counts: a DM (content types from 32 on) reaches
+	 * one member, and every member must count the same DATs. */
+	if (ctype < SOTTO_CT_DMKEY)
+		period_dat(c);
 	dat_show(c, d, peer, s, ctype, text, text_len);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* rotate.c: a new group key when a member leaves or is removed: the deterministic rotator and its fallbacks, rotation KEYs to the remaining members, switching with a grace for frames in flight, then wiping the old key (docs/protocol.md "v2: rotation", carried by v1 KEY frames until the client speaks v2).
  *
- *   trigger (LEFT of a member we listed, or a key removed by /reload)
+ *   trigger (LEFT of a member we listed, a key removed by /reload, or a
+ *            periodic trigger: rotperiod.c's interval or message count)
  *     -> lines held; timer = ROTATE_DELAY + rank * ROTATE_STEP
  *        (rank: our place by member id among the members we list and us;
  *         a removal is acted on by the remover itself, rank 0)
@@ -31,6 +32,9 @@ static void
 wipe_old(struct client *c)
 {
 	ev_timer_stop(c->loop, &c->grace_timer);
+	if (c->old_group != NULL)
+		core_keylog_wiped(c, c->old_group,
+		    ev_now(c->loop) - c->old_since);
 	sotto_group_free(c->old_group);
 	c->old_group = NULL;
 }
@@ -84,7 +88,11 @@ rot_trigger(struct client *c, const char *reason, bool self)
 
 	if (c->st != CS_READY || c->group == NULL)
 		return;
-	if (!c->rot_pending || strcmp(reason, "removed") == 0)
+	/* A departure names the rotation rather than a periodic trigger due at
+	 * the same time; "removed" names it above all. */
+	if (!c->rot_pending || strcmp(reason, "removed") == 0 ||
+	    (strcmp(c->rot_reason, "removed") != 0 &&
+	    strcmp(c->rot_reason, "left") != 0))
 		c->rot_reason = reason;
 	if (!c->rot_pending)
 		c->rot_epoch = c->group->epoch;
@@ -196,6 +204,7 @@ rot_adopt(struct client *c, struct sotto_group *g, const char *reason)
 
 	wipe_old(c);
 	c->old_group = c->group;
+	c->old_since = ev_now(c->loop);
 	c->group = g;
 	c->key_gen++;
 	core_keylog(c, g);
@@ -210,6 +219,7 @@ rot_adopt(struct client *c, struct sotto_group *g, const char *reason)
 		ev_timer_stop(c->loop, &c->rot_timer);
 	}
 	c->adopting = 0;
+	period_key_held(c);
 	ev.rekeyed.epoch = g->epoch;
 	ev.rekeyed.reason = reason;
 	core_emit(c, &ev);

@@ -188,6 +188,8 @@ become_ready(struct client *c, bool first)
 	c->backoff = CORE_BACKOFF_MIN;
 	core_emit_status(c, "ready");
 	emit_ready(c, first);
+	if (c->st == CS_READY)
+		period_key_held(c);
 	/* The next session's RSA key, made while we chat. */
 	rsagen_request(c->rsagen);
 	HASH_ITER(hh, c->members, m, tmp)
@@ -862,8 +864,9 @@ on_key(struct client *c, const struct sotto_frame *f)
 	}
 	if (g->epoch > c->group->epoch) {
 		/* A rotation (or one we missed and asked for). v1 KEYs carry
-		 * no reason: report the trigger we saw ourselves. */
-		rot_adopt(c, g, c->rot_pending ? c->rot_reason : "left");
+		 * no reason: report the trigger we saw ourselves, else the
+		 * periodic one due (rotperiod.c). */
+		rot_adopt(c, g, c->rot_pending ? c->rot_reason : period_guess(c));
 		if (c->st == CS_READY)
 			dat_pump(c);
 		return;

@@ -45,6 +45,8 @@ struct fe {
 	size_t      n_texts;
 	char        joined[TEXT_MAX];
 	char        reject[TEXT_MAX];
+	char        rekeyed[TEXT_MAX];       /* the last rekeyed's reason */
+	uint32_t    rekeyed_epoch;
 	/* What to do from inside a callback (the re-entrancy tests). */
 	void      (*hook)(struct fe *fe, const struct client_event *ev);
 };
@@ -136,6 +138,10 @@ on_event(const struct client_event *ev, void *ctx)
 			snprintf(fe->texts[fe->n_texts++], TEXT_MAX, "%s: %.*s",
 			    ev->message.name, (int)ev->message.text_len, ev->message.text);
 		break;
+	case CLIENT_EV_REKEYED:
+		snprintf(fe->rekeyed, sizeof(fe->rekeyed), "%s", ev->rekeyed.reason);
+		fe->rekeyed_epoch = ev->rekeyed.epoch;
+		break;
 	case CLIENT_EV_JOINED:
 		snprintf(fe->joined, sizeof(fe->joined), "%s", ev->joined.name);
 		break;
@@ -149,13 +155,16 @@ on_event(const struct client_event *ev, void *ctx)
 		fe->hook(fe, ev);
 }
 
+static uint64_t rotate_messages;      /* --rotate-messages of start() */
+
 static void
 start(struct fe *fe, const char *name, const char *trusted)
 {
 	char id[512], tr[512], err[256] = "";
 	/* No local history: nothing of a test goes to $XDG_DATA_HOME. */
 	struct client_config cfg = { .room = room, .relay = "fake:1",
-	    .clock_skew = 30, .no_history = true };
+	    .clock_skew = 30, .no_history = true,
+	    .rotate_messages = rotate_messages };
 
 	snprintf(id, sizeof(id), "%s/%s", tmpdir, name);
 	snprintf(tr, sizeof(tr), "%s/%s", tmpdir, trusted);
@@ -431,6 +440,78 @@ test_shutdown_inside_message(void)
 	stop(&a);
 }
 
+/* The core refuses a rotation interval out of range (main checks the
+ * flag; a front-end of its own gets the same rule). */
+static void
+test_periodic_config(void)
+{
+	static const double bad[] = { 0.5, -1.0, 366.0 * 86400.0 + 1.0 };
+	char id[512], tr[512], err[256];
+	struct client_config cfg = { .room = "cfg", .relay = "fake:1",
+	    .clock_skew = 30, .no_history = true };
+	struct fe fe = { 0 };
+	size_t i;
+
+	snprintf(id, sizeof(id), "%s/alice", tmpdir);
+	snprintf(tr, sizeof(tr), "%s/trusted", tmpdir);
+	cfg.identity = id;
+	cfg.trusted = tr;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cfg.rotate_interval = bad[i];
+		CHECK(client_new(loop, &cfg, on_event, &fe, err, sizeof(err)) == NULL);
+		CHECK(strstr(err, "rotation interval") != NULL);
+	}
+}
+
+static bool
+both_rekeyed(void *arg)
+{
+	struct fe **f = arg;
+
+	return f[0]->n[CLIENT_EV_REKEYED] > 0 && f[1]->n[CLIENT_EV_REKEYED] > 0;
+}
+
+static bool
+has_texts(void *arg)
+{
+	struct fe *fe = arg;
+
+	return fe->n_texts >= 3;   /* two, three, four */
+}
+
+/* Rotation by count (rotperiod.c): at 3 room messages (one of its own,
+ * two received) both members move to one new epoch, reason count, once. */
+static void
+test_count_rotation(void)
+{
+	struct fe a = { 0 }, b = { 0 };
+	struct fe *both[2] = { &a, &b };
+
+	room = "count";
+	rotate_messages = 3;
+	start(&a, "alice", "trusted");
+	CHECK(run_until(is_ready, &a, 5));
+	start(&b, "bob", "trusted");
+	CHECK(run_until(both_ready, both, 5));
+	CHECK_EQ(client_send_text(a.c, "one", 3), 0);
+	CHECK_EQ(client_send_text(b.c, "two", 3), 0);
+	CHECK_EQ(client_send_text(b.c, "three", 5), 0);
+	CHECK(run_until(both_rekeyed, both, 5));
+	CHECK_EQ(strcmp(a.rekeyed, "count"), 0);
+	CHECK_EQ(strcmp(b.rekeyed, "count"), 0);
+	CHECK_EQ(a.rekeyed_epoch, a.ready_epoch + 1);
+	CHECK_EQ(b.rekeyed_epoch, a.rekeyed_epoch);
+	/* The count restarts with the new key: one more line, no rotation. */
+	CHECK_EQ(client_send_text(b.c, "four", 4), 0);
+	CHECK(run_until(has_texts, &a, 5));
+	CHECK_EQ(a.n[CLIENT_EV_REKEYED], 1);
+	CHECK_EQ(b.n[CLIENT_EV_REKEYED], 1);
+	rotate_messages = 0;
+	stop(&b);
+	stop(&a);
+}
+
 int
 main(void)
 {
@@ -449,6 +530,8 @@ main(void)
 	test_relay_restart();
 	test_reload_inside_joined();
 	test_shutdown_inside_message();
+	test_periodic_config();
+	test_count_rotation();
 
 	fake_relay_free(fake_relay_current);
 	{

@@ -229,7 +229,18 @@ struct client_config {
 	uint64_t    history_max_bytes; /* retention by size; 0 no bound */
 	bool        strict;      /* send nothing while an untrusted reader is present */
 	bool        retry;       /* relay not up at start: keep trying, not fatal */
+	/* Periodic rotation (docs/protocol.md "v2: periodic rotation"): a new
+	 * group key after this many seconds or room messages under one key;
+	 * 0 turns each off (a zeroed config: no periodic rotation; sotto's
+	 * defaults are CLIENT_ROTATE_*). */
+	double      rotate_interval; /* 0 or CLIENT_ROTATE_INTERVAL_MIN..MAX */
+	uint64_t    rotate_messages;
 };
+
+#define CLIENT_ROTATE_INTERVAL      3600.0   /* s: sotto's default */
+#define CLIENT_ROTATE_MESSAGES      10000u   /* sotto's default */
+#define CLIENT_ROTATE_INTERVAL_MIN  1.0
+#define CLIENT_ROTATE_INTERVAL_MAX  (366.0 * 86400.0)
 
 struct client;
 
