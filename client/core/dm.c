@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* dm.c: direct messages: pairwise keys per ordered pair of sessions and epoch (sent, cached, wiped), /msg sealed to one member's current session, DMKEY/DM/DMNOKEY received (docs/protocol.md "Direct messages"). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,15 +411,84 @@ member_id(const struct client *c, const uint8_t *pub, const uint8_t *session)
 	return 0;
 }
 
-static int
-on_dmkey(struct client *c, const struct sotto_dm_outer *o,
-    const struct sotto_peer *peer, const uint8_t *body, size_t len,
-    const char **why)
+/* One key per sender session and epoch: a new one replaces the old (its
+ * sender seals only under its newest, and the relay keeps that sender's
+ * order, so no DM under the old one is still to come). At most
+ * SOTTO_DM_KEYS_PER_PEER per identity: a member's many sessions evict
+ * their own keys, never another member's. */
+static void
+rx_insert(struct client *c, struct dm_key *k)
 {
 	struct dm *dm = c->dm;
+	size_t i, n = 0, old = SIZE_MAX;
+
+	for (i = 0; i < dm->n_rx; i++)
+		if (key_of(dm->rx[i], k->peer_pub, k->peer_session) &&
+		    dm->rx[i]->epoch == k->epoch) {
+			keys_drop(dm->rx, &dm->n_rx, i);
+			break;
+		}
+	for (i = 0; i < dm->n_rx; i++)
+		if (memcmp(dm->rx[i]->peer_pub, k->peer_pub, SOTTO_ED25519_PUB) == 0) {
+			n++;
+			if (old == SIZE_MAX || dm->rx[i]->used < dm->rx[old]->used)
+				old = i;
+		}
+	if (n >= SOTTO_DM_KEYS_PER_PEER)
+		keys_drop(dm->rx, &dm->n_rx, old);
+	else
+		keys_make_room(dm->rx, &dm->n_rx, SOTTO_DM_KEYS_MAX);
+	dm->rx[dm->n_rx++] = k;
+}
+
+/* The key of this DMKEY already held (a resend): nothing to unwrap. */
+static bool
+rx_held(const struct client *c, const struct sotto_dm_outer *o,
+    const uint8_t *key_id)
+{
+	const struct dm *dm = c->dm;
+
+	for (size_t i = 0; i < dm->n_rx; i++)
+		if (key_of(dm->rx[i], o->id_pub, o->session) &&
+		    dm->rx[i]->epoch == o->epoch &&
+		    memcmp(dm->rx[i]->key_id, key_id, SOTTO_KEY_ID) == 0)
+			return true;
+	return false;
+}
+
+/* An RSA private-key operation is the dearest thing a DAT can make us do:
+ * a sender session gets SOTTO_DM_UNWRAPS_MAX per epoch (an honest one
+ * sends one, and one more per DMNOKEY round trip), then one notice and
+ * its further DMKEYs are ignored until the next epoch. */
+static bool
+unwrap_allowed(struct client *c, struct rsess *s, const struct sotto_peer *peer,
+    uint32_t epoch)
+{
+	if (epoch > s->dm_epoch) {
+		s->dm_epoch = epoch;
+		s->dm_unwraps = 0;
+		s->dm_told_flood = false;
+	}
+	if (s->dm_unwraps < SOTTO_DM_UNWRAPS_MAX) {
+		s->dm_unwraps++;
+		return true;
+	}
+	if (!s->dm_told_flood)
+		core_notice_reason(c, "dm-key-flood", "%s sent more private-message "
+		    "keys than it could need (%u in this key epoch); its further ones "
+		    "are ignored until the next", peer->name,
+		    (unsigned)SOTTO_DM_UNWRAPS_MAX);
+	s->dm_told_flood = true;
+	return false;
+}
+
+static int
+on_dmkey(struct client *c, const struct sotto_dm_outer *o,
+    const struct sotto_peer *peer, struct rsess *s, const uint8_t *body,
+    size_t len, const char **why)
+{
 	struct sotto_dmkey dk;
 	struct dm_key *k;
-	size_t i;
 	int r;
 
 	if ((r = sotto_dmkey_parse(body, len, &dk)) != 0) {
@@ -429,8 +499,13 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 		*why = "private-message key for another member";
 		return SOTTO_V_NOTFORME;
 	}
-	if (c->rsa == NULL || !epoch_live(c, o->epoch))
+	if (c->rsa == NULL || !epoch_live(c, o->epoch)) {
+		*why = "private-message key of a key epoch no longer in use";
 		return SOTTO_V_STALE;
+	}
+	/* Cheap checks first: the expensive unwrap comes last. */
+	if (rx_held(c, o, dk.key_id) || !unwrap_allowed(c, s, peer, o->epoch))
+		return 0;
 	if ((k = key_new(c, o->id_pub, o->session, o->epoch)) == NULL)
 		return SOTTO_E_ALLOC;
 	if ((r = sotto_dmkey_open(&dk, c->rsa, peer->fpr, o, k->k)) != 0) {
@@ -439,17 +514,8 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 		return r;
 	}
 	memcpy(k->key_id, dk.key_id, SOTTO_KEY_ID);
-	/* The same key again (a resend) replaces the old entry. */
-	for (i = 0; i < dm->n_rx; i++)
-		if (key_of(dm->rx[i], o->id_pub, o->session) &&
-		    dm->rx[i]->epoch == k->epoch &&
-		    memcmp(dm->rx[i]->key_id, k->key_id, SOTTO_KEY_ID) == 0) {
-			keys_drop(dm->rx, &dm->n_rx, i);
-			break;
-		}
 	core_keylog_dm(k->epoch, k->k);
-	keys_make_room(dm->rx, &dm->n_rx, SOTTO_DM_KEYS_MAX);
-	dm->rx[dm->n_rx++] = k;
+	rx_insert(c, k);
 	return 0;
 }
 
@@ -599,7 +665,7 @@ dm_deliver(struct client *c, const struct sotto_dat *d,
 		return SOTTO_E_ALLOC;
 	dm_purge(c);
 	switch (ctype) {
-	case SOTTO_CT_DMKEY:   return on_dmkey(c, &o, peer, body, len, why);
+	case SOTTO_CT_DMKEY:   return on_dmkey(c, &o, peer, s, body, len, why);
 	case SOTTO_CT_DM:      return on_dm(c, &o, peer, s, body, len, why);
 	case SOTTO_CT_DMNOKEY: return on_dmnokey(c, &o, peer, body, len, why);
 	}

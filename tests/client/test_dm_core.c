@@ -80,6 +80,85 @@ static void send_key(struct client *c, struct rsess *rs, struct sotto_wbuf *b,
 	CHECK_EQ(deliver(c, rs, from_fpr, epoch, SOTTO_CT_DMKEY, b, &why), want);
 }
 
+/* The same from any identity and session (a flood of keys). */
+static int deliver_from(struct client *c, struct rsess *rs, const uint8_t *pub,
+    const uint8_t *sess, const uint8_t *fpr, uint32_t epoch, uint8_t ctype,
+    const struct sotto_wbuf *b, const char **why)
+{
+	struct sotto_peer peer = { .name = "mallory" };
+	struct sotto_dat d = { .id_pub = pub, .session = sess, .epoch = epoch,
+	    .counter = ++counter, .ts_ms = 1700000000000ull + counter };
+
+	memcpy(peer.fpr, fpr, 32);
+	strcpy(peer.fpr_str, "SHA256:mallory");
+	return content_deliver(c, &d, &peer, rs, ctype, b->p, b->len, why);
+}
+
+/* A fresh valid DMKEY from (pub, sess) to us. */
+static int flood_key(struct client *c, struct rsess *rs, const uint8_t *pub,
+    const uint8_t *sess, const uint8_t *fpr, uint32_t epoch, struct sotto_wbuf *b)
+{
+	uint8_t k[SOTTO_DM_KEY];
+	const char *why;
+
+	sotto_random(k, sizeof(k));
+	sotto_wbuf_reset(b);
+	CHECK_EQ(sotto_dmkey_build(b, k, epoch, fpr, sess, c->fpr, c->nonce,
+	    c->rsa_n), 0);
+	return deliver_from(c, rs, pub, sess, fpr, epoch, SOTTO_CT_DMKEY, b, &why);
+}
+
+/* alice's key survives whatever another trusted member sends: one
+ * session's flood of keys costs at most SOTTO_DM_UNWRAPS_MAX unwraps and
+ * holds one entry, and many sessions of one identity evict only their
+ * own. */
+static void test_flood(struct client *c, struct rsess *rs, struct seen *s,
+    struct sotto_wbuf *b)
+{
+	static struct rsess ms[SOTTO_DM_KEYS_MAX + 4];
+	static uint8_t msess[SOTTO_DM_KEYS_MAX + 4][32];
+	uint8_t m_pub[32];
+	const char *why;
+	size_t i, told = 0;
+	int r;
+
+	sotto_random(m_pub, 32);
+	sotto_random(dmkey, 32);
+	send_key(c, rs, b, a_fpr, 1, 0);
+	for (i = 0; i < SOTTO_DM_KEYS_MAX + 4; i++)
+		sotto_random(msess[i], 32);
+
+	/* One session, 300 keys: the first ones are unwrapped, then one
+	 * notice and the rest ignored before any RSA work (a wrap that
+	 * would not open is not even looked at). */
+	s->n = 0;
+	for (i = 0; i < 300; i++) {
+		CHECK_EQ(flood_key(c, &ms[0], m_pub, msess[0], m_fpr, 1, b), 0);
+		if (s->n > told) {
+			CHECK_STR(s->reason, "dm-key-flood");
+			told = s->n;
+		}
+	}
+	CHECK_EQ(s->n, 1);
+	b->p[100] ^= 1;
+	CHECK_EQ(deliver_from(c, &ms[0], m_pub, msess[0], m_fpr, 1,
+	    SOTTO_CT_DMKEY, b, &why), 0);
+	seal(c, b, dmkey, 1, SOTTO_CT_TEXT, "still readable");
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), 0);
+	CHECK_EQ(s->type, CLIENT_EV_MESSAGE);
+	CHECK_STR(s->text, "still readable");
+
+	/* 260 sessions of the same identity, one key each. */
+	for (i = 1; i < SOTTO_DM_KEYS_MAX + 4; i++)
+		if ((r = flood_key(c, &ms[i], m_pub, msess[i], m_fpr, 1, b)) != 0)
+			CHECK_EQ(r, 0);
+	seal(c, b, dmkey, 1, SOTTO_CT_TEXT, "still mine");
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), 0);
+	CHECK_EQ(s->type, CLIENT_EV_MESSAGE);
+	CHECK_STR(s->text, "still mine");
+	dm_session_end(c, a_pub, a_sess);
+}
+
 int main(void)
 {
 	struct client c;
@@ -166,6 +245,8 @@ int main(void)
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), SOTTO_V_MALFORMED);
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMKEY, &b, &why), SOTTO_V_MALFORMED);
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMNOKEY, &b, &why), SOTTO_V_MALFORMED);
+
+	test_flood(&c, &rs, &s, &b);
 
 	/* The session ends: its keys go; a DM under it is a no-key again. */
 	dm_session_end(&c, a_pub, a_sess);
