@@ -460,15 +460,21 @@ rx_held(const struct client *c, const struct sotto_dm_outer *o,
  * a sender session gets SOTTO_DM_UNWRAPS_MAX per epoch (an honest one
  * sends one, and one more per DMNOKEY round trip), then one notice and
  * its further DMKEYs are ignored until the next epoch. */
+static void
+budget_epoch(struct rsess *s, uint32_t epoch)
+{
+	if (epoch > s->dm_epoch) {
+		s->dm_epoch = epoch;
+		s->dm_unwraps = s->dm_nokeys = 0;
+		s->dm_told_flood = false;
+	}
+}
+
 static bool
 unwrap_allowed(struct client *c, struct rsess *s, const struct sotto_peer *peer,
     uint32_t epoch)
 {
-	if (epoch > s->dm_epoch) {
-		s->dm_epoch = epoch;
-		s->dm_unwraps = 0;
-		s->dm_told_flood = false;
-	}
+	budget_epoch(s, epoch);
 	if (s->dm_unwraps < SOTTO_DM_UNWRAPS_MAX) {
 		s->dm_unwraps++;
 		return true;
@@ -534,10 +540,13 @@ rx_find(struct client *c, const struct sotto_dm_outer *o, const uint8_t *key_id)
 	return NULL;
 }
 
-/* Once per (sender session, key): ask for a new key, say so. */
+/* Once per (sender session, key): ask for a new key, say so. At most
+ * SOTTO_DM_UNWRAPS_MAX times per sender session and epoch, as the keys
+ * asked for would be ignored beyond that (a flood of DMs under invented
+ * keys is not one notice and one DAT back each). */
 static void
 no_key(struct client *c, const struct sotto_dm_outer *o,
-    const struct sotto_peer *peer, const uint8_t *key_id)
+    const struct sotto_peer *peer, struct rsess *s, const uint8_t *key_id)
 {
 	struct dm *dm = c->dm;
 	struct dm_nokey *n;
@@ -549,6 +558,10 @@ no_key(struct client *c, const struct sotto_dm_outer *o,
 		    memcmp(dm->nokey[i].session, o->session, SOTTO_JOIN_NONCE) == 0 &&
 		    memcmp(dm->nokey[i].key_id, key_id, SOTTO_KEY_ID) == 0)
 			return;
+	budget_epoch(s, o->epoch);
+	if (s->dm_nokeys >= SOTTO_DM_UNWRAPS_MAX)
+		return;
+	s->dm_nokeys++;
 	n = &dm->nokey[dm->nokey_at];
 	memcpy(n->pub, o->id_pub, SOTTO_ED25519_PUB);
 	memcpy(n->session, o->session, SOTTO_JOIN_NONCE);
@@ -586,7 +599,7 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 		return SOTTO_V_NOTFORME;
 	}
 	if ((k = rx_find(c, o, d.key_id)) == NULL) {
-		no_key(c, o, peer, d.key_id);
+		no_key(c, o, peer, s, d.key_id);
 		return 0;
 	}
 	if ((r = sotto_dm_open(&d, k->k, o, &c->dm->pt, &type, &text, &n)) != 0) {

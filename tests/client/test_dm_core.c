@@ -159,6 +159,37 @@ static void test_flood(struct client *c, struct rsess *rs, struct seen *s,
 	dm_session_end(c, a_pub, a_sess);
 }
 
+/* DMs under keys nobody sent (another member's flood): the no-key
+ * answers (a notice and a DMNOKEY each) stop at SOTTO_DM_UNWRAPS_MAX per
+ * sender session and epoch, as the keys they ask for would. */
+static void test_nokey_flood(struct client *c, struct seen *s, struct sotto_wbuf *b)
+{
+	static struct rsess ms;
+	uint8_t m_pub[32], m_sess[32], k[SOTTO_DM_KEY];
+	const char *why;
+	size_t notices = 0;
+
+	sotto_random(m_pub, 32);
+	sotto_random(m_sess, 32);
+	for (int i = 0; i < 40; i++) {
+		struct sotto_dm_outer o = { c->room, c->room_len, m_pub, m_sess, 1,
+		    counter + 1, 1700000000000ull + counter + 1 };
+
+		sotto_random(k, sizeof(k));
+		sotto_wbuf_reset(b);
+		CHECK_EQ(sotto_dm_seal(b, k, &o, c->fpr, c->nonce, SOTTO_CT_TEXT,
+		    "x", 1), 0);
+		s->n = 0;
+		CHECK_EQ(deliver_from(c, &ms, m_pub, m_sess, m_fpr, 1, SOTTO_CT_DM,
+		    b, &why), 0);
+		if (s->n > 0) {
+			CHECK_STR(s->reason, "dm-no-key");
+			notices++;
+		}
+	}
+	CHECK_EQ(notices, SOTTO_DM_UNWRAPS_MAX);
+}
+
 int main(void)
 {
 	struct client c;
@@ -247,6 +278,7 @@ int main(void)
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMNOKEY, &b, &why), SOTTO_V_MALFORMED);
 
 	test_flood(&c, &rs, &s, &b);
+	test_nokey_flood(&c, &s, &b);
 
 	/* The session ends: its keys go; a DM under it is a no-key again. */
 	dm_session_end(&c, a_pub, a_sess);
