@@ -509,6 +509,12 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 		*why = "private-message key of a key epoch no longer in use";
 		return SOTTO_V_STALE;
 	}
+	if (s->ended) {
+		/* Its keys were wiped at its end (dm_session_end); a relay
+		 * holding this back past the LEFT must not bring one back. */
+		*why = "private-message key from a session that has left";
+		return SOTTO_V_STALE;
+	}
 	/* Cheap checks first: the expensive unwrap comes last. */
 	if (rx_held(c, o, dk.key_id) || !unwrap_allowed(c, s, peer, o->epoch))
 		return 0;
@@ -597,6 +603,10 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 	if (!for_us(c, d.to_fpr, d.to_session)) {
 		*why = "private message for another member";
 		return SOTTO_V_NOTFORME;
+	}
+	if (s->ended) {
+		*why = "private message from a session that has left";
+		return SOTTO_V_STALE;
 	}
 	if ((k = rx_find(c, o, d.key_id)) == NULL) {
 		no_key(c, o, peer, s, d.key_id);

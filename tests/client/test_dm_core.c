@@ -280,6 +280,24 @@ int main(void)
 	test_flood(&c, &rs, &s, &b);
 	test_nokey_flood(&c, &s, &b);
 
+	/* A DMKEY from a session that has left (a relay holding it back past
+	 * the LEFT): its keys went at its end, and none is kept after it. */
+	{
+		struct rsess gone;
+
+		memset(&gone, 0, sizeof(gone));
+		gone.ended = true;
+		sotto_random(dmkey, 32);
+		send_key(&c, &gone, &b, a_fpr, 1, SOTTO_V_STALE);
+		s.n = 0;
+		seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "from beyond");
+		CHECK_EQ(deliver(&c, &gone, a_fpr, 1, SOTTO_CT_DM, &b, &why),
+		    SOTTO_V_STALE);
+		CHECK_EQ(s.n, 0);
+		CHECK(s.type != CLIENT_EV_MESSAGE);
+		CHECK(strcmp(s.text, "from beyond") != 0);
+	}
+
 	/* The session ends: its keys go; a DM under it is a no-key again. */
 	dm_session_end(&c, a_pub, a_sess);
 	s.n = 0;
