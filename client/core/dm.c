@@ -546,10 +546,12 @@ rx_find(struct client *c, const struct sotto_dm_outer *o, const uint8_t *key_id)
 	return NULL;
 }
 
-/* Once per (sender session, key): ask for a new key, say so. At most
- * SOTTO_DM_UNWRAPS_MAX times per sender session and epoch, as the keys
- * asked for would be ignored beyond that (a flood of DMs under invented
- * keys is not one notice and one DAT back each). */
+/* Once per (sender session, key): ask for a new key, say so. An ask that
+ * could not go (not ready to send, the sender not on this connection) is
+ * said as such and not remembered: the next DM under that key tries
+ * again. At most SOTTO_DM_UNWRAPS_MAX notices per sender session and
+ * epoch, as the keys asked for would be ignored beyond that (a flood of
+ * DMs under invented keys is not one notice and one DAT back each). */
 static void
 no_key(struct client *c, const struct sotto_dm_outer *o,
     const struct sotto_peer *peer, struct rsess *s, const uint8_t *key_id)
@@ -558,6 +560,7 @@ no_key(struct client *c, const struct sotto_dm_outer *o,
 	struct dm_nokey *n;
 	uint32_t id;
 	size_t i;
+	bool asked;
 
 	for (i = 0; i < dm->n_nokey; i++)
 		if (memcmp(dm->nokey[i].pub, o->id_pub, SOTTO_ED25519_PUB) == 0 &&
@@ -568,20 +571,25 @@ no_key(struct client *c, const struct sotto_dm_outer *o,
 	if (s->dm_nokeys >= SOTTO_DM_UNWRAPS_MAX)
 		return;
 	s->dm_nokeys++;
-	n = &dm->nokey[dm->nokey_at];
-	memcpy(n->pub, o->id_pub, SOTTO_ED25519_PUB);
-	memcpy(n->session, o->session, SOTTO_JOIN_NONCE);
-	memcpy(n->key_id, key_id, SOTTO_KEY_ID);
-	dm->nokey_at = (dm->nokey_at + 1) % DM_NOKEY_MAX;
-	if (dm->n_nokey < DM_NOKEY_MAX)
-		dm->n_nokey++;
 	sotto_wbuf_reset(&dm->body);
-	if ((id = member_id(c, o->id_pub, o->session)) != 0 && dat_may_send(c) &&
-	    sotto_dmnokey_build(&dm->body, key_id, o->counter) == 0)
-		(void)dat_send_body(c, SOTTO_CT_DMNOKEY, dm->body.p, dm->body.len,
-		    id, core_now_ms());
+	asked = (id = member_id(c, o->id_pub, o->session)) != 0 &&
+	    dat_may_send(c) &&
+	    sotto_dmnokey_build(&dm->body, key_id, o->counter) == 0 &&
+	    dat_send_body(c, SOTTO_CT_DMNOKEY, dm->body.p, dm->body.len, id,
+	    core_now_ms()) == 0;
+	if (asked) {
+		n = &dm->nokey[dm->nokey_at];
+		memcpy(n->pub, o->id_pub, SOTTO_ED25519_PUB);
+		memcpy(n->session, o->session, SOTTO_JOIN_NONCE);
+		memcpy(n->key_id, key_id, SOTTO_KEY_ID);
+		dm->nokey_at = (dm->nokey_at + 1) % DM_NOKEY_MAX;
+		if (dm->n_nokey < DM_NOKEY_MAX)
+			dm->n_nokey++;
+	}
 	core_notice_reason(c, "dm-no-key", "%s sent you a private message that "
-	    "could not be read (no key); asked for a new key", peer->name);
+	    "could not be read (no key); %s", peer->name, asked ?
+	    "asked for a new key" : "could not ask for a new key now (not ready "
+	    "to send); the next one under that key asks again");
 }
 
 static int

@@ -19,6 +19,7 @@ struct seen {
 	char   text[64];
 	bool   dm;
 	char   to[16];
+	char   notice[256];
 };
 
 static void on_event(const struct client_event *ev, void *ctx)
@@ -28,9 +29,12 @@ static void on_event(const struct client_event *ev, void *ctx)
 	s->n++;
 	s->type = ev->type;
 	s->reason[0] = s->text[0] = s->to[0] = '\0';
-	if (ev->type == CLIENT_EV_NOTICE)
+	if (ev->type == CLIENT_EV_NOTICE) {
 		snprintf(s->reason, sizeof(s->reason), "%s",
 		    ev->notice.reason ? ev->notice.reason : "");
+		snprintf(s->notice, sizeof(s->notice), "%s",
+		    ev->notice.text ? ev->notice.text : "");
+	}
 	if (ev->type == CLIENT_EV_MESSAGE) {
 		snprintf(s->text, sizeof(s->text), "%.*s", (int)ev->message.text_len,
 		    ev->message.text);
@@ -222,15 +226,20 @@ int main(void)
 	CHECK_EQ(dm_new(&c), 0);
 	sotto_wbuf_init(&b, 0);
 
-	/* Before any key: one dm-no-key notice per (session, key), not a
-	 * rejection; a second DM under that key is silent. */
+	/* Before any key: a dm-no-key notice, not a rejection. Here no
+	 * DMNOKEY can go (alice is no member on this connection, nothing is
+	 * sendable): the notice must not claim one was sent, and the next DM
+	 * under that key tries again (once per (session, key) holds for asks
+	 * that went: client.dm.lost_key). */
 	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "too early");
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
 	CHECK_EQ(s.n, 1);
 	CHECK_STR(s.reason, "dm-no-key");
+	CHECK(strstr(s.notice, "asked for a new key") == NULL);
+	CHECK(strstr(s.notice, "could not ask") != NULL);
 	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "still early");
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
-	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.n, 2);
 
 	/* A DMKEY signed by M carrying alice's wrap: refused, nothing kept. */
 	send_key(&c, &rs, &b, m_fpr, 1, SOTTO_V_DECRYPT);
