@@ -32,6 +32,8 @@
     SOTTO_KEY_ID + 4u)
 #define SOTTO_DMNOKEY_LEN       (SOTTO_KEY_ID + SOTTO_COUNTER_LEN)
 #define SOTTO_DM_KEYS_MAX       256u    /* pairwise keys a receiver caches */
+#define SOTTO_DM_KEYS_PER_PEER  8u      /* of them from one identity */
+#define SOTTO_DM_UNWRAPS_MAX    16u     /* DMKEYs unwrapped per sender session and epoch */
 
 /* Files. */
 #define SOTTO_XFER_ID           16u

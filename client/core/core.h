@@ -63,6 +63,10 @@ struct rsess {
 	unsigned              refs;         /* members pointing here */
 	uint8_t               told_ct[32];  /* content types noticed as unknown (bits) */
 	uint8_t               told_dm_ct[32]; /* the same for a DM's inner types */
+	uint32_t              dm_epoch;     /* DMKEY unwraps counted in this epoch */
+	unsigned              dm_unwraps;   /* (dm.c: at most SOTTO_DM_UNWRAPS_MAX) */
+	unsigned              dm_nokeys;    /* no-key answers, the same bound */
+	bool                  dm_told_flood;
 	bool                  ended;        /* its member left */
 	bool                  vouched;      /* joined after us: no timestamp check */
 	UT_hash_handle        hh;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* dm.c: direct messages: pairwise keys per ordered pair of sessions and epoch (sent, cached, wiped), /msg sealed to one member's current session, DMKEY/DM/DMNOKEY received (docs/protocol.md "Direct messages"). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,15 +411,90 @@ member_id(const struct client *c, const uint8_t *pub, const uint8_t *session)
 	return 0;
 }
 
-static int
-on_dmkey(struct client *c, const struct sotto_dm_outer *o,
-    const struct sotto_peer *peer, const uint8_t *body, size_t len,
-    const char **why)
+/* One key per sender session and epoch: a new one replaces the old (its
+ * sender seals only under its newest, and the relay keeps that sender's
+ * order, so no DM under the old one is still to come). At most
+ * SOTTO_DM_KEYS_PER_PEER per identity: a member's many sessions evict
+ * their own keys, never another member's. */
+static void
+rx_insert(struct client *c, struct dm_key *k)
 {
 	struct dm *dm = c->dm;
+	size_t i, n = 0, old = SIZE_MAX;
+
+	for (i = 0; i < dm->n_rx; i++)
+		if (key_of(dm->rx[i], k->peer_pub, k->peer_session) &&
+		    dm->rx[i]->epoch == k->epoch) {
+			keys_drop(dm->rx, &dm->n_rx, i);
+			break;
+		}
+	for (i = 0; i < dm->n_rx; i++)
+		if (memcmp(dm->rx[i]->peer_pub, k->peer_pub, SOTTO_ED25519_PUB) == 0) {
+			n++;
+			if (old == SIZE_MAX || dm->rx[i]->used < dm->rx[old]->used)
+				old = i;
+		}
+	if (n >= SOTTO_DM_KEYS_PER_PEER)
+		keys_drop(dm->rx, &dm->n_rx, old);
+	else
+		keys_make_room(dm->rx, &dm->n_rx, SOTTO_DM_KEYS_MAX);
+	dm->rx[dm->n_rx++] = k;
+}
+
+/* The key of this DMKEY already held (a resend): nothing to unwrap. */
+static bool
+rx_held(const struct client *c, const struct sotto_dm_outer *o,
+    const uint8_t *key_id)
+{
+	const struct dm *dm = c->dm;
+
+	for (size_t i = 0; i < dm->n_rx; i++)
+		if (key_of(dm->rx[i], o->id_pub, o->session) &&
+		    dm->rx[i]->epoch == o->epoch &&
+		    memcmp(dm->rx[i]->key_id, key_id, SOTTO_KEY_ID) == 0)
+			return true;
+	return false;
+}
+
+/* An RSA private-key operation is the dearest thing a DAT can make us do:
+ * a sender session gets SOTTO_DM_UNWRAPS_MAX per epoch (an honest one
+ * sends one, and one more per DMNOKEY round trip), then one notice and
+ * its further DMKEYs are ignored until the next epoch. */
+static void
+budget_epoch(struct rsess *s, uint32_t epoch)
+{
+	if (epoch > s->dm_epoch) {
+		s->dm_epoch = epoch;
+		s->dm_unwraps = s->dm_nokeys = 0;
+		s->dm_told_flood = false;
+	}
+}
+
+static bool
+unwrap_allowed(struct client *c, struct rsess *s, const struct sotto_peer *peer,
+    uint32_t epoch)
+{
+	budget_epoch(s, epoch);
+	if (s->dm_unwraps < SOTTO_DM_UNWRAPS_MAX) {
+		s->dm_unwraps++;
+		return true;
+	}
+	if (!s->dm_told_flood)
+		core_notice_reason(c, "dm-key-flood", "%s sent more private-message "
+		    "keys than it could need (%u in this key epoch); its further ones "
+		    "are ignored until the next", peer->name,
+		    (unsigned)SOTTO_DM_UNWRAPS_MAX);
+	s->dm_told_flood = true;
+	return false;
+}
+
+static int
+on_dmkey(struct client *c, const struct sotto_dm_outer *o,
+    const struct sotto_peer *peer, struct rsess *s, const uint8_t *body,
+    size_t len, const char **why)
+{
 	struct sotto_dmkey dk;
 	struct dm_key *k;
-	size_t i;
 	int r;
 
 	if ((r = sotto_dmkey_parse(body, len, &dk)) != 0) {
@@ -429,8 +505,19 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 		*why = "private-message key for another member";
 		return SOTTO_V_NOTFORME;
 	}
-	if (c->rsa == NULL || !epoch_live(c, o->epoch))
+	if (c->rsa == NULL || !epoch_live(c, o->epoch)) {
+		*why = "private-message key of a key epoch no longer in use";
 		return SOTTO_V_STALE;
+	}
+	if (s->ended) {
+		/* Its keys were wiped at its end (dm_session_end); a relay
+		 * holding this back past the LEFT must not bring one back. */
+		*why = "private-message key from a session that has left";
+		return SOTTO_V_STALE;
+	}
+	/* Cheap checks first: the expensive unwrap comes last. */
+	if (rx_held(c, o, dk.key_id) || !unwrap_allowed(c, s, peer, o->epoch))
+		return 0;
 	if ((k = key_new(c, o->id_pub, o->session, o->epoch)) == NULL)
 		return SOTTO_E_ALLOC;
 	if ((r = sotto_dmkey_open(&dk, c->rsa, peer->fpr, o, k->k)) != 0) {
@@ -439,17 +526,8 @@ on_dmkey(struct client *c, const struct sotto_dm_outer *o,
 		return r;
 	}
 	memcpy(k->key_id, dk.key_id, SOTTO_KEY_ID);
-	/* The same key again (a resend) replaces the old entry. */
-	for (i = 0; i < dm->n_rx; i++)
-		if (key_of(dm->rx[i], o->id_pub, o->session) &&
-		    dm->rx[i]->epoch == k->epoch &&
-		    memcmp(dm->rx[i]->key_id, k->key_id, SOTTO_KEY_ID) == 0) {
-			keys_drop(dm->rx, &dm->n_rx, i);
-			break;
-		}
 	core_keylog_dm(k->epoch, k->k);
-	keys_make_room(dm->rx, &dm->n_rx, SOTTO_DM_KEYS_MAX);
-	dm->rx[dm->n_rx++] = k;
+	rx_insert(c, k);
 	return 0;
 }
 
@@ -468,35 +546,50 @@ rx_find(struct client *c, const struct sotto_dm_outer *o, const uint8_t *key_id)
 	return NULL;
 }
 
-/* Once per (sender session, key): ask for a new key, say so. */
+/* Once per (sender session, key): ask for a new key, say so. An ask that
+ * could not go (not ready to send, the sender not on this connection) is
+ * said as such and not remembered: the next DM under that key tries
+ * again. At most SOTTO_DM_UNWRAPS_MAX notices per sender session and
+ * epoch, as the keys asked for would be ignored beyond that (a flood of
+ * DMs under invented keys is not one notice and one DAT back each). */
 static void
 no_key(struct client *c, const struct sotto_dm_outer *o,
-    const struct sotto_peer *peer, const uint8_t *key_id)
+    const struct sotto_peer *peer, struct rsess *s, const uint8_t *key_id)
 {
 	struct dm *dm = c->dm;
 	struct dm_nokey *n;
 	uint32_t id;
 	size_t i;
+	bool asked;
 
 	for (i = 0; i < dm->n_nokey; i++)
 		if (memcmp(dm->nokey[i].pub, o->id_pub, SOTTO_ED25519_PUB) == 0 &&
 		    memcmp(dm->nokey[i].session, o->session, SOTTO_JOIN_NONCE) == 0 &&
 		    memcmp(dm->nokey[i].key_id, key_id, SOTTO_KEY_ID) == 0)
 			return;
-	n = &dm->nokey[dm->nokey_at];
-	memcpy(n->pub, o->id_pub, SOTTO_ED25519_PUB);
-	memcpy(n->session, o->session, SOTTO_JOIN_NONCE);
-	memcpy(n->key_id, key_id, SOTTO_KEY_ID);
-	dm->nokey_at = (dm->nokey_at + 1) % DM_NOKEY_MAX;
-	if (dm->n_nokey < DM_NOKEY_MAX)
-		dm->n_nokey++;
+	budget_epoch(s, o->epoch);
+	if (s->dm_nokeys >= SOTTO_DM_UNWRAPS_MAX)
+		return;
+	s->dm_nokeys++;
 	sotto_wbuf_reset(&dm->body);
-	if ((id = member_id(c, o->id_pub, o->session)) != 0 && dat_may_send(c) &&
-	    sotto_dmnokey_build(&dm->body, key_id, o->counter) == 0)
-		(void)dat_send_body(c, SOTTO_CT_DMNOKEY, dm->body.p, dm->body.len,
-		    id, core_now_ms());
+	asked = (id = member_id(c, o->id_pub, o->session)) != 0 &&
+	    dat_may_send(c) &&
+	    sotto_dmnokey_build(&dm->body, key_id, o->counter) == 0 &&
+	    dat_send_body(c, SOTTO_CT_DMNOKEY, dm->body.p, dm->body.len, id,
+	    core_now_ms()) == 0;
+	if (asked) {
+		n = &dm->nokey[dm->nokey_at];
+		memcpy(n->pub, o->id_pub, SOTTO_ED25519_PUB);
+		memcpy(n->session, o->session, SOTTO_JOIN_NONCE);
+		memcpy(n->key_id, key_id, SOTTO_KEY_ID);
+		dm->nokey_at = (dm->nokey_at + 1) % DM_NOKEY_MAX;
+		if (dm->n_nokey < DM_NOKEY_MAX)
+			dm->n_nokey++;
+	}
 	core_notice_reason(c, "dm-no-key", "%s sent you a private message that "
-	    "could not be read (no key); asked for a new key", peer->name);
+	    "could not be read (no key); %s", peer->name, asked ?
+	    "asked for a new key" : "could not ask for a new key now (not ready "
+	    "to send); the next one under that key asks again");
 }
 
 static int
@@ -519,8 +612,12 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 		*why = "private message for another member";
 		return SOTTO_V_NOTFORME;
 	}
+	if (s->ended) {
+		*why = "private message from a session that has left";
+		return SOTTO_V_STALE;
+	}
 	if ((k = rx_find(c, o, d.key_id)) == NULL) {
-		no_key(c, o, peer, d.key_id);
+		no_key(c, o, peer, s, d.key_id);
 		return 0;
 	}
 	if ((r = sotto_dm_open(&d, k->k, o, &c->dm->pt, &type, &text, &n)) != 0) {
@@ -599,7 +696,7 @@ dm_deliver(struct client *c, const struct sotto_dat *d,
 		return SOTTO_E_ALLOC;
 	dm_purge(c);
 	switch (ctype) {
-	case SOTTO_CT_DMKEY:   return on_dmkey(c, &o, peer, body, len, why);
+	case SOTTO_CT_DMKEY:   return on_dmkey(c, &o, peer, s, body, len, why);
 	case SOTTO_CT_DM:      return on_dm(c, &o, peer, s, body, len, why);
 	case SOTTO_CT_DMNOKEY: return on_dmnokey(c, &o, peer, body, len, why);
 	}

@@ -19,6 +19,7 @@ struct seen {
 	char   text[64];
 	bool   dm;
 	char   to[16];
+	char   notice[256];
 };
 
 static void on_event(const struct client_event *ev, void *ctx)
@@ -28,9 +29,12 @@ static void on_event(const struct client_event *ev, void *ctx)
 	s->n++;
 	s->type = ev->type;
 	s->reason[0] = s->text[0] = s->to[0] = '\0';
-	if (ev->type == CLIENT_EV_NOTICE)
+	if (ev->type == CLIENT_EV_NOTICE) {
 		snprintf(s->reason, sizeof(s->reason), "%s",
 		    ev->notice.reason ? ev->notice.reason : "");
+		snprintf(s->notice, sizeof(s->notice), "%s",
+		    ev->notice.text ? ev->notice.text : "");
+	}
 	if (ev->type == CLIENT_EV_MESSAGE) {
 		snprintf(s->text, sizeof(s->text), "%.*s", (int)ev->message.text_len,
 		    ev->message.text);
@@ -80,6 +84,116 @@ static void send_key(struct client *c, struct rsess *rs, struct sotto_wbuf *b,
 	CHECK_EQ(deliver(c, rs, from_fpr, epoch, SOTTO_CT_DMKEY, b, &why), want);
 }
 
+/* The same from any identity and session (a flood of keys). */
+static int deliver_from(struct client *c, struct rsess *rs, const uint8_t *pub,
+    const uint8_t *sess, const uint8_t *fpr, uint32_t epoch, uint8_t ctype,
+    const struct sotto_wbuf *b, const char **why)
+{
+	struct sotto_peer peer = { .name = "mallory" };
+	struct sotto_dat d = { .id_pub = pub, .session = sess, .epoch = epoch,
+	    .counter = ++counter, .ts_ms = 1700000000000ull + counter };
+
+	memcpy(peer.fpr, fpr, 32);
+	strcpy(peer.fpr_str, "SHA256:mallory");
+	return content_deliver(c, &d, &peer, rs, ctype, b->p, b->len, why);
+}
+
+/* A fresh valid DMKEY from (pub, sess) to us. */
+static int flood_key(struct client *c, struct rsess *rs, const uint8_t *pub,
+    const uint8_t *sess, const uint8_t *fpr, uint32_t epoch, struct sotto_wbuf *b)
+{
+	uint8_t k[SOTTO_DM_KEY];
+	const char *why;
+
+	sotto_random(k, sizeof(k));
+	sotto_wbuf_reset(b);
+	CHECK_EQ(sotto_dmkey_build(b, k, epoch, fpr, sess, c->fpr, c->nonce,
+	    c->rsa_n), 0);
+	return deliver_from(c, rs, pub, sess, fpr, epoch, SOTTO_CT_DMKEY, b, &why);
+}
+
+/* alice's key survives whatever another trusted member sends: one
+ * session's flood of keys costs at most SOTTO_DM_UNWRAPS_MAX unwraps and
+ * holds one entry, and many sessions of one identity evict only their
+ * own. */
+static void test_flood(struct client *c, struct rsess *rs, struct seen *s,
+    struct sotto_wbuf *b)
+{
+	static struct rsess ms[SOTTO_DM_KEYS_MAX + 4];
+	static uint8_t msess[SOTTO_DM_KEYS_MAX + 4][32];
+	uint8_t m_pub[32];
+	const char *why;
+	size_t i, told = 0;
+	int r;
+
+	sotto_random(m_pub, 32);
+	sotto_random(dmkey, 32);
+	send_key(c, rs, b, a_fpr, 1, 0);
+	for (i = 0; i < SOTTO_DM_KEYS_MAX + 4; i++)
+		sotto_random(msess[i], 32);
+
+	/* One session, 300 keys: the first ones are unwrapped, then one
+	 * notice and the rest ignored before any RSA work (a wrap that
+	 * would not open is not even looked at). */
+	s->n = 0;
+	for (i = 0; i < 300; i++) {
+		CHECK_EQ(flood_key(c, &ms[0], m_pub, msess[0], m_fpr, 1, b), 0);
+		if (s->n > told) {
+			CHECK_STR(s->reason, "dm-key-flood");
+			told = s->n;
+		}
+	}
+	CHECK_EQ(s->n, 1);
+	b->p[100] ^= 1;
+	CHECK_EQ(deliver_from(c, &ms[0], m_pub, msess[0], m_fpr, 1,
+	    SOTTO_CT_DMKEY, b, &why), 0);
+	seal(c, b, dmkey, 1, SOTTO_CT_TEXT, "still readable");
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), 0);
+	CHECK_EQ(s->type, CLIENT_EV_MESSAGE);
+	CHECK_STR(s->text, "still readable");
+
+	/* 260 sessions of the same identity, one key each. */
+	for (i = 1; i < SOTTO_DM_KEYS_MAX + 4; i++)
+		if ((r = flood_key(c, &ms[i], m_pub, msess[i], m_fpr, 1, b)) != 0)
+			CHECK_EQ(r, 0);
+	seal(c, b, dmkey, 1, SOTTO_CT_TEXT, "still mine");
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), 0);
+	CHECK_EQ(s->type, CLIENT_EV_MESSAGE);
+	CHECK_STR(s->text, "still mine");
+	dm_session_end(c, a_pub, a_sess);
+}
+
+/* DMs under keys nobody sent (another member's flood): the no-key
+ * answers (a notice and a DMNOKEY each) stop at SOTTO_DM_UNWRAPS_MAX per
+ * sender session and epoch, as the keys they ask for would. */
+static void test_nokey_flood(struct client *c, struct seen *s, struct sotto_wbuf *b)
+{
+	static struct rsess ms;
+	uint8_t m_pub[32], m_sess[32], k[SOTTO_DM_KEY];
+	const char *why;
+	size_t notices = 0;
+
+	sotto_random(m_pub, 32);
+	sotto_random(m_sess, 32);
+	for (int i = 0; i < 40; i++) {
+		struct sotto_dm_outer o = { c->room, c->room_len, m_pub, m_sess, 1,
+		    counter + 1, 1700000000000ull + counter + 1 };
+
+		sotto_random(k, sizeof(k));
+		sotto_wbuf_reset(b);
+		CHECK_EQ(sotto_dm_seal(b, k, &o, c->fpr, c->nonce, SOTTO_CT_TEXT,
+		    "x", 1), 0);
+		s->n = 0;
+		CHECK_EQ(deliver_from(c, &ms, m_pub, m_sess, m_fpr, 1, SOTTO_CT_DM,
+		    b, &why), 0);
+		if (s->n > 0) {
+			CHECK_STR(s->reason, "dm-no-key");
+			notices++;
+		}
+	}
+	CHECK_EQ(notices, SOTTO_DM_UNWRAPS_MAX);
+}
+
 int main(void)
 {
 	struct client c;
@@ -112,15 +226,20 @@ int main(void)
 	CHECK_EQ(dm_new(&c), 0);
 	sotto_wbuf_init(&b, 0);
 
-	/* Before any key: one dm-no-key notice per (session, key), not a
-	 * rejection; a second DM under that key is silent. */
+	/* Before any key: a dm-no-key notice, not a rejection. Here no
+	 * DMNOKEY can go (alice is no member on this connection, nothing is
+	 * sendable): the notice must not claim one was sent, and the next DM
+	 * under that key tries again (once per (session, key) holds for asks
+	 * that went: client.dm.lost_key). */
 	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "too early");
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
 	CHECK_EQ(s.n, 1);
 	CHECK_STR(s.reason, "dm-no-key");
+	CHECK(strstr(s.notice, "asked for a new key") == NULL);
+	CHECK(strstr(s.notice, "could not ask") != NULL);
 	seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "still early");
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), 0);
-	CHECK_EQ(s.n, 1);
+	CHECK_EQ(s.n, 2);
 
 	/* A DMKEY signed by M carrying alice's wrap: refused, nothing kept. */
 	send_key(&c, &rs, &b, m_fpr, 1, SOTTO_V_DECRYPT);
@@ -166,6 +285,27 @@ int main(void)
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DM, &b, &why), SOTTO_V_MALFORMED);
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMKEY, &b, &why), SOTTO_V_MALFORMED);
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMNOKEY, &b, &why), SOTTO_V_MALFORMED);
+
+	test_flood(&c, &rs, &s, &b);
+	test_nokey_flood(&c, &s, &b);
+
+	/* A DMKEY from a session that has left (a relay holding it back past
+	 * the LEFT): its keys went at its end, and none is kept after it. */
+	{
+		struct rsess gone;
+
+		memset(&gone, 0, sizeof(gone));
+		gone.ended = true;
+		sotto_random(dmkey, 32);
+		send_key(&c, &gone, &b, a_fpr, 1, SOTTO_V_STALE);
+		s.n = 0;
+		seal(&c, &b, dmkey, 1, SOTTO_CT_TEXT, "from beyond");
+		CHECK_EQ(deliver(&c, &gone, a_fpr, 1, SOTTO_CT_DM, &b, &why),
+		    SOTTO_V_STALE);
+		CHECK_EQ(s.n, 0);
+		CHECK(s.type != CLIENT_EV_MESSAGE);
+		CHECK(strcmp(s.text, "from beyond") != 0);
+	}
 
 	/* The session ends: its keys go; a DM under it is a no-key again. */
 	dm_session_end(&c, a_pub, a_sess);
