@@ -452,6 +452,14 @@ sotto_keyring_handover(struct sotto_keyring *kr,
 	if (e == NULL || e->cur->gen >= UINT32_MAX - 1)
 		return SOTTO_E_INVAL;
 	g = e->cur->gen;
+	/* Our own chain where it stands, not from CK_0: the newcomer must
+	 * not open what we sent in this generation before serving it. */
+	if (e->tx != NULL && e->tx->gen == g &&
+	    chain_find(e, e->tx->id_pub, e->tx->session, g) == NULL) {
+		if ((r = sotto_chain_dup(&fresh, e->tx)) != 0 ||
+		    (r = chain_add(e, fresh, &held)) != 0)
+			return r;
+	}
 	for (i = 0; i < n_present; i++) {
 		if (chain_find(e, present[i].id_pub, present[i].session, g) != NULL)
 			continue;
@@ -504,4 +512,31 @@ size_t
 sotto_keyring_chains(const struct sotto_keyring *kr)
 {
 	return (kr->cur ? kr->cur->n_chains : 0) + (kr->prev ? kr->prev->n_chains : 0);
+}
+
+static void
+epoch_visit(const struct kr_epoch *e,
+    void (*on_gen)(void *, const struct sotto_genkey *),
+    void (*on_chain)(void *, const struct sotto_chain *), void *ctx)
+{
+	const struct kr_chain *c;
+
+	if (e == NULL)
+		return;
+	on_gen(ctx, e->cur);
+	if (e->low != NULL)
+		on_gen(ctx, e->low);
+	for (c = e->chains; c != NULL; c = c->hh.next)
+		on_chain(ctx, c->ch);
+	if (e->tx != NULL)
+		on_chain(ctx, e->tx);
+}
+
+void
+sotto_keyring_visit(const struct sotto_keyring *kr,
+    void (*on_gen)(void *ctx, const struct sotto_genkey *g),
+    void (*on_chain)(void *ctx, const struct sotto_chain *ch), void *ctx)
+{
+	epoch_visit(kr->cur, on_gen, on_chain, ctx);
+	epoch_visit(kr->prev, on_gen, on_chain, ctx);
 }

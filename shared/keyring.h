@@ -97,4 +97,11 @@ void sotto_keyring_sweep(struct sotto_keyring *kr, uint64_t now_ms);
 /* Chains held, in all epochs (tests, the key log). */
 size_t sotto_keyring_chains(const struct sotto_keyring *kr);
 
+/* Every key held now, for the client's test-only key log: each
+ * generation key (current, and older ones kept for their grace) and each
+ * chain (our own sender chain included), in both epochs. */
+void sotto_keyring_visit(const struct sotto_keyring *kr,
+    void (*on_gen)(void *ctx, const struct sotto_genkey *g),
+    void (*on_chain)(void *ctx, const struct sotto_chain *ch), void *ctx);
+
 #endif

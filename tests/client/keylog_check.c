@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: ISC */
-/* keylog_check.c: which captured DATs a member's key log opens: the proof that a departed or removed member cannot read what was sent after the rotation (tests/client/test_membership.py).
+/* keylog_check.c: which captured v2 DATs a member's key log opens: the proof that a departed or removed member, a newcomer, or a memory dump cannot read what it must not (tests/client/test_membership.py).
  *
  * usage: keylog_check ROOM KEYLOG DAT_BODY_FILE...
- * KEYLOG holds the lines "epoch N key HEX" a test build of the client
- * writes (client/core/keylog.c). Every key is tried on every DAT, under
- * the DAT's own epoch label too (the strongest attempt a holder of those
- * key bytes could make). Prints "opened X of Y" and exits 0; 2 on bad
- * input.
+ * KEYLOG holds the lines a test build of the client writes
+ * (client/core/keylog.c): "gk EPOCH GEN KEY" (a generation key) and "ck
+ * EPOCH GEN INDEX ID SESSION CK" (a sender chain at its next index).
+ * Every DAT is tried with the strongest attempt a holder of those bytes
+ * could make: each generation key of its epoch at or below its generation,
+ * stepped forward to it, starting the sender's chain and stepping it to
+ * the DAT's index; and each chain of its sender session, epoch and
+ * generation at or below its index. Prints "keys K opened X of Y" and
+ * exits 0; 2 on bad input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,35 +18,91 @@
 
 #include "crypto.h"
 #include "err.h"
-#include "proto.h"
+#include "proto2.h"
+#include "ratchet.h"
 
-#define KEYS_MAX 256
+#define KEYS_MAX 100000
 #define BODY_MAX (2u * 1024u * 1024u)
 
-static uint8_t keys[KEYS_MAX][SOTTO_GROUP_KEY];
+struct logged {
+	int      chain;                          /* ck line, else gk */
+	uint32_t epoch, gen, index;
+	uint8_t  key[SOTTO_GROUP_KEY];
+	uint8_t  id_pub[SOTTO_ED25519_PUB];
+	uint8_t  session[SOTTO_JOIN_NONCE];
+};
+
+static struct logged *keys;
 static size_t n_keys;
+
+static int
+unhex(const char *s, uint8_t *out, size_t n)
+{
+	unsigned v;
+	size_t i;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+cmp_logged(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct logged));
+}
+
+/* The log is appended at every change: the same key many times. */
+static void
+dedupe(void)
+{
+	size_t i, n = 0;
+
+	qsort(keys, n_keys, sizeof(*keys), cmp_logged);
+	for (i = 0; i < n_keys; i++)
+		if (n == 0 || cmp_logged(&keys[n - 1], &keys[i]) != 0)
+			keys[n++] = keys[i];
+	n_keys = n;
+}
 
 static int
 load_keylog(const char *path)
 {
-	char line[256], hex[65];
-	unsigned epoch, v;
+	char line[512], a[160], b[160], k[160];
+	unsigned e, g, i;
+	struct logged *l;
 	FILE *f;
-	size_t i;
 
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
+	if ((keys = calloc(KEYS_MAX, sizeof(*keys))) == NULL) {
+		fclose(f);
+		return -1;
+	}
 	while (n_keys < KEYS_MAX && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "epoch %u key %64s", &epoch, hex) != 2 ||
-		    strlen(hex) != 64)
+		l = &keys[n_keys];
+		if (sscanf(line, "gk %u %u %64s", &e, &g, k) == 3 &&
+		    unhex(k, l->key, SOTTO_GROUP_KEY) == 0) {
+			l->chain = 0;
+		} else if (sscanf(line, "ck %u %u %u %64s %64s %64s", &e, &g, &i, a,
+		    b, k) == 6 && unhex(a, l->id_pub, SOTTO_ED25519_PUB) == 0 &&
+		    unhex(b, l->session, SOTTO_JOIN_NONCE) == 0 &&
+		    unhex(k, l->key, SOTTO_CHAIN_KEY) == 0) {
+			l->chain = 1;
+			l->index = i;
+		} else
 			continue;
-		for (i = 0; i < SOTTO_GROUP_KEY; i++) {
-			sscanf(hex + 2 * i, "%2x", &v);
-			keys[n_keys][i] = (uint8_t)v;
-		}
+		l->epoch = e;
+		l->gen = g;
 		n_keys++;
 	}
 	fclose(f);
+	dedupe();
 	return 0;
 }
 
@@ -62,36 +122,78 @@ read_file(const char *path, size_t *n)
 	return p;
 }
 
+/* The chain logged entry l gives for d's sender, or NULL. */
+static struct sotto_chain *
+chain_for(const struct logged *l, const struct sotto_dat2 *d)
+{
+	struct sotto_genkey *g = NULL;
+	struct sotto_chain *ch = NULL;
+
+	if (l->epoch != d->epoch || l->gen > d->gen)
+		return NULL;
+	if (l->chain) {
+		if (l->gen != d->gen || l->index > d->index ||
+		    memcmp(l->id_pub, d->id_pub, SOTTO_ED25519_PUB) != 0 ||
+		    memcmp(l->session, d->session, SOTTO_JOIN_NONCE) != 0 ||
+		    sotto_chain_from(&ch, l->key, l->id_pub, l->session, l->epoch,
+		    l->gen, l->index) != 0)
+			return NULL;
+		return ch;
+	}
+	/* A generation key reaches every later generation (up to the
+	 * receiver's bound; the attempt here has none). */
+	if (sotto_genkey_new(&g, l->key, l->epoch, l->gen) != 0)
+		return NULL;
+	while (g->gen < d->gen)
+		if (sotto_genkey_advance(g, d->gen - g->gen > SOTTO_GEN_JUMP_MAX ?
+		    g->gen + SOTTO_GEN_JUMP_MAX : d->gen) != 0)
+			break;
+	if (g->gen == d->gen)
+		(void)sotto_chain_start(&ch, g, d->id_pub, d->session);
+	sotto_genkey_free(g);
+	return ch;
+}
+
 /* Whether any logged key opens this DAT. */
 static int
 opens(const uint8_t *room, size_t room_len, const uint8_t *body, size_t len)
 {
-	struct sotto_dat_rx *rx = NULL;
-	struct sotto_dat d;
+	struct sotto_dat2_rx *rx = NULL;
+	struct sotto_dat2 d;
 	size_t i;
 	int hit = 0;
 
-	if (sotto_dat_parse(body, len, &d) != 0 ||
-	    sotto_dat_rx_new(&rx, room, room_len) != 0)
+	if (sotto_dat2_parse(body, len, &d) != 0 ||
+	    sotto_dat2_rx_new(&rx, room, room_len) != 0)
 		return 0;
+	/* Once: the opens below read the signature input it leaves in rx. */
+	if (sotto_dat2_verify(rx, &d, body, len) != 0) {
+		sotto_dat2_rx_free(rx);
+		return 0;
+	}
 	for (i = 0; i < n_keys && !hit; i++) {
-		struct sotto_dat_peer p = { .epoch = d.epoch };
-		struct sotto_group *g = NULL;
+		struct sotto_replay p = { 0, 0, 0 };
+		struct sotto_chain *ch;
 		const uint8_t *text;
 		size_t tn;
 		uint8_t ct;
 
-		if (sotto_dat_verify(rx, &d, body, len) != 0 ||
-		    sotto_group_from(&g, keys[i], d.epoch) != 0 ||
-		    sotto_dat_subkey(&p.aead, g, d.id_pub, d.session) != 0) {
-			sotto_group_free(g);
+		if ((ch = chain_for(&keys[i], &d)) == NULL)
 			continue;
+		/* Far ahead of a chain: step it close first (no skip bound
+		 * for the attacker). */
+		while (d.index - ch->index > SOTTO_CHAIN_SKIP_MAX) {
+			uint8_t mk[SOTTO_GROUP_KEY];
+			uint32_t idx;
+
+			if (sotto_chain_next(ch, &idx, mk) != 0)
+				break;
 		}
-		hit = sotto_dat_open(rx, &d, body, len, &p, &ct, &text, &tn) == 0;
-		sotto_aead_free(p.aead);
-		sotto_group_free(g);
+		hit = sotto_dat2_open(rx, &d, body, len, ch, &p, &ct, &text,
+		    &tn) == 0;
+		sotto_chain_free(ch);
 	}
-	sotto_dat_rx_free(rx);
+	sotto_dat2_rx_free(rx);
 	return hit;
 }
 
@@ -119,5 +221,6 @@ main(int argc, char **argv)
 		free(body);
 	}
 	printf("keys %zu opened %zu of %d\n", n_keys, opened, argc - 3);
+	free(keys);
 	return 0;
 }

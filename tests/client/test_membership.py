@@ -18,7 +18,8 @@ from sottotest.wire import room_prefix  # noqa: E402
 KEY_TIMEOUT = 3.0          # CORE_KEY_TIMEOUT in client/core/core.h
 SQUATTERS_MAX = 50
 KEYLOG_CHECK = None        # tests/client/keylog_check, from --keylog-check
-DAT_EPOCH_AT = 64          # v1 DAT: id_pub, session, then u32 epoch
+DAT_EPOCH_AT = 66          # v2 DAT: version, kind, id_pub, session, then u32 epoch
+DAT_COUNTER_AT = 78        # v2 DAT: ... epoch, gen, index, then u64 counter
 
 
 
@@ -444,7 +445,7 @@ def test_bad_frame_cutoff():
         for i in range(40):
             # A later counter each time (not a replay): the signature
             # no longer holds.
-            body[68:76] = struct.pack(">Q", 1000 + i)
+            body[DAT_COUNTER_AT:DAT_COUNTER_AT + 8] = struct.pack(">Q", 1000 + i)
             flood.append(ct.frame(3, 0, bytes(body), frm=frm))
         pa.inject(flood)
         a.wait("rejected", reason="untrusted-key", count=8)
