@@ -239,6 +239,36 @@ epoch_new(struct sotto_genkey *gk, const uint8_t *key_id,
 	return e;
 }
 
+/* The epoch key held already (a late or second answer, or a member that
+ * kept the room's key across a relay restart and is handed it again):
+ * nothing older is taken, but a later generation moves ours on (we could
+ * derive it ourselves) and chains we lack are added, so the keyholder's
+ * senders stay readable. gk is taken on success, left to the caller on
+ * failure (as sotto_keyring_set); the chains are always consumed. */
+static int
+same_key(struct sotto_keyring *kr, struct sotto_genkey *gk,
+    struct sotto_chain **chains, size_t n_chains, uint64_t now)
+{
+	struct kr_epoch *e = kr->cur;
+	struct sotto_chain *held;
+	size_t i;
+	int r = 0;
+
+	if (gk->gen > e->cur->gen)
+		r = epoch_step(e, gk->gen, now, &kr->cfg);
+	for (i = 0; i < n_chains; i++) {
+		if (r == 0 && chains[i]->epoch == gk->epoch &&
+		    chains[i]->gen < gk->gen)
+			r = chain_add(e, chains[i], &held);
+		else
+			sotto_chain_free(chains[i]);
+		chains[i] = NULL;
+	}
+	if (r == 0)
+		sotto_genkey_free(gk);
+	return r;
+}
+
 int
 sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,
     const uint8_t key_id[static SOTTO_KEY_ID],
@@ -255,12 +285,8 @@ sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,
 		return SOTTO_E_INVAL;
 	}
 	if (kr->cur != NULL && gk->epoch == kr->cur->epoch &&
-	    memcmp(key_id, kr->cur->key_id, SOTTO_KEY_ID) == 0) {
-		/* The key held already (a late or second answer): no change. */
-		free_chains(chains, n_chains);
-		sotto_genkey_free(gk);
-		return 0;
-	}
+	    memcmp(key_id, kr->cur->key_id, SOTTO_KEY_ID) == 0)
+		return same_key(kr, gk, chains, n_chains, now_ms);
 	if ((e = epoch_new(gk, key_id, origin, now_ms)) == NULL) {
 		free_chains(chains, n_chains);
 		return SOTTO_E_ALLOC;

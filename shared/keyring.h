@@ -45,7 +45,8 @@ void sotto_keyring_free(struct sotto_keyring *kr);
  * not); gk is taken on success and left to the caller on failure. The
  * current epoch, if any, becomes the previous one for its grace; an older
  * previous one is wiped now. An older epoch is refused (SOTTO_E_INVAL);
- * the same epoch and key is a no-op (gk freed); the same epoch with
+ * the same epoch and key only moves a
+ * lower generation on and adds chains not held (gk freed); the same epoch with
  * another key is a conflict's winner (the caller compared them) and
  * replaces the loser outright. */
 int sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,

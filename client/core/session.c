@@ -561,6 +561,10 @@ send_key(struct client *c, struct member *m)
 		    msg.len, NULL);
 	sotto_wbuf_free(&b);
 	sotto_wbuf_free(&msg);
+	/* Tell the room our new generation (an announcement): members that
+	 * do not send would otherwise stay behind, and once our grace for
+	 * the generation we left is over we could not read them. */
+	(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_REPLY, NULL);
 }
 
 /* --- INI from a member --------------------------------------------------- */
