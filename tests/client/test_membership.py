@@ -499,6 +499,178 @@ def test_rotator_killed_mid_rotation():
         check(ra["epoch"] < ka["epoch"] < kb["epoch"], "epochs only grow")
 
 
+# --- v2 keys: forward secrecy, history protection, reasons ------------------
+
+DAT_GEN_AT = 70            # v2 DAT: ... epoch, then u32 gen
+
+
+def dat_gen(body):
+    return struct.unpack(">I", body[DAT_GEN_AT:DAT_GEN_AT + 4])[0]
+
+
+def keydump_gens(path):
+    """Generations of the keys in a key dump (SOTTO_TEST_KEYDUMP), or None
+    while it does not exist yet."""
+    try:
+        with open(path) as f:
+            lines = f.read().split("\n")
+    except FileNotFoundError:
+        return None
+    return [int(w.split()[2]) for w in lines if w.startswith(("gk ", "ck "))]
+
+
+def test_memory_dump_forward_secrecy():
+    """A memory dump of bob (his keys at time t) opens none of the DATs sent before t's generation step, though it opens what is sent under the generation it holds: forward secrecy in the keys (v1 held one key for the epoch, which opened them all)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        log_a = s.keys.path("alice.keylog")
+        dump_b = s.keys.path("bob.keydump")
+        a = s.client("alice", tr, env=keylog_env(log_a))
+        a.ready()
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        b = s.client("bob", tr, port=pb.port,
+                     env=dict(os.environ, SOTTO_TEST_KEYDUMP=dump_b))
+        b.ready()
+        a.wait("joined", name="bob")
+        for i in range(3):
+            a.send("old %d" % i)
+            b.wait("message", text="old %d" % i)
+        old = [f[3][14:] for f in pb.recorded(3)]
+        check_eq(len(old), 3, "bob's seat captured alice's three DATs")
+        old_gen = max(dat_gen(x) for x in old)
+        # A newcomer is served: the keyholder steps to the next generation
+        # and announces it; bob steps too, and wipes the generation he
+        # left once its grace (10 s) is over.
+        c = s.client("carol", tr)
+        c.ready()
+        b.wait("joined", name="carol")
+
+        def dump_past_old():
+            gens = keydump_gens(dump_b)
+            return bool(gens) and min(gens) > old_gen
+        ct.wait_until(dump_past_old, 40 * ct.SCALE,
+                      "bob's keys past generation %d: %r" % (old_gen, keydump_gens(dump_b)),
+                      step=0.2)
+        snap = s.keys.path("bob.snapshot")
+        with open(dump_b) as f, open(snap, "w") as g:
+            g.write(f.read())
+        a.send("later")
+        b.wait("message", text="later")
+        later = [f[3][14:] for f in pb.recorded(3)][3:]
+        check_eq(len(later), 1, "bob's seat captured the later DAT")
+        _, opened_old = keylog_opens(s.keys, "lobby", snap, old)
+        check_eq(opened_old, 0, "DATs from before the step bob's dump opens")
+        # The check is not vacuous: alice's own keys open the old DATs,
+        # and the dump opens a DAT of the generation it holds.
+        _, opened_by_a = keylog_opens(s.keys, "lobby", log_a, old)
+        check_eq(opened_by_a, len(old), "alice's key log opens the old DATs")
+        _, opened_later = keylog_opens(s.keys, "lobby", snap, later)
+        check_eq(opened_later, 1, "bob's dump opens a DAT of its own generation")
+
+
+def test_newcomer_history_protection():
+    """carol joins a room that talked before her: her key log (every key she ever held, chains included) opens none of the DATs the relay carried before her join, and every one sent after it (v1 handed the newcomer the room's key, which opened them all)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        log_c = s.keys.path("carol.keylog")
+        pa, pb = Proxy(s.relay.port), Proxy(s.relay.port)
+        s.proxies += [pa, pb]
+        a = s.client("alice", tr, port=pa.port)
+        a.ready()
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        a.wait("joined", name="bob")
+        for i in range(3):
+            a.send("before carol, alice %d" % i)
+            b.send("before carol, bob %d" % i)
+        for i in range(3):
+            b.wait("message", text="before carol, alice %d" % i)
+            a.wait("message", text="before carol, bob %d" % i)
+        before = [f[3][14:] for f in pa.recorded(3) + pb.recorded(3)]
+        check_eq(len(before), 6, "six DATs captured before carol")
+        c = s.client("carol", tr, env=keylog_env(log_c))
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        a.send("after carol, alice")
+        b.send("after carol, bob")
+        c.wait("message", text="after carol, alice")
+        c.wait("message", text="after carol, bob")
+        after = [x for x in (f[3][14:] for f in pa.recorded(3) + pb.recorded(3))
+                 if x not in before]
+        check_eq(len(after), 2, "two DATs captured after carol's join")
+        keys_c, opened = keylog_opens(s.keys, "lobby", log_c, before)
+        check(keys_c >= 1, "carol's key log holds her keys")
+        check_eq(opened, 0, "DATs from before her join carol's keys open")
+        _, opened_after = keylog_opens(s.keys, "lobby", log_c, after)
+        check_eq(opened_after, 2, "carol's keys open what was sent after her join")
+        check_eq([e for e in c.all("message") if "before carol" in e["text"]], [],
+                 "carol shows nothing from before her join")
+
+
+def test_phantom_presence_within_skew():
+    """A departed member's INIs recorded moments before dave joins (well within dave's --clock-skew of 600 s), replayed to him, show no `joined`: presence is bound to dave's session nonce, not to a time window."""
+    names = ("alice", "carol", "dave")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a = s.client("alice", tr, port=pa.port)
+        a.ready()
+        c = s.client("carol", tr)
+        c.ready()
+        a.wait("joined", name="carol")
+        # Every INI carol signed that alice received: her join, her ACK of
+        # alice's REPLY, bound to alice's session; all seconds old.
+        carol_inis = [f[3][14:] for f in pa.recorded(1) if f[1] != 0]
+        check(len(carol_inis) >= 2, "alice's proxy saw carol's INIs: %d" % len(carol_inis))
+        check_eq(c.quit(), 0, "carol quits")
+        a.wait("left", name="carol")
+        pd = Proxy(s.relay.port)
+        s.proxies.append(pd)
+        d = s.client("dave", tr, port=pd.port, skew="600")
+        rd = d.ready()
+        check_eq(members_of(rd), sorted([("alice", s.keys.fprs["alice"]),
+                                         ("dave", s.keys.fprs["dave"])]), "dave sees alice")
+        pd.inject([ct.frame(1, 0, body, frm=4242) for body in carol_inis])
+        a.send("after the replay")
+        d.wait("message", text="after the replay")
+        d.send("/who")
+        who = d.wait("members")
+        check_eq(members_of(who), sorted([("alice", s.keys.fprs["alice"]),
+                                          ("dave", s.keys.fprs["dave"])]),
+                 "carol is not listed after the replay")
+        check(not d.all("joined", name="carol"), "dave shows no joined for carol: %r" % d.events)
+
+
+def test_rekeyed_reason_from_key():
+    """Only alice removes carol: bob, who saw no trigger himself, reports the reason the ROTATION KEY carries (removed), not one he guessed (v1 KEYs had no reason: bob said left)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr_a = s.keys.trusted("ta", *names)
+        tr_b = s.keys.trusted("tb", *names)
+        a = s.client("alice", tr_a)
+        ra = a.ready()
+        b = s.client("bob", tr_b)
+        b.ready()
+        c = s.client("carol", tr_b)
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        os.unlink(os.path.join(tr_a, "carol.pub"))
+        a.send("/reload")
+        ka = a.wait("rekeyed")
+        kb = b.wait("rekeyed")
+        check_eq((ka["reason"], kb["reason"]), ("removed", "removed"), "reason")
+        check_eq(kb["epoch"], ka["epoch"], "bob on alice's new epoch")
+        check(ka["epoch"] > ra["epoch"], "a new epoch")
+        a.send("after the removal")
+        b.wait("message", text="after the removal")
+
+
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}
 
 if __name__ == "__main__":
