@@ -29,7 +29,6 @@ struct sotto_identity;
 #define CORE_FIRST_MAX       12.0     /* s: the longest wait before becoming first */
 #define CORE_ROTATE_DELAY    0.25     /* s before rotating: triggers close together make one */
 #define CORE_ROTATE_STEP     3.0      /* s more per rank for the fallback rotators */
-#define CORE_EPOCH_GRACE     10.0     /* s the previous epoch opens frames in flight (SOTTO_EPOCH_GRACE_MS) */
 #define CORE_SWEEP           1.0      /* s between wipes of keys whose grace is over */
 #define CORE_BAD_FRAMES      32u      /* bad frames before a relay id is cut off */
 #define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
