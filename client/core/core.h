@@ -450,7 +450,9 @@ void rot_reset(struct client *c);
  * at our rank's turn), "timer" or "count" (periodic rotation: call with
  * self false, so the deterministic rotator acts and the others fall back
  * by rank). The reason travels in the ROTATION KEY (docs/protocol.md
- * "v2: KEY"), so every receiver's `rekeyed` names it. */
+ * "v2: KEY"), so every receiver's `rekeyed` names it. reason must be a
+ * string literal (it is kept); a later "removed" overrides a pending one,
+ * and lines are held until the new epoch, as for a leave. */
 void rot_trigger(struct client *c, const char *reason, bool self);
 /* The keyring has just switched to a newer epoch (a ROTATION or recovery
  * HANDOVER, or our own rotation): emits rekeyed with reason. The caller
