@@ -95,6 +95,13 @@ struct member {
 	bool               cut_off;         /* refused unread until it rejoins */
 	uint8_t            key_id[SOTTO_KEY_ID];
 	struct sotto_mark *marks;           /* watermarks for its KEY */
+	/* Our own sending chain where it stood when its join arrived (the
+	 * same moment as the watermarks): its HANDOVER carries this, so it
+	 * reads everything we sealed after its join, even before we served
+	 * it (lines to it from an outage, say), and nothing before. Secure
+	 * memory; dropped once used or after CORE_FIRST_MAX. */
+	struct sotto_chain *own_at_join;
+	double             own_at_join_t;   /* ev_now when taken */
 	size_t             n_marks;
 	char              *away;            /* its away reason, NULL when here */
 	UT_hash_handle     hh;
@@ -359,6 +366,8 @@ uint32_t sess_epoch(const struct client *c);
 const uint8_t *sess_key_id(const struct client *c);
 /* At shutdown: a signed LEAVE while ready (best effort). */
 void sess_leave(struct client *c);
+/* Wipe join snapshots of our chain older than CORE_FIRST_MAX. */
+void sess_sweep(struct client *c);
 
 /* dat.c: messages in and out */
 void dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len);

@@ -90,6 +90,7 @@ on_sweep_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	sotto_keyring_sweep(c->kr, core_now_ms());
+	sess_sweep(c);
 	core_keylog(c, false);
 }
 

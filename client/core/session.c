@@ -523,6 +523,35 @@ on_key_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* --- serving keys -------------------------------------------------------- */
 
+/* The handover's chains with our own replaced by where it stood at m's
+ * join (or added), when that snapshot is recent and of a generation
+ * handed; NULL: src as it is. */
+static const struct sotto_chain **
+with_own_at_join(struct client *c, struct member *m,
+    struct sotto_key2_src *src)
+{
+	const struct sotto_chain *own = m->own_at_join, **l;
+	size_t i, n = 0;
+
+	if (own == NULL || ev_now(c->loop) - m->own_at_join_t > CORE_FIRST_MAX ||
+	    own->epoch != src->gk->epoch || own->gen >= src->gk->gen)
+		return NULL;
+	if ((l = calloc(src->n_chains + 1, sizeof(*l))) == NULL)
+		return NULL;
+	for (i = 0; i < src->n_chains; i++)
+		if (memcmp(src->chains[i]->id_pub, c->pub, SOTTO_ED25519_PUB) != 0 ||
+		    memcmp(src->chains[i]->session, c->nonce, SOTTO_JOIN_NONCE) != 0 ||
+		    src->chains[i]->gen != own->gen)
+			l[n++] = src->chains[i];
+	if (n >= SOTTO_CHAINS_MAX) {
+		free(l);
+		return NULL;
+	}
+	l[n++] = own;
+	src->n_chains = n;
+	return l;
+}
+
 /* A HANDOVER (docs/protocol.md "v2: joining"): we step to the next
  * generation and hand m that key, the watermarks and the chains of every
  * sender session at the index we expect next, plus CK_0 of the generation
@@ -534,6 +563,7 @@ send_key(struct client *c, struct member *m)
 {
 	struct sotto_key_to to = { m->pub, m->nonce, m->rsa_n };
 	struct sotto_session_ref *present;
+	const struct sotto_chain **chains;
 	struct sotto_key2_src src;
 	struct sotto_wbuf b, msg;
 	struct member *o;
@@ -552,10 +582,15 @@ send_key(struct client *c, struct member *m)
 	rot_keys_changed(c);
 	src.marks = m->marks;
 	src.n_marks = m->n_marks;
+	if ((chains = with_own_at_join(c, m, &src)) != NULL)
+		src.chains = chains;
 	sotto_wbuf_init(&b, 0);
 	sotto_wbuf_init(&msg, 0);
 	r = sotto_key2_build_unsigned(&b, c->room, c->room_len, c->pub, &src,
 	    &to, core_now_ms(), &msg);
+	free(chains);
+	sotto_chain_free(m->own_at_join);
+	m->own_at_join = NULL;
 	if (r == 0)
 		(void)signer_send(c, SOTTO_T_KEY, m->id, b.p, b.len, msg.p,
 		    msg.len, NULL);
@@ -607,6 +642,37 @@ ini_record(struct member *m, const struct sotto_ini2 *ini,
 	return 0;
 }
 
+/* At a newcomer's join: our sending chain as it stands (started now if
+ * we have not sent in this generation yet). */
+static void
+own_chain_snapshot(struct client *c, struct member *m)
+{
+	struct sotto_chain *ch;
+
+	sotto_chain_free(m->own_at_join);
+	m->own_at_join = NULL;
+	if (c->st != CS_READY || sess_epoch(c) == 0 ||
+	    sotto_keyring_tx(c->kr, c->pub, c->nonce, core_now_ms(), &ch) != 0 ||
+	    sotto_chain_dup(&m->own_at_join, ch) != 0)
+		return;
+	m->own_at_join_t = ev_now(c->loop);
+}
+
+/* Join snapshots of our chain nobody asked for in time are wiped: they
+ * would open what we sent since, against the forward secrecy bound. */
+void
+sess_sweep(struct client *c)
+{
+	struct member *m;
+
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->own_at_join != NULL &&
+		    ev_now(c->loop) - m->own_at_join_t > CORE_FIRST_MAX) {
+			sotto_chain_free(m->own_at_join);
+			m->own_at_join = NULL;
+		}
+}
+
 /* A broadcast INI (join, announcement, LEAVE): to_nonce all zero. */
 static bool
 ini_broadcast(const struct sotto_ini2 *ini)
@@ -632,6 +698,7 @@ greet(struct client *c, struct member *m, const struct sotto_ini2 *ini)
 		m->rsess->rp.min_ts_ms = 0;
 	}
 	(void)rsess_marks(c, m);
+	own_chain_snapshot(c, m);
 	(void)sess_send_ini(c, m->id, 0, SOTTO_INI2_REPLY, m->nonce);
 }
 
