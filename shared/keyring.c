@@ -239,6 +239,36 @@ epoch_new(struct sotto_genkey *gk, const uint8_t *key_id,
 	return e;
 }
 
+/* The epoch key held already (a late or second answer, or a member that
+ * kept the room's key across a relay restart and is handed it again):
+ * nothing older is taken, but a later generation moves ours on (we could
+ * derive it ourselves) and chains we lack are added, so the keyholder's
+ * senders stay readable. gk is taken on success, left to the caller on
+ * failure (as sotto_keyring_set); the chains are always consumed. */
+static int
+same_key(struct sotto_keyring *kr, struct sotto_genkey *gk,
+    struct sotto_chain **chains, size_t n_chains, uint64_t now)
+{
+	struct kr_epoch *e = kr->cur;
+	struct sotto_chain *held;
+	size_t i;
+	int r = 0;
+
+	if (gk->gen > e->cur->gen)
+		r = epoch_step(e, gk->gen, now, &kr->cfg);
+	for (i = 0; i < n_chains; i++) {
+		if (r == 0 && chains[i]->epoch == gk->epoch &&
+		    chains[i]->gen < gk->gen)
+			r = chain_add(e, chains[i], &held);
+		else
+			sotto_chain_free(chains[i]);
+		chains[i] = NULL;
+	}
+	if (r == 0)
+		sotto_genkey_free(gk);
+	return r;
+}
+
 int
 sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,
     const uint8_t key_id[static SOTTO_KEY_ID],
@@ -255,12 +285,8 @@ sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,
 		return SOTTO_E_INVAL;
 	}
 	if (kr->cur != NULL && gk->epoch == kr->cur->epoch &&
-	    memcmp(key_id, kr->cur->key_id, SOTTO_KEY_ID) == 0) {
-		/* The key held already (a late or second answer): no change. */
-		free_chains(chains, n_chains);
-		sotto_genkey_free(gk);
-		return 0;
-	}
+	    memcmp(key_id, kr->cur->key_id, SOTTO_KEY_ID) == 0)
+		return same_key(kr, gk, chains, n_chains, now_ms);
 	if ((e = epoch_new(gk, key_id, origin, now_ms)) == NULL) {
 		free_chains(chains, n_chains);
 		return SOTTO_E_ALLOC;
@@ -452,6 +478,14 @@ sotto_keyring_handover(struct sotto_keyring *kr,
 	if (e == NULL || e->cur->gen >= UINT32_MAX - 1)
 		return SOTTO_E_INVAL;
 	g = e->cur->gen;
+	/* Our own chain where it stands, not from CK_0: the newcomer must
+	 * not open what we sent in this generation before serving it. */
+	if (e->tx != NULL && e->tx->gen == g &&
+	    chain_find(e, e->tx->id_pub, e->tx->session, g) == NULL) {
+		if ((r = sotto_chain_dup(&fresh, e->tx)) != 0 ||
+		    (r = chain_add(e, fresh, &held)) != 0)
+			return r;
+	}
 	for (i = 0; i < n_present; i++) {
 		if (chain_find(e, present[i].id_pub, present[i].session, g) != NULL)
 			continue;
@@ -504,4 +538,31 @@ size_t
 sotto_keyring_chains(const struct sotto_keyring *kr)
 {
 	return (kr->cur ? kr->cur->n_chains : 0) + (kr->prev ? kr->prev->n_chains : 0);
+}
+
+static void
+epoch_visit(const struct kr_epoch *e,
+    void (*on_gen)(void *, const struct sotto_genkey *),
+    void (*on_chain)(void *, const struct sotto_chain *), void *ctx)
+{
+	const struct kr_chain *c;
+
+	if (e == NULL)
+		return;
+	on_gen(ctx, e->cur);
+	if (e->low != NULL)
+		on_gen(ctx, e->low);
+	for (c = e->chains; c != NULL; c = c->hh.next)
+		on_chain(ctx, c->ch);
+	if (e->tx != NULL)
+		on_chain(ctx, e->tx);
+}
+
+void
+sotto_keyring_visit(const struct sotto_keyring *kr,
+    void (*on_gen)(void *ctx, const struct sotto_genkey *g),
+    void (*on_chain)(void *ctx, const struct sotto_chain *ch), void *ctx)
+{
+	epoch_visit(kr->cur, on_gen, on_chain, ctx);
+	epoch_visit(kr->prev, on_gen, on_chain, ctx);
 }

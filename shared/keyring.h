@@ -45,7 +45,8 @@ void sotto_keyring_free(struct sotto_keyring *kr);
  * not); gk is taken on success and left to the caller on failure. The
  * current epoch, if any, becomes the previous one for its grace; an older
  * previous one is wiped now. An older epoch is refused (SOTTO_E_INVAL);
- * the same epoch and key is a no-op (gk freed); the same epoch with
+ * the same epoch and key only moves a
+ * lower generation on and adds chains not held (gk freed); the same epoch with
  * another key is a conflict's winner (the caller compared them) and
  * replaces the loser outright. */
 int sotto_keyring_set(struct sotto_keyring *kr, struct sotto_genkey *gk,
@@ -96,5 +97,12 @@ void sotto_keyring_sweep(struct sotto_keyring *kr, uint64_t now_ms);
 
 /* Chains held, in all epochs (tests, the key log). */
 size_t sotto_keyring_chains(const struct sotto_keyring *kr);
+
+/* Every key held now, for the client's test-only key log: each
+ * generation key (current, and older ones kept for their grace) and each
+ * chain (our own sender chain included), in both epochs. */
+void sotto_keyring_visit(const struct sotto_keyring *kr,
+    void (*on_gen)(void *ctx, const struct sotto_genkey *g),
+    void (*on_chain)(void *ctx, const struct sotto_chain *ch), void *ctx);
 
 #endif

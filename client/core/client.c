@@ -347,7 +347,8 @@ client_load(struct client *c, const struct client_config *cfg, char *err,
 	if ((r = sotto_trust_load(c->trusted_path, &c->trust, err, err_len)) != 0)
 		return r;
 	if ((r = self_name_update(c)) != 0 ||
-	    (r = sotto_dat_rx_new(&c->rx, c->room, c->room_len)) != 0 ||
+	    (r = sotto_dat2_rx_new(&c->rx, c->room, c->room_len)) != 0 ||
+	    (r = sotto_keyring_new(&c->kr, NULL)) != 0 ||
 	    (r = dm_new(c)) != 0) {
 		snprintf(err, err_len, "%s", sotto_strerror(r));
 		return r;
@@ -415,6 +416,7 @@ client_shutdown(struct client *c)
 	ev_timer_stop(c->loop, &c->conn_timer);
 	ev_timer_stop(c->loop, &c->key_timer);
 	period_stop(c);
+	rot_reset(c);
 	outage_stop(c);
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
@@ -435,10 +437,9 @@ client_free(struct client *c)
 		signer_stop(c);
 	rsagen_free(c->rsagen);
 	sotto_rsa_free(c->rsa);
-	sotto_dat_tx_free(c->tx);
-	sotto_dat_rx_free(c->rx);
-	sotto_group_free(c->group);
-	sotto_group_free(c->old_group);
+	sotto_dat2_tx_free(c->tx);
+	sotto_dat2_rx_free(c->rx);
+	sotto_keyring_free(c->kr);
 	presence_clear(c, false);
 	members_clear(c);
 	members_reap(c);
@@ -545,5 +546,15 @@ client_fingerprint(const struct client *c)
 bool
 client_drained(const struct client *c)
 {
-	return outbox_empty(&c->ob) && c->out.len == 0;
+	return outbox_empty(&c->ob) && c->out.len == 0 && c->sig_n == 0;
+}
+
+bool
+client_leave(struct client *c)
+{
+	if (c->left_sent || c->st != CS_READY || c->closing)
+		return false;
+	c->left_sent = true;
+	sess_leave(c);
+	return true;
 }

@@ -14,7 +14,10 @@
 #include "frame.h"
 #include "hash.h"
 #include "history.h"
+#include "keyring.h"
 #include "proto.h"
+#include "proto2.h"
+#include "ratchet.h"
 #include "sshkey.h"
 #include "wire.h"
 
@@ -26,7 +29,7 @@ struct sotto_identity;
 #define CORE_FIRST_MAX       12.0     /* s: the longest wait before becoming first */
 #define CORE_ROTATE_DELAY    0.25     /* s before rotating: triggers close together make one */
 #define CORE_ROTATE_STEP     3.0      /* s more per rank for the fallback rotators */
-#define CORE_EPOCH_GRACE     10.0     /* s the previous group key opens frames in flight */
+#define CORE_SWEEP           1.0      /* s between wipes of keys whose grace is over */
 #define CORE_BAD_FRAMES      32u      /* bad frames before a relay id is cut off */
 #define CORE_CONNECT_TIMEOUT 10.0     /* s for one TCP connect */
 #define CORE_BACKOFF_MIN     0.25     /* s, doubled per failure ... */
@@ -50,14 +53,13 @@ enum core_state {
 	CS_CLOSED,      /* shut down */
 };
 
-/* A remote sender session (id_pub || session nonce): replay state and its
- * cached AEAD subkey. Outlives connections so replays of old sessions stay
+/* A remote sender session (id_pub || session nonce): its replay state (its
+ * chain keys live in the keyring, c->kr). Outlives connections so replays of old sessions stay
  * refused; bounded by CORE_RSESS_MAX (the least recently used ended or
  * unreferenced ones go first). */
 struct rsess {
 	uint8_t               key[SOTTO_ED25519_PUB + SOTTO_JOIN_NONCE];
-	struct sotto_dat_peer dp;
-	unsigned              key_gen;      /* group key the subkey belongs to */
+	struct sotto_replay   rp;
 	uint64_t              last_ini_ts;  /* INIs at or below this are replays */
 	uint64_t              used;         /* LRU stamp */
 	unsigned              refs;         /* members pointing here */
@@ -92,10 +94,20 @@ struct member {
 	uint8_t            nonce[SOTTO_JOIN_NONCE];
 	uint8_t            rsa_n[SOTTO_RSA_MOD];
 	uint32_t           epoch;           /* advertised in its last INI */
+	uint32_t           gen;             /* generation advertised with it */
+	bool               acked;           /* we ACKed its REPLY (presence proof) */
+	bool               told_newer;      /* its newer-version frame noticed */
 	unsigned           bad;             /* frames from this id refused as bad */
 	bool               cut_off;         /* refused unread until it rejoins */
 	uint8_t            key_id[SOTTO_KEY_ID];
 	struct sotto_mark *marks;           /* watermarks for its KEY */
+	/* Our own sending chain where it stood when its join arrived (the
+	 * same moment as the watermarks): its HANDOVER carries this, so it
+	 * reads everything we sealed after its join, even before we served
+	 * it (lines to it from an outage, say), and nothing before. Secure
+	 * memory; dropped once used or after CORE_FIRST_MAX. */
+	struct sotto_chain *own_at_join;
+	double             own_at_join_t;   /* ev_now when taken */
 	size_t             n_marks;
 	char              *away;            /* its away reason, NULL when here */
 	UT_hash_handle     hh;
@@ -233,9 +245,10 @@ struct client {
 
 	/* rotation (rotate.c) */
 	ev_timer                rot_timer;    /* our turn to rotate */
-	ev_timer                grace_timer;  /* the old key's grace */
-	struct sotto_group     *old_group;    /* previous key, during its grace */
-	double                  old_since;    /* ev_now when it became the previous */
+	ev_timer                sweep_timer;  /* wipes keys whose grace is over */
+	uint32_t                held_epoch;   /* the current epoch, as last seen */
+	uint32_t                old_epoch;    /* the previous one, 0 once wiped */
+	double                  old_since;    /* ev_now when it was replaced */
 	bool                    rot_pending;  /* a trigger seen, no newer key yet */
 	const char             *rot_reason;   /* "left", "removed", "timer", "count" */
 	uint32_t                rot_epoch;    /* our epoch at the trigger */
@@ -248,11 +261,12 @@ struct client {
 	double                  period_since; /* ev_now when it began to be held */
 	unsigned                period_gen;   /* key_gen the count and clock are for */
 
-	/* keys */
-	struct sotto_group     *group;
-	unsigned                key_gen;
-	struct sotto_dat_tx    *tx;
-	struct sotto_dat_rx    *rx;
+	/* keys (v2: epochs, generations, sender chains; kept across
+	 * connections, so a room survives a relay restart) */
+	struct sotto_keyring   *kr;
+	unsigned                key_gen;      /* bumped per epoch key adopted */
+	struct sotto_dat2_tx   *tx;           /* our session's sender (counter) */
+	struct sotto_dat2_rx   *rx;
 
 	struct member          *members;
 	struct rsess           *rsess;        /* remote sender sessions */
@@ -283,6 +297,7 @@ struct client {
 	bool                    strict;
 	bool                    retry;
 	bool                    told_nokey;       /* no-key-yet said this connection */
+	bool                    left_sent;        /* our signed LEAVE is out: quitting */
 
 	struct dm              *dm;               /* direct messages (dm.c) */
 };
@@ -364,10 +379,20 @@ void sess_rsa_ready(struct client *c);
 void sess_on_frame(struct client *c, const struct sotto_frame *f);
 void sess_reset(struct client *c);
 void sess_init(struct client *c);
-int sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags);
+/* An INI: to (0 the room), ask (0 none), flags SOTTO_INI2_*, to_nonce the
+ * recipient's session (NULL: a broadcast). */
+int sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags,
+    const uint8_t *to_nonce);
+/* The epoch held (0 none) and its name. */
+uint32_t sess_epoch(const struct client *c);
+const uint8_t *sess_key_id(const struct client *c);
+/* At shutdown: a signed LEAVE while ready (best effort). */
+void sess_leave(struct client *c);
+/* Wipe join snapshots of our chain older than CORE_FIRST_MAX. */
+void sess_sweep(struct client *c);
 
 /* dat.c: messages in and out */
-void dat_on_frame(struct client *c, const uint8_t *body, size_t len);
+void dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len);
 void dat_flush_pending(struct client *c);
 void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
@@ -454,18 +479,31 @@ void outage_settled(struct client *c);
 void outage_after_frame(struct client *c);
 void outage_stop(struct client *c);
 
-/* rotate.c: new group keys on leave and removal */
+/* rotate.c: new epochs on leave, removal, timer and count */
 void rot_init(struct client *c);
 void rot_reset(struct client *c);
-/* A member we listed left (reason "left") or we removed a key ("removed",
- * self: we rotate at once rather than at our rank's turn). */
+/* THE rotation hook: a trigger with its reason, "left" (a member we listed
+ * left), "removed" (we removed a key; self: we rotate at once rather than
+ * at our rank's turn), "timer" or "count" (periodic rotation: call with
+ * self false, so the deterministic rotator acts and the others fall back
+ * by rank). The reason travels in the ROTATION KEY (docs/protocol.md
+ * "v2: KEY"), so every receiver's `rekeyed` names it. reason must be a
+ * string literal (it is kept); a later "removed" overrides a pending one,
+ * and lines are held until the new epoch, as for a leave. */
 void rot_trigger(struct client *c, const char *reason, bool self);
-/* Switch to g (a newer epoch): emits rekeyed, keeps the old key for its
- * grace. The caller resumes sending (dat_pump) when it is safe to. */
-void rot_adopt(struct client *c, struct sotto_group *g, const char *reason);
+/* The keyring has just switched to a newer epoch (a ROTATION or recovery
+ * HANDOVER, or our own rotation): emits rekeyed with reason. The caller
+ * resumes sending (dat_pump) when it is safe to. */
+void rot_switched(struct client *c, const char *reason);
 bool rot_holding(const struct client *c);
-/* The previous key when it is `epoch` and still in its grace, else NULL. */
-const struct sotto_group *rot_old_group(const struct client *c, uint32_t epoch);
+/* The KEY's reason code for a trigger word, and back ("conflict" for FIRST). */
+uint8_t rot_reason_code(const char *reason);
+const char *rot_reason_word(uint8_t code);
+/* Keys held changed: wipe what is past its grace, log (test builds). */
+void rot_keys_changed(struct client *c);
+/* Whether DATs of `epoch` still open: the current epoch, or the previous
+ * one during its grace. */
+bool rot_epoch_open(const struct client *c, uint32_t epoch);
 
 /* rotperiod.c: rotation by time and by message count. -1 when interval
  * is out of range. */
@@ -475,9 +513,6 @@ void period_stop(struct client *c);
 void period_key_held(struct client *c);
 /* A room DAT sealed or opened under the key held. */
 void period_dat(struct client *c);
-/* The reason of a rotation another member made, as far as our own
- * triggers tell ("timer", "count" or "left"; v1 KEYs carry none). */
-const char *period_guess(const struct client *c);
 
 /* cutoff.c: a relay id that floods bad frames is cut off until it rejoins */
 bool cutoff_refuse(struct client *c, const struct sotto_frame *f);
@@ -495,18 +530,18 @@ int dm_deliver(struct client *c, const struct sotto_dat *d,
     const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
     const uint8_t *body, size_t len, const char **why);
 
-/* keylog.c: test builds only (SOTTO_TEST_KEYLOG); a no-op otherwise */
-void core_keylog(const struct client *c, const struct sotto_group *g);
+/* keylog.c: test builds only (SOTTO_TEST_KEYLOG appends every key held at
+ * each change, SOTTO_TEST_KEYDUMP is rewritten with the keys held now: a
+ * memory dump); a no-op otherwise */
+void core_keylog(const struct client *c, bool changed);
+/* ... the pairwise key of a direct message, "epoch <u32> dmkey <hex>" */
 void core_keylog_dm(uint32_t epoch, const uint8_t key[static 32]);
-/* ... and the line "wiped epoch <u32> after <s> s" when the previous key
+/* ... and the line "wiped epoch <u32> after <s> s" when the previous epoch
  * is wiped, `held` seconds after it stopped being the current one. */
-void core_keylog_wiped(const struct client *c, const struct sotto_group *g,
-    double held);
+void core_keylog_wiped(uint32_t epoch, double held);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);
-/* session.c: presence proven by a DAT of m's session signed after our join */
-void sess_prove(struct client *c, struct member *m);
 
 /* rsagen.c: RSA-4096 session keys made off the loop */
 typedef void (*rsagen_fn)(void *ctx);

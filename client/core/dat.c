@@ -4,25 +4,23 @@
 #include <string.h>
 
 #include "core.h"
-#include "wire-files.h"
 #include "crypto.h"
 #include "err.h"
 #include "pad.h"
 #include "trust.h"
 #include "utf8.h"
+#include "wire-files.h"
 
-/* A new group key or a new session: a fresh sender context. The counter
- * goes on within a session (receivers keep one replay state per session,
- * whatever key it used). */
+/* Our session's sender, made once per session: its counter goes on
+ * across epochs and generations (receivers keep one replay state per
+ * session); the keys come from our chain in the keyring at each seal. */
 int
 dat_new_key(struct client *c)
 {
 	if (c->tx != NULL)
-		c->tx_next = sotto_dat_tx_next(c->tx);
-	sotto_dat_tx_free(c->tx);
-	c->tx = NULL;
-	return sotto_dat_tx_new_pub(&c->tx, c->room, c->room_len, c->pub,
-	    c->group, c->nonce, c->tx_next);
+		return 0;
+	return sotto_dat2_tx_new_pub(&c->tx, c->room, c->room_len, c->pub,
+	    c->nonce, c->tx_next);
 }
 
 /* THE one place a DAT is sealed (docs/protocol.md "DAT"): outbox line l
@@ -38,10 +36,33 @@ dat_new_key(struct client *c)
  * the signer crosses it off only once the frame is in the output buffer;
  * 0 for the in-order path. 0, or an error and nothing sent.
  *
- * The client puts v1 bodies on the wire today; when it moves to v2 this
- * is where sotto_dat2_seal_unsigned (our chain steps here) replaces
- * sotto_dat_seal_unsigned, and nothing else seals a DAT (outage/history
- * code sending a held line to one member calls this with its id). */
+ * The key is the next one of our chain in the current epoch and
+ * generation (the generation steps first when it has lasted
+ * SOTTO_GEN_STEP_MS); the chain steps and the message key is wiped here,
+ * before any signature exists, so a frame the signer later drops leaves a
+ * gap receivers skip. Nothing else seals a DAT (outage/history code
+ * sending a held line to one member calls this with its id). */
+static int
+dat_seal(struct client *c, uint64_t ts_ms, uint8_t ctype, const void *text,
+    size_t n, const uint8_t **msg, size_t *msg_len, const uint8_t **body,
+    size_t *len)
+{
+	struct sotto_chain *chain;
+	uint32_t gen = sotto_keyring_gen(c->kr);
+	int r;
+
+	if ((r = sotto_keyring_tx(c->kr, c->pub, c->nonce, ts_ms, &chain)) != 0)
+		return r;
+	if (sotto_keyring_gen(c->kr) != gen)
+		rot_keys_changed(c);
+	if ((r = sotto_dat2_seal_unsigned(c->tx, chain, ts_ms, ctype, text, n,
+	    msg, msg_len, body, len)) != 0)
+		return r;
+	c->tx_next = sotto_dat2_tx_next(c->tx);
+	core_keylog(c, false);
+	return 0;
+}
+
 int
 dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 {
@@ -49,10 +70,9 @@ dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 	size_t len, msg_len;
 	int r;
 
-	if ((r = sotto_dat_seal_unsigned(c->tx, core_now_ms(), l->ctype,
-	    l->text, l->len, &msg, &msg_len, &body, &len)) != 0)
+	if ((r = dat_seal(c, core_now_ms(), l->ctype, l->text, l->len, &msg,
+	    &msg_len, &body, &len)) != 0)
 		return r;
-	c->tx_next = sotto_dat_tx_next(c->tx);
 	if (held_bit != 0)
 		return signer_send_held(c, to, body, len, msg, msg_len, l,
 		    held_bit);
@@ -60,8 +80,10 @@ dat_send_line(struct client *c, struct line *l, uint32_t to, uint64_t held_bit)
 }
 
 /* The same seal for a body that is no outbox line (dm.c): a DMKEY, a DM
- * (its inner seal is bound to the counter and time this DAT gets: see
- * dat_next_counter), a DMNOKEY; addressed to one member. */
+ * (its inner seal is bound to the epoch, counter and time this DAT gets:
+ * see dat_next_counter), a DMNOKEY; addressed to one member. The epoch is
+ * the keyring's current one (sess_epoch): sealing steps our chain and
+ * perhaps the generation, never the epoch. */
 int
 dat_send_body(struct client *c, uint8_t ctype, const void *body, size_t len,
     uint32_t to, uint64_t ts_ms)
@@ -70,17 +92,19 @@ dat_send_body(struct client *c, uint8_t ctype, const void *body, size_t len,
 	size_t out_len, msg_len;
 	int r;
 
-	if ((r = sotto_dat_seal_unsigned(c->tx, ts_ms, ctype, body, len, &msg,
-	    &msg_len, &out, &out_len)) != 0)
+	if ((r = dat_seal(c, ts_ms, ctype, body, len, &msg, &msg_len, &out,
+	    &out_len)) != 0)
 		return r;
-	c->tx_next = sotto_dat_tx_next(c->tx);
 	return signer_send(c, SOTTO_T_DAT, to, out, out_len, msg, msg_len, NULL);
 }
 
+/* The counter the next seal puts in its DAT: our session's sender counts
+ * on across epochs and generations (the chain index is another field,
+ * not bound by a DM). */
 uint64_t
 dat_next_counter(const struct client *c)
 {
-	return c->tx != NULL ? sotto_dat_tx_next(c->tx) : c->tx_next;
+	return c->tx != NULL ? sotto_dat2_tx_next(c->tx) : c->tx_next;
 }
 
 /* Lines may be sealed now: READY under a settled key (no conflict being
@@ -123,7 +147,7 @@ dat_pump(struct client *c)
 /* --- receiving ----------------------------------------------------------- */
 
 static void
-reject_dat(struct client *c, int r, const struct sotto_dat *d,
+reject_dat(struct client *c, int r, const struct sotto_dat2 *d,
     const struct sotto_peer *peer, const char *why)
 {
 	if (peer == NULL) {
@@ -137,7 +161,7 @@ reject_dat(struct client *c, int r, const struct sotto_dat *d,
 static const char *why_word(int r);
 
 static bool
-own_session(const struct client *c, const struct sotto_dat *d)
+own_session(const struct client *c, const struct sotto_dat2 *d)
 {
 	return memcmp(d->id_pub, c->pub, SOTTO_ED25519_PUB) == 0 &&
 	    memcmp(d->session, c->nonce, SOTTO_JOIN_NONCE) == 0;
@@ -147,7 +171,7 @@ own_session(const struct client *c, const struct sotto_dat *d)
  * relay never sends us our frames), or a counter this session has already
  * passed or that its watermark puts before our join. Changes nothing. */
 static int
-dat_seen(struct client *c, const struct sotto_dat *d)
+dat_seen(struct client *c, const struct sotto_dat2 *d)
 {
 	struct rsess *s;
 
@@ -155,24 +179,43 @@ dat_seen(struct client *c, const struct sotto_dat *d)
 		return SOTTO_V_REPLAY;
 	if ((s = rsess_get(c, d->id_pub, d->session, false)) == NULL)
 		return d->ts_ms < core_min_ts(c) ? SOTTO_V_STALE : 0;
-	if (d->counter <= s->dp.highest)
-		return SOTTO_V_REPLAY;
-	if (d->counter < s->dp.floor)
-		return SOTTO_V_STALE;
-	return 0;
+	return sotto_dat2_check(d, &s->rp);
+}
+
+/* A frame of a newer version or kind from a trusted key: one notice per
+ * relay member id and connection (not `malformed`). */
+static void
+dat_newer(struct client *c, uint32_t from, const struct sotto_dat2 *d)
+{
+	const struct sotto_peer *peer;
+	struct member *m;
+
+	if (d->id_pub == NULL || (peer = sotto_trust_find(c->trust, d->id_pub)) == NULL) {
+		core_reject(c, SOTTO_V_UNTRUSTED, "DAT of a newer version from an "
+		    "unknown key");
+		return;
+	}
+	if (from == 0 || (m = members_get(c, from, true)) == NULL || m->told_newer)
+		return;
+	m->told_newer = true;
+	core_notice(c, "%s sent a message of a newer version this client does "
+	    "not know (a newer sotto?): ignored", peer->name);
 }
 
 /* parse -> trusted -> seen before -> signature. 0, or the frame was
  * rejected. */
 static int
-dat_verify(struct client *c, const uint8_t *body, size_t len,
-    struct sotto_dat *d, const struct sotto_peer **peer)
+dat_verify(struct client *c, uint32_t from, const uint8_t *body, size_t len,
+    struct sotto_dat2 *d, const struct sotto_peer **peer)
 {
 	int r;
 
 	*peer = NULL;
-	if ((r = sotto_dat_parse(body, len, d)) != 0) {
-		core_reject(c, r, "DAT of %zu bytes", len);
+	if ((r = sotto_dat2_parse(body, len, d)) != 0) {
+		if (r == SOTTO_V_NEWER)
+			dat_newer(c, from, d);
+		else
+			core_reject(c, r, "DAT of %zu bytes", len);
 		return r;
 	}
 	if ((*peer = sotto_trust_find(c->trust, d->id_pub)) == NULL) {
@@ -185,7 +228,7 @@ dat_verify(struct client *c, const uint8_t *body, size_t len,
 		    "our own frame, reflected by the relay" : why_word(r));
 		return r;
 	}
-	if ((r = sotto_dat_verify(c->rx, d, body, len)) != 0) {
+	if ((r = sotto_dat2_verify(c->rx, d, body, len)) != 0) {
 		reject_dat(c, r, d, *peer, NULL);
 		return r;
 	}
@@ -203,13 +246,9 @@ why_word(int r)
 	return NULL;
 }
 
-static void dat_show(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
-    const uint8_t *text, size_t text_len);
-
 /* The sender's member on this connection, by identity and session. */
 static struct member *
-dat_member(struct client *c, const struct sotto_dat *d)
+dat_member(struct client *c, const struct sotto_dat2 *d)
 {
 	struct member *m;
 
@@ -220,53 +259,21 @@ dat_member(struct client *c, const struct sotto_dat *d)
 	return NULL;
 }
 
-/* A DAT under another key than ours: the previous one during its grace
- * (frames in flight across a rotation) opens with it; a newer epoch means
- * we missed a rotation: ask its sender. Anything else is refused. */
-static void
-dat_other_epoch(struct client *c, const uint8_t *body, size_t len,
-    const struct sotto_dat *d, const struct sotto_peer *peer, struct rsess *s)
-{
-	const struct sotto_group *old = rot_old_group(c, d->epoch);
-	struct sotto_dat_peer p = s->dp;
-	const uint8_t *text;
-	struct member *m;
-	size_t text_len;
-	uint8_t ctype;
-	int r;
-
-	if (d->epoch > c->group->epoch) {
-		reject_dat(c, SOTTO_V_DECRYPT, d, peer, "a newer group key: asking for it");
-		if ((m = dat_member(c, d)) != NULL)
-			sess_ask_winner(c, m);
-		return;
-	}
-	if (old == NULL) {
-		reject_dat(c, SOTTO_V_STALE, d, peer, "under a group key no longer held");
-		return;
-	}
-	p.epoch = old->epoch;
-	if ((r = sotto_dat_subkey(&p.aead, old, d->id_pub, d->session)) != 0) {
-		reject_dat(c, r, d, peer, NULL);
-		return;
-	}
-	r = sotto_dat_open(c->rx, d, body, len, &p, &ctype, &text, &text_len);
-	sotto_aead_free(p.aead);
-	if (r != 0) {
-		reject_dat(c, r, d, peer, r == SOTTO_V_MALFORMED ? "bad padding" :
-		    why_word(r));
-		return;
-	}
-	s->dp.highest = p.highest;
-	dat_show(c, d, peer, s, ctype, text, text_len);
-}
-
-/* epoch -> replay -> stale -> decrypt -> unpad, then show it. */
+/* epoch and generation (the keyring: the previous epoch during its grace
+ * opens frames in flight; a newer epoch means we missed a rotation: ask
+ * its sender) -> chain index -> decrypt -> unpad, then show it as what it
+ * is (content.c). Right after dat_verify on the same body. */
 static void
 dat_deliver(struct client *c, const uint8_t *body, size_t len,
-    const struct sotto_dat *d, const struct sotto_peer *peer)
+    const struct sotto_dat2 *d, const struct sotto_peer *peer)
 {
+	struct sotto_dat v1 = { .id_pub = d->id_pub, .session = d->session,
+	    .epoch = d->epoch, .counter = d->counter, .ts_ms = d->ts_ms };
+	uint32_t gen = sotto_keyring_gen(c->kr);
+	const char *why = NULL;
+	struct sotto_chain *chain;
 	const uint8_t *text;
+	struct member *m;
 	struct rsess *s;
 	size_t text_len;
 	uint8_t ctype;
@@ -276,49 +283,37 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		reject_dat(c, SOTTO_E_ALLOC, d, peer, NULL);
 		return;
 	}
-	if (d->epoch != c->group->epoch) {
-		dat_other_epoch(c, body, len, d, peer, s);
+	r = sotto_keyring_rx(c->kr, d, core_now_ms(), &chain);
+	if (sotto_keyring_gen(c->kr) != gen)
+		rot_keys_changed(c);
+	if (r == SOTTO_V_DECRYPT && d->epoch > sess_epoch(c)) {
+		reject_dat(c, r, d, peer, "a newer group key: asking for it");
+		if ((m = dat_member(c, d)) != NULL)
+			sess_ask_winner(c, m);
 		return;
 	}
-	if (s->dp.aead == NULL || s->key_gen != c->key_gen) {
-		sotto_aead_free(s->dp.aead);
-		s->dp.aead = NULL;
-		if ((r = sotto_dat_subkey(&s->dp.aead, c->group, d->id_pub,
-		    d->session)) != 0) {
-			reject_dat(c, r, d, peer, NULL);
-			return;
-		}
-		s->dp.epoch = c->group->epoch;
-		s->key_gen = c->key_gen;
+	if (r != 0) {
+		reject_dat(c, r, d, peer, r == SOTTO_V_STALE ?
+		    "under a group key no longer held" : why_word(r));
+		return;
 	}
-	r = sotto_dat_open(c->rx, d, body, len, &s->dp, &ctype, &text, &text_len);
+	r = sotto_dat2_open(c->rx, d, body, len, chain, &s->rp, &ctype, &text,
+	    &text_len);
 	if (r != 0) {
 		reject_dat(c, r, d, peer, r == SOTTO_V_MALFORMED ?
-		    "bad padding" : why_word(r));
+		    "bad padding" : r == SOTTO_V_REPLAY ? "chain index already "
+		    "passed" : why_word(r));
 		return;
 	}
+	core_keylog(c, false);
 	/* Counted before it is shown: the front-end may close us from there.
-	 * Only room content counts: a DM (content types from 32 on) reaches
-	 * one member, and every member must count the same DATs. */
-	if (ctype < SOTTO_CT_DMKEY)
+	 * Only room content of the current epoch counts: a DM (content types
+	 * from 32 on) reaches one member, every member must count the same
+	 * DATs, and one of the previous epoch in its grace is not under the
+	 * key held. */
+	if (ctype < SOTTO_CT_DMKEY && d->epoch == sess_epoch(c))
 		period_dat(c);
-	dat_show(c, d, peer, s, ctype, text, text_len);
-}
-
-/* An opened DAT, under the current key or the previous one: show it as
- * what it is (content.c). */
-static void
-dat_show(struct client *c, const struct sotto_dat *d,
-    const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
-    const uint8_t *text, size_t text_len)
-{
-	const char *why = NULL;
-	struct member *m;
-	int r;
-
-	if (d->ts_ms >= core_min_ts(c) && (m = dat_member(c, d)) != NULL)
-		sess_prove(c, m);
-	if ((r = content_deliver(c, d, peer, s, ctype, text, text_len, &why)) != 0)
+	if ((r = content_deliver(c, &v1, peer, s, ctype, text, text_len, &why)) != 0)
 		reject_dat(c, r, d, peer, why);
 }
 
@@ -349,12 +344,12 @@ pending_push(struct client *c, const uint8_t *body, size_t len)
 }
 
 void
-dat_on_frame(struct client *c, const uint8_t *body, size_t len)
+dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len)
 {
 	const struct sotto_peer *peer;
-	struct sotto_dat d;
+	struct sotto_dat2 d;
 
-	if (dat_verify(c, body, len, &d, &peer) != 0)
+	if (dat_verify(c, from, body, len, &d, &peer) != 0)
 		return;
 	if (c->st != CS_READY) {
 		pending_push(c, body, len);
@@ -368,7 +363,7 @@ void
 dat_flush_pending(struct client *c)
 {
 	const struct sotto_peer *peer;
-	struct sotto_dat d;
+	struct sotto_dat2 d;
 	struct pending p;
 
 	while (c->pend_n > 0 && c->st == CS_READY) {
@@ -377,7 +372,7 @@ dat_flush_pending(struct client *c)
 		c->pend_head = (c->pend_head + 1) % CORE_PENDING_MAX;
 		c->pend_n--;
 		/* Checked again: the trusted folder may have changed. */
-		if (dat_verify(c, p.body, p.len, &d, &peer) == 0)
+		if (dat_verify(c, 0, p.body, p.len, &d, &peer) == 0)
 			dat_deliver(c, p.body, p.len, &d, peer);
 		free(p.body);
 	}

@@ -102,8 +102,7 @@ dm_free(struct client *c)
 static bool
 epoch_live(const struct client *c, uint32_t epoch)
 {
-	return c->group != NULL && (epoch == c->group->epoch ||
-	    rot_old_group(c, epoch) != NULL);
+	return rot_epoch_open(c, epoch);
 }
 
 static bool
@@ -282,7 +281,7 @@ tx_find(struct client *c, const struct member *m)
 
 	for (size_t i = 0; i < dm->n_tx; i++)
 		if (key_of(dm->tx[i], m->pub, m->nonce) &&
-		    dm->tx[i]->epoch == c->group->epoch && key_live(c, dm->tx[i]))
+		    dm->tx[i]->epoch == sess_epoch(c) && key_live(c, dm->tx[i]))
 			return dm->tx[i];
 	return NULL;
 }
@@ -298,7 +297,7 @@ tx_new(struct client *c, struct member *m, const uint8_t *to_fpr,
 	int r;
 
 	*out = NULL;
-	if ((k = key_new(c, m->pub, m->nonce, c->group->epoch)) == NULL)
+	if ((k = key_new(c, m->pub, m->nonce, sess_epoch(c))) == NULL)
 		return SOTTO_E_ALLOC;
 	sotto_random(k->k, sizeof(k->k));
 	sotto_wbuf_reset(&dm->body);
@@ -371,7 +370,7 @@ client_send_dm(struct client *c, const char *name, const char *text, size_t len,
 	k->used = ++c->dm->lru;
 	ts = core_now_ms();
 	o = (struct sotto_dm_outer){ c->room, c->room_len, c->pub, c->nonce,
-	    c->group->epoch, dat_next_counter(c), ts };
+	    sess_epoch(c), dat_next_counter(c), ts };
 	sotto_wbuf_reset(&c->dm->body);
 	if ((r = sotto_dm_seal(&c->dm->body, k->k, &o, peer->fpr, m->nonce,
 	    SOTTO_CT_TEXT, text, len)) != 0 ||

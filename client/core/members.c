@@ -58,6 +58,7 @@ members_reap(struct client *c)
 		free(m->name);
 		free(m->away);
 		free(m->marks);
+		sotto_chain_free(m->own_at_join);
 		free(m);
 	}
 }

@@ -64,17 +64,13 @@ emit_untrusted(struct client *c, enum client_event_type type,
  * then is its sender worth a warning; a bad one is just dropped. */
 static bool
 untrusted_ini_genuine(const struct client *c, const uint8_t *body, size_t len,
-    const struct sotto_ini *ini)
+    const struct sotto_ini2 *ini)
 {
-	uint64_t now = core_now_ms();
-
-	if (sotto_ini_verify(ini, body, len) != 0)
-		return false;
 	if (ini->room_len != c->room_len ||
 	    memcmp(ini->room, c->room, c->room_len) != 0)
 		return false;
-	return ini->ts_ms + SOTTO_INI_WINDOW_MS >= now &&
-	    ini->ts_ms <= now + SOTTO_INI_WINDOW_MS;
+	/* signature, then ts within now +- SOTTO_INI_WINDOW_MS */
+	return sotto_ini2_finish(ini, body, len, core_now_ms(), 0) == 0;
 }
 
 /* An INI refused as untrusted-key (already reported): the first from each
@@ -87,7 +83,7 @@ void
 presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
     size_t len)
 {
-	struct sotto_ini ini;
+	struct sotto_ini2 ini;
 	struct untrusted *u;
 	bool first;
 
@@ -100,7 +96,7 @@ presence_untrusted_ini(struct client *c, uint32_t from, const uint8_t *body,
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return;
 	u->id = from;
-	u->genuine = sotto_ini_parse(body, len, &ini) == 0 &&
+	u->genuine = sotto_ini2_parse(body, len, &ini) == 0 &&
 	    untrusted_ini_genuine(c, body, len, &ini);
 	if (u->genuine) {
 		memcpy(u->pub, ini.id_pub, SOTTO_ED25519_PUB);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* rotate.c: a new group key when a member leaves or is removed: the deterministic rotator and its fallbacks, rotation KEYs to the remaining members, switching with a grace for frames in flight, then wiping the old key (docs/protocol.md "v2: rotation", carried by v1 KEY frames until the client speaks v2).
+/* rotate.c: a new epoch when a member leaves or is removed (or a periodic trigger fires): the deterministic rotator and its fallbacks, ROTATION KEYs carrying the reason to the remaining members, switching, and wiping keys past their grace (docs/protocol.md "v2: rotation").
  *
- *   trigger (LEFT of a member we listed, a key removed by /reload, or a
- *            periodic trigger: rotperiod.c's interval or message count)
+ *   trigger (LEFT or signed LEAVE of a member we listed, a key removed by
+ *   /reload, or a periodic trigger: rotperiod.c's interval or message
+ *   count, through rot_trigger with its reason)
  *     -> lines held; timer = ROTATE_DELAY + rank * ROTATE_STEP
  *        (rank: our place by member id among the members we list and us;
  *         a removal is acted on by the remover itself, rank 0)
@@ -19,32 +20,25 @@
 #include "trust.h"
 
 static void on_rot_timer(struct ev_loop *loop, ev_timer *w, int revents);
-static void on_grace_timer(struct ev_loop *loop, ev_timer *w, int revents);
+static void on_sweep_timer(struct ev_loop *loop, ev_timer *w, int revents);
 
 void
 rot_init(struct client *c)
 {
 	ev_init(&c->rot_timer, on_rot_timer);
-	ev_init(&c->grace_timer, on_grace_timer);
+	ev_init(&c->sweep_timer, on_sweep_timer);
+	c->sweep_timer.repeat = CORE_SWEEP;
 }
 
-static void
-wipe_old(struct client *c)
-{
-	ev_timer_stop(c->loop, &c->grace_timer);
-	if (c->old_group != NULL)
-		core_keylog_wiped(c, c->old_group,
-		    ev_now(c->loop) - c->old_since);
-	sotto_group_free(c->old_group);
-	c->old_group = NULL;
-}
-
+/* The keys outlive the connection (a room survives a relay restart), but
+ * the sweep runs only while connected: nothing is opened meanwhile, and
+ * the first sweep after the return wipes whatever expired. */
 void
 rot_reset(struct client *c)
 {
 	ev_timer_stop(c->loop, &c->rot_timer);
+	ev_timer_stop(c->loop, &c->sweep_timer);
 	c->rot_pending = false;
-	wipe_old(c);
 }
 
 bool
@@ -53,11 +47,85 @@ rot_holding(const struct client *c)
 	return c->rot_pending;
 }
 
-const struct sotto_group *
-rot_old_group(const struct client *c, uint32_t epoch)
+uint8_t
+rot_reason_code(const char *reason)
 {
-	return c->old_group != NULL && c->old_group->epoch == epoch ?
-	    c->old_group : NULL;
+	if (strcmp(reason, "removed") == 0)
+		return SOTTO_REASON_REMOVED;
+	if (strcmp(reason, "timer") == 0)
+		return SOTTO_REASON_TIMER;
+	if (strcmp(reason, "count") == 0)
+		return SOTTO_REASON_COUNT;
+	return SOTTO_REASON_LEFT;
+}
+
+const char *
+rot_reason_word(uint8_t code)
+{
+	switch (code) {
+	case SOTTO_REASON_LEFT:    return "left";
+	case SOTTO_REASON_REMOVED: return "removed";
+	case SOTTO_REASON_TIMER:   return "timer";
+	case SOTTO_REASON_COUNT:   return "count";
+	}
+	/* A newer epoch whose origin is a first joiner: a conflict's key. */
+	return "conflict";
+}
+
+/* Which epoch is the previous one, and when it was replaced: dm.c asks
+ * whether an epoch is still open, and test builds log how long the
+ * previous epoch was kept ("wiped epoch N after S s") once the keyring
+ * has wiped it, at the end of its grace or when a newer switch replaced
+ * it outright. */
+static void
+track_previous(struct client *c)
+{
+	uint32_t now_epoch = sotto_keyring_epoch(c->kr);
+	double now = ev_now(c->loop);
+
+	if (now_epoch != c->held_epoch) {
+		if (c->old_epoch != 0)
+			core_keylog_wiped(c->old_epoch, now - c->old_since);
+		c->old_epoch = c->held_epoch;
+		c->old_since = now;
+		c->held_epoch = now_epoch;
+	}
+	if (c->old_epoch != 0 && !sotto_keyring_has_previous(c->kr)) {
+		core_keylog_wiped(c->old_epoch, now - c->old_since);
+		c->old_epoch = 0;
+	}
+}
+
+bool
+rot_epoch_open(const struct client *c, uint32_t epoch)
+{
+	return epoch != 0 && (epoch == sess_epoch(c) || (epoch == c->old_epoch &&
+	    sotto_keyring_has_previous(c->kr)));
+}
+
+void
+rot_keys_changed(struct client *c)
+{
+	if (c->kr == NULL)
+		return;
+	sotto_keyring_sweep(c->kr, core_now_ms());
+	track_previous(c);
+	core_keylog(c, true);
+	if (c->st == CS_READY && !ev_is_active(&c->sweep_timer))
+		ev_timer_again(c->loop, &c->sweep_timer);
+}
+
+static void
+on_sweep_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = container_of(w, struct client, sweep_timer);
+
+	(void)loop;
+	(void)revents;
+	sotto_keyring_sweep(c->kr, core_now_ms());
+	track_previous(c);
+	sess_sweep(c);
+	core_keylog(c, false);
 }
 
 /* A member that counts in the room: trusted, and shown to us on signed
@@ -86,7 +154,7 @@ rot_trigger(struct client *c, const char *reason, bool self)
 {
 	double after;
 
-	if (c->st != CS_READY || c->group == NULL)
+	if (c->st != CS_READY || sess_epoch(c) == 0)
 		return;
 	/* A departure names the rotation rather than a periodic trigger due at
 	 * the same time; "removed" names it above all. */
@@ -95,7 +163,7 @@ rot_trigger(struct client *c, const char *reason, bool self)
 	    strcmp(c->rot_reason, "left") != 0))
 		c->rot_reason = reason;
 	if (!c->rot_pending)
-		c->rot_epoch = c->group->epoch;
+		c->rot_epoch = sess_epoch(c);
 	c->rot_pending = true;
 	after = CORE_ROTATE_DELAY + (self ? 0 : rank(c) * CORE_ROTATE_STEP);
 	/* A later trigger never delays a rotation already due sooner. */
@@ -107,19 +175,21 @@ rot_trigger(struct client *c, const char *reason, bool self)
 	ev_timer_start(c->loop, &c->rot_timer);
 }
 
-/* A rotation KEY: the new key wrapped to m's session, signed through the
- * signer like every frame (with ssh-agent it leaves when the agent
- * answers, in order with the INI and DATs made after it). */
+/* A ROTATION KEY: the new epoch key (generation 0) with its reason and
+ * predecessor, wrapped to m's session, signed through the signer like
+ * every frame (with ssh-agent it leaves when the agent answers, in order
+ * with the INI and DATs made after it). */
 static void
-send_rotation_key(struct client *c, struct member *m)
+send_rotation_key(struct client *c, struct member *m,
+    const struct sotto_key2_src *src)
 {
 	struct sotto_key_to to = { m->pub, m->nonce, m->rsa_n };
 	struct sotto_wbuf b, msg;
 
 	sotto_wbuf_init(&b, 0);
 	sotto_wbuf_init(&msg, 0);
-	if (sotto_key_build_unsigned(&b, c->room, c->room_len, c->pub, c->group,
-	    &to, core_now_ms(), NULL, 0, &msg) == 0)
+	if (sotto_key2_build_unsigned(&b, c->room, c->room_len, c->pub, src,
+	    &to, core_now_ms(), &msg) == 0)
 		(void)signer_send(c, SOTTO_T_KEY, m->id, b.p, b.len, msg.p, msg.len,
 		    NULL);
 	sotto_wbuf_free(&b);
@@ -131,7 +201,7 @@ static uint32_t
 top_epoch(const struct client *c)
 {
 	const struct member *m;
-	uint32_t e = c->group->epoch;
+	uint32_t e = sess_epoch(c);
 
 	for (m = c->members; m != NULL; m = m->hh.next)
 		if (listed(c, m) && m->epoch > e)
@@ -139,29 +209,71 @@ top_epoch(const struct client *c)
 	return e;
 }
 
+/* A fresh epoch key into the keyring, its reason and predecessor
+ * recorded; *sendable is a copy of generation 0 for the KEYs. */
+static int
+new_epoch(struct client *c, struct sotto_genkey **sendable,
+    uint8_t key_id[static SOTTO_KEY_ID], struct sotto_epoch_origin *o,
+    uint8_t prev_key_id[static SOTTO_KEY_ID])
+{
+	struct sotto_genkey *gk = NULL;
+	int r;
+
+	*sendable = NULL;
+	o->reason = rot_reason_code(c->rot_reason);
+	o->prev_epoch = sess_epoch(c);
+	memcpy(prev_key_id, sess_key_id(c), SOTTO_KEY_ID);
+	o->prev_key_id = prev_key_id;
+	if (top_epoch(c) == UINT32_MAX)
+		return SOTTO_E_INVAL;
+	if ((r = sotto_genkey_generate(&gk, top_epoch(c) + 1)) != 0)
+		return r;
+	if ((r = sotto_epoch_key_id(gk->key, key_id)) != 0 ||
+	    (r = sotto_genkey_dup(sendable, gk)) != 0 ||
+	    (r = sotto_keyring_set(c->kr, gk, key_id, o, NULL, 0,
+	        core_now_ms())) != 0) {
+		sotto_genkey_free(gk);
+		sotto_genkey_free(*sendable);
+		*sendable = NULL;
+		return r;
+	}
+	c->key_gen++;
+	rot_keys_changed(c);
+	return 0;
+}
+
 static void
 rotate_now(struct client *c)
 {
-	struct sotto_group *g = NULL;
+	uint8_t key_id[SOTTO_KEY_ID], prev_key_id[SOTTO_KEY_ID];
+	struct sotto_key2_src src;
+	struct sotto_genkey *gk;
 	struct member *m, *tmp;
 
-	if (top_epoch(c) == UINT32_MAX ||
-	    sotto_group_generate(&g, top_epoch(c) + 1) != 0) {
+	memset(&src, 0, sizeof(src));
+	if (new_epoch(c, &gk, key_id, &src.origin, prev_key_id) != 0) {
 		conn_close(c, "cannot make a new group key");
 		return;
 	}
-	/* rot_adopt emits `rekeyed`: the front-end may close or reload from
-	 * inside it. A closed connection refuses sends; members it deleted
-	 * are marked dead until the end of the turn (core.h, "Re-entrancy"). */
-	rot_adopt(c, g, c->rot_reason);
-	if (c->closing || c->st != CS_READY)
+	src.kind = SOTTO_KEY2_ROTATION;
+	src.gk = gk;
+	src.key_id = key_id;
+	/* rot_switched emits `rekeyed`: the front-end may close or reload
+	 * from inside it. A closed connection refuses sends; members it
+	 * deleted are marked dead until the end of the turn (core.h,
+	 * "Re-entrancy"). */
+	rot_switched(c, c->rot_reason);
+	if (c->closing || c->st != CS_READY) {
+		sotto_genkey_free(gk);
 		return;
+	}
 	HASH_ITER(hh, c->members, m, tmp) {
 		if (!m->dead && listed(c, m))
-			send_rotation_key(c, m);
+			send_rotation_key(c, m, &src);
 	}
+	sotto_genkey_free(gk);
 	/* Whoever missed its KEY sees the new epoch here and asks. */
-	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY) != 0)
+	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_REPLY, NULL) != 0)
 		return;
 	/* Only now the held lines: the relay keeps our order, and so does the
 	 * signer (with ssh-agent, frames leave in the order they were made),
@@ -178,7 +290,7 @@ on_rot_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (!c->rot_pending || c->st != CS_READY)
 		return;
-	if (c->group->epoch > c->rot_epoch) {
+	if (sess_epoch(c) > c->rot_epoch) {
 		/* Someone rotated first. */
 		c->rot_pending = false;
 		dat_pump(c);
@@ -187,40 +299,22 @@ on_rot_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	rotate_now(c);
 }
 
-static void
-on_grace_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct client *c = container_of(w, struct client, grace_timer);
-
-	(void)loop;
-	(void)revents;
-	wipe_old(c);
-}
-
 void
-rot_adopt(struct client *c, struct sotto_group *g, const char *reason)
+rot_switched(struct client *c, const char *reason)
 {
 	struct client_event ev = { .type = CLIENT_EV_REKEYED };
 
-	wipe_old(c);
-	c->old_group = c->group;
-	c->old_since = ev_now(c->loop);
-	c->group = g;
-	c->key_gen++;
-	core_keylog(c, g);
-	ev_timer_set(&c->grace_timer, CORE_EPOCH_GRACE, 0.0);
-	ev_timer_start(c->loop, &c->grace_timer);
 	if (dat_new_key(c) != 0) {
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->rot_pending && c->group->epoch > c->rot_epoch) {
+	if (c->rot_pending && sess_epoch(c) > c->rot_epoch) {
 		c->rot_pending = false;
 		ev_timer_stop(c->loop, &c->rot_timer);
 	}
 	c->adopting = 0;
 	period_key_held(c);
-	ev.rekeyed.epoch = g->epoch;
+	ev.rekeyed.epoch = sess_epoch(c);
 	ev.rekeyed.reason = reason;
 	core_emit(c, &ev);
 }

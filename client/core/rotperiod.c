@@ -83,22 +83,3 @@ on_period_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	/* Not READY: period_key_held re-arms when the key is held again. */
 	rot_trigger(c, "timer", false);
 }
-
-/* A rotation we saw no trigger for ourselves: every member sees the same
- * LEFTs, so it was periodic (or a removal by another member, which v1
- * KEYs cannot tell apart): the periodic trigger further due here. A
- * newcomer's clock started at its join, so the count or time may be far
- * from due and still be the cause. Without periodic triggers: "left". */
-const char *
-period_guess(const struct client *c)
-{
-	double t = -1.0, n = -1.0;
-
-	if (c->period_interval != 0.0)
-		t = (ev_now(c->loop) - c->period_since) / c->period_interval;
-	if (c->period_limit != 0)
-		n = (double)c->period_count / (double)c->period_limit;
-	if (t < 0.0 && n < 0.0)
-		return "left";
-	return n > t ? "count" : "timer";
-}

@@ -13,7 +13,6 @@ rsess_free(struct client *c, struct rsess *s)
 {
 	HASH_DEL(c->rsess, s);
 	c->n_rsess--;
-	sotto_aead_free(s->dp.aead);
 	free(s);
 }
 
@@ -47,7 +46,7 @@ rsess_get(struct client *c, const uint8_t *pub, const uint8_t *nonce, bool creat
 		memcpy(s->key, key, sizeof(key));
 		/* Until a watermark or a join after ours vouches for it, a
 		 * session's DATs must be signed after our own join. */
-		s->dp.min_ts_ms = core_min_ts(c);
+		s->rp.min_ts_ms = core_min_ts(c);
 		sotto_hash_oom = 0;
 		HASH_ADD(hh, c->rsess, key, sizeof(s->key), s);
 		if (sotto_hash_oom) {
@@ -119,12 +118,12 @@ rsess_marks(struct client *c, struct member *m)
 	for (s = c->rsess; s != NULL && n < SOTTO_MARKS_MAX; s = s->hh.next) {
 		/* A floor we were given ourselves is passed on too: a session
 		 * we never heard from directly is no less in the past. */
-		if (s->dp.highest == 0 && s->dp.floor == 0)
+		if (s->rp.highest == 0 && s->rp.floor == 0)
 			continue;
 		memcpy(marks[n].id_pub, s->key, SOTTO_ED25519_PUB);
 		memcpy(marks[n].session, s->key + SOTTO_ED25519_PUB, SOTTO_JOIN_NONCE);
-		marks[n].next = s->dp.highest + 1 > s->dp.floor ?
-		    s->dp.highest + 1 : s->dp.floor;
+		marks[n].next = s->rp.highest + 1 > s->rp.floor ?
+		    s->rp.highest + 1 : s->rp.floor;
 		n++;
 	}
 	if (n == 0) {

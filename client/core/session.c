@@ -48,7 +48,7 @@ remember_own_session(struct client *c)
 		return;
 	if ((s = rsess_get(c, c->pub, c->nonce, true)) == NULL)
 		return;
-	s->dp.highest = c->tx_next - 1;
+	s->rp.highest = c->tx_next - 1;
 	s->ended = true;
 }
 
@@ -64,7 +64,7 @@ sess_reset(struct client *c)
 	members_clear(c);
 	dat_drop_pending(c, "connection lost before the group key arrived");
 	outbox_rewind(&c->ob);
-	sotto_dat_tx_free(c->tx);
+	sotto_dat2_tx_free(c->tx);
 	c->tx = NULL;
 	sotto_rsa_free(c->rsa);
 	c->rsa = NULL;
@@ -91,29 +91,45 @@ ini_ts(struct client *c)
 	return c->last_ini_ts;
 }
 
+uint32_t
+sess_epoch(const struct client *c)
+{
+	return c->kr != NULL ? sotto_keyring_epoch(c->kr) : 0;
+}
+
+const uint8_t *
+sess_key_id(const struct client *c)
+{
+	return c->kr != NULL ? sotto_keyring_key_id(c->kr) : NULL;
+}
+
 int
-sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags)
+sess_send_ini(struct client *c, uint32_t to, uint32_t ask, uint8_t flags,
+    const uint8_t *to_nonce)
 {
 	struct sotto_wbuf b, m;
-	struct sotto_ini f;
+	struct sotto_ini2 f;
 	int r;
 
 	memset(&f, 0, sizeof(f));
 	f.room = c->room;
 	f.room_len = c->room_len;
 	f.flags = flags;
+	f.id_pub = c->pub;
 	f.ask = ask;
 	f.nonce = c->nonce;
+	f.to_nonce = to_nonce;
 	f.ts_ms = ini_ts(c);
 	f.rsa_n = c->rsa_n;
 	/* Only a key held in this session is advertised. */
-	if (c->st == CS_READY && c->group != NULL) {
-		f.epoch = c->group->epoch;
-		f.key_id = c->group->key_id;
+	if (c->st == CS_READY && sess_epoch(c) != 0) {
+		f.epoch = sess_epoch(c);
+		f.key_id = sess_key_id(c);
+		f.gen = sotto_keyring_gen(c->kr);
 	}
 	sotto_wbuf_init(&b, 0);
 	sotto_wbuf_init(&m, 0);
-	if ((r = sotto_ini_build_unsigned(&b, &f, c->pub, &m)) == 0)
+	if ((r = sotto_ini2_build_unsigned(&b, &f, c->pub, &m)) == 0)
 		r = signer_send(c, SOTTO_T_INI, to, b.p, b.len, m.p, m.len, NULL);
 	sotto_wbuf_free(&b);
 	sotto_wbuf_free(&m);
@@ -142,7 +158,7 @@ sess_rsa_ready(struct client *c)
 	c->join_ts = core_now_ms();
 	c->last_ini_ts = c->join_ts - 1;
 	c->st = CS_JOINING;
-	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, 0) != 0)
+	if (sess_send_ini(c, SOTTO_TO_ROOM, 0, 0, NULL) != 0)
 		return;
 	core_emit_status(c, "joining");
 }
@@ -164,7 +180,7 @@ emit_ready(struct client *c, bool first)
 		if (m->known && m->proven)
 			m->shown = true;
 	l = members_list(c, &n);
-	ev.ready.epoch = c->group->epoch;
+	ev.ready.epoch = sess_epoch(c);
 	ev.ready.members = l;
 	ev.ready.n_members = l ? n : 0;
 	core_emit(c, &ev);
@@ -186,6 +202,7 @@ become_ready(struct client *c, bool first)
 	}
 	c->st = CS_READY;
 	c->backoff = CORE_BACKOFF_MIN;
+	rot_keys_changed(c);    /* starts the sweep of keys past their grace */
 	core_emit_status(c, "ready");
 	emit_ready(c, first);
 	if (c->st == CS_READY)
@@ -205,22 +222,40 @@ become_ready(struct client *c, bool first)
  * it (a relay restart), else a fresh one. `announce`: we became first
  * because no proven keyholder answered, so tell the room which key we
  * hold (a member we could not see resolves the conflict from it). */
+/* Epoch 1 of a room, made from the strong RNG (reason FIRST). */
+static int
+make_first_key(struct client *c)
+{
+	struct sotto_epoch_origin o = { SOTTO_REASON_FIRST, 0, NULL };
+	struct sotto_genkey *gk = NULL;
+	uint8_t key_id[SOTTO_KEY_ID];
+	int r;
+
+	if ((r = sotto_genkey_generate(&gk, 1)) != 0)
+		return r;
+	if ((r = sotto_epoch_key_id(gk->key, key_id)) != 0 ||
+	    (r = sotto_keyring_set(c->kr, gk, key_id, &o, NULL, 0,
+	        core_now_ms())) != 0) {
+		sotto_genkey_free(gk);
+		return r;
+	}
+	c->key_gen++;
+	rot_keys_changed(c);
+	return 0;
+}
+
 static void
 become_first(struct client *c, bool announce)
 {
-	bool fresh = c->group == NULL;
+	bool fresh = sess_epoch(c) == 0;
 
-	if (fresh && sotto_group_generate(&c->group, 1) != 0) {
+	if (fresh && make_first_key(c) != 0) {
 		conn_close(c, "cannot generate the group key");
 		return;
 	}
-	if (fresh) {
-		c->key_gen++;
-		core_keylog(c, c->group);
-	}
 	become_ready(c, fresh);
 	if (announce && c->st == CS_READY)
-		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_REPLY, NULL);
 }
 
 /* --- the relay's roster and LEFT ----------------------------------------- */
@@ -261,12 +296,13 @@ on_roster(struct client *c, const struct sotto_frame *f)
 	ask_next(c);
 }
 
+static void member_gone(struct client *c, struct member *m);
+
 static void
 on_left(struct client *c, const struct sotto_frame *f)
 {
 	struct member *m;
 	uint32_t id;
-	bool was_asked, was_listed;
 	int r;
 
 	if ((r = sotto_left_parse(f->body, f->body_len, &id)) != 0) {
@@ -274,9 +310,20 @@ on_left(struct client *c, const struct sotto_frame *f)
 		return;
 	}
 	presence_left(c, id);
-	/* A LEFT for an id we never knew has nothing else to act on. */
+	/* A LEFT for an id we never knew (or whose signed LEAVE came first)
+	 * has nothing else to act on. */
 	if ((m = members_get(c, id, false)) == NULL)
 		return;
+	member_gone(c, m);
+}
+
+/* Member m's session ended: the relay's LEFT, or its own signed LEAVE. */
+static void
+member_gone(struct client *c, struct member *m)
+{
+	uint32_t id = m->id;
+	bool was_asked, was_listed;
+
 	/* Presence is per identity: left when its last session goes. */
 	if (m->shown && presence_other_sessions(c, m) == 0) {
 		struct client_event ev = { .type = CLIENT_EV_LEFT,
@@ -445,7 +492,7 @@ ask_next(struct client *c)
 	}
 	m->tried = true;
 	c->asked = m->id;
-	if (sess_send_ini(c, m->id, m->id, 0) != 0)
+	if (sess_send_ini(c, m->id, m->id, 0, m->nonce) != 0)
 		return;
 	key_timer_start(c, CORE_KEY_TIMEOUT);
 	emit_asking(c, m);
@@ -478,22 +525,83 @@ on_key_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* --- serving keys -------------------------------------------------------- */
 
+/* The handover's chains with our own replaced by where it stood at m's
+ * join (or added), when that snapshot is recent and of a generation
+ * handed; NULL: src as it is. */
+static const struct sotto_chain **
+with_own_at_join(struct client *c, struct member *m,
+    struct sotto_key2_src *src)
+{
+	const struct sotto_chain *own = m->own_at_join, **l;
+	size_t i, n = 0;
+
+	if (own == NULL || ev_now(c->loop) - m->own_at_join_t > CORE_FIRST_MAX ||
+	    own->epoch != src->gk->epoch || own->gen >= src->gk->gen)
+		return NULL;
+	if ((l = calloc(src->n_chains + 1, sizeof(*l))) == NULL)
+		return NULL;
+	for (i = 0; i < src->n_chains; i++)
+		if (memcmp(src->chains[i]->id_pub, c->pub, SOTTO_ED25519_PUB) != 0 ||
+		    memcmp(src->chains[i]->session, c->nonce, SOTTO_JOIN_NONCE) != 0 ||
+		    src->chains[i]->gen != own->gen)
+			l[n++] = src->chains[i];
+	if (n >= SOTTO_CHAINS_MAX) {
+		free(l);
+		return NULL;
+	}
+	l[n++] = own;
+	src->n_chains = n;
+	return l;
+}
+
+/* A HANDOVER (docs/protocol.md "v2: joining"): we step to the next
+ * generation and hand m that key, the watermarks and the chains of every
+ * sender session at the index we expect next, plus CK_0 of the generation
+ * we leave for each present member that has not sent in it (so m reads
+ * them at once) and our own chain where it stands. m gets nothing that
+ * opens a message we received before serving it. */
 static void
 send_key(struct client *c, struct member *m)
 {
 	struct sotto_key_to to = { m->pub, m->nonce, m->rsa_n };
+	struct sotto_session_ref *present;
+	const struct sotto_chain **chains;
+	struct sotto_key2_src src;
 	struct sotto_wbuf b, msg;
+	struct member *o;
+	size_t n = 0;
 	int r;
 
+	if ((present = calloc(HASH_COUNT(c->members) + 1, sizeof(*present))) == NULL)
+		return;
+	for (o = c->members; o != NULL; o = o->hh.next)
+		if (o != m && !o->dead && o->known && o->proven)
+			present[n++] = (struct sotto_session_ref){ o->pub, o->nonce };
+	r = sotto_keyring_handover(c->kr, present, n, core_now_ms(), &src);
+	free(present);
+	if (r != 0)
+		return;
+	rot_keys_changed(c);
+	src.marks = m->marks;
+	src.n_marks = m->n_marks;
+	if ((chains = with_own_at_join(c, m, &src)) != NULL)
+		src.chains = chains;
 	sotto_wbuf_init(&b, 0);
 	sotto_wbuf_init(&msg, 0);
-	r = sotto_key_build_unsigned(&b, c->room, c->room_len, c->pub, c->group,
-	    &to, core_now_ms(), m->marks, m->n_marks, &msg);
+	r = sotto_key2_build_unsigned(&b, c->room, c->room_len, c->pub, &src,
+	    &to, core_now_ms(), &msg);
+	free(chains);
+	sotto_chain_free(m->own_at_join);
+	m->own_at_join = NULL;
 	if (r == 0)
 		(void)signer_send(c, SOTTO_T_KEY, m->id, b.p, b.len, msg.p,
 		    msg.len, NULL);
 	sotto_wbuf_free(&b);
 	sotto_wbuf_free(&msg);
+	/* Tell the room our new generation (an announcement): members that
+	 * do not send would otherwise stay behind, and once our grace for
+	 * the generation we left is over we could not read them. */
+	(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_REPLY, NULL);
 }
 
 /* --- INI from a member --------------------------------------------------- */
@@ -510,24 +618,9 @@ emit_joined(struct client *c, struct member *m)
 		core_emit(c, &ev);
 }
 
-/* A member known only by an INI signed before our join (a concurrent
- * joiner whose join raced ours, with a --clock-skew smaller than the gap)
- * is proven by a later frame of that same session signed after our join:
- * a DAT (dat.c). A recording cannot do that: it holds nothing signed
- * after our join. */
-void
-sess_prove(struct client *c, struct member *m)
-{
-	if (!m->known || m->proven)
-		return;
-	m->proven = true;
-	if (c->st == CS_READY)
-		emit_joined(c, m);
-}
-
 /* Record what the INI says about its sender. 0, or a verdict. */
 static int
-ini_record(struct member *m, const struct sotto_ini *ini,
+ini_record(struct member *m, const struct sotto_ini2 *ini,
     const struct sotto_peer *peer, struct rsess *s)
 {
 	if (m->rsess != s) {
@@ -536,32 +629,79 @@ ini_record(struct member *m, const struct sotto_ini *ini,
 		rsess_ref(s, m);
 		m->known = false;
 		m->proven = false;
+		m->acked = false;
 	}
 	if (members_set_peer(m, peer) != 0)
 		return SOTTO_E_ALLOC;
 	memcpy(m->nonce, ini->nonce, sizeof(m->nonce));
 	memcpy(m->rsa_n, ini->rsa_n, sizeof(m->rsa_n));
 	m->epoch = ini->epoch;
-	memcpy(m->key_id, ini->key_id, sizeof(m->key_id));
+	m->gen = ini->gen;
+	if (ini->key_id != NULL)
+		memcpy(m->key_id, ini->key_id, sizeof(m->key_id));
+	else
+		memset(m->key_id, 0, sizeof(m->key_id));
 	return 0;
 }
 
-/* A newcomer's first INI: watermarks for its KEY, and our own INI back so
- * it learns who is here. */
+/* At a newcomer's join: our sending chain as it stands (started now if
+ * we have not sent in this generation yet). */
 static void
-greet(struct client *c, struct member *m, const struct sotto_ini *ini)
+own_chain_snapshot(struct client *c, struct member *m)
 {
-	if (ini->flags & SOTTO_INI_REPLY)
+	struct sotto_chain *ch;
+
+	sotto_chain_free(m->own_at_join);
+	m->own_at_join = NULL;
+	if (c->st != CS_READY || sess_epoch(c) == 0 ||
+	    sotto_keyring_tx(c->kr, c->pub, c->nonce, core_now_ms(), &ch) != 0 ||
+	    sotto_chain_dup(&m->own_at_join, ch) != 0)
+		return;
+	m->own_at_join_t = ev_now(c->loop);
+}
+
+/* Join snapshots of our chain nobody asked for in time are wiped: they
+ * would open what we sent since, against the forward secrecy bound. */
+void
+sess_sweep(struct client *c)
+{
+	struct member *m;
+
+	for (m = c->members; m != NULL; m = m->hh.next)
+		if (m->own_at_join != NULL &&
+		    ev_now(c->loop) - m->own_at_join_t > CORE_FIRST_MAX) {
+			sotto_chain_free(m->own_at_join);
+			m->own_at_join = NULL;
+		}
+}
+
+/* A broadcast INI (join, announcement, LEAVE): to_nonce all zero. */
+static bool
+ini_broadcast(const struct sotto_ini2 *ini)
+{
+	static const uint8_t zero[SOTTO_JOIN_NONCE];
+
+	return ini->to_nonce == NULL ||
+	    memcmp(ini->to_nonce, zero, SOTTO_JOIN_NONCE) == 0;
+}
+
+/* A newcomer's join INI (a broadcast, no flag): watermarks for its KEY,
+ * and a REPLY bound to its session so it can list us (and ACK ours). */
+static void
+greet(struct client *c, struct member *m, const struct sotto_ini2 *ini)
+{
+	if (ini->flags != 0 || !ini_broadcast(ini))
 		return;
 	/* A join signed after ours: everything that session sends is newer
 	 * than our join, no clock check needed. An older join INI (replayed,
 	 * or a concurrent joiner with a fast clock) leaves the check on. */
 	if (ini->ts_ms >= core_min_ts(c)) {
 		m->rsess->vouched = true;
-		m->rsess->dp.min_ts_ms = 0;
+		m->rsess->rp.min_ts_ms = 0;
 	}
 	(void)rsess_marks(c, m);
-	(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
+	own_chain_snapshot(c, m);
+	(void)sess_send_ini(c, m->id, 0, SOTTO_INI2_REPLY, m->nonce);
 }
 
 /* Two keys for one room (§3.6): the higher epoch wins, then the lower
@@ -573,14 +713,17 @@ check_conflict(struct client *c, struct member *m)
 {
 	int cmp;
 
-	if (c->st != CS_READY || m->epoch == 0 || c->adopting != 0)
+	if (c->st != CS_READY || m->epoch == 0 || c->adopting != 0 ||
+	    sess_epoch(c) == 0)
 		return;
-	cmp = sotto_group_cmp(m->epoch, m->key_id, c->group->epoch,
-	    c->group->key_id);
+	cmp = sotto_group_cmp(m->epoch, m->key_id, sess_epoch(c), sess_key_id(c));
 	if (cmp < 0 && m->told_gen != c->key_gen) {
 		m->told_gen = c->key_gen;
-		(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
+		(void)sess_send_ini(c, m->id, 0, SOTTO_INI2_REPLY, m->nonce);
 	}
+	if (cmp == 0 && m->gen > sotto_keyring_gen(c->kr) &&
+	    sotto_keyring_step_to(c->kr, m->gen, core_now_ms()) == 0)
+		rot_keys_changed(c);    /* it served a newcomer: move on too */
 	if (cmp <= 0)
 		return;
 	sess_ask_winner(c, m);
@@ -594,7 +737,7 @@ sess_ask_winner(struct client *c, struct member *m)
 	if (c->st != CS_READY || c->adopting != 0)
 		return;
 	c->adopting = m->id;
-	if (sess_send_ini(c, m->id, m->id, 0) != 0)
+	if (sess_send_ini(c, m->id, m->id, 0, m->nonce) != 0)
 		return;
 	key_timer_start(c, CORE_KEY_TIMEOUT);
 }
@@ -624,7 +767,7 @@ maybe_switch(struct client *c, struct member *from)
 {
 	struct member *asked;
 
-	if (c->st == CS_KEYWAIT && from->proven && from->epoch == 0)
+	if (c->st == CS_KEYWAIT && from->known && from->epoch == 0)
 		trusted_alive(c);
 	if (c->st != CS_KEYWAIT || !from->proven || from->epoch == 0 ||
 	    from->tried || c->round_wait)
@@ -639,62 +782,104 @@ maybe_switch(struct client *c, struct member *from)
 	ask_next(c);
 }
 
-/* A replayed INI (its session ended, or not newer than the last one) is
- * refused before the signature check: replays cost nothing. */
-static int
-ini_precheck(struct client *c, const struct sotto_frame *f)
+/* A frame of a newer version or kind from a trusted key: one notice per
+ * relay member id and connection, never `malformed`. */
+static void
+newer_notice(struct client *c, uint32_t from, const uint8_t *pub,
+    const char *what)
 {
-	const struct sotto_peer *peer;
-	struct sotto_ini ini;
-	struct rsess *s;
+	const struct sotto_peer *peer = sotto_trust_find(c->trust, pub);
+	struct member *m;
 
-	if (sotto_ini_parse(f->body, f->body_len, &ini) != 0 ||
-	    (peer = sotto_trust_find(c->trust, ini.id_pub)) == NULL ||
-	    (s = rsess_get(c, ini.id_pub, ini.nonce, false)) == NULL)
-		return 0;       /* sotto_ini_accept names any other reason */
-	if (!s->ended && ini.ts_ms > s->last_ini_ts)
-		return 0;
-	core_reject(c, SOTTO_V_REPLAY, "INI from %s: %s", peer->name,
-	    s->ended ? "its session has left" : "not newer than the last one");
-	return SOTTO_V_REPLAY;
+	if (from == 0 || from == c->self_id ||
+	    (m = members_get(c, from, true)) == NULL || m->told_newer)
+		return;
+	m->told_newer = true;
+	core_notice(c, "%s sent a %s this client does not know (a newer sotto?): "
+	    "ignored", peer != NULL ? peer->name : "a member", what);
+}
+
+/* parse -> trusted -> room -> replayed (its session ended, or not newer
+ * than its last INI: before the signature check, replays cost nothing)
+ * -> signature -> fresh. 0, or rejected here. */
+static int
+ini_verify(struct client *c, const struct sotto_frame *f,
+    struct sotto_ini2 *ini, const struct sotto_peer **peer)
+{
+	struct rsess *s;
+	int r;
+
+	r = sotto_ini2_check(f->body, f->body_len, c->room, c->room_len, c->trust,
+	    ini, peer);
+	if (r == SOTTO_V_NEWER) {
+		newer_notice(c, f->hdr.from, ini->id_pub, "join of a newer version");
+		return r;
+	}
+	if (r == SOTTO_V_UNTRUSTED) {
+		core_reject_key(c, ini->id_pub, "INI");
+		if (c->st >= CS_JOINING && c->st != CS_CLOSED)
+			presence_untrusted_ini(c, f->hdr.from, f->body, f->body_len);
+		return r;
+	}
+	if (r != 0) {
+		core_reject(c, r, "INI from member %u", f->hdr.from);
+		return r;
+	}
+	if ((s = rsess_get(c, ini->id_pub, ini->nonce, false)) != NULL &&
+	    (s->ended || ini->ts_ms <= s->last_ini_ts)) {
+		core_reject(c, SOTTO_V_REPLAY, "INI from %s: %s", (*peer)->name,
+		    s->ended ? "its session has left" : "not newer than the last one");
+		return SOTTO_V_REPLAY;
+	}
+	/* Only the +- window here: a concurrent joiner's INI may be signed a
+	 * moment before our own join. */
+	if ((r = sotto_ini2_finish(ini, f->body, f->body_len, core_now_ms(), 0)) != 0) {
+		core_reject(c, r, "INI from %s", (*peer)->name);
+		return r;
+	}
+	return 0;
+}
+
+/* Presence (docs/protocol.md "v2: signed presence"): a member is listed
+ * only on an INI it signed for our current session: its REPLY to our
+ * join, its ACK of our REPLY, or an ask of our key. A broadcast, or an
+ * INI bound to another session (a recording), shows nothing. */
+static void
+ini_presence(struct client *c, struct member *m, const struct sotto_ini2 *ini)
+{
+	if (!sotto_ini2_for_session(ini, c->nonce))
+		return;
+	/* Its REPLY to our join: ACK it, bound to its session, so it can
+	 * list us too. */
+	if ((ini->flags & SOTTO_INI2_REPLY) && !m->acked) {
+		m->acked = true;
+		(void)sess_send_ini(c, m->id, 0, SOTTO_INI2_ACK, m->nonce);
+	}
+	if (m->proven)
+		return;
+	m->proven = true;
+	if (c->st == CS_READY)
+		emit_joined(c, m);
+	if (c->st == CS_KEYWAIT && c->asked == m->id)
+		emit_asking(c, m);
 }
 
 static void
 on_ini(struct client *c, const struct sotto_frame *f)
 {
 	const struct sotto_peer *peer;
-	struct sotto_ini ini;
+	struct sotto_ini2 ini;
 	struct member *m;
 	struct rsess *s;
 	bool fresh_member;
 	int r;
 
-	if (ini_precheck(c, f) != 0)
+	if (ini_verify(c, f, &ini, &peer) != 0)
 		return;
-	/* Only the +- window here: a concurrent joiner's INI may be signed a
-	 * moment before our own join. */
-	r = sotto_ini_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
-	    core_now_ms(), 0, &ini, &peer);
-	if (r != 0) {
-		if (r == SOTTO_V_UNTRUSTED) {
-			core_reject_key(c, ini.id_pub, "INI");
-			if (c->st >= CS_JOINING && c->st != CS_CLOSED)
-				presence_untrusted_ini(c, f->hdr.from, f->body,
-				    f->body_len);
-		} else {
-			core_reject(c, r, "INI from member %u", f->hdr.from);
-		}
-		return;
-	}
 	if (c->st < CS_JOINING || c->st == CS_CLOSED)
 		return;
 	if ((s = rsess_get(c, ini.id_pub, ini.nonce, true)) == NULL) {
 		core_reject(c, SOTTO_E_ALLOC, "INI from %s", peer->name);
-		return;
-	}
-	if (s->ended || ini.ts_ms <= s->last_ini_ts) {
-		core_reject(c, SOTTO_V_REPLAY, "INI from %s: %s", peer->name,
-		    s->ended ? "its session has left" : "not newer than the last one");
 		return;
 	}
 	s->last_ini_ts = ini.ts_ms;
@@ -708,25 +893,25 @@ on_ini(struct client *c, const struct sotto_frame *f)
 		core_reject(c, r, "INI from %s", peer->name);
 		return;
 	}
+	if (ini.flags & SOTTO_INI2_LEAVE) {
+		/* Its signed leave: the session ends now (LEFT may follow). */
+		s->ended = true;
+		member_gone(c, m);
+		return;
+	}
 	fresh_member = !m->known;
 	m->known = true;
 	if (fresh_member)
 		greet(c, m, &ini);
-	/* Presence needs an INI signed after our own join: a recorded INI
-	 * of a member who has since gone never shows it as here. */
-	if (!m->proven && ini.ts_ms >= core_min_ts(c)) {
-		m->proven = true;
-		if (c->st == CS_READY)
-			emit_joined(c, m);
-		if (c->st == CS_KEYWAIT && c->asked == m->id)
-			emit_asking(c, m);
-	}
+	ini_presence(c, m, &ini);
 	/* The front-end's `joined` may have reloaded the trusted folder and
 	 * forgotten m (freed at the end of the turn): it gets nothing more. */
 	if (m->dead)
 		return;
 	check_conflict(c, m);
-	if (ini.ask != 0 && ini.ask == c->self_id) {
+	if (ini.ask != 0 && ini.ask == c->self_id && !(ini.flags &
+	    (SOTTO_INI2_REPLY | SOTTO_INI2_ACK)) && sotto_ini2_for_session(&ini,
+	    c->nonce)) {
 		if (c->st == CS_READY) {
 			send_key(c, m);
 			dat_pump(c);
@@ -736,17 +921,26 @@ on_ini(struct client *c, const struct sotto_frame *f)
 	maybe_switch(c, m);
 }
 
+/* At shutdown: tell the room, signed, that this session ends, so members
+ * rotate at once (a relay's LEFT may come later, or never reach them). */
+void
+sess_leave(struct client *c)
+{
+	if (c->st == CS_READY && !c->closing)
+		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_LEAVE, NULL);
+}
+
 /* --- KEY ----------------------------------------------------------------- */
 
 static void
-apply_marks(struct client *c, const struct sotto_key *k)
+apply_marks(struct client *c, const struct sotto_key2 *k)
 {
 	struct sotto_mark mk;
 	struct rsess *s;
 	size_t i;
 
 	for (i = 0; i < k->n_marks; i++) {
-		if (sotto_key_mark(k, i, &mk) != 0)
+		if (sotto_key2_mark(k, i, &mk) != 0)
 			break;
 		/* Our own sessions are not ours to limit. */
 		if (memcmp(mk.id_pub, c->pub, SOTTO_ED25519_PUB) == 0 &&
@@ -754,18 +948,9 @@ apply_marks(struct client *c, const struct sotto_key *k)
 			continue;
 		if ((s = rsess_get(c, mk.id_pub, mk.session, true)) == NULL)
 			continue;
-		if (mk.next > s->dp.floor)
-			s->dp.floor = mk.next;
+		if (mk.next > s->rp.floor)
+			s->rp.floor = mk.next;
 	}
-}
-
-static void
-adopt(struct client *c, struct sotto_group *g)
-{
-	sotto_group_free(c->group);
-	c->group = g;
-	c->key_gen++;
-	core_keylog(c, g);
 }
 
 /* The same KEY twice is a replay: its identity is the digest of its
@@ -792,95 +977,138 @@ key_remember(struct client *c, const uint8_t digest[static SOTTO_SHA256_LEN])
 	c->n_key_digests++;
 }
 
-/* parse -> trusted -> addressed to this session -> seen: the refusals that
- * cost no signature and no RSA. 0 with the digest, or handled. */
+/* parse -> trusted -> addressed to this session -> seen (the refusals
+ * that cost no signature and no RSA) -> signature -> fresh -> unwrap and
+ * open. 0 with the secret, or rejected here. */
 static int
-key_precheck(struct client *c, const struct sotto_frame *f,
-    uint8_t digest[static SOTTO_SHA256_LEN])
+key_verify(struct client *c, const struct sotto_frame *f, struct sotto_key2 *k,
+    const struct sotto_peer **peer, struct sotto_key2_secret *sec)
 {
-	const struct sotto_peer *peer;
-	struct sotto_key k;
+	uint8_t digest[SOTTO_SHA256_LEN];
+	int r;
 
-	if (sotto_key_parse(f->body, f->body_len, &k) != 0 ||
-	    (peer = sotto_trust_find(c->trust, k.id_pub)) == NULL ||
-	    sotto_ct_memcmp(k.to_fpr, c->fpr, SOTTO_FPR_LEN) != 0 ||
-	    sotto_ct_memcmp(k.to_nonce, c->nonce, SOTTO_JOIN_NONCE) != 0)
-		return 0;       /* sotto_key_accept names the reason */
-	if (sotto_key_digest(&k, c->room, c->room_len, f->body, f->body_len,
-	    digest) != 0)
-		return 0;
+	memset(digest, 0, sizeof(digest));
+	r = sotto_key2_check(f->body, f->body_len, c->room, c->room_len, c->trust,
+	    c->fpr, c->nonce, k, peer, digest);
+	if (r == SOTTO_V_NEWER) {
+		newer_notice(c, f->hdr.from, k->id_pub, "KEY of a newer kind");
+		return r;
+	}
+	if (r == SOTTO_V_UNTRUSTED) {
+		core_reject_key(c, k->id_pub, "KEY");
+		return r;
+	}
+	if (r != 0) {
+		core_reject(c, r, "KEY from member %u", f->hdr.from);
+		return r;
+	}
 	if (key_seen(c, digest)) {
-		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: accepted before", peer->name);
+		core_reject(c, SOTTO_V_REPLAY, "KEY from %s: accepted before",
+		    (*peer)->name);
 		return SOTTO_V_REPLAY;
 	}
+	r = sotto_key2_finish(k, f->body, f->body_len, c->room, c->room_len,
+	    c->rsa, core_now_ms(), 0, sec);
+	if (r != 0) {
+		core_reject(c, r, "KEY from %s", (*peer)->name);
+		return r;
+	}
+	key_remember(c, digest);
+	return 0;
+}
+
+/* Adopt what a verified KEY carries. 0, or an error (secret freed). */
+static int
+key_adopt(struct client *c, const struct sotto_key2 *k,
+    struct sotto_key2_secret *sec)
+{
+	int r;
+
+	if ((r = sotto_keyring_set_secret(c->kr, k, sec, core_now_ms())) != 0)
+		return r;
+	c->key_gen++;
+	rot_keys_changed(c);
 	return 0;
 }
 
 static void
 on_key(struct client *c, const struct sotto_frame *f)
 {
-	const struct sotto_peer *peer;
-	struct sotto_group *g = NULL;
-	uint8_t digest[SOTTO_SHA256_LEN];
-	struct sotto_key k;
-	int r, cmp;
+	const struct sotto_peer *peer = NULL;
+	struct sotto_key2_secret sec;
+	struct sotto_key2 k;
+	int cmp;
 
 	if (c->rsa == NULL || (c->st != CS_KEYWAIT && c->st != CS_READY)) {
 		core_reject(c, SOTTO_V_NOTFORME, "KEY from member %u before we asked",
 		    f->hdr.from);
 		return;
 	}
-	memset(digest, 0, sizeof(digest));
-	if (key_precheck(c, f, digest) != 0)
+	memset(&sec, 0, sizeof(sec));
+	if (key_verify(c, f, &k, &peer, &sec) != 0)
 		return;
-	r = sotto_key_accept(f->body, f->body_len, c->room, c->room_len, c->trust,
-	    c->fpr, c->nonce, c->rsa, core_now_ms(), 0, &k, &peer, &g);
-	if (r != 0) {
-		if (r == SOTTO_V_UNTRUSTED) {
-			core_reject_key(c, k.id_pub, "KEY");
-		} else {
-			core_reject(c, r, "KEY from member %u", f->hdr.from);
-		}
-		return;
-	}
-	key_remember(c, digest);
 	if (c->st != CS_READY) {
 		apply_marks(c, &k);
-		adopt(c, g);
+		cmp = sess_epoch(c) == 0 ? 1 : sotto_group_cmp(k.epoch, k.key_id,
+		    sess_epoch(c), sess_key_id(c));
+		/* A key older than one this process held before a reconnect
+		 * (a rejoin): the keyring keeps no older epoch; ours then
+		 * goes, and theirs wins the room's conflict order anyway. */
+		if (cmp < 0) {
+			sotto_keyring_free(c->kr);
+			c->kr = NULL;
+			if (sotto_keyring_new(&c->kr, NULL) != 0) {
+				sotto_key2_secret_free(&sec);
+				conn_close(c, "out of memory");
+				return;
+			}
+		}
+		if (key_adopt(c, &k, &sec) != 0) {
+			core_reject(c, SOTTO_V_DECRYPT, "KEY from %s: not adopted",
+			    peer->name);
+			return;
+		}
 		become_ready(c, false);
 		return;
 	}
-	cmp = sotto_group_cmp(g->epoch, g->key_id, c->group->epoch, c->group->key_id);
+	cmp = sotto_group_cmp(k.epoch, k.key_id, sess_epoch(c), sess_key_id(c));
 	if (cmp == 0) {
 		/* A second keyholder answered with the key we hold. */
-		sotto_group_free(g);
+		sotto_key2_secret_free(&sec);
 		return;
 	}
 	if (cmp < 0) {
 		core_reject(c, SOTTO_V_STALE, "KEY from %s: its key loses to the one held",
 		    peer->name);
-		sotto_group_free(g);
+		sotto_key2_secret_free(&sec);
 		return;
 	}
-	if (g->epoch > c->group->epoch) {
-		/* A rotation (or one we missed and asked for). v1 KEYs carry
-		 * no reason: report the trigger we saw ourselves, else the
-		 * periodic one due (rotperiod.c). */
-		rot_adopt(c, g, c->rot_pending ? c->rot_reason : period_guess(c));
+	if (k.epoch > sess_epoch(c)) {
+		/* A rotation (or one we missed and asked for): the KEY says
+		 * why its epoch exists. */
+		if (key_adopt(c, &k, &sec) != 0) {
+			core_reject(c, SOTTO_V_DECRYPT, "KEY from %s: not adopted",
+			    peer->name);
+			return;
+		}
+		rot_switched(c, rot_reason_word(k.reason));
 		if (c->st == CS_READY)
 			dat_pump(c);
 		return;
 	}
 	/* Conflict resolved in the sender's favour: switch keys, tell the
 	 * room which key we hold now. */
-	adopt(c, g);
+	if (key_adopt(c, &k, &sec) != 0) {
+		core_reject(c, SOTTO_V_DECRYPT, "KEY from %s: not adopted", peer->name);
+		return;
+	}
 	become_ready(c, false);
 	if (c->st == CS_READY) {
 		struct client_event ev = { .type = CLIENT_EV_REKEYED,
-		    .rekeyed = { .epoch = c->group->epoch, .reason = "conflict" } };
+		    .rekeyed = { .epoch = sess_epoch(c), .reason = "conflict" } };
 
 		core_emit(c, &ev);
-		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI_REPLY);
+		(void)sess_send_ini(c, SOTTO_TO_ROOM, 0, SOTTO_INI2_REPLY, NULL);
 	}
 }
 
@@ -916,7 +1144,7 @@ sess_dispatch(struct client *c, const struct sotto_frame *f)
 		on_key(c, f);
 		break;
 	case SOTTO_T_DAT:
-		dat_on_frame(c, f->body, f->body_len);
+		dat_on_frame(c, f->hdr.from, f->body, f->body_len);
 		break;
 	default:
 		core_reject(c, SOTTO_V_MALFORMED, "frame type %u", f->hdr.type);

@@ -327,6 +327,9 @@ on_quit_check(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	if (!client_drained(b->client))
 		return;
+	/* A signed LEAVE first; then wait for it to be written too. */
+	if (client_leave(b->client))
+		return;
 	client_shutdown(b->client);
 	stop_watchers(b);
 }

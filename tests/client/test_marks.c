@@ -41,12 +41,12 @@ main(void)
 	/* A: we never heard from it, but our own keyholder gave us a floor. */
 	CHECK((s = rsess_get(c, pub_a, sess, true)) != NULL);
 	if (s != NULL)
-		s->dp.floor = 7;
+		s->rp.floor = 7;
 	/* B: we accepted up to 4, with a lower floor. */
 	CHECK((s = rsess_get(c, pub_b, sess, true)) != NULL);
 	if (s != NULL) {
-		s->dp.highest = 4;
-		s->dp.floor = 2;
+		s->rp.highest = 4;
+		s->rp.floor = 2;
 	}
 	/* C: nothing known: nothing to pass on. */
 	CHECK(rsess_get(c, pub_c, sess, true) != NULL);

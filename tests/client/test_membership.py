@@ -18,7 +18,8 @@ from sottotest.wire import room_prefix  # noqa: E402
 KEY_TIMEOUT = 3.0          # CORE_KEY_TIMEOUT in client/core/core.h
 SQUATTERS_MAX = 50
 KEYLOG_CHECK = None        # tests/client/keylog_check, from --keylog-check
-DAT_EPOCH_AT = 64          # v1 DAT: id_pub, session, then u32 epoch
+DAT_EPOCH_AT = 66          # v2 DAT: version, kind, id_pub, session, then u32 epoch
+DAT_COUNTER_AT = 78        # v2 DAT: ... epoch, gen, index, then u64 counter
 
 
 
@@ -444,7 +445,7 @@ def test_bad_frame_cutoff():
         for i in range(40):
             # A later counter each time (not a replay): the signature
             # no longer holds.
-            body[68:76] = struct.pack(">Q", 1000 + i)
+            body[DAT_COUNTER_AT:DAT_COUNTER_AT + 8] = struct.pack(">Q", 1000 + i)
             flood.append(ct.frame(3, 0, bytes(body), frm=frm))
         pa.inject(flood)
         a.wait("rejected", reason="untrusted-key", count=8)
@@ -500,12 +501,13 @@ def test_rotator_killed_mid_rotation():
 
 # --- periodic rotation (docs/protocol.md "v2: periodic rotation") -----------
 
-EPOCH_GRACE = 10.0         # CORE_EPOCH_GRACE in client/core/core.h
+EPOCH_GRACE = 10.0         # SOTTO_EPOCH_GRACE_MS in shared/keyring.h
 
 
 def keylog_read(path):
-    """{epoch: key hex} and {epoch: seconds the key was kept after it was
-    replaced} from a test build's key log (client/core/keylog.c)."""
+    """{epoch: {generation: key hex}} and {epoch: seconds the epoch was
+    kept after it was replaced} from a test build's key log
+    (client/core/keylog.c: "gk EPOCH GEN KEY" lines, "wiped epoch ...")."""
     keys, wiped = {}, {}
     try:
         with open(path) as f:
@@ -514,10 +516,12 @@ def keylog_read(path):
         return keys, wiped
     for line in lines:
         w = line.split()
-        if len(w) == 4 and w[0] == "epoch" and w[2] == "key":
-            check(int(w[1]) not in keys or keys[int(w[1])] == w[3],
-                  "%s: two keys for epoch %s" % (path, w[1]))
-            keys[int(w[1])] = w[3]
+        if len(w) == 4 and w[0] == "gk":
+            e, g = int(w[1]), int(w[2])
+            gens = keys.setdefault(e, {})
+            check(g not in gens or gens[g] == w[3],
+                  "%s: two keys for epoch %d generation %d" % (path, e, g))
+            gens[g] = w[3]
         elif len(w) == 6 and w[0] == "wiped" and w[1] == "epoch" and w[3] == "after":
             wiped[int(w[2])] = float(w[4])
     return keys, wiped
@@ -537,11 +541,14 @@ def check_exactly_once(clients, sent):
                          "%s's lines as %s showed them" % (tx.name, rx.name))
 
 
-def keylog_only(keys, path, epochs, src):
-    """A key log holding only the given epochs' keys of src."""
-    with open(path, "w") as f:
-        for e in epochs:
-            f.write("epoch %d key %s\n" % (e, src[e]))
+def keylog_only(src_path, path, epochs):
+    """A key log holding only the given epochs' keys (generation keys and
+    chains) of the key log at src_path."""
+    with open(src_path) as f, open(path, "w") as g:
+        for line in f:
+            w = line.split()
+            if len(w) >= 4 and w[0] in ("gk", "ck") and int(w[1]) in epochs:
+                g.write(line)
     return path
 
 
@@ -584,22 +591,25 @@ def test_count_rotation():
             check_eq(got, [(base + 1, "count"), (base + 2, "count")],
                      "%s's rotations for 12 lines at a limit of %d" % (cl.name, limit))
         check_exactly_once(cs, sent)
-        # The keys: one per epoch, the same at all three, all different.
+        # The keys: one epoch key (generation 0, from the ROTATION KEY) per
+        # new epoch, the same at all three, all different.
         logs_read = {n: keylog_read(logs[n]) for n in names}
         ka = logs_read["alice"][0]
         for n in names:
-            check_eq({e: logs_read[n][0].get(e) for e in (base, base + 1, base + 2)},
-                     {e: ka.get(e) for e in (base, base + 1, base + 2)},
-                     "%s's keys for the three epochs (alice's)" % n)
-        check_eq(len({ka[base], ka[base + 1], ka[base + 2]}), 3, "three different keys")
+            check_eq({e: logs_read[n][0].get(e, {}).get(0) for e in (base + 1, base + 2)},
+                     {e: ka.get(e, {}).get(0) for e in (base + 1, base + 2)},
+                     "%s's keys for the two new epochs (alice's)" % n)
+        firsts = [ka.get(e, {}).get(0) for e in (base, base + 1, base + 2)]
+        check(None not in firsts, "alice held each epoch's generation 0: %r" % firsts)
+        check_eq(len(set(firsts)), 3, "three different keys")
         # The old keys open nothing sent under the new ones (captured at the
         # relay's seat for alice); the new key opens them all.
         after = dat_bodies(pa, base + 2)
         check(after, "DATs under the last key captured")
-        old = keylog_only(ka, s.keys.path("old.keylog"), (base, base + 1), ka)
+        old = keylog_only(logs["alice"], s.keys.path("old.keylog"), (base, base + 1))
         _, opened = keylog_opens(s.keys, "lobby", old, after)
         check_eq(opened, 0, "DATs of epoch %d the two older keys open" % (base + 2))
-        new = keylog_only(ka, s.keys.path("new.keylog"), (base + 2,), ka)
+        new = keylog_only(logs["alice"], s.keys.path("new.keylog"), (base + 2,))
         _, opened = keylog_opens(s.keys, "lobby", new, after)
         check_eq(opened, len(after), "DATs the current key opens")
         # The previous key is wiped once its grace is over, not before:
@@ -680,11 +690,13 @@ def test_timer_rotation():
         check_eq(len({tuple(q) for q in seqs}), 1, "the same epochs at all three: %r" % seqs)
         for cl in cs:
             check_eq(cl.all("rekeyed", reason="conflict"), [], "no competing keys at " + cl.name)
-        # One key per epoch, the same everywhere (keylog_read refuses two).
+        # One key per epoch (its generation 0, from the ROTATION KEY), the
+        # same everywhere (keylog_read refuses two).
         kl = [keylog_read(logs[n])[0] for n in names]
         for e in seqs[0]:
-            check_eq(len({k_.get(e) for k_ in kl}), 1, "one key for epoch %d at all three" % e)
-        check_eq(len({kl[0][e] for e in seqs[0]}), 3, "a new key each time")
+            check_eq(len({k_.get(e, {}).get(0) for k_ in kl}), 1,
+                     "one key for epoch %d at all three" % e)
+        check_eq(len({kl[0].get(e, {}).get(0) for e in seqs[0]}), 3, "a new key each time")
         # No storm: alice (the rotator) rotated at most once per interval
         # since she held her first key.
         n_rot = len(a.all("rekeyed"))
@@ -696,6 +708,178 @@ def test_timer_rotation():
         for n, ep in zip(names, seqs):
             _, wiped = keylog_read(logs[n])
             check(ep[0] in wiped, "%s wiped epoch %d's key: %r" % (n, ep[0], wiped))
+
+
+# --- v2 keys: forward secrecy, history protection, reasons ------------------
+
+DAT_GEN_AT = 70            # v2 DAT: ... epoch, then u32 gen
+
+
+def dat_gen(body):
+    return struct.unpack(">I", body[DAT_GEN_AT:DAT_GEN_AT + 4])[0]
+
+
+def keydump_gens(path):
+    """Generations of the keys in a key dump (SOTTO_TEST_KEYDUMP), or None
+    while it does not exist yet."""
+    try:
+        with open(path) as f:
+            lines = f.read().split("\n")
+    except FileNotFoundError:
+        return None
+    return [int(w.split()[2]) for w in lines if w.startswith(("gk ", "ck "))]
+
+
+def test_memory_dump_forward_secrecy():
+    """A memory dump of bob (his keys at time t) opens none of the DATs sent before t's generation step, though it opens what is sent under the generation it holds: forward secrecy in the keys (v1 held one key for the epoch, which opened them all)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        log_a = s.keys.path("alice.keylog")
+        dump_b = s.keys.path("bob.keydump")
+        a = s.client("alice", tr, env=keylog_env(log_a))
+        a.ready()
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        b = s.client("bob", tr, port=pb.port,
+                     env=dict(os.environ, SOTTO_TEST_KEYDUMP=dump_b))
+        b.ready()
+        a.wait("joined", name="bob")
+        for i in range(3):
+            a.send("old %d" % i)
+            b.wait("message", text="old %d" % i)
+        old = [f[3][14:] for f in pb.recorded(3)]
+        check_eq(len(old), 3, "bob's seat captured alice's three DATs")
+        old_gen = max(dat_gen(x) for x in old)
+        # A newcomer is served: the keyholder steps to the next generation
+        # and announces it; bob steps too, and wipes the generation he
+        # left once its grace (10 s) is over.
+        c = s.client("carol", tr)
+        c.ready()
+        b.wait("joined", name="carol")
+
+        def dump_past_old():
+            gens = keydump_gens(dump_b)
+            return bool(gens) and min(gens) > old_gen
+        ct.wait_until(dump_past_old, 40 * ct.SCALE,
+                      "bob's keys past generation %d: %r" % (old_gen, keydump_gens(dump_b)),
+                      step=0.2)
+        snap = s.keys.path("bob.snapshot")
+        with open(dump_b) as f, open(snap, "w") as g:
+            g.write(f.read())
+        a.send("later")
+        b.wait("message", text="later")
+        later = [f[3][14:] for f in pb.recorded(3)][3:]
+        check_eq(len(later), 1, "bob's seat captured the later DAT")
+        _, opened_old = keylog_opens(s.keys, "lobby", snap, old)
+        check_eq(opened_old, 0, "DATs from before the step bob's dump opens")
+        # The check is not vacuous: alice's own keys open the old DATs,
+        # and the dump opens a DAT of the generation it holds.
+        _, opened_by_a = keylog_opens(s.keys, "lobby", log_a, old)
+        check_eq(opened_by_a, len(old), "alice's key log opens the old DATs")
+        _, opened_later = keylog_opens(s.keys, "lobby", snap, later)
+        check_eq(opened_later, 1, "bob's dump opens a DAT of its own generation")
+
+
+def test_newcomer_history_protection():
+    """carol joins a room that talked before her: her key log (every key she ever held, chains included) opens none of the DATs the relay carried before her join, and every one sent after it (v1 handed the newcomer the room's key, which opened them all)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        log_c = s.keys.path("carol.keylog")
+        pa, pb = Proxy(s.relay.port), Proxy(s.relay.port)
+        s.proxies += [pa, pb]
+        a = s.client("alice", tr, port=pa.port)
+        a.ready()
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        a.wait("joined", name="bob")
+        for i in range(3):
+            a.send("before carol, alice %d" % i)
+            b.send("before carol, bob %d" % i)
+        for i in range(3):
+            b.wait("message", text="before carol, alice %d" % i)
+            a.wait("message", text="before carol, bob %d" % i)
+        before = [f[3][14:] for f in pa.recorded(3) + pb.recorded(3)]
+        check_eq(len(before), 6, "six DATs captured before carol")
+        c = s.client("carol", tr, env=keylog_env(log_c))
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        a.send("after carol, alice")
+        b.send("after carol, bob")
+        c.wait("message", text="after carol, alice")
+        c.wait("message", text="after carol, bob")
+        after = [x for x in (f[3][14:] for f in pa.recorded(3) + pb.recorded(3))
+                 if x not in before]
+        check_eq(len(after), 2, "two DATs captured after carol's join")
+        keys_c, opened = keylog_opens(s.keys, "lobby", log_c, before)
+        check(keys_c >= 1, "carol's key log holds her keys")
+        check_eq(opened, 0, "DATs from before her join carol's keys open")
+        _, opened_after = keylog_opens(s.keys, "lobby", log_c, after)
+        check_eq(opened_after, 2, "carol's keys open what was sent after her join")
+        check_eq([e for e in c.all("message") if "before carol" in e["text"]], [],
+                 "carol shows nothing from before her join")
+
+
+def test_phantom_presence_within_skew():
+    """A departed member's INIs recorded moments before dave joins (well within dave's --clock-skew of 600 s), replayed to him, show no `joined`: presence is bound to dave's session nonce, not to a time window."""
+    names = ("alice", "carol", "dave")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a = s.client("alice", tr, port=pa.port)
+        a.ready()
+        c = s.client("carol", tr)
+        c.ready()
+        a.wait("joined", name="carol")
+        # Every INI carol signed that alice received: her join, her ACK of
+        # alice's REPLY, bound to alice's session; all seconds old.
+        carol_inis = [f[3][14:] for f in pa.recorded(1) if f[1] != 0]
+        check(len(carol_inis) >= 2, "alice's proxy saw carol's INIs: %d" % len(carol_inis))
+        check_eq(c.quit(), 0, "carol quits")
+        a.wait("left", name="carol")
+        pd = Proxy(s.relay.port)
+        s.proxies.append(pd)
+        d = s.client("dave", tr, port=pd.port, skew="600")
+        rd = d.ready()
+        check_eq(members_of(rd), sorted([("alice", s.keys.fprs["alice"]),
+                                         ("dave", s.keys.fprs["dave"])]), "dave sees alice")
+        pd.inject([ct.frame(1, 0, body, frm=4242) for body in carol_inis])
+        a.send("after the replay")
+        d.wait("message", text="after the replay")
+        d.send("/who")
+        who = d.wait("members")
+        check_eq(members_of(who), sorted([("alice", s.keys.fprs["alice"]),
+                                          ("dave", s.keys.fprs["dave"])]),
+                 "carol is not listed after the replay")
+        check(not d.all("joined", name="carol"), "dave shows no joined for carol: %r" % d.events)
+
+
+def test_rekeyed_reason_from_key():
+    """Only alice removes carol: bob, who saw no trigger himself, reports the reason the ROTATION KEY carries (removed), not one he guessed (v1 KEYs had no reason: bob said left)."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr_a = s.keys.trusted("ta", *names)
+        tr_b = s.keys.trusted("tb", *names)
+        a = s.client("alice", tr_a)
+        ra = a.ready()
+        b = s.client("bob", tr_b)
+        b.ready()
+        c = s.client("carol", tr_b)
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        os.unlink(os.path.join(tr_a, "carol.pub"))
+        a.send("/reload")
+        ka = a.wait("rekeyed")
+        kb = b.wait("rekeyed")
+        check_eq((ka["reason"], kb["reason"]), ("removed", "removed"), "reason")
+        check_eq(kb["epoch"], ka["epoch"], "bob on alice's new epoch")
+        check(ka["epoch"] > ra["epoch"], "a new epoch")
+        a.send("after the removal")
+        b.wait("message", text="after the removal")
 
 
 TESTS = {n[5:]: f for n, f in globals().items() if n.startswith("test_") and callable(f)}

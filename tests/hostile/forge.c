@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* forge.c: writes a well-formed DAT body signed by a fresh, untrusted identity (hostile tests).
+/* forge.c: writes a well-formed v2 DAT body signed by a fresh, untrusted identity (hostile tests).
  *
  * usage: forge --room NAME --out FILE [--text TEXT] [--count N]
  *
- * The body is made by libsotto's own sealer (sotto_dat_seal) with a fresh
- * Ed25519 identity, a fresh group key and a fresh session, so it is exactly
+ * The body is made by libsotto's own sealer (sotto_dat2_seal) with a fresh
+ * Ed25519 identity, a fresh epoch key and a fresh session, so it is exactly
  * what a real member outside the trusted folder would send: it parses, its
  * signature verifies, and it decrypts under its own group key. A receiver
  * must refuse it as `untrusted-key`, before any signature or decryption
@@ -22,7 +22,8 @@
 #include "err.h"
 #include "frame.h"
 #include "pad.h"
-#include "proto.h"
+#include "proto2.h"
+#include "ratchet.h"
 
 #define PROG "forge"
 #define DEFAULT_TEXT "forged: this line must never be shown"
@@ -48,16 +49,16 @@ usage(void)
 static int
 self_check(const uint8_t *room, size_t room_len, const uint8_t *body, size_t len)
 {
-	struct sotto_dat_rx *rx = NULL;
-	struct sotto_dat d;
+	struct sotto_dat2_rx *rx = NULL;
+	struct sotto_dat2 d;
 	int r;
 
-	if ((r = sotto_dat_parse(body, len, &d)) != 0)
+	if ((r = sotto_dat2_parse(body, len, &d)) != 0)
 		return r;
-	if ((r = sotto_dat_rx_new(&rx, room, room_len)) != 0)
+	if ((r = sotto_dat2_rx_new(&rx, room, room_len)) != 0)
 		return r;
-	r = sotto_dat_verify(rx, &d, body, len);
-	sotto_dat_rx_free(rx);
+	r = sotto_dat2_verify(rx, &d, body, len);
+	sotto_dat2_rx_free(rx);
 	return r;
 }
 
@@ -65,8 +66,9 @@ static int
 forge(FILE *out, const char *room, const char *text, unsigned count)
 {
 	struct sotto_ed25519 *id = NULL;
-	struct sotto_group *g = NULL;
-	struct sotto_dat_tx *tx = NULL;
+	struct sotto_genkey *g = NULL;
+	struct sotto_chain *chain = NULL;
+	struct sotto_dat2_tx *tx = NULL;
 	uint8_t session[SOTTO_JOIN_NONCE], len_be[4];
 	const uint8_t *body;
 	size_t body_len, room_len = strlen(room);
@@ -75,12 +77,13 @@ forge(FILE *out, const char *room, const char *text, unsigned count)
 
 	sotto_random_nonce(session, sizeof(session));
 	if ((r = sotto_ed25519_generate(&id)) != 0 ||
-	    (r = sotto_group_generate(&g, 1)) != 0 ||
-	    (r = sotto_dat_tx_new(&tx, (const uint8_t *)room, room_len, id, g,
+	    (r = sotto_genkey_generate(&g, 1)) != 0 ||
+	    (r = sotto_chain_start(&chain, g, sotto_ed25519_pub(id), session)) != 0 ||
+	    (r = sotto_dat2_tx_new(&tx, (const uint8_t *)room, room_len, id,
 	        session, 1)) != 0)
 		goto out;
 	for (i = 0; i < count; i++) {
-		if ((r = sotto_dat_seal(tx, now_ms(), SOTTO_CT_TEXT, text,
+		if ((r = sotto_dat2_seal(tx, chain, now_ms(), SOTTO_CT_TEXT, text,
 		    strlen(text), &body, &body_len)) != 0 ||
 		    (r = self_check((const uint8_t *)room, room_len, body,
 		        body_len)) != 0)
@@ -98,8 +101,9 @@ forge(FILE *out, const char *room, const char *text, unsigned count)
 		}
 	}
 out:
-	sotto_dat_tx_free(tx);
-	sotto_group_free(g);
+	sotto_dat2_tx_free(tx);
+	sotto_chain_free(chain);
+	sotto_genkey_free(g);
 	sotto_ed25519_free(id);
 	return r;
 }

@@ -63,30 +63,40 @@ REASONS = {
     ("DAT", "forged"): {"untrusted-key"},
     ("KEY", "misdirect"): {"not-for-me"},
 }
-# Field layout of the bodies (docs/protocol.md; shared/wire.h): (first
-# byte, end, reasons a flipped bit there may give). The receiver checks
-# parse -> trusted? -> signature, so: a flip in the sender's identity key
-# names an unknown key (untrusted-key); in a length or count the body no
-# longer parses (malformed); in an epoch or counter it parses unless it
-# turned the value into 0 (malformed), else, like every other signed byte
-# and the signature itself, it breaks the signature (bad-signature).
-# The counter and the timestamp are also checked before the signature
-# (a replay costs no signature work): a flip there may read as a counter
-# already passed (replay) or a time before the receiver's join (stale).
+# Field layout of the v2 bodies (docs/protocol.md "v2: DAT", "v2: KEY";
+# shared/wire.h): (first byte, end, reasons a flipped bit there may give).
+# The receiver checks parse -> trusted? -> (KEY: addressed to us?) ->
+# seen before? -> signature, so: a flip in the sender's identity key names
+# an unknown key (untrusted-key); in a KEY's to_fpr/to_nonce it is not for
+# us (not-for-me, before any signature work); in a length or count the body
+# no longer parses (malformed); in a field with a validity rule (epoch 0,
+# index 0xffffffff, a KEY's origin and shape) it parses unless it broke
+# the rule (malformed), else, like every other signed byte and the
+# signature itself, it breaks the signature (bad-signature). The counter
+# and the timestamp are also checked before the signature (a replay costs
+# no signature work): a flip there may read as a counter already passed
+# (replay) or a time before the receiver's join (stale).
+# The first two bytes (version, kind) are left out: a flip there reads as
+# a newer peer's frame, which by design is one notice per member, not a
+# rejection per frame (tests/unit/test_proto2.c covers those bytes).
 SIG, BAD = {"bad-signature"}, {"malformed"}
 EITHER = {"bad-signature", "malformed"}
 LAYOUT = {
-    "DAT": [(0, 32, {"untrusted-key"}), (32, 64, SIG), (64, 68, EITHER),
-            (68, 76, EITHER | {"replay", "stale"}), (76, 84, SIG | {"stale"}),
-            (84, 88, BAD), (88, None, SIG)],
-    "KEY": [(0, 32, {"untrusted-key"}), (32, 104, SIG), (104, 108, EITHER),
-            (108, 116, SIG), (116, 118, BAD), (118, 630, SIG), (630, 632, BAD),
-            (632, None, SIG)],
+    "DAT": [(2, 34, {"untrusted-key"}), (34, 66, SIG), (66, 70, EITHER),
+            (70, 74, SIG), (74, 78, EITHER),
+            (78, 86, EITHER | {"replay", "stale"}), (86, 94, SIG | {"stale"}),
+            (94, 98, BAD), (98, None, SIG)],
+    "KEY": [(2, 34, {"untrusted-key"}), (34, 98, {"not-for-me"}),
+            (98, 106, SIG), (106, 110, EITHER), (110, 118, SIG),
+            (118, 122, EITHER), (122, 135, EITHER), (135, 137, BAD),
+            (137, 649, SIG), (649, 651, BAD), (651, None, EITHER)],
 }
 FIELDS = {
-    "DAT": ["id_pub", "session", "epoch", "counter", "ts", "ct_len", "ct/tag/sig"],
-    "KEY": ["id_pub", "to_fpr/to_nonce/ts", "epoch", "key_id", "wrapped_len",
-            "wrapped", "n_marks", "marks/sig"],
+    "DAT": ["id_pub", "session", "epoch", "gen", "index", "counter", "ts",
+            "ct_len", "ct/tag/sig"],
+    "KEY": ["id_pub", "to_fpr/to_nonce", "ts", "epoch", "key_id", "gen",
+            "prev_epoch/prev_key_id/reason", "wrapped_len", "wrapped",
+            "n_marks", "marks/sealed/tag/sig"],
 }
 
 
@@ -310,6 +320,11 @@ class Scenario:
             if dst not in self.clients:
                 raise Failure("copy to unknown member %r" % rec)
             kind = rec["kind"]
+            if kind.endswith("-unsent") and rec["type"] == "INI":
+                # An INI to a member already gone (every client sends its
+                # signed LEAVE as its input ends, and they all end at
+                # once): nothing to show or reject, nothing lost.
+                continue
             if kind.endswith("-unsent"):
                 raise Failure("relay could not write a copy: %r" % rec)
             if rec["type"] == "DAT" and kind in SHOWN_KINDS:
@@ -327,7 +342,8 @@ class Scenario:
     def faults(self):
         if self.args.real_relay:
             return []
-        return [r for r in self.log("copy") if r["kind"] != "ok"]
+        return [r for r in self.log("copy") if r["kind"] != "ok" and
+                not (r["kind"] == "ok-unsent" and r["type"] == "INI")]
 
     def phase_done(self):
         """Every line sent has reached the relay and every client shows and

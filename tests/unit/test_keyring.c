@@ -222,6 +222,52 @@ test_handover(void)
 	CHECK_EQ(recv_as(&B, 2, &after_b, t + 10, "hello from C"), 0);
 }
 
+/* The keyholder hands its own chain where it stands (what it sent before
+ * serving stays closed to the newcomer), and a member handed the epoch
+ * key it already holds moves on to the later generation. */
+static void
+test_handover_again(void)
+{
+	struct member D, E;
+	struct sotto_key2_src src;
+	struct sotto_genkey *gk = NULL;
+	uint8_t key[32];
+	struct frame f;
+	uint64_t t = T0;
+	size_t i, own = 0;
+
+	member_init(&D);
+	member_init(&E);
+	sotto_random(key, 32);
+	share_epoch(&D, key, 1, KID1, t);
+	share_epoch(&E, key, 1, KID1, t);
+	send(&D, t + 1, "D before", &f);
+	CHECK_EQ(recv_as(&E, 0, &f, t + 2, "D before"), 0);
+	CHECK_EQ(sotto_keyring_handover(D.kr, NULL, 0, t + 3, &src), 0);
+	CHECK_EQ(src.gk->gen, 1);
+	for (i = 0; i < src.n_chains; i++) {
+		if (memcmp(src.chains[i]->id_pub, sotto_ed25519_pub(D.id), 32) != 0 ||
+		    memcmp(src.chains[i]->session, D.session, 32) != 0)
+			continue;
+		own++;
+		CHECK_EQ(src.chains[i]->gen, 0);
+		CHECK_EQ(src.chains[i]->index, 1);
+	}
+	CHECK_EQ(own, 1);
+	/* E holds the same key at generation 0: handed it again at 1. */
+	CHECK_EQ(sotto_genkey_dup(&gk, src.gk), 0);
+	CHECK_EQ(sotto_keyring_set(E.kr, gk, KID1, &src.origin, NULL, 0, t + 4), 0);
+	CHECK_EQ(sotto_keyring_gen(E.kr), 1);
+	/* The same key at an older generation changes nothing. */
+	CHECK_EQ(sotto_genkey_new(&gk, key, 1, 0), 0);
+	CHECK_EQ(sotto_keyring_set(E.kr, gk, KID1, &FIRST, NULL, 0, t + 5), 0);
+	CHECK_EQ(sotto_keyring_gen(E.kr), 1);
+	send(&D, t + 6, "D after", &f);
+	CHECK_EQ(recv_as(&E, 0, &f, t + 7, "D after"), 0);
+	member_free(&D);
+	member_free(&E);
+}
+
 static void
 test_rotation_and_conflict(void)
 {
@@ -299,6 +345,7 @@ main(void)
 	test_talk_and_generations();
 	test_grace_ends();
 	test_handover();
+	test_handover_again();
 	test_rotation_and_conflict();
 	member_free(&A);
 	member_free(&B);

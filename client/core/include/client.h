@@ -290,6 +290,10 @@ bool client_uses_agent(const struct client *c);
 const char *client_fingerprint(const struct client *c);
 /* True when every queued message has been written to the relay socket. */
 bool client_drained(const struct client *c);
+/* Before a clean exit, once drained: send the room our signed LEAVE
+ * (members rotate at once); true when one was sent (wait until drained
+ * again), false when there is nothing to say (not in the room). */
+bool client_leave(struct client *c);
 /* History (core/histlog.c). Each emits CLIENT_EV_HISTORY events
  * synchronously; a store that is off emits its one error line (a STATUS
  * notice, reason "history") the first time and returns a negative
