@@ -84,11 +84,14 @@ def pub_key(keys, name):
 
 
 def forged_dat(id_pub):
-    """A well-formed DAT body (docs/protocol.md) with a member's key and a
-    garbage signature: a receiver must check the signature to refuse it."""
+    """A well-formed v2 DAT body (docs/protocol.md "v2: DAT": version 2,
+    kind 1, then id_pub, session, epoch, gen, index, counter, ts_ms) with a
+    member's key and a garbage signature: a receiver must check the
+    signature to refuse it."""
     ct_len = 16
-    return (id_pub + os.urandom(32) + struct.pack(">IQQ", 1, 1 + int.from_bytes(os.urandom(4), "big"),
-                                                   int(time.time() * 1000))
+    return (bytes([2, 1]) + id_pub + os.urandom(32)
+            + struct.pack(">IIIQQ", 1, 0, 0, 1 + int.from_bytes(os.urandom(4), "big"),
+                          int(time.time() * 1000))
             + struct.pack(">I", ct_len) + os.urandom(ct_len) + os.urandom(16) + os.urandom(64))
 
 
