@@ -542,6 +542,8 @@ void core_keylog_wiped(uint32_t epoch, double held);
 
 /* session.c: ask member m for the winning key it advertised (recovery) */
 void sess_ask_winner(struct client *c, struct member *m);
+/* session.c: presence proven by a DAT of m's session we opened */
+void sess_prove(struct client *c, struct member *m);
 
 /* rsagen.c: RSA-4096 session keys made off the loop */
 typedef void (*rsagen_fn)(void *ctx);

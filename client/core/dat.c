@@ -306,6 +306,8 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		return;
 	}
 	core_keylog(c, false);
+	if (d->ts_ms >= core_min_ts(c) && (m = dat_member(c, d)) != NULL)
+		sess_prove(c, m);
 	/* Counted before it is shown: the front-end may close us from there.
 	 * Only room content of the current epoch counts: a DM (content types
 	 * from 32 on) reaches one member, every member must count the same

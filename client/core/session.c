@@ -618,6 +618,22 @@ emit_joined(struct client *c, struct member *m)
 		core_emit(c, &ev);
 }
 
+/* A member we know by an INI but not yet by one bound to our session
+ * (two joiners racing each other through the relays, each seeing the
+ * other's join only as a broadcast it cannot REPLY to in time) is proven
+ * by a DAT of that same session we opened (dat.c): we can open only what
+ * was sealed from the chain position handed to us at our join on, so a
+ * recording from before our join proves nothing. */
+void
+sess_prove(struct client *c, struct member *m)
+{
+	if (!m->known || m->proven)
+		return;
+	m->proven = true;
+	if (c->st == CS_READY)
+		emit_joined(c, m);
+}
+
 /* Record what the INI says about its sender. 0, or a verdict. */
 static int
 ini_record(struct member *m, const struct sotto_ini2 *ini,
