@@ -377,6 +377,10 @@ def scenario_chat(env, c):
          "eve's name is not neutralised:\n" + screen)
     c.ok("\u202e" not in screen, "a raw bidi override in a name reached the pane")
     c.ok(eve.quit() == 0, "batch eve did not exit 0")
+    # eve's leave rotates the room's key (0.25 s later): wait for its line
+    # here, so it cannot land in the scrolling scenario below, whose steps
+    # take less than that with pooled session keys.
+    alice.wait_text(r"new group key \(epoch \d+, left\)", "eve's leave did not rotate the key")
 
     # A frame from an untrusted key: one dim warning line, never its text.
     dave = env.start_batch("dave", trusted=env.dave_trusted)
