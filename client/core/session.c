@@ -551,8 +551,17 @@ ini_record(struct member *m, const struct sotto_ini *ini,
 static void
 greet(struct client *c, struct member *m, const struct sotto_ini *ini)
 {
-	if (ini->flags & SOTTO_INI_REPLY)
+	if (ini->flags & SOTTO_INI_REPLY) {
+		/* A member we first hear of by its REPLY saw our join INI,
+		 * and listed us only if ours was signed no earlier than its
+		 * own join - skew. Its REPLY, signed after its join, bounds
+		 * that join: when our join may be older (two members joining
+		 * at once), answer once, so it holds an INI of ours signed
+		 * after its join. It knows us already: no answer comes back. */
+		if (c->join_ts + (uint64_t)(c->skew * 1000.0) < ini->ts_ms)
+			(void)sess_send_ini(c, m->id, 0, SOTTO_INI_REPLY);
 		return;
+	}
 	/* A join signed after ours: everything that session sends is newer
 	 * than our join, no clock check needed. An older join INI (replayed,
 	 * or a concurrent joiner with a fast clock) leaves the check on. */
