@@ -91,9 +91,10 @@ static int deliver_from(struct client *c, struct rsess *rs, const uint8_t *pub,
     const uint8_t *sess, const uint8_t *fpr, uint32_t epoch, uint8_t ctype,
     const struct sotto_wbuf *b, const char **why)
 {
+	uint64_t n = ++counter;
 	struct sotto_peer peer = { .name = "mallory" };
 	struct sotto_dat d = { .id_pub = pub, .session = sess, .epoch = epoch,
-	    .counter = ++counter, .ts_ms = 1700000000000ull + counter };
+	    .counter = n, .ts_ms = 1700000000000ull + n };
 
 	memcpy(peer.fpr, fpr, 32);
 	strcpy(peer.fpr_str, "SHA256:mallory");
