@@ -104,33 +104,40 @@ core_reject(struct client *c, int verdict, const char *fmt, ...)
 	core_emit(c, &ev);
 }
 
-void
-core_notice(struct client *c, const char *fmt, ...)
+static void notice_v(struct client *c, const char *reason, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* One notice event; reason NULL for a notice without one. */
+static void
+notice_v(struct client *c, const char *reason, const char *fmt, va_list ap)
 {
 	struct client_event ev = { .type = CLIENT_EV_NOTICE };
 	char text[256];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	ev.notice.text = text;
+	ev.notice.reason = reason;
+	core_emit(c, &ev);
+}
+
+void
+core_notice(struct client *c, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	notice_v(c, NULL, fmt, ap);
 	va_end(ap);
-	ev.notice.text = text;
-	core_emit(c, &ev);
 }
 
 void
 core_notice_reason(struct client *c, const char *reason, const char *fmt, ...)
 {
-	struct client_event ev = { .type = CLIENT_EV_NOTICE };
-	char text[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	notice_v(c, reason, fmt, ap);
 	va_end(ap);
-	ev.notice.text = text;
-	ev.notice.reason = reason;
-	core_emit(c, &ev);
 }
 
 /* A frame refused because its key is not in the trusted folder: the
