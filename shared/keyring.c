@@ -507,6 +507,30 @@ sotto_keyring_handover(struct sotto_keyring *kr,
 	return 0;
 }
 
+int
+sotto_keyring_gen0(const struct sotto_keyring *kr, struct sotto_key2_src *src)
+{
+	const struct kr_epoch *e = kr->cur;
+	const struct sotto_genkey *gk = NULL;
+
+	memset(src, 0, sizeof(*src));
+	if (e == NULL)
+		return SOTTO_E_NOTFOUND;
+	if (e->cur->gen == 0)
+		gk = e->cur;
+	else if (e->low != NULL && e->low->gen == 0)
+		gk = e->low;
+	if (gk == NULL)
+		return SOTTO_E_NOTFOUND;
+	src->kind = SOTTO_KEY2_ROTATION;
+	src->gk = gk;
+	src->key_id = e->key_id;
+	src->origin.reason = e->reason;
+	src->origin.prev_epoch = e->prev_epoch;
+	src->origin.prev_key_id = e->prev_key_id;
+	return 0;
+}
+
 static void
 epoch_sweep(struct kr_epoch *e, uint64_t now)
 {

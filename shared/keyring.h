@@ -92,6 +92,13 @@ int sotto_keyring_handover(struct sotto_keyring *kr,
     const struct sotto_session_ref *present, size_t n_present, uint64_t now_ms,
     struct sotto_key2_src *src);
 
+/* The current epoch's generation 0 as a ROTATION to send again (a member
+ * that was in the room when the epoch began and missed its ROTATION KEY
+ * asks for it): src borrows from kr until the next call that changes it.
+ * SOTTO_E_NOTFOUND once generation 0 is gone (stepped on and past its
+ * grace): then only a HANDOVER can be served. */
+int sotto_keyring_gen0(const struct sotto_keyring *kr, struct sotto_key2_src *src);
+
 /* Wipe every key whose grace is over. */
 void sotto_keyring_sweep(struct sotto_keyring *kr, uint64_t now_ms);
 

@@ -219,16 +219,21 @@ on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
-/* Whether a key of `old` is missing from `new`. */
+/* Whether a key of `old` is missing from `new`; each one missing starts
+ * a wait for a rotation that excludes it (rot_removed). */
 static bool
-any_removed(const struct sotto_trust *old, const struct sotto_trust *new)
+any_removed(struct client *c, const struct sotto_trust *old,
+    const struct sotto_trust *new)
 {
+	bool any = false;
 	size_t i;
 
 	for (i = 0; old != NULL && i < old->n; i++)
-		if (sotto_trust_find(new, old->peers[i].pub) == NULL)
-			return true;
-	return false;
+		if (sotto_trust_find(new, old->peers[i].pub) == NULL) {
+			rot_removed(c, old->peers[i].fpr);
+			any = true;
+		}
+	return any;
 }
 
 int
@@ -242,7 +247,7 @@ client_reload(struct client *c, char *err, size_t err_len)
 
 	if ((r = sotto_trust_load(c->trusted_path, &t, err, err_len)) != 0)
 		return r;
-	removed = any_removed(c->trust, t);
+	removed = any_removed(c, c->trust, t);
 	sotto_trust_free(c->trust);
 	c->trust = t;
 	(void)self_name_update(c);
@@ -268,8 +273,8 @@ client_reload(struct client *c, char *err, size_t err_len)
 	/* Whoever was removed may hold our key, here or not: a new one goes
 	 * only to the members we still trust. Several members removing the
 	 * same key rotate once: by rank, and the first new epoch ends the
-	 * others' wait (v1 KEYs cannot say whom a rotation excluded; v2's
-	 * removed list can, docs/protocol.md "v2: rotation"). */
+	 * others' wait when its removed-list names the key (docs/protocol.md
+	 * "v2: rotation", Removal). */
 	if (removed)
 		rot_trigger(c, "removed", false);
 	presence_retrust(c);

@@ -42,6 +42,7 @@ struct sotto_identity;
 #define CORE_READ_CHUNK      65536u
 #define CORE_KEY_DIGESTS     64u      /* KEYs remembered per session (replays) */
 #define CORE_UNTRUSTED_MAX   256u     /* untrusted member ids tracked as readers */
+#define CORE_REMOVED_MAX     64u      /* removals awaiting their rotation */
 
 enum core_state {
 	CS_IDLE,        /* not connected: waiting to (re)connect */
@@ -96,6 +97,11 @@ struct member {
 	uint32_t           epoch;           /* advertised in its last INI */
 	uint32_t           gen;             /* generation advertised with it */
 	bool               acked;           /* we ACKed its REPLY (presence proof) */
+	/* The epoch whose start it was listed for (we rotated to it, or
+	 * adopted its ROTATION, while it was here, and it was not in the
+	 * removed-list): if it missed that ROTATION KEY and asks, it gets
+	 * the same generation 0 again, not a HANDOVER (rotate.c). */
+	uint32_t           entitled_epoch;
 	bool               told_newer;      /* its newer-version frame noticed */
 	unsigned           bad;             /* frames from this id refused as bad */
 	bool               cut_off;         /* refused unread until it rejoins */
@@ -252,6 +258,13 @@ struct client {
 	bool                    rot_pending;  /* a trigger seen, no newer key yet */
 	const char             *rot_reason;   /* "left", "removed", "timer", "count" */
 	uint32_t                rot_epoch;    /* our epoch at the trigger */
+	/* Keys we removed from the trusted folder that no rotation has
+	 * excluded yet (ours, or one whose removed-list names them): only
+	 * such a rotation ends a removal's wait (docs/protocol.md "v2:
+	 * rotation", Removal). Kept across connections. */
+	uint8_t                 rm_fpr[CORE_REMOVED_MAX][SOTTO_FPR_LEN];
+	size_t                  n_rm;
+	bool                    rm_overflow;  /* more than fit: rotate ourselves */
 
 	/* periodic rotation (rotperiod.c) */
 	ev_timer                period_timer; /* the interval of the key held */
@@ -496,6 +509,23 @@ void rot_trigger(struct client *c, const char *reason, bool self);
  * resumes sending (dat_pump) when it is safe to. */
 void rot_switched(struct client *c, const char *reason);
 bool rot_holding(const struct client *c);
+/* A key we removed (client_reload): our wait for a rotation that
+ * excludes it starts; rot_trigger("removed") follows. */
+void rot_removed(struct client *c, const uint8_t fpr[static SOTTO_FPR_LEN]);
+/* A ROTATION KEY's removed-list, read before the KEY is adopted: the
+ * removals it names are done. */
+void rot_removed_seen(struct client *c, const uint8_t (*fprs)[SOTTO_FPR_LEN],
+    size_t n);
+/* Removals still waiting for their rotation (at READY: trigger again). */
+bool rot_removal_waiting(const struct client *c);
+/* Epoch `epoch` begins now (our rotation, or a ROTATION KEY about to be
+ * adopted): every member listed now, except the removed ones, may have
+ * its generation 0 again if it missed its KEY. */
+void rot_entitle(struct client *c, uint32_t epoch,
+    const uint8_t (*removed)[SOTTO_FPR_LEN], size_t n_removed);
+/* Serving m's ask: the epoch's ROTATION again when m is entitled to it
+ * and generation 0 is still held; false when a HANDOVER must serve. */
+bool rot_resend(struct client *c, struct member *m);
 /* The KEY's reason code for a trigger word, and back ("conflict" for FIRST). */
 uint8_t rot_reason_code(const char *reason);
 const char *rot_reason_word(uint8_t code);

@@ -263,9 +263,15 @@ dat_member(struct client *c, const struct sotto_dat2 *d)
  * opens frames in flight; a newer epoch means we missed a rotation: ask
  * its sender) -> chain index -> decrypt -> unpad, then show it as what it
  * is (content.c). Right after dat_verify on the same body. */
+static void pending_push(struct client *c, const uint8_t *body, size_t len);
+
+/* may_hold: a DAT under an epoch newer than ours (we missed a rotation,
+ * or a conflict's winner spoke first) waits in the pending queue while we
+ * ask its sender for that key, and is shown once it arrives; false when
+ * the queue itself is being flushed, so nothing is held twice. */
 static void
 dat_deliver(struct client *c, const uint8_t *body, size_t len,
-    const struct sotto_dat2 *d, const struct sotto_peer *peer)
+    const struct sotto_dat2 *d, const struct sotto_peer *peer, bool may_hold)
 {
 	struct sotto_dat v1 = { .id_pub = d->id_pub, .session = d->session,
 	    .epoch = d->epoch, .counter = d->counter, .ts_ms = d->ts_ms };
@@ -287,9 +293,14 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 	if (sotto_keyring_gen(c->kr) != gen)
 		rot_keys_changed(c);
 	if (r == SOTTO_V_DECRYPT && d->epoch > sess_epoch(c)) {
-		reject_dat(c, r, d, peer, "a newer group key: asking for it");
-		if ((m = dat_member(c, d)) != NULL)
-			sess_ask_winner(c, m);
+		m = dat_member(c, d);
+		if (!may_hold || m == NULL) {
+			reject_dat(c, r, d, peer, "under a newer group key we do "
+			    "not hold");
+			return;
+		}
+		pending_push(c, body, len);
+		sess_ask_winner(c, m);
 		return;
 	}
 	if (r != 0) {
@@ -357,25 +368,28 @@ dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len)
 		pending_push(c, body, len);
 		return;
 	}
-	dat_deliver(c, body, len, &d, peer);
+	dat_deliver(c, body, len, &d, peer, true);
 }
 
-/* Right after READY: the held DATs, in arrival order. */
+/* Right after READY, and after adopting a newer epoch's key: the held
+ * DATs, in arrival order. One pass over what is held now: a DAT under
+ * an epoch still newer than ours is refused, not held again. */
 void
 dat_flush_pending(struct client *c)
 {
 	const struct sotto_peer *peer;
 	struct sotto_dat2 d;
 	struct pending p;
+	size_t n = c->pend_n;
 
-	while (c->pend_n > 0 && c->st == CS_READY) {
+	while (n-- > 0 && c->pend_n > 0 && c->st == CS_READY && !c->closing) {
 		p = c->pend[c->pend_head];
 		c->pend[c->pend_head].body = NULL;
 		c->pend_head = (c->pend_head + 1) % CORE_PENDING_MAX;
 		c->pend_n--;
 		/* Checked again: the trusted folder may have changed. */
 		if (dat_verify(c, 0, p.body, p.len, &d, &peer) == 0)
-			dat_deliver(c, p.body, p.len, &d, peer);
+			dat_deliver(c, p.body, p.len, &d, peer, false);
 		free(p.body);
 	}
 }

@@ -150,6 +150,55 @@ rank(const struct client *c)
 }
 
 void
+rot_removed(struct client *c, const uint8_t fpr[static SOTTO_FPR_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < c->n_rm; i++)
+		if (memcmp(c->rm_fpr[i], fpr, SOTTO_FPR_LEN) == 0)
+			return;
+	if (c->n_rm == CORE_REMOVED_MAX) {
+		c->rm_overflow = true;
+		return;
+	}
+	memcpy(c->rm_fpr[c->n_rm++], fpr, SOTTO_FPR_LEN);
+}
+
+void
+rot_removed_seen(struct client *c, const uint8_t (*fprs)[SOTTO_FPR_LEN],
+    size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < c->n_rm) {
+		for (j = 0; j < n; j++)
+			if (memcmp(c->rm_fpr[i], fprs[j], SOTTO_FPR_LEN) == 0)
+				break;
+		if (j == n) {
+			i++;
+			continue;
+		}
+		memmove(c->rm_fpr[i], c->rm_fpr[i + 1],
+		    (c->n_rm - i - 1) * SOTTO_FPR_LEN);
+		c->n_rm--;
+	}
+}
+
+bool
+rot_removal_waiting(const struct client *c)
+{
+	return c->n_rm > 0 || c->rm_overflow;
+}
+
+/* A newer epoch ends our wait only when it excluded every key we
+ * removed: someone who still trusts such a key handed it the new one. */
+static bool
+rot_done(const struct client *c)
+{
+	return sess_epoch(c) > c->rot_epoch && !rot_removal_waiting(c);
+}
+
+void
 rot_trigger(struct client *c, const char *reason, bool self)
 {
 	double after;
@@ -194,6 +243,39 @@ send_rotation_key(struct client *c, struct member *m,
 		    NULL);
 	sotto_wbuf_free(&b);
 	sotto_wbuf_free(&msg);
+}
+
+void
+rot_entitle(struct client *c, uint32_t epoch,
+    const uint8_t (*removed)[SOTTO_FPR_LEN], size_t n_removed)
+{
+	const struct sotto_peer *p;
+	struct member *m;
+	size_t i;
+
+	for (m = c->members; m != NULL; m = m->hh.next) {
+		if (m->dead || !listed(c, m) ||
+		    (p = sotto_trust_find(c->trust, m->pub)) == NULL)
+			continue;
+		for (i = 0; i < n_removed; i++)
+			if (memcmp(removed[i], p->fpr, SOTTO_FPR_LEN) == 0)
+				break;
+		if (i == n_removed)
+			m->entitled_epoch = epoch;
+	}
+}
+
+bool
+rot_resend(struct client *c, struct member *m)
+{
+	struct sotto_key2_src src;
+
+	if (m->entitled_epoch == 0 || m->entitled_epoch != sess_epoch(c) ||
+	    sotto_keyring_gen0(c->kr, &src) != 0)
+		return false;
+	m->entitled_epoch = 0;      /* once: a second ask gets a HANDOVER */
+	send_rotation_key(c, m, &src);
+	return true;
 }
 
 /* The highest epoch anyone listed has advertised, or ours. */
@@ -246,6 +328,7 @@ static void
 rotate_now(struct client *c)
 {
 	uint8_t key_id[SOTTO_KEY_ID], prev_key_id[SOTTO_KEY_ID];
+	uint8_t removed[CORE_REMOVED_MAX][SOTTO_FPR_LEN];
 	struct sotto_key2_src src;
 	struct sotto_genkey *gk;
 	struct member *m, *tmp;
@@ -258,10 +341,19 @@ rotate_now(struct client *c)
 	src.kind = SOTTO_KEY2_ROTATION;
 	src.gk = gk;
 	src.key_id = key_id;
+	/* Every key we removed is excluded from this epoch: say so, so the
+	 * other members that removed them need not rotate again. */
+	memcpy(removed, c->rm_fpr, c->n_rm * SOTTO_FPR_LEN);
+	src.removed = (const uint8_t (*)[SOTTO_FPR_LEN])removed;
+	src.n_removed = c->n_rm;
+	c->n_rm = 0;
+	c->rm_overflow = false;
 	/* rot_switched emits `rekeyed`: the front-end may close or reload
 	 * from inside it. A closed connection refuses sends; members it
 	 * deleted are marked dead until the end of the turn (core.h,
 	 * "Re-entrancy"). */
+	rot_entitle(c, gk->epoch, (const uint8_t (*)[SOTTO_FPR_LEN])removed,
+	    src.n_removed);
 	rot_switched(c, c->rot_reason);
 	if (c->closing || c->st != CS_READY) {
 		sotto_genkey_free(gk);
@@ -290,7 +382,7 @@ on_rot_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (!c->rot_pending || c->st != CS_READY)
 		return;
-	if (sess_epoch(c) > c->rot_epoch) {
+	if (rot_done(c)) {
 		/* Someone rotated first. */
 		c->rot_pending = false;
 		dat_pump(c);
@@ -308,7 +400,7 @@ rot_switched(struct client *c, const char *reason)
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->rot_pending && sess_epoch(c) > c->rot_epoch) {
+	if (c->rot_pending && rot_done(c)) {
 		c->rot_pending = false;
 		ev_timer_stop(c->loop, &c->rot_timer);
 	}
@@ -317,4 +409,7 @@ rot_switched(struct client *c, const char *reason)
 	ev.rekeyed.epoch = sess_epoch(c);
 	ev.rekeyed.reason = reason;
 	core_emit(c, &ev);
+	/* DATs of this epoch that came before its key (dat.c held them). */
+	if (c->st == CS_READY && !c->closing)
+		dat_flush_pending(c);
 }

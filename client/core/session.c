@@ -207,6 +207,9 @@ become_ready(struct client *c, bool first)
 	emit_ready(c, first);
 	if (c->st == CS_READY)
 		period_key_held(c);
+	/* A key we removed while away may hold the room's key: rotate. */
+	if (c->st == CS_READY && rot_removal_waiting(c))
+		rot_trigger(c, "removed", false);
 	/* The next session's RSA key, made while we chat. */
 	rsagen_request(c->rsagen);
 	HASH_ITER(hh, c->members, m, tmp)
@@ -335,8 +338,11 @@ member_gone(struct client *c, struct member *m)
 		m->rsess->ended = true;
 	was_asked = c->asked == id;
 	was_listed = m->shown && m->proven;
-	if (c->adopting == id)
+	if (c->adopting == id) {
 		c->adopting = 0;
+		dat_drop_pending(c, "its sender left before handing us the "
+		    "newer group key");
+	}
 	members_del(c, m);
 	if (c->st == CS_KEYWAIT && was_asked) {
 		c->asked = 0;
@@ -507,8 +513,9 @@ on_key_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (c->st == CS_READY) {
-		/* The conflict winner did not answer: go on with our key. */
+		/* The winner did not answer: go on with our key. */
 		c->adopting = 0;
+		dat_drop_pending(c, "its sender did not hand us the newer group key");
 		dat_pump(c);
 		return;
 	}
@@ -572,6 +579,11 @@ send_key(struct client *c, struct member *m)
 	size_t n = 0;
 	int r;
 
+	/* It was here when this epoch began and missed its ROTATION KEY:
+	 * the same generation 0 again, so the DATs it holds for that key
+	 * open (a HANDOVER starts where we stand). */
+	if (rot_resend(c, m))
+		return;
 	if ((present = calloc(HASH_COUNT(c->members) + 1, sizeof(*present))) == NULL)
 		return;
 	for (o = c->members; o != NULL; o = o->hh.next)
@@ -1101,7 +1113,13 @@ on_key(struct client *c, const struct sotto_frame *f)
 	}
 	if (k.epoch > sess_epoch(c)) {
 		/* A rotation (or one we missed and asked for): the KEY says
-		 * why its epoch exists. */
+		 * why its epoch exists, and whom it excluded. */
+		if (k.kind == SOTTO_KEY2_ROTATION) {
+			rot_removed_seen(c, (const uint8_t (*)[SOTTO_FPR_LEN])
+			    sec.removed, sec.n_removed);
+			rot_entitle(c, k.epoch, (const uint8_t (*)[SOTTO_FPR_LEN])
+			    sec.removed, sec.n_removed);
+		}
 		if (key_adopt(c, &k, &sec) != 0) {
 			core_reject(c, SOTTO_V_DECRYPT, "KEY from %s: not adopted",
 			    peer->name);

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: ISC
 """test_membership.py: rooms outsiders cannot block, and presence only on signed evidence (docs/protocol.md "v2: joining", "v2: signed presence"); real sotto-relay and `sotto --batch` processes, one ctest per test_ function."""
 import os
+import re
 import socket
 import struct
 import sys
@@ -349,6 +350,99 @@ def test_rotation_key_dropped_and_replayed():
         b.send("bob still talks")
         a.wait("message", text="bob still talks")
         check_eq(len(b.all("rekeyed")), 1, "bob switched once")
+
+
+def relay_id_of_join(relay, nth):
+    """The relay member id of the nth join (1-based) in the relay's log."""
+    ids = re.findall(r"join id=(\d+)", relay.log())
+    check(len(ids) >= nth, "the relay logged %d joins, wanted %d" % (len(ids), nth))
+    return int(ids[nth - 1])
+
+
+def test_removal_not_ended_by_other_rotation():
+    """bob removes carol; before his turn to rotate, dave leaves and alice (who still trusts carol) rotates for it, handing carol the new key. That rotation's removed-list does not name carol, so it does not end bob's wait: bob rotates too (reason removed), with carol's key excluded and her name in his KEYs' removed-list."""
+    names = ("alice", "carol", "dave", "bob")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        tr_b = s.keys.trusted("tb", *names)
+        pc = Proxy(s.relay.port)
+        s.proxies.append(pc)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        c = s.client("carol", tr, port=pc.port)
+        c.ready()
+        d = s.client("dave", tr)
+        d.ready()
+        # bob joins last: the highest rank, so his removal waits longest
+        # (0.25 s + 3 x 3 s) and alice's rotation for dave comes first.
+        b = s.client("bob", tr_b)
+        b.ready()
+        for x in (a, c, d):
+            x.wait("joined", name="bob")
+        bob_id = relay_id_of_join(s.relay, 4)
+        os.unlink(os.path.join(tr_b, "carol.pub"))
+        b.send("/reload")
+        check_eq(d.quit(), 0, "dave quits")
+        kb1 = b.wait("rekeyed")
+        check_eq(kb1["reason"], "left", "alice's rotation for dave reaches bob first")
+        kb2 = b.wait("rekeyed", count=2)
+        check_eq(kb2["reason"], "removed", "bob still rotates for his removal")
+        check(kb2["epoch"] > kb1["epoch"] > ra["epoch"], "two new epochs: %r %r" % (kb1, kb2))
+        ka = a.wait("rekeyed", count=2)
+        check_eq((ka["epoch"], ka["reason"]), (kb2["epoch"], "removed"), "alice adopts bob's epoch")
+        a.send("after bob's rotation, from alice")
+        b.wait("message", text="after bob's rotation, from alice")
+        b.send("after bob's rotation, from bob")
+        a.wait("message", text="after bob's rotation, from bob")
+        keys_from_bob = [f for f in pc.recorded(2) if f[1] == bob_id]
+        check_eq(keys_from_bob, [], "KEYs from bob to carol")
+        check_eq(len(b.all("rekeyed")), 2, "bob switched exactly twice")
+
+
+def test_dat_before_rotation_key():
+    """bob sees alice's first DAT under the new epoch before any frame that tells him of it (her rotation KEY and announcement to him are withheld until that DAT has passed): he holds it, asks her for the key, and shows it; nothing is lost or refused."""
+    names = ("alice", "bob", "carol")
+    with Scene(*names) as s:
+        tr = s.keys.trusted("trusted", *names)
+        a = s.client("alice", tr)
+        ra = a.ready()
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        c = s.client("carol", tr)
+        c.ready()
+        a.wait("joined", name="carol")
+        b.wait("joined", name="carol")
+        alice_id = relay_id_of_join(s.relay, 1)
+        withheld = []
+        dat_passed = []
+
+        def withhold_rotation(fr):
+            ftype, frm, to, raw = fr
+            if dat_passed:
+                return None
+            if ftype == 3 and frm == alice_id:
+                dat_passed.append(raw)
+                return None
+            if ftype == 2 or (ftype == 1 and frm == alice_id):
+                withheld.append(raw)
+                return b""
+            return None
+
+        pb.rewrite = withhold_rotation
+        check_eq(c.quit(), 0, "carol quits")
+        ka = a.wait("rekeyed")
+        check(ka["epoch"] > ra["epoch"], "alice rotated")
+        a.send("first under the new key")
+        b.wait("message", text="first under the new key")
+        check(withheld, "the rotation KEY to bob was withheld")
+        check(dat_passed, "alice's DAT reached bob first")
+        kb = b.wait("rekeyed")
+        check_eq(kb["epoch"], ka["epoch"], "bob adopted alice's epoch")
+        b.send("bob answers")
+        a.wait("message", text="bob answers")
+        check_eq(b.all("rejected"), [], "nothing refused at bob")
 
 
 def test_two_leave_at_once():

@@ -334,6 +334,58 @@ test_empty(void)
 	sotto_keyring_free(kr);
 }
 
+/* A rotation's generation 0 can be sent again while it is held (current,
+ * or the older generation within its grace), and opens the epoch's first
+ * frames for a member that missed it; once stepped past and its grace is
+ * over, it is gone. */
+static void
+test_gen0_again(void)
+{
+	struct sotto_keyring *kr = NULL, *late = NULL;
+	struct sotto_genkey *gk = NULL, *copy = NULL;
+	struct sotto_key2_src src;
+	struct frame first;
+	struct member S;
+	uint8_t key[32];
+	uint64_t t = T0;
+
+	member_init(&S);
+	sotto_random_nonce(key, sizeof(key));
+	CHECK_EQ(sotto_genkey_new(&gk, key, 7, 0), 0);
+	CHECK_EQ(sotto_keyring_set(S.kr, gk, KID2, &FIRST, NULL, 0, t), 0);
+	CHECK_EQ(sotto_keyring_gen0(S.kr, &src), 0);
+	CHECK_EQ(src.kind, SOTTO_KEY2_ROTATION);
+	CHECK_EQ(src.gk->epoch, 7);
+	CHECK_EQ(src.gk->gen, 0);
+	CHECK_EQ(memcmp(src.key_id, KID2, 8), 0);
+	send(&S, t + 1, "first of epoch 7", &first);
+	/* A member that missed the KEY, given generation 0 later, opens it. */
+	CHECK_EQ(sotto_keyring_new(&late, NULL), 0);
+	CHECK_EQ(sotto_keyring_gen0(S.kr, &src), 0);
+	CHECK_EQ(sotto_genkey_dup(&copy, src.gk), 0);
+	CHECK_EQ(sotto_keyring_set(late, copy, KID2, &src.origin, NULL, 0, t + 2), 0);
+	{
+		struct member L = S;   /* S's rx and replay state are not used */
+
+		L.kr = late;
+		CHECK_EQ(sotto_dat2_rx_new(&L.rx, ROOM, ROOM_LEN), 0);
+		memset(L.rp, 0, sizeof(L.rp));
+		CHECK_EQ(recv_as(&L, 0, &first, t + 3, "first of epoch 7"), 0);
+		sotto_dat2_rx_free(L.rx);
+	}
+	/* A handover steps on: generation 0 stays for its grace, then goes. */
+	CHECK_EQ(sotto_keyring_handover(S.kr, NULL, 0, t + 4, &src), 0);
+	CHECK_EQ(sotto_keyring_gen0(S.kr, &src), 0);
+	CHECK_EQ(src.gk->gen, 0);
+	sotto_keyring_sweep(S.kr, t + 5 + GRACE);
+	CHECK_EQ(sotto_keyring_gen0(S.kr, &src), SOTTO_E_NOTFOUND);
+	sotto_keyring_free(late);
+	member_free(&S);
+	sotto_keyring_new(&kr, NULL);
+	CHECK_EQ(sotto_keyring_gen0(kr, &src), SOTTO_E_NOTFOUND);
+	sotto_keyring_free(kr);
+}
+
 int
 main(void)
 {
@@ -347,6 +399,7 @@ main(void)
 	test_handover();
 	test_handover_again();
 	test_rotation_and_conflict();
+	test_gen0_again();
 	member_free(&A);
 	member_free(&B);
 	member_free(&C);
