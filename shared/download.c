@@ -211,17 +211,24 @@ dl_candidate(const char *name, unsigned i, char out[static DL_FINAL_LEN])
 /* Move the temp file to cand without replacing anything: 0, SOTTO_E_EXISTS
  * when cand is taken (by anything, a dangling symlink included), or
  * SOTTO_E_IO. */
+int sotto_dl_test_no_renameat2;
+
 static int
 dl_publish_as(struct sotto_dl *dl, const char *cand)
 {
-	if (renameat2(dl->dirfd, dl->tmp, dl->dirfd, cand, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno == EEXIST)
-		return SOTTO_E_EXISTS;
-	if (errno != EINVAL && errno != ENOSYS)
-		return SOTTO_E_IO;
-	/* No RENAME_NOREPLACE here: link(2) never replaces either. */
-	if (linkat(dl->dirfd, dl->tmp, dl->dirfd, cand, RENAME_NOREPLACE) != 0)
+	if (!sotto_dl_test_no_renameat2) {
+		if (renameat2(dl->dirfd, dl->tmp, dl->dirfd, cand,
+		    RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST)
+			return SOTTO_E_EXISTS;
+		if (errno != EINVAL && errno != ENOSYS)
+			return SOTTO_E_IO;
+	}
+	/* No RENAME_NOREPLACE on this file system: link(2) never replaces
+	 * either (flags 0: a symlink named tmp is not followed, and tmp is
+	 * ours, made O_EXCL|O_NOFOLLOW). */
+	if (linkat(dl->dirfd, dl->tmp, dl->dirfd, cand, 0) != 0)
 		return errno == EEXIST ? SOTTO_E_EXISTS : SOTTO_E_IO;
 	(void)unlinkat(dl->dirfd, dl->tmp, 0);
 	return 0;
@@ -258,13 +265,21 @@ dl_verify(struct sotto_dl *dl)
 int
 sotto_dl_finish(struct sotto_dl *dl, char **path)
 {
-	char cand[DL_FINAL_LEN];
+	char cand[DL_FINAL_LEN], *full;
 	size_t n;
 	unsigned i;
 	int r;
 
 	*path = NULL;
-	if ((r = dl_verify(dl)) != 0) {
+	/* Everything that can fail for want of memory fails before the
+	 * file is published: once it is, the answer is success. */
+	n = strlen(dl->dir) + 1 + DL_FINAL_LEN;
+	if ((full = malloc(n)) == NULL)
+		r = SOTTO_E_ALLOC;
+	else
+		r = dl_verify(dl);
+	if (r != 0) {
+		free(full);
 		dl->dead = 1;
 		dl_drop_tmp(dl);
 		return r;
@@ -276,16 +291,16 @@ sotto_dl_finish(struct sotto_dl *dl, char **path)
 	}
 	dl->dead = 1;
 	if (r != 0) {
+		free(full);
 		dl_drop_tmp(dl);
 		return r;
 	}
 	dl->tmp_exists = 0;
-	if (fsync(dl->dirfd) != 0)
-		return SOTTO_E_IO;    /* published, but not known durable */
-	n = strlen(dl->dir) + 1 + strlen(cand) + 1;
-	if ((*path = malloc(n)) == NULL)
-		return SOTTO_E_ALLOC;
-	snprintf(*path, n, "%s/%s", dl->dir, cand);
+	/* The file itself was fsync'd; the folder's entry is made durable
+	 * best effort: failing here must not call a published file failed. */
+	(void)fsync(dl->dirfd);
+	snprintf(full, n, "%s/%s", dl->dir, cand);
+	*path = full;
 	return 0;
 }
 
