@@ -197,12 +197,12 @@ xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len)
 	x->waiting = false;
 	x->accepted = true;
 	x->last_chunk = ev_now(c->loop);
-	if (x->size == 0) {
-		finish(c, x);
-		return 0;
-	}
+	/* Even for an empty file (no chunk): the sender learns who took it,
+	 * so the DONE that follows at once means something to it. */
 	if (ask(c, x) != 0)
 		x->resume = true;     /* the tick asks once we can */
+	if (x->size == 0)
+		finish(c, x);
 	return 0;
 }
 

@@ -10,7 +10,7 @@ import clienttest as ct  # noqa: E402
 from clienttest import check, check_eq  # noqa: E402
 from test_client import Scene  # noqa: E402
 
-CHUNK = 65536
+CHUNK = 61440           # SOTTO_FILE_CHUNK
 AUTO_MAX = 4 * 1024 * 1024
 
 
@@ -111,14 +111,14 @@ def test_one_byte():
 
 
 def test_one_chunk():
-    """Exactly one chunk (65536 bytes): no second, empty chunk."""
+    """Exactly one chunk (61440 bytes, SOTTO_FILE_CHUNK): no second, empty chunk."""
     send_and_check(pattern(CHUNK, 2), "chunk.bin")
 
 
 def test_several_chunks():
-    """300 KiB: five chunks, the last one short; the published bytes and
+    """300 KiB and a bit: six chunks, the last one short; the published bytes and
     SHA-256 are the sender's."""
-    send_and_check(pattern(300 * 1024, 3), "several.bin")
+    send_and_check(pattern(300 * 1024 + 123, 3), "several.bin")
 
 
 def test_dm_file():
