@@ -386,6 +386,8 @@ def test_hostile_name():
         name = os.path.basename(ev["path"])
         check("/" not in name and not name.startswith(".") and "\u202e" not in name,
               "sanitised: %r" % name)
+        check(name != "plain.txt" and name.endswith("evil.txt"),
+              "the wire name was the hook's, not the basename: %r" % name)
         check_eq(ev["file"], name, "the event names the published file")
 
 
