@@ -682,8 +682,8 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 			    "ones are not shown", peer->name, (unsigned)type);
 		s->told_dm_ct[type / 8] |= (uint8_t)(1u << (type % 8));
 		r = 0;
-	} else if (n > SOTTO_TEXT_MAX || sotto_utf8_valid(text, n) != 0) {
-		*why = "private message: not UTF-8 text";
+	} else if (n > SOTTO_DM_TEXT_MAX || sotto_utf8_valid(text, n) != 0) {
+		*why = "private message: not UTF-8 text of at most 16032 bytes";
 		r = SOTTO_V_MALFORMED;
 	} else {
 		emit_dm(c, peer->name, peer->fpr_str, c->self_name, text, n, o->ts_ms);

@@ -200,6 +200,70 @@ static void test_nokey_flood(struct client *c, struct seen *s, struct sotto_wbuf
 /* The keyring switches to a fresh key of `epoch` (the previous one is
  * kept for its grace by the keyring, but the core has not seen the switch
  * happen, so it treats the previous epoch as closed: no grace held here). */
+/* A DM sealed by hand, as a sender without sotto_dm_seal's length rule
+ * would: the receiver's own bound is what is tested. */
+static void seal_unbounded(struct client *c, struct sotto_wbuf *b,
+    const uint8_t *key, uint32_t epoch, uint8_t inner, const uint8_t *body,
+    size_t n)
+{
+	struct sotto_wbuf pt, aad;
+	struct sotto_aead *a = NULL;
+	uint8_t nonce[SOTTO_GCM_NONCE], id[SOTTO_KEY_ID];
+	uint64_t ctr = ++counter, ts = 1700000000000ull + ctr;
+	size_t hdr;
+
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_INNER_MAX);
+	sotto_wbuf_init(&aad, 0);
+	sotto_wbuf_reset(b);
+	CHECK_EQ(sotto_dm_key_id(key, id), 0);
+	CHECK_EQ(sotto_pad(&pt, inner, body, n), 0);
+	hdr = b->len;
+	CHECK_EQ(sotto_wbuf_put(b, c->fpr, SOTTO_FPR_LEN), 0);
+	CHECK_EQ(sotto_wbuf_put(b, c->nonce, SOTTO_JOIN_NONCE), 0);
+	CHECK_EQ(sotto_wbuf_put(b, id, SOTTO_KEY_ID), 0);
+	CHECK_EQ(sotto_wbuf_u32(b, (uint32_t)pt.len), 0);
+	CHECK_EQ(sotto_wbuf_put(&aad, SOTTO_LABEL_DM, SOTTO_LABEL_DM_LEN), 0);
+	CHECK_EQ(sotto_wbuf_u8(&aad, (uint8_t)c->room_len), 0);
+	CHECK_EQ(sotto_wbuf_put(&aad, c->room, c->room_len), 0);
+	CHECK_EQ(sotto_wbuf_put(&aad, a_pub, SOTTO_ED25519_PUB), 0);
+	CHECK_EQ(sotto_wbuf_put(&aad, a_sess, SOTTO_JOIN_NONCE), 0);
+	CHECK_EQ(sotto_wbuf_u32(&aad, epoch), 0);
+	CHECK_EQ(sotto_wbuf_u64(&aad, ctr), 0);
+	CHECK_EQ(sotto_wbuf_u64(&aad, ts), 0);
+	CHECK_EQ(sotto_wbuf_put(&aad, b->p + hdr, SOTTO_DM_HDR), 0);
+	memcpy(nonce, SOTTO_DM_NONCE_PREFIX, 4);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(ctr >> (56 - 8 * i));
+	CHECK_EQ(sotto_wbuf_reserve(b, pt.len + SOTTO_GCM_TAG), 0);
+	CHECK_EQ(sotto_aead_new(&a, key), 0);
+	CHECK_EQ(sotto_aead_seal(a, nonce, aad.p, aad.len, pt.p, pt.len,
+	    b->p + b->len, b->p + b->len + pt.len), 0);
+	b->len += pt.len + SOTTO_GCM_TAG;
+	sotto_aead_free(a);
+	sotto_wbuf_free(&pt);
+	sotto_wbuf_free(&aad);
+}
+
+/* DM text is bounded at SOTTO_DM_TEXT_MAX on receipt, as at the sender:
+ * one byte more is malformed, not shown. */
+static void test_text_bound(struct client *c, struct rsess *rs, struct seen *s,
+    struct sotto_wbuf *b)
+{
+	static uint8_t text[SOTTO_DM_TEXT_MAX + 1];
+	const char *why;
+	size_t before;
+
+	memset(text, 'x', sizeof(text));
+	before = s->n;
+	seal_unbounded(c, b, dmkey, 1, SOTTO_CT_TEXT, text, SOTTO_DM_TEXT_MAX);
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), 0);
+	CHECK_EQ(s->n, before + 1);
+	CHECK_EQ(s->type, CLIENT_EV_MESSAGE);
+	seal_unbounded(c, b, dmkey, 1, SOTTO_CT_TEXT, text, SOTTO_DM_TEXT_MAX + 1);
+	CHECK_EQ(deliver(c, rs, a_fpr, 1, SOTTO_CT_DM, b, &why), SOTTO_V_MALFORMED);
+	CHECK_EQ(s->n, before + 1);
+}
+
 static void set_epoch(struct client *c, uint32_t epoch)
 {
 	static uint8_t prev_id[SOTTO_KEY_ID];
@@ -307,6 +371,7 @@ int main(void)
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMKEY, &b, &why), SOTTO_V_MALFORMED);
 	CHECK_EQ(deliver(&c, &rs, a_fpr, 1, SOTTO_CT_DMNOKEY, &b, &why), SOTTO_V_MALFORMED);
 
+	test_text_bound(&c, &rs, &s, &b);
 	test_flood(&c, &rs, &s, &b);
 	test_nokey_flood(&c, &s, &b);
 
