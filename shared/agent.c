@@ -170,15 +170,19 @@ int
 sotto_agent_sign_queue(struct sotto_agent *a,
     const uint8_t pub[static SOTTO_ED25519_PUB], const void *msg, size_t n)
 {
-	uint8_t blob[SOTTO_SSH_BLOB_LEN];
+	uint8_t blob[SOTTO_SSH_BLOB_LEN], buf[SOTTO_PREHASH_MSG_LEN];
 	struct sotto_wbuf b;
+	const void *m;
+	size_t mn;
 	int r;
 
+	/* The agent signs what the key file would (crypto.h). */
+	sotto_ed25519_message(msg, n, buf, &m, &mn);
 	sotto_ssh_blob(pub, blob);
 	sotto_wbuf_init(&b, SOTTO_AGENT_MSG_MAX);
 	if ((r = sotto_wbuf_u8(&b, AGENTC_SIGN_REQUEST)) == 0 &&
 	    (r = sotto_wbuf_string32(&b, blob, sizeof(blob))) == 0 &&
-	    (r = sotto_wbuf_string32(&b, msg, n)) == 0 &&
+	    (r = sotto_wbuf_string32(&b, m, mn)) == 0 &&
 	    (r = sotto_wbuf_u32(&b, 0)) == 0)   /* flags */
 		r = queue_msg(a, &b);
 	sotto_wbuf_free(&b);

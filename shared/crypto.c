@@ -340,12 +340,27 @@ sotto_ed25519_is_secure(const struct sotto_ed25519 *k)
 	return gcry_is_secure(k) && gcry_is_secure(k->skey);
 }
 
+void
+sotto_ed25519_message(const void *msg, size_t n,
+    uint8_t buf[static SOTTO_PREHASH_MSG_LEN], const void **out, size_t *out_n)
+{
+	if (n <= SOTTO_GCRY_DATUM_MAX) {
+		*out = msg;
+		*out_n = n;
+		return;
+	}
+	memcpy(buf, SOTTO_LABEL_PREHASH, SOTTO_LABEL_PREHASH_LEN);
+	gcry_md_hash_buffer(GCRY_MD_SHA512, buf + SOTTO_LABEL_PREHASH_LEN, msg, n);
+	*out = buf;
+	*out_n = SOTTO_PREHASH_MSG_LEN;
+}
+
 /* libgcrypt (1.10) keeps S-expression lengths in 16 bits: a message of
  * 65 531 bytes or more corrupts the expression and aborts the process
- * inside gcry_pk_sign/verify ("Ohhhh jeeee ... sexp.c"). A message above
- * SOTTO_GCRY_DATUM_MAX is refused here instead: a signature that cannot
- * be made, or a frame whose signature does not verify, never a crash.
- * Every DAT sotto signs stays below it (wire-files.h SOTTO_DAT2_SIGNED_MAX). */
+ * inside gcry_pk_sign/verify ("Ohhhh jeeee ... sexp.c"). Longer messages
+ * are signed through their SHA-512 (sotto_ed25519_message: a HANDOVER in
+ * a room of hundreds of talkers is longer); the check below stays as the
+ * last guard: a refusal, never a crash. */
 static int
 eddsa_data(gcry_sexp_t *data, const void *msg, size_t n)
 {
@@ -364,8 +379,13 @@ sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
 	gcry_sexp_t data = NULL, s = NULL;
 	int r;
 
+	uint8_t buf[SOTTO_PREHASH_MSG_LEN];
+	const void *m;
+	size_t mn;
+
 	memset(sig, 0, SOTTO_ED25519_SIG);
-	if ((r = eddsa_data(&data, msg, n)) != 0)
+	sotto_ed25519_message(msg, n, buf, &m, &mn);
+	if ((r = eddsa_data(&data, m, mn)) != 0)
 		return r;
 	if (gcry_pk_sign(&s, data, k->skey) != 0)
 		r = SOTTO_E_CRYPTO;
@@ -403,14 +423,18 @@ sotto_ed25519_verify(const uint8_t pub[static SOTTO_ED25519_PUB],
     const void *msg, size_t n, const uint8_t sig[static SOTTO_ED25519_SIG])
 {
 	gcry_sexp_t key = NULL, data = NULL, s = NULL;
+	uint8_t buf[SOTTO_PREHASH_MSG_LEN];
 	int r = SOTTO_E_SIG;
+	const void *m;
+	size_t mn;
 
 	/* libgcrypt 1.10 accepts S + L: refuse it, so a frame has one
 	 * valid signature and a relay cannot mint look-alike copies. */
 	if (!sotto_ed25519_s_canonical(sig + 32))
 		return SOTTO_E_SIG;
+	sotto_ed25519_message(msg, n, buf, &m, &mn);
 	/* Malformed keys, signatures and messages all mean "does not verify". */
-	if (eddsa_data(&data, msg, n) == 0 &&
+	if (eddsa_data(&data, m, mn) == 0 &&
 	    gcry_sexp_build(&key, NULL,
 	    "(public-key(ecc(curve Ed25519)(flags eddsa)(q %b)))",
 	    (int)SOTTO_ED25519_PUB, pub) == 0 &&

@@ -48,6 +48,13 @@ void sotto_ed25519_free(struct sotto_ed25519 *k);
 const uint8_t *sotto_ed25519_pub(const struct sotto_ed25519 *k);
 /* The seed, borrowed from secure memory (for writing the key file). */
 const uint8_t *sotto_ed25519_seed(const struct sotto_ed25519 *k);
+/* What is really signed for msg[0..n): msg itself up to
+ * SOTTO_GCRY_DATUM_MAX bytes, else SOTTO_LABEL_PREHASH || SHA-512(msg),
+ * built in buf (libgcrypt cannot take longer messages, and an ssh-agent
+ * need not carry them). *out points at msg or buf. Used by every signer
+ * (key file, ssh-agent) and by verify, so the rule is one. */
+void sotto_ed25519_message(const void *msg, size_t n,
+    uint8_t buf[static SOTTO_PREHASH_MSG_LEN], const void **out, size_t *out_n);
 int sotto_ed25519_sign(const struct sotto_ed25519 *k, const void *msg,
     size_t n, uint8_t sig[static SOTTO_ED25519_SIG]);
 /* Whether seed and cached key s-expression sit in secure memory (tests). */

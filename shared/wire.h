@@ -51,6 +51,12 @@ enum sotto_frame_type {
  * 65 531 bytes on, gcry_pk_sign aborts the process (crypto.c). 63.5 KiB
  * leaves a margin. */
 #define SOTTO_GCRY_DATUM_MAX    65024u
+/* A longer message is signed as this label || SHA-512(message) (80 bytes;
+ * crypto.h sotto_ed25519_message): no signed message of sotto starts with
+ * it, since every other one starts with its frame's label. */
+#define SOTTO_LABEL_PREHASH     "sotto-v2 prehash"
+#define SOTTO_LABEL_PREHASH_LEN 16u
+#define SOTTO_PREHASH_MSG_LEN   (SOTTO_LABEL_PREHASH_LEN + 64u)
 
 /* --- Padding (§3.5) ----------------------------------------------------- */
 #define SOTTO_PAD_MAX           255u    /* pad length uniform in 0..255 */

@@ -918,6 +918,57 @@ test_split_signing(void)
 	sotto_wbuf_free(&whole);
 }
 
+/* A HANDOVER in a room of a thousand talkers (104 bytes a chain: more
+ * than libgcrypt can take as one message) is signed through its SHA-512
+ * and accepted whole. */
+static void
+test_key2_big_handover(void)
+{
+	enum { N = 1000 };
+	static struct sotto_chain *chains[N];
+	struct sotto_genkey *gk = NULL;
+	struct sotto_key2_src src;
+	struct sotto_key2 k;
+	struct sotto_key2_secret s;
+	struct sotto_wbuf b;
+	uint8_t d[32], prev[8] = { 9 }, pub[32], sess[32];
+	int i;
+
+	CHECK_EQ(sotto_genkey_generate(&gk, 5), 0);
+	CHECK_EQ(sotto_genkey_advance(gk, 1), 0);
+	for (i = 0; i < N; i++) {
+		sotto_random(pub, sizeof(pub));
+		sotto_random(sess, sizeof(sess));
+		CHECK_EQ(sotto_chain_start(&chains[i], gk, pub, sess), 0);
+	}
+	CHECK_EQ(sotto_genkey_advance(gk, 2), 0);
+	memset(&src, 0, sizeof(src));
+	src.kind = SOTTO_KEY2_HANDOVER;
+	src.gk = gk;
+	src.key_id = KID;
+	src.origin.reason = SOTTO_REASON_LEFT;
+	src.origin.prev_epoch = 4;
+	src.origin.prev_key_id = prev;
+	src.chains = (const struct sotto_chain *const *)chains;
+	src.n_chains = N;
+	sotto_wbuf_init(&b, 0);
+	CHECK_EQ(build_key(&b, bob, &src), 0);
+	CHECK(b.len > SOTTO_GCRY_DATUM_MAX);
+	CHECK_EQ(accept_key(b.p, b.len, &k, &s, d), 0);
+	CHECK_EQ(s.n_chains, N);
+	if (s.n_chains == N)
+		CHECK_MEM(s.chains[N - 1]->ck, chains[N - 1]->ck, 32);
+	sotto_key2_secret_free(&s);
+	/* One byte of the last chain changed: the signature fails. */
+	b.p[b.len - SOTTO_ED25519_SIG - SOTTO_GCM_TAG - 1] ^= 1;
+	CHECK(accept_key(b.p, b.len, &k, &s, d) != 0);
+	sotto_key2_secret_free(&s);
+	sotto_wbuf_free(&b);
+	for (i = 0; i < N; i++)
+		sotto_chain_free(chains[i]);
+	sotto_genkey_free(gk);
+}
+
 int
 main(void)
 {
@@ -928,6 +979,7 @@ main(void)
 	test_ini2_layout();
 	test_ini2_refusals();
 	test_key2_handover();
+	test_key2_big_handover();
 	test_key2_rotation_and_refusals();
 	test_dat2_roundtrip();
 	test_newcomer_history();
