@@ -10,21 +10,39 @@ ended either way.
 import hashlib
 import json
 import os
+import re
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clienttest as ct  # noqa: E402
-from clienttest import Proxy, check, check_eq  # noqa: E402
+from clienttest import Proxy, TestFailure, check, check_eq, frame  # noqa: E402
 from test_client import Scene  # noqa: E402
 
 HOSTILE_RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile",
                              "hostile_relay.py")
-CHUNK = 64 * 1024                      # SOTTO_FILE_CHUNK
+
+
+def wire_constant(name):
+    """A numeric #define of shared/wire-files.h or shared/wire.h (the chunk
+    size is the design's to change; the tests follow it)."""
+    shared = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared")
+    for fn in ("wire-files.h", "wire.h"):
+        path = os.path.join(shared, fn)
+        if os.path.exists(path):
+            with open(path) as f:
+                m = re.search(r"#define\s+%s\s+(\d+)u?\b" % name, f.read())
+            if m:
+                return int(m.group(1))
+    raise TestFailure("%s not found in shared/wire*.h" % name)
+
+
+CHUNK = wire_constant("SOTTO_FILE_CHUNK")
 CHUNK_BODY_MIN = 17000                 # hostile_relay.py: a DAT body longer is a chunk
 TRANSFER_TIMEOUT = 60.0                # s for a few MiB on a loaded machine (scaled)
 BIG = 100 * 1024 * 1024                # the 100 MiB test (label bigfile)
@@ -76,15 +94,24 @@ def check_folder(dl, want):
         check_eq(sha256_of(p), digest, "the content of %s" % n)
 
 
-def outcome(client, n, timeout=TRANSFER_TIMEOUT):
+def outcome(client, n, timeout=TRANSFER_TIMEOUT, others=()):
     """The file-received or file-failed event of incoming transfer n, once
-    there is one."""
+    there is one. others: clients (and relays) whose state a failure shows."""
     def done():
         evs = [e for e in client.all("file-received", n=n)] + \
               [e for e in client.all("file-failed", n=n) if not e.get("outgoing")]
         return evs[0] if evs else None
     return ct.wait_until(done, timeout, "%s: transfer %d to end" % (client.name, n),
-                         step=0.05, dump=lambda: "events %r" % client.events[-20:])
+                         step=0.05, dump=lambda: "events %r\n%s" % (
+                             client.events[-20:], "\n".join(describe(o) for o in others)))
+
+
+def describe(o):
+    """A client's last events and stderr, or a hostile relay's log tail."""
+    if isinstance(o, HostileRelay):
+        with open(o.log) as f:
+            return "relay log tail:\n" + "".join(f.readlines()[-30:])
+    return "%s events %r\n%s stderr: %s" % (o.name, o.events[-15:], o.name, o.stderr()[-3000:])
 
 
 def check_received(ev, dl, digest, size):
@@ -167,7 +194,7 @@ def chunk_attack(mode, private=False):
             check_eq((off["file"], off["size"], off["sha256"], off["private"], off["auto"]),
                      ("chunks.bin", N_CHUNKS * CHUNK, digest, private, True),
                      "bob's offer (5 chunks, auto-accepted)")
-            ev = outcome(b, off["n"])
+            ev = outcome(b, off["n"], others=(a, relay))
             check_received(ev, dl, digest, N_CHUNKS * CHUNK)
             a.wait("file-sent")
             faults = relay.faults()
@@ -414,6 +441,59 @@ def test_sender_reconnects():
 
 def chunks_seen(proxy):
     return [f for f in proxy.recorded(3) if f[2] != 0 and len(f[3]) - 14 > CHUNK_BODY_MIN]
+
+
+# --- an oversized DAT --------------------------------------------------------------
+
+DAT2_CT_LEN_AT = 94        # v2 DAT: version kind id_pub session epoch gen index counter ts | ct_len
+
+
+def grown_dat(raw, ct_len):
+    """alice's DAT frame with its ciphertext grown to ct_len bytes (zeros
+    appended), ct_len fixed up; the tag and signature kept (S canonical)."""
+    body = raw[14:]
+    old = struct.unpack(">I", body[DAT2_CT_LEN_AT:DAT2_CT_LEN_AT + 4])[0]
+    ct_end = DAT2_CT_LEN_AT + 4 + old
+    grown = body[:DAT2_CT_LEN_AT] + struct.pack(">I", ct_len) + \
+        body[DAT2_CT_LEN_AT + 4:ct_end] + bytes(ct_len - old) + body[ct_end:]
+    _, ver, ftype, frm, to = struct.unpack(">IBBII", raw[:14])
+    return frame(ftype, to, grown, frm, ver)
+
+
+def test_oversized_dat():
+    """A relay grows two of alice's DATs to bob to ciphertexts of 66 000 and 65 343 bytes (the signed message over and under libgcrypt's 65 534-byte s-expression bound): bob refuses each (`bad-signature` or `malformed`), never aborts, and reads alice's next line."""
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        a = s.client("alice", tr)
+        a.ready()
+        b = s.client("bob", tr, port=pb.port)
+        b.ready()
+        a.wait("joined", name="bob")
+        a.send("plain line")
+        b.wait("message", text="plain line")
+        sizes = [66000, 65343]
+
+        def grow(fr):
+            if fr[0] == 3 and sizes and len(fr[3]) - 14 < CHUNK_BODY_MIN:
+                return grown_dat(fr[3], sizes.pop(0))
+            return None
+        with pb.lock:
+            pb.rewrite = grow
+        a.send("grown line 1", "grown line 2")
+        ct.wait_until(lambda: len(b.all("rejected")) >= 2 or b.proc.poll() is not None, 30,
+                      "bob's two rejections", dump=lambda: describe(b))
+        check(b.proc.poll() is None, "bob is alive: %s" % b.stderr()[-1500:])
+        reasons = [e["reason"] for e in b.all("rejected")]
+        check(len(reasons) == 2 and set(reasons) <= {"bad-signature", "malformed"},
+              "bob's rejections: %r" % reasons)
+        with pb.lock:
+            pb.rewrite = None
+        a.send("line after")
+        b.wait("message", text="line after")
+        check_eq([e["text"] for e in b.all("message")], ["plain line", "line after"],
+                 "the grown lines are not shown")
 
 
 # --- disk full -----------------------------------------------------------------
