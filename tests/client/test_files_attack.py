@@ -119,7 +119,11 @@ def check_received(ev, dl, digest, size):
     check_eq((ev["sha256"], ev["size"]), (digest, size), "sha256 and size reported")
     check_eq(os.path.dirname(os.path.realpath(ev["path"])), os.path.realpath(dl),
              "published inside the download folder")
-    check_eq(os.path.basename(ev["path"]), ev["file"], "published under the name shown")
+    # Under the name shown, or `stem (N).ext` when that was taken.
+    stem, ext = os.path.splitext(ev["file"])
+    check(re.fullmatch(re.escape(stem) + r"( \([1-9][0-9]?\))?" + re.escape(ext),
+                       os.path.basename(ev["path"])) is not None,
+          "published under the name shown: %r for %r" % (ev["path"], ev["file"]))
     check_eq(sha256_of(ev["path"]), digest, "the published bytes")
 
 
@@ -352,7 +356,8 @@ def test_two_at_once():
         for o in offers:
             ev = outcome(b, o["n"])
             check_eq(ev["event"], "file-received", "transfer %d: %r" % (o["n"], ev))
-            got[ev["file"]] = ev["sha256"]
+            check_eq(ev["file"], "same.bin", "the name offered")
+            got[os.path.basename(ev["path"])] = ev["sha256"]
             check_received(ev, dl, o["sha256"], o["size"])
         check_eq(sorted(got), ["same (1).bin", "same.bin"], "two names, none overwritten")
         check_eq(sorted(got.values()), sorted(digests), "both files, each whole")
@@ -521,7 +526,12 @@ def test_disk_full():
         check_eq((ev["event"], ev.get("reason")), ("file-failed", "disk"), "bob: %r" % ev)
         check(b.proc.poll() is None, "bob is alive")
         check_folder(dl, {})
-        a.wait("file-failed", outgoing=True)
+        # alice is told: a file-failed, or (a room offer may have other
+        # receivers) a file-not-received notice naming bob and the disk.
+        ct.wait_until(lambda: a.all("file-failed", outgoing=True) or
+                      [e for e in a.all("notice", reason="file-not-received")
+                       if "bob" in e["detail"] and "disk" in e["detail"]],
+                      20, "alice told of bob's failure", dump=lambda: describe(a))
         still_chatting(a, b, "the full disk")
 
 
