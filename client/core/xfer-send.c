@@ -348,7 +348,7 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	struct xfer_state *xs = c->xf;
 	uint64_t off = (uint64_t)p->next * x->cs;
 	size_t len = x->size - off < x->cs ? (size_t)(x->size - off) : x->cs;
-	char detail[256];
+	char detail[512];
 	int r;
 
 	if (read_chunk(x->fd, xs->chunk, len, off) != 0) {
@@ -444,15 +444,21 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	xsend_pump(c);
 }
 
+/* A receiver's CANCEL, DONE or FAIL. p is NULL for a member of the room
+ * that never accepted our room offer (it refused it: too large for it). */
 static void
-on_end(struct client *c, struct xfer *x, struct xpeer *p, const struct sotto_fctl *fc)
+on_end(struct client *c, struct xfer *x, struct xpeer *p,
+    const struct sotto_peer *peer, const struct sotto_fctl *fc)
 {
-	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[320];
+	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
 
-	snprintf(name, sizeof(name), "%s", p->name);
-	snprintf(fpr, sizeof(fpr), "%s", p->fpr);
-	peer_remove(x, p);
+	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
+	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
+	if (p != NULL)
+		peer_remove(x, p);
+	else if (fc->op != SOTTO_FCTL_CANCEL)
+		return;     /* DONE or FAIL of nothing we sent it */
 	x->touched = ev_now(c->loop);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
@@ -494,9 +500,9 @@ xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 		on_accept(c, x, peer, pub, session, fc->index);
 		return;
 	}
-	if ((p = peer_find(x, pub)) == NULL)
+	if ((p = peer_find(x, pub)) == NULL && x->private_)
 		return;
-	on_end(c, x, p, fc);
+	on_end(c, x, p, peer, fc);
 }
 
 /* --- cuts, re-offers, timeouts -------------------------------------------------------- */
@@ -514,7 +520,7 @@ xsend_disconnected(struct xfer *x, double now)
 void
 xsend_tick(struct client *c, struct xfer *x, double now)
 {
-	char detail[320];
+	char detail[512];
 	struct member *m;
 	struct xpeer *p;
 	size_t i;
