@@ -45,7 +45,7 @@ def wire_constant(name):
 CHUNK = wire_constant("SOTTO_FILE_CHUNK")
 CHUNK_BODY_MIN = 17000                 # hostile_relay.py: a DAT body longer is a chunk
 TRANSFER_TIMEOUT = 60.0                # s for a few MiB on a loaded machine (scaled)
-BIG = 100 * 1024 * 1024                # the 100 MiB test (label bigfile)
+BIG = 100 * 1024 * 1024                # the 100 MiB test
 
 
 # --- helpers ------------------------------------------------------------------
@@ -538,7 +538,7 @@ def test_disk_full():
 # --- 100 MiB ----------------------------------------------------------------------
 
 def test_big_file():
-    """100 MiB (1600 chunks) through a relay without input budget (--rate 0 --rate-bytes 0): bob publishes it and its SHA-256 is the file's; bob's progress events come at most 4 a second plus the one at 100 %. Prints the time taken (label bigfile)."""
+    """100 MiB (1600 chunks) through a relay without input budget (--rate 0 --rate-bytes 0): bob publishes it and its SHA-256 is the file's; bob's progress events come at most 4 a second plus the one at 100 %. Prints the time taken (46 s under ASan: the sender's 40 chunks/s)."""
     with Scene("alice", "bob", relay_args=["--rate", "0", "--rate-bytes", "0"]) as s:
         tr = s.keys.trusted("trusted", "alice", "bob")
         dl = download_dir(s, "bob")
