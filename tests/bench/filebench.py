@@ -20,7 +20,8 @@ shared machine does not land on one of them only:
          32 in flight: the relay's own forwarding rate for that size.
   floor  the same file over one loopback TCP connection, `cat FILE | nc`
          if nc is installed, else two Python processes (read 64 KiB and
-         sendall / recv_into and discard): what the machine moves with no
+         sendall / recv_into and discard), timed by the receiver from the
+         first byte to end of stream: what the machine moves with no
          protocol at all.
 
 Medians over the runs, with min-max; the 1-minute load average before
@@ -30,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -43,10 +45,25 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import servers  # noqa: E402
 from sottotest import BatchClient, TestFailure, free_port, scaled  # noqa: E402
 
+
+
+def wire_constant(name):
+    """A numeric #define of shared/wire-files.h or shared/wire.h."""
+    for fn in ("wire-files.h", "wire.h"):
+        path = os.path.join(HERE, "..", "..", "shared", fn)
+        if os.path.exists(path):
+            with open(path) as f:
+                m = re.search(r"#define\s+%s\s+(\d+)u?\b" % name, f.read())
+            if m:
+                return int(m.group(1))
+    sys.exit("filebench: %s not found in shared/wire*.h" % name)
+
+
 # A chunk DAT's body: the v2 DAT header and ct_len (98 bytes), tag and
-# signature (80), the FCHUNK plaintext 1 + 4 + 20 + 65 536 and its random
-# pad (0..255, 128 on average): shared/wire.h, shared/wire-files.h.
-CHUNK_DAT = 98 + 80 + 1 + 4 + 20 + 65536 + 128
+# signature (80), the FCHUNK plaintext 1 + 4 + 20 + SOTTO_FILE_CHUNK and
+# its random pad (0..255, 128 on average): shared/wire.h, wire-files.h.
+CHUNK = wire_constant("SOTTO_FILE_CHUNK")
+CHUNK_DAT = 98 + 80 + 1 + 4 + 20 + CHUNK + 128
 READY_TIMEOUT = scaled(120.0)
 TRANSFER_TIMEOUT = scaled(600.0)
 QUIET_CPU = 0.02            # CPU s all three may use in QUIET_WINDOW to be idle
@@ -170,7 +187,10 @@ class Bench:
             raise TestFailure("the received file differs from the one sent")
         shutil.rmtree(dl)
         secs = t1 - t0
-        return {"seconds": secs, "mib_s": self.size / MIB / secs, "cpu": cpu}
+        return {"seconds": secs, "mib_s": self.size / MIB / secs, "cpu": cpu,
+                # What one core per process could move if nothing but CPU
+                # set the pace: the busiest of the three.
+                "cpu_ceiling_mib_s": self.size / MIB / max(cpu.values())}
 
     def run_raw(self):
         with servers.relay(self.args.relay, self.tmp, extra=servers.BUDGET_OFF) as relay:
@@ -194,12 +214,14 @@ class Bench:
                 "import socket,sys\n"
                 "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
                 "s.bind(('127.0.0.1',%d)); s.listen(1); print('ok',flush=True)\n"
-                "c,_=s.accept(); b=bytearray(1<<20); m=memoryview(b); n=0\n"
+                "import time\n"
+                "c,_=s.accept(); b=bytearray(1<<20); m=memoryview(b); n=0; t0=None\n"
                 "while True:\n"
                 "    k=c.recv_into(m)\n"
+                "    if t0 is None: t0=time.monotonic()\n"
                 "    if not k: break\n"
                 "    n+=k\n"
-                "print(n,flush=True)\n" % port]
+                "print(n,time.monotonic()-t0,flush=True)\n" % port]
         nc = shutil.which("nc")
         if nc:
             send = ["sh", "-c", 'cat "$1" | nc -N 127.0.0.1 %d' % port, "sh", self.file]
@@ -223,16 +245,17 @@ class Bench:
         rp = subprocess.Popen(recv, stdout=subprocess.PIPE, text=True)
         if rp.stdout.readline().strip() != "ok":
             raise TestFailure("floor receiver did not start")
-        t0 = time.monotonic()
         sp = subprocess.Popen(send, stdout=subprocess.DEVNULL)
-        got = int(rp.stdout.readline())
-        t1 = time.monotonic()
+        # The receiver times from the first byte to end of stream: the
+        # sender's start-up is not transfer.
+        got, secs = rp.stdout.readline().split()
+        got, secs = int(got), float(secs)
         _, _, ru_r = os.wait4(rp.pid, 0)
         _, _, ru_s = os.wait4(sp.pid, 0)
         rp.returncode = sp.returncode = 0         # reaped above
         if got != self.size:
             raise TestFailure("floor: %d bytes of %d" % (got, self.size))
-        return {"how": how, "mib_s": self.size / MIB / (t1 - t0),
+        return {"how": how, "mib_s": self.size / MIB / secs,
                 "cpu": {"sender": ru_s.ru_utime + ru_s.ru_stime,
                         "receiver": ru_r.ru_utime + ru_r.ru_stime}}
 
@@ -275,6 +298,8 @@ def report(rounds, mib):
             med([x["mib_s"] for x in fl]), med([x["cpu"]["sender"] for x in fl]),
             med([x["cpu"]["receiver"] for x in fl])),
         "",
+        "CPU-bound ceiling of the file path (size / CPU s of its busiest process): %s MiB/s" %
+        med([x["cpu_ceiling_mib_s"] for x in f]),
         "file / raw forwarding (per round): %s; target >= 0.5" % med(ratio),
         "file transfer time: %s s" % med([x["seconds"] for x in f]),
         "floor: %s" % fl[0]["how"],

@@ -58,7 +58,8 @@ ROOM_MAX = 64
 DAT_LOG_MAX = 64                # DATs per room kept for replay-newcomer
 # A DAT body longer than this is a file chunk: the largest text DAT body
 # is SOTTO_DAT2_FIXED + SOTTO_DAT_PT_MAX = 98 + 84 + 16 644 = 16 826 bytes
-# (shared/wire.h), a full 64 KiB chunk's is over 65 536.
+# (shared/wire.h); a full chunk's is over 61 440 (SOTTO_FILE_CHUNK,
+# shared/wire-files.h), and every chunk but a file's last is full.
 CHUNK_BODY_MIN = 17000
 
 # mode -> what it does to the copies it tampers with (kind logged per copy)
