@@ -165,10 +165,11 @@ class Bench:
         dl = os.path.join(self.tmp, "dl-%d" % i)
         os.makedirs(dl, mode=0o700)
         with servers.relay(self.args.relay, self.tmp, extra=servers.BUDGET_OFF) as relay:
-            b = self.client("bob", relay.port, ["--accept-files", "--download-dir", dl])
             a = self.client("alice", relay.port)
+            b = None
             try:
                 a.wait("ready", READY_TIMEOUT)
+                b = self.client("bob", relay.port, ["--accept-files", "--download-dir", dl])
                 b.wait("ready", READY_TIMEOUT)
                 a.wait("joined", READY_TIMEOUT, name="bob")
                 pids = {"sender": a.proc.pid, "relay": relay.pid, "receiver": b.proc.pid}
@@ -182,7 +183,8 @@ class Bench:
                 a.wait("file-sent", scaled(30))
             finally:
                 a.stop()
-                b.stop()
+                if b is not None:
+                    b.stop()
         if ev["sha256"] != self.sha or sha256_of(ev["path"]) != self.sha:
             raise TestFailure("the received file differs from the one sent")
         shutil.rmtree(dl)

@@ -394,6 +394,9 @@ def test_sender_killed():
         a.proc.wait()
         t_kill = time.monotonic()
         b.wait("left", name="alice")
+        cut = b.wait("file-interrupted", n=off["n"])
+        check("alice" in cut["detail"] and "3 s" in cut["detail"],
+              "the line says so and for how long: %r" % cut)
         ev = outcome(b, off["n"], timeout=30)
         check_eq(ev["event"], "file-failed", "bob's end of the transfer: %r" % ev)
         check(ev["reason"] in ("sender-gone", "timeout"), "the reason: %r" % ev)
@@ -428,7 +431,9 @@ def test_sender_reconnects():
         with pa.lock:
             sock = pa.client_sock
         sock.shutdown(socket.SHUT_RDWR)
+        check_eq(b.all("file-received"), [], "cut before the end")
         b.wait("left", name="alice")
+        b.wait("file-interrupted", n=off["n"])
         before = len(chunks_seen(pb))
         a.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
         ev = outcome(b, off["n"])
