@@ -433,7 +433,8 @@ def test_sender_reconnects():
         sock.shutdown(socket.SHUT_RDWR)
         check_eq(b.all("file-received"), [], "cut before the end")
         b.wait("left", name="alice")
-        b.wait("file-interrupted", n=off["n"])
+        # No file-interrupted required here: with pooled keys alice is back
+        # within bob's 0.5 s tick and the transfer goes on without one.
         before = len(chunks_seen(pb))
         a.wait("ready", count=2, timeout=ct.READY_TIMEOUT)
         ev = outcome(b, off["n"])
