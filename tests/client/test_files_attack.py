@@ -244,6 +244,36 @@ def test_flip_chunk_private():
     chunk_attack("flip-chunk", private=True)
 
 
+def test_changed_under_sender():
+    """The file changes on alice's disk after she offered it (same size, its last MiB rewritten): the chunks no longer hash to the offered SHA-256, and bob reports file-failed (hash-mismatch), publishes nothing and leaves no .part: the hash is checked before the rename."""
+    # 8 MiB: the last MiB goes out about 3 s after the offer (40 chunks/s),
+    # ample time to change it first even on a loaded machine.
+    size = 8 * 1024 * 1024
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        dl = download_dir(s, "bob")
+        a = s.client("alice", tr)
+        a.ready()
+        b = s.client("bob", tr, extra=receiver_args(dl, "--accept-files"))
+        b.ready()
+        a.wait("joined", name="bob")
+        src = s.keys.path("changing.bin")
+        digest = make_file(src, size)
+        a.send("/send " + src)
+        a.wait("file-offer", outgoing=True)
+        with open(src, "r+b") as f:
+            f.seek(size - (1 << 20))
+            f.write(os.urandom(1 << 20))
+        check(sha256_of(src) != digest, "the file changed")
+        off = b.wait("file-offer")
+        check_eq(off["sha256"], digest, "the offer carries the first hash")
+        ev = outcome(b, off["n"], others=(a,))
+        check_eq((ev["event"], ev.get("reason")), ("file-failed", "hash-mismatch"),
+                 "bob: %r" % ev)
+        check_folder(dl, {})
+        still_chatting(a, b, "the mismatch")
+
+
 # --- hostile names -----------------------------------------------------------
 
 # raw name bytes on the wire -> the name bob must publish (shared/fname.c:
