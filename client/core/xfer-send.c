@@ -282,6 +282,10 @@ static bool
 peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
     struct member **m)
 {
+	/* Strict mode with an untrusted reader present holds room files (the
+	 * group key may have reached it); a DM file is sealed to one member. */
+	if (!x->private_ && c->strict && c->n_readers > 0)
+		return false;
 	return p->active && p->cut_at == 0 && p->next < x->chunks &&
 	    (*m = peer_member(c, p)) != NULL;
 }
@@ -381,7 +385,7 @@ xsend_pump(struct client *c)
 	struct xfer *x;
 
 	if (xs == NULL || c->closing || c->st == CS_CLOSED || !dat_may_send(c) ||
-	    c->out.len >= SOTTO_FILE_CHUNK || (c->strict && c->n_readers > 0))
+	    c->out.len >= SOTTO_FILE_CHUNK)
 		return;         /* the write watcher pumps again once it drains */
 	if (!pick(c, &x, &p, &m))
 		return;
