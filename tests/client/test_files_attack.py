@@ -142,10 +142,13 @@ def relay_log(path):
 class HostileRelay:
     """tests/hostile/hostile_relay.py with one chunk mode, on the K-th chunk."""
 
-    def __init__(self, s, mode, k):
+    def __init__(self, s, mode, k, every=0):
+        """every: act again on every `every`-th chunk after the K-th
+        (unbounded); 0: once."""
         self.log = s.keys.path("hostile-%s.log" % mode)
         self.proc = subprocess.Popen([sys.executable, HOSTILE_RELAY, "--mode", mode,
-                                      "--chunk", str(k), "--faults", "1",
+                                      "--chunk", str(k), "--chunk-every", str(every),
+                                      "--faults", "-1" if every else "1",
                                       "--log", self.log],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
@@ -242,6 +245,39 @@ def test_drop_chunk_private():
 def test_flip_chunk_private():
     """As flip_chunk for a DM file."""
     chunk_attack("flip-chunk", private=True)
+
+
+def pending_drop_every_other_chunk():
+    """The relay drops every second chunk from the 3rd on, re-sent ones included: bob re-asks (at most SOTTO_FILE_REREQ_MAX times), then gives up with file-failed `lost-chunks`; nothing published, no .part, alice is told, both still chat."""
+    n_chunks = 20
+    with Scene("alice", "bob") as s:
+        relay = HostileRelay(s, "drop-chunk", 3, every=2)
+        try:
+            tr = s.keys.trusted("trusted", "alice", "bob")
+            dl = download_dir(s, "bob")
+            a = s.client("alice", tr, port=relay.port)
+            a.ready()
+            b = s.client("bob", tr, port=relay.port, extra=receiver_args(dl))
+            b.ready()
+            a.wait("joined", name="bob")
+            src = s.keys.path("lossy.bin")
+            make_file(src, n_chunks * CHUNK)
+            a.send("/send " + src)
+            off = b.wait("file-offer")
+            t0 = time.monotonic()
+            ev = outcome(b, off["n"], timeout=120, others=(a, relay))
+            check_eq((ev["event"], ev.get("reason")), ("file-failed", "lost-chunks"),
+                     "bob: %r" % ev)
+            # 4 re-requests, each answered within a stall period (5 s).
+            check(time.monotonic() - t0 < 40, "gave up within 40 s")
+            check(len(relay.faults()) >= 2, "the relay dropped several chunks")
+            check_folder(dl, {})
+            ct.wait_until(lambda: a.all("file-failed", outgoing=True) or
+                          a.all("notice", reason="file-not-received"),
+                          20, "alice told of bob's failure", dump=lambda: describe(a))
+            still_chatting(a, b, "the losses")
+        finally:
+            relay.stop()
 
 
 def test_changed_under_sender():
@@ -605,6 +641,14 @@ def test_big_file():
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
+# Tests of promises files-core does not keep yet (see /work/wt/FILES-API.md
+# "Bugs found"): not listed, so not registered with ctest; run by hand
+# with --pending NAME. Rename to test_ once fixed.
+PENDING = {name[8:]: fn for name, fn in globals().items() if name.startswith("pending_")}
 
 if __name__ == "__main__":
-    sys.exit(ct.run(TESTS, sys.argv))
+    argv = list(sys.argv)
+    if "--pending" in argv:
+        argv.remove("--pending")
+        TESTS = PENDING
+    sys.exit(ct.run(TESTS, argv))

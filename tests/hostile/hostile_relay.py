@@ -26,7 +26,8 @@ file chunks, which the relay cannot tell from other DATs by content: a
 chunk DAT is one addressed to one member (`to` != 0) whose body is longer
 than any text DAT can be (CHUNK_BODY_MIN). They act once, on the --chunk
 K-th such frame the relay forwards (counted over all members), and log
-`chunk` (K) in its copy record.
+`chunk` (K) in its copy record; with --chunk-every M they act again on
+the K+M-th, K+2M-th, ... (within --faults).
 
 Control on stdin, one word a line: `honest` stops tampering (held frames
 are released in order first), acknowledged by {"ev":"honest"} in the log.
@@ -151,6 +152,7 @@ class Relay:
         self.captured = 0
         self.key_faults = args.key_faults
         self.chunk_k = args.chunk
+        self.chunk_every = args.chunk_every
         self.chunks = 0         # chunk DATs forwarded so far (all members)
         self.tampering = self.mode != "none"
         self.next_id = 1
@@ -319,20 +321,23 @@ class Relay:
         """True when this copy is the --chunk K-th chunk DAT and the fault
         budget allows one more fault."""
         k = self.chunk_turn(ftype, to, body)
-        return k is not None and k == self.chunk_k and self.take_fault()
+        if k is None or k < self.chunk_k:
+            return False
+        again = self.chunk_every > 0 and (k - self.chunk_k) % self.chunk_every == 0
+        return (k == self.chunk_k or again) and self.take_fault()
 
     def m_drop_chunk(self, src, dst, ftype, to, body, seq):
         if not self.chunk_target(ftype, to, body):
             return False
         self.emit(ev="copy", kind="drop", type="DAT", src=src.id, dst=dst.id,
-                  seq=seq, wire_from=src.id, to=to, len=len(body), chunk=self.chunk_k)
+                  seq=seq, wire_from=src.id, to=to, len=len(body), chunk=self.chunks)
         return True
 
     def m_dup_chunk(self, src, dst, ftype, to, body, seq):
         if not self.chunk_target(ftype, to, body):
             return False
-        self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq, chunk=self.chunk_k)
-        self.copy(dst, ftype, src.id, to, body, "dup", src.id, seq, chunk=self.chunk_k)
+        self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq, chunk=self.chunks)
+        self.copy(dst, ftype, src.id, to, body, "dup", src.id, seq, chunk=self.chunks)
         return True
 
     def m_reorder_chunk(self, src, dst, ftype, to, body, seq):
@@ -349,8 +354,8 @@ class Relay:
             return True
         if not self.chunk_target(ftype, to, body):
             return False
-        dst.held_chunk[src.id] = (to, body, seq, self.chunk_k)
-        self.emit(ev="held", src=src.id, dst=dst.id, seq=seq, chunk=self.chunk_k)
+        dst.held_chunk[src.id] = (to, body, seq, self.chunks)
+        self.emit(ev="held", src=src.id, dst=dst.id, seq=seq, chunk=self.chunks)
         return True
 
     def m_flip_chunk(self, src, dst, ftype, to, body, seq):
@@ -360,7 +365,7 @@ class Relay:
         bad = bytearray(body)
         bad[off] ^= 0xff
         self.copy(dst, ftype, src.id, to, bytes(bad), "flip", src.id, seq,
-                  offset=off, byte=True, chunk=self.chunk_k)
+                  offset=off, byte=True, chunk=self.chunks)
         return True
 
     def replay_later(self, src, dst, to, body, seq):
@@ -646,6 +651,8 @@ def main():
                     help="KEY modes: tamper with the first N KEYs to each member")
     ap.add_argument("--chunk", type=int, default=1,
                     help="chunk modes: act on the K-th chunk DAT (from 1)")
+    ap.add_argument("--chunk-every", type=int, default=0,
+                    help="chunk modes: and again on every M-th after it (0: once)")
     ap.add_argument("--capture", help="write every received body to this folder")
     ap.add_argument("--names", help="folder of NAME.pub files: log joins by name")
     ap.add_argument("--forge-body", help="file with a forged DAT body (mode forge)")

@@ -7,8 +7,9 @@ the first sends, to the second, a small DAT, then chunk-sized DATs (bodies
 over CHUNK_BODY_MIN, `to` = the receiver) numbered 0..4 with a broadcast
 chunk-sized DAT (`to` = 0, not a chunk) and a small unicast DAT between
 them, then an end marker. For each mode the receiver must get exactly the
-sequence the mode promises for --chunk 2 (the second chunk, number 1),
-and the relay's log must record the one fault with its kind and `chunk`.
+sequence the mode promises for --chunk 2 (the second chunk, number 1;
+with --chunk-every 2 also the fourth), and the relay's log must record
+each fault with its kind and `chunk`.
 Usage: test_chunk_modes.py --relay hostile_relay.py [MODE...] | --list
 """
 import json
@@ -35,6 +36,8 @@ EXPECT = {
 }
 FAULT = {"none": None, "drop-chunk": "drop", "dup-chunk": "dup",
          "reorder-chunk": "late", "flip-chunk": "flip"}
+# With --chunk-every 2: the 2nd and the 4th chunk (numbers 1 and 3).
+EVERY2 = {"drop-chunk": [0, 2, 4], "dup-chunk": [0, 1, 1, 2, 3, 3, 4]}
 RELAY = None
 
 
@@ -67,11 +70,12 @@ class Member:
             out.append(fm)
 
 
-def run_mode(mode):
+def run_mode(mode, every=0):
     tmp = tempfile.mkdtemp(prefix="sotto-chunkmodes-")
     log = os.path.join(tmp, "relay.log")
     relay = subprocess.Popen([sys.executable, RELAY, "--mode", mode, "--chunk", str(K),
-                              "--log", log], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                              "--chunk-every", str(every), "--log", log],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         port = int(relay.stdout.readline())
         a = Member(port)
@@ -92,7 +96,8 @@ def run_mode(mode):
         bcast = [f for f in got if f.to == 0]
         check_eq([f.body for f in bcast], [b"\xb0" * CHUNK_LEN], "the broadcast untouched")
         chunks = [f for f in got if f.to == b.id and len(f.body) == CHUNK_LEN]
-        check_eq([f.body[1] for f in chunks], EXPECT[mode], "chunk numbers received")
+        check_eq([f.body[1] for f in chunks], EVERY2[mode] if every else EXPECT[mode],
+                 "chunk numbers received")
         for f in chunks:
             want = chunk_body(f.body[1])
             diff = [i for i in range(CHUNK_LEN) if f.body[i] != want[i]]
@@ -107,14 +112,17 @@ def run_mode(mode):
         if FAULT[mode] is None:
             check_eq(faults, [], "an honest relay logs no fault")
         else:
+            at = [K, K + every] if every else [K]
             check_eq([(r["kind"], r["chunk"], r["dst"], r["len"]) for r in faults],
-                     [(FAULT[mode], K, b.id, CHUNK_LEN)], "one fault logged, on chunk K")
+                     [(FAULT[mode], k, b.id, CHUNK_LEN) for k in at],
+                     "the faults logged, on chunk K (and K + every)")
     finally:
         relay.terminate()
         relay.wait(timeout=30)
 
 
 TESTS = {m: (lambda m=m: run_mode(m)) for m in EXPECT}
+TESTS.update({m + "-every2": (lambda m=m: run_mode(m, 2)) for m in EVERY2})
 
 
 def main(argv):
