@@ -17,6 +17,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -92,6 +93,45 @@ def check_folder(dl, want):
         check(os.path.isfile(p) and not os.path.islink(p), "%s is a regular file" % n)
         check_eq(st.st_mode & 0o111, 0, "%s is not executable (mode %o)" % (n, st.st_mode))
         check_eq(sha256_of(p), digest, "the content of %s" % n)
+
+
+class FolderWatch:
+    """Lists a download folder every few ms while a transfer runs: the
+    temporary file must be hidden (`.sotto-*.part`) and a visible name must
+    only ever appear whole (temp file + rename), never growing."""
+
+    def __init__(self, dl):
+        self.dl = dl
+        self.seen = {}               # name -> sizes seen
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            for n in os.listdir(self.dl):
+                try:
+                    size = os.lstat(os.path.join(self.dl, n)).st_size
+                except FileNotFoundError:
+                    continue                    # renamed or removed meanwhile
+                self.seen.setdefault(n, set()).add(size)
+            time.sleep(0.005)
+
+    def check(self, final, saw_temp=False):
+        """final: name -> size of what was published. saw_temp: the
+        transfer lasted long enough (seconds) that the watch must have seen
+        the temporary file, so it cannot have passed without looking."""
+        self.stop_ev.set()
+        self.thread.join()
+        for n, sizes in self.seen.items():
+            if n in final:
+                check_eq(sizes, {final[n]}, "%s only ever seen whole" % n)
+            else:
+                check(re.fullmatch(r"\.sotto-[0-9a-f]+\.part", n) is not None,
+                      "only hidden temp files besides the published ones: %r" % n)
+        if saw_temp:
+            check(any(n not in final for n in self.seen),
+                  "the watch saw the temporary file (it ran during the transfer)")
 
 
 def outcome(client, n, timeout=TRANSFER_TIMEOUT, others=()):
@@ -196,6 +236,7 @@ def chunk_attack(mode, private=False):
             a.wait("joined", name="bob")
             src = s.keys.path("chunks.bin")
             digest = make_file(src, N_CHUNKS * CHUNK)
+            watch = FolderWatch(dl)
             a.send(("/send bob " if private else "/send ") + src)
             off = b.wait("file-offer")
             check_eq((off["file"], off["size"], off["sha256"], off["private"], off["auto"]),
@@ -203,6 +244,7 @@ def chunk_attack(mode, private=False):
                      "bob's offer (5 chunks, auto-accepted)")
             ev = outcome(b, off["n"], others=(a, relay))
             check_received(ev, dl, digest, N_CHUNKS * CHUNK)
+            watch.check({os.path.basename(ev["path"]): N_CHUNKS * CHUNK})
             a.wait("file-sent")
             faults = relay.faults()
             check_eq([(f["kind"], f["chunk"]) for f in faults], [(kind, K)],
@@ -621,6 +663,7 @@ def test_big_file():
         a.wait("joined", name="bob")
         src = s.keys.path("big.bin")
         digest = make_file(src, BIG)
+        watch = FolderWatch(dl)
         t0 = time.monotonic()
         a.send("/send " + src)
         off = b.wait("file-offer")
@@ -628,6 +671,7 @@ def test_big_file():
         ev = outcome(b, off["n"], timeout=240)
         took = time.monotonic() - t0
         check_received(ev, dl, digest, BIG)
+        watch.check({"big.bin": BIG}, saw_temp=True)
         a.wait("file-sent")
         check_folder(dl, {"big.bin": digest})
         with b.cond:
