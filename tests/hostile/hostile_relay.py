@@ -58,7 +58,7 @@ from sottotest import LEN_MIN, TYPE_NAMES as TNAME, async_read_frame, frame  # n
 ROOM_MAX = 64
 DAT_LOG_MAX = 64                # DATs per room kept for replay-newcomer
 # A DAT body longer than this is a file chunk: the largest text DAT body
-# is SOTTO_DAT2_FIXED + SOTTO_DAT_PT_MAX = 98 + 84 + 16 644 = 16 826 bytes
+# is SOTTO_DAT2_FIXED + SOTTO_DAT_PT_MAX = 178 + 16 644 = 16 822 bytes
 # (shared/wire.h); a full chunk's is over 61 440 (SOTTO_FILE_CHUNK,
 # shared/wire-files.h), and every chunk but a file's last is full.
 CHUNK_BODY_MIN = 17000
@@ -309,7 +309,7 @@ class Relay:
             self.copy(dst, ftype, src.id, to, body, "dup", src.id, seq)
         return True
 
-    # --- the chunk modes: one fault, on the K-th chunk DAT -----------------
+    # --- the chunk modes: on the K-th chunk DAT (and every M-th after) ------
     def chunk_turn(self, ftype, to, body):
         """The number of this copy among chunk DATs, or None if it is not one."""
         if ftype != T_DAT or to == 0 or len(body) <= CHUNK_BODY_MIN:
