@@ -21,6 +21,14 @@ is the one way bodies leave it). The modes that hit DATs tamper with every
 interleave; the KEY modes with the first --key-faults KEYs to a member.
 --faults caps the total.
 
+The chunk modes (drop-chunk, dup-chunk, reorder-chunk, flip-chunk) hit
+file chunks, which the relay cannot tell from other DATs by content: a
+chunk DAT is one addressed to one member (`to` != 0) whose body is longer
+than any text DAT can be (CHUNK_BODY_MIN). They act once, on the --chunk
+K-th such frame the relay forwards (counted over all members), and log
+`chunk` (K) in its copy record; with --chunk-every M they act again on
+the K+M-th, K+2M-th, ... (within --faults).
+
 Control on stdin, one word a line: `honest` stops tampering (held frames
 are released in order first), acknowledged by {"ev":"honest"} in the log.
 SIGTERM/SIGINT exit 0. Python stdlib only.
@@ -49,6 +57,11 @@ from sottotest import DAT as T_DAT, INI as T_INI, KEY as T_KEY, LEFT as T_LEFT  
 from sottotest import LEN_MIN, TYPE_NAMES as TNAME, async_read_frame, frame  # noqa: E402
 ROOM_MAX = 64
 DAT_LOG_MAX = 64                # DATs per room kept for replay-newcomer
+# A DAT body longer than this is a file chunk: the largest text DAT body
+# is SOTTO_DAT2_FIXED + SOTTO_DAT_PT_MAX = 178 + 16 644 = 16 822 bytes
+# (shared/wire.h); a full chunk's is over 61 440 (SOTTO_FILE_CHUNK,
+# shared/wire-files.h), and every chunk but a file's last is full.
+CHUNK_BODY_MIN = 17000
 
 # mode -> what it does to the copies it tampers with (kind logged per copy)
 MODES = {
@@ -66,6 +79,10 @@ MODES = {
     "forge":           "inject a well-formed DAT signed by an untrusted key (kind forged)",
     "reorder":         "hold a DAT and deliver it after the sender's next one (kind late)",
     "copy-unicast":    "also deliver every DAT addressed to one member (a direct message) to every other member, verbatim (kind copy)",
+    "drop-chunk":      "withhold the --chunk K-th file chunk (kind drop)",
+    "dup-chunk":       "deliver the --chunk K-th file chunk twice (second copy kind dup)",
+    "reorder-chunk":   "hold the --chunk K-th file chunk, deliver it after the sender's next chunk to that member (kind late)",
+    "flip-chunk":      "flip one byte (xor 0xff) in the middle of the --chunk K-th file chunk (kind flip)",
 }
 
 
@@ -83,6 +100,7 @@ class Member:
         self.eligible = 0       # copies to this member a mode could tamper with
         self.history = []       # replay-later: [src, to, body, seq, replayed]
         self.held = {}          # reorder: src id -> (to, body, seq)
+        self.held_chunk = {}    # reorder-chunk: src id -> (to, body, seq, K)
 
 
 def room_ok(name):
@@ -133,6 +151,9 @@ class Relay:
         self.capture_dir = args.capture
         self.captured = 0
         self.key_faults = args.key_faults
+        self.chunk_k = args.chunk
+        self.chunk_every = args.chunk_every
+        self.chunks = 0         # chunk DATs forwarded so far (all members)
         self.tampering = self.mode != "none"
         self.next_id = 1
         self.rooms = {}         # room bytes -> {id: Member}
@@ -288,6 +309,65 @@ class Relay:
             self.copy(dst, ftype, src.id, to, body, "dup", src.id, seq)
         return True
 
+    # --- the chunk modes: on the K-th chunk DAT (and every M-th after) ------
+    def chunk_turn(self, ftype, to, body):
+        """The number of this copy among chunk DATs, or None if it is not one."""
+        if ftype != T_DAT or to == 0 or len(body) <= CHUNK_BODY_MIN:
+            return None
+        self.chunks += 1
+        return self.chunks
+
+    def chunk_target(self, ftype, to, body):
+        """True when this copy is the --chunk K-th chunk DAT and the fault
+        budget allows one more fault."""
+        k = self.chunk_turn(ftype, to, body)
+        if k is None or k < self.chunk_k:
+            return False
+        again = self.chunk_every > 0 and (k - self.chunk_k) % self.chunk_every == 0
+        return (k == self.chunk_k or again) and self.take_fault()
+
+    def m_drop_chunk(self, src, dst, ftype, to, body, seq):
+        if not self.chunk_target(ftype, to, body):
+            return False
+        self.emit(ev="copy", kind="drop", type="DAT", src=src.id, dst=dst.id,
+                  seq=seq, wire_from=src.id, to=to, len=len(body), chunk=self.chunks)
+        return True
+
+    def m_dup_chunk(self, src, dst, ftype, to, body, seq):
+        if not self.chunk_target(ftype, to, body):
+            return False
+        self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq, chunk=self.chunks)
+        self.copy(dst, ftype, src.id, to, body, "dup", src.id, seq, chunk=self.chunks)
+        return True
+
+    def m_reorder_chunk(self, src, dst, ftype, to, body, seq):
+        held = dst.held_chunk.get(src.id)
+        if held is not None and ftype == T_DAT and to != 0 and \
+                len(body) > CHUNK_BODY_MIN:
+            # The sender's next chunk to this member overtakes the held one.
+            del dst.held_chunk[src.id]
+            self.chunk_turn(ftype, to, body)
+            self.copy(dst, ftype, src.id, to, body, "ok", src.id, seq,
+                      chunk=self.chunks)
+            self.copy(dst, T_DAT, src.id, held[0], held[1], "late", src.id, held[2],
+                      chunk=held[3])
+            return True
+        if not self.chunk_target(ftype, to, body):
+            return False
+        dst.held_chunk[src.id] = (to, body, seq, self.chunks)
+        self.emit(ev="held", src=src.id, dst=dst.id, seq=seq, chunk=self.chunks)
+        return True
+
+    def m_flip_chunk(self, src, dst, ftype, to, body, seq):
+        if not self.chunk_target(ftype, to, body):
+            return False
+        off = len(body) // 2            # inside the ciphertext of any chunk
+        bad = bytearray(body)
+        bad[off] ^= 0xff
+        self.copy(dst, ftype, src.id, to, bytes(bad), "flip", src.id, seq,
+                  offset=off, byte=True, chunk=self.chunks)
+        return True
+
     def replay_later(self, src, dst, to, body, seq):
         """After a DAT reaches dst, re-send one that reached it at least two
         DATs earlier (each original at most once)."""
@@ -342,6 +422,11 @@ class Relay:
                         to, body, seq = dst.held.pop(sid)
                         self.copy(dst, T_DAT, sid, to, body, "ok", sid, seq,
                                   delayed=True)
+                for sid in list(dst.held_chunk):
+                    if member is None or sid == member.id or dst is member:
+                        to, body, seq, k = dst.held_chunk.pop(sid)
+                        self.copy(dst, T_DAT, sid, to, body, "ok", sid, seq,
+                                  delayed=True, chunk=k)
 
     def replay_to_newcomer(self, m):
         if self.mode != "replay-newcomer":
@@ -564,6 +649,10 @@ def main():
                     "modes use in turn (random where the body is shorter)")
     ap.add_argument("--key-faults", type=int, default=1,
                     help="KEY modes: tamper with the first N KEYs to each member")
+    ap.add_argument("--chunk", type=int, default=1,
+                    help="chunk modes: act on the K-th chunk DAT (from 1)")
+    ap.add_argument("--chunk-every", type=int, default=0,
+                    help="chunk modes: and again on every M-th after it (0: once)")
     ap.add_argument("--capture", help="write every received body to this folder")
     ap.add_argument("--names", help="folder of NAME.pub files: log joins by name")
     ap.add_argument("--forge-body", help="file with a forged DAT body (mode forge)")
