@@ -59,6 +59,10 @@ preview_canvas(unsigned cols, unsigned rows)
 	chafa_canvas_config_set_geometry(cfg, (gint)cols, (gint)rows);
 	chafa_canvas_config_set_canvas_mode(cfg, CHAFA_CANVAS_MODE_INDEXED_256);
 	chafa_canvas_config_set_pixel_mode(cfg, CHAFA_PIXEL_MODE_SYMBOLS);
+	/* No cursor movement (SKIP_CELLS) or REP (REPEAT_CELLS) in the
+	 * output: only what sotto_preview_check allows. */
+	chafa_canvas_config_set_optimizations(cfg,
+	    CHAFA_OPTIMIZATION_REUSE_ATTRIBUTES);
 	canvas = chafa_canvas_new(cfg);
 	chafa_canvas_config_unref(cfg);
 	chafa_symbol_map_unref(map);
