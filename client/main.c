@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* main.c: sotto's command line (config file, then flags), then the batch front-end or the interactive UI. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,8 @@ usage(FILE *f)
 	    "             [--hold-lines SECONDS] [--no-history] [--history N]\n"
 	    "             [--history-days DAYS] [--history-max-mb MB]\n"
 	    "             [--rotate-interval SECONDS] [--rotate-messages N]\n"
+	    "             [--accept-files] [--max-file SIZE] [--download-dir DIR]\n"
+	    "             [--file-resume SECONDS]\n"
 	    "             [--help] [--version] [HOST[:PORT][,HOST[:PORT]...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
@@ -71,6 +75,12 @@ usage(FILE *f)
 	    "                        0: off; else %.0f..%.0f)\n"
 	    "  --rotate-messages N   a new group key after N room messages (default %u;\n"
 	    "                        0: off)\n"
+	    "  --accept-files        accept every file offered under --max-file\n"
+	    "                        (default: files up to 4 MiB are taken by themselves)\n"
+	    "  --max-file SIZE       refuse larger files (bytes, or K/M/G; default 100M)\n"
+	    "  --download-dir DIR    where received files go (default\n"
+	    "                        $XDG_DOWNLOAD_DIR/sotto, else ~/Downloads/sotto)\n"
+	    "  --file-resume SECONDS how long a cut transfer waits to resume (default 600)\n"
 	    "  HOST[:PORT]           the relay (default 127.0.0.1; port %d when not given);\n"
 	    "                        several, comma-separated: relays of one cluster,\n"
 	    "                        tried in order\n",
@@ -214,6 +224,31 @@ parse_count(const char *s, unsigned long max, unsigned long *out)
 	*out = v;
 	return 0;
 }
+/* --max-file: bytes, or with a K/M/G suffix (powers of 1024); above 0. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end != '\0' || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,6 +270,10 @@ main(int argc, char **argv)
 		{ "timestamp-format", required_argument, NULL, 'T' },
 		{ "rotate-interval", required_argument, NULL, 'P' },
 		{ "rotate-messages", required_argument, NULL, 'C' },
+		{ "accept-files", no_argument,     NULL, 'F' },
+		{ "max-file",   required_argument, NULL, 'X' },
+		{ "download-dir", required_argument, NULL, 'd' },
+		{ "file-resume", required_argument, NULL, 'e' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -325,6 +364,23 @@ main(int argc, char **argv)
 				return 2;
 			}
 			cfg.rotate_messages = rot_n;
+			break;
+		case 'F': cfg.accept_files = true; break;
+		case 'X':
+			if (parse_size(optarg, &cfg.max_file) != 0) {
+				fprintf(stderr, "sotto: --max-file %s: expected bytes, or a "
+				    "number with K, M or G, above 0\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd': cfg.download_dir = optarg; break;
+		case 'e':
+			if (parse_skew(optarg, &cfg.file_resume) != 0 ||
+			    cfg.file_resume <= 0.0) {
+				fprintf(stderr, "sotto: --file-resume %s: expected seconds "
+				    "above 0, at most 86400\n", optarg);
+				return 2;
+			}
 			break;
 		case 'S': cfg.strict = true; break;
 		case 'R': cfg.retry = true; break;

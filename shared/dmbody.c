@@ -173,9 +173,10 @@ sotto_dm_seal(struct sotto_wbuf *out, const uint8_t key[static SOTTO_DM_KEY],
 	size_t start = out->len, hdr;
 	int r;
 
-	if (n > SOTTO_DM_TEXT_MAX)
+	if (n > (inner_type == SOTTO_CT_FOFFER || inner_type == SOTTO_CT_FCHUNK ||
+	    inner_type == SOTTO_CT_FCTL ? SOTTO_DM_FILE_BODY_MAX : SOTTO_DM_TEXT_MAX))
 		return SOTTO_E_TOOLONG;
-	sotto_wbuf_init_secure(&pt, SOTTO_DM_CT_MAX);
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_INNER_MAX);
 	sotto_wbuf_init(&aad, 0);
 	if ((r = sotto_dm_key_id(key, id)) != 0 ||
 	    (r = sotto_pad(&pt, inner_type, body, n)) != 0)
@@ -215,7 +216,7 @@ sotto_dm_parse(const uint8_t *body, size_t len, struct sotto_dm *d)
 	if (sotto_rd_ptr(&rd, &d->to_fpr, SOTTO_FPR_LEN) != 0 ||
 	    sotto_rd_ptr(&rd, &d->to_session, SOTTO_JOIN_NONCE) != 0 ||
 	    sotto_rd_ptr(&rd, &d->key_id, SOTTO_KEY_ID) != 0 ||
-	    sotto_rd_u32(&rd, &ct_len) != 0 || ct_len > SOTTO_DM_CT_MAX ||
+	    sotto_rd_u32(&rd, &ct_len) != 0 || ct_len > SOTTO_DM_INNER_MAX ||
 	    ct_len < SOTTO_PAD_HDR ||
 	    sotto_rd_ptr(&rd, &d->ct, ct_len) != 0 ||
 	    sotto_rd_ptr(&rd, &d->tag, SOTTO_GCM_TAG) != 0 ||

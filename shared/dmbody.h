@@ -78,9 +78,15 @@ struct sotto_dm {
 #define SOTTO_DM_CT_MAX         (SOTTO_TEXT_MAX - SOTTO_DM_HDR - SOTTO_GCM_TAG)
 /* Largest text a DM carries: the inner pad header and pad fit too. */
 #define SOTTO_DM_TEXT_MAX       (SOTTO_DM_CT_MAX - 5u - SOTTO_PAD_MAX)
+/* Largest inner body of a file kind (FOFFER, FCHUNK, FCTL): a full chunk.
+ * Its ciphertext is at most SOTTO_DM_INNER_MAX, the bound a receiver
+ * parses any DM with (the DAT holding it is within SOTTO_DAT2_PT_MAX). */
+#define SOTTO_DM_FILE_BODY_MAX  (SOTTO_FCHUNK_HDR + SOTTO_FILE_CHUNK_MAX)
 
 /* Append a DM body: u8 inner_type || u32 n || body || random pad, sealed
- * with AES-256-GCM under key, nonce "DM\0\0" || u64 o->counter. */
+ * with AES-256-GCM under key, nonce "DM\0\0" || u64 o->counter. n is at
+ * most SOTTO_DM_TEXT_MAX for text, SOTTO_DM_FILE_BODY_MAX for the file
+ * kinds (SOTTO_E_TOOLONG above). */
 int sotto_dm_seal(struct sotto_wbuf *out, const uint8_t key[static SOTTO_DM_KEY],
     const struct sotto_dm_outer *o, const uint8_t to_fpr[static SOTTO_FPR_LEN],
     const uint8_t to_session[static SOTTO_JOIN_NONCE], uint8_t inner_type,

@@ -11,6 +11,7 @@
 #include "proto2.h"
 #include "proto_priv.h"
 #include "ratchet.h"
+#include "wire-files.h"
 #include "sshkey.h"
 #include "trust.h"
 
@@ -692,7 +693,7 @@ sotto_dat2_parse(const uint8_t *body, size_t len, struct sotto_dat2 *d)
 	    (r = sotto_rd_u64(&rd, &d->ts_ms)) != 0 ||
 	    (r = sotto_rd_u32(&rd, &ct_len)) != 0)
 		return malformed(r);
-	if (ct_len > SOTTO_DAT_PT_MAX || d->epoch == 0 || d->counter == 0 ||
+	if (ct_len > SOTTO_DAT2_PT_MAX || d->epoch == 0 || d->counter == 0 ||
 	    d->index == SOTTO_INDEX_MAX)
 		return SOTTO_V_MALFORMED;
 	d->ct_len = ct_len;
@@ -754,7 +755,7 @@ dat2_tx_make(struct sotto_dat2_tx **out, const uint8_t *room, size_t room_len,
 	if ((tx = calloc(1, sizeof(*tx))) == NULL)
 		return SOTTO_E_ALLOC;
 	sotto_wbuf_init(&tx->buf, 0);
-	sotto_wbuf_init_secure(&tx->pt, SOTTO_DAT_PT_MAX);
+	sotto_wbuf_init_secure(&tx->pt, SOTTO_DAT2_PT_MAX);
 	tx->id = id;
 	memcpy(tx->pub, pub, SOTTO_ED25519_PUB);
 	tx->next = next_counter;
@@ -831,6 +832,16 @@ dat2_put_hdr(struct sotto_dat2_tx *tx, const struct sotto_chain *ch,
 	return 0;
 }
 
+size_t
+sotto_dat2_body_max(uint8_t ctype)
+{
+	/* Text and the other room content (types below 32) keep the v1
+	 * bound; a file chunk, alone or in a DM envelope, needs the rest. */
+	if (ctype < SOTTO_CT_DMKEY)
+		return SOTTO_TEXT_MAX;
+	return SOTTO_DAT2_PT_MAX - SOTTO_PAD_HDR - SOTTO_PAD_MAX;
+}
+
 /* Pad, encrypt under the next key of our own chain and lay out label || P
  * || body-without-signature in tx->buf; the chain and the counter move
  * on, the message key is wiped whatever happens. */
@@ -844,7 +855,7 @@ dat2_seal_body(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
 	size_t aad_len;
 	int r;
 
-	if (n > SOTTO_TEXT_MAX || tx->next == UINT64_MAX)
+	if (n > sotto_dat2_body_max(ctype) || tx->next == UINT64_MAX)
 		return SOTTO_E_TOOLONG;
 	if (memcmp(chain->id_pub, tx->pub, SOTTO_ED25519_PUB) != 0 ||
 	    memcmp(chain->session, tx->session, SOTTO_JOIN_NONCE) != 0)
@@ -939,7 +950,7 @@ sotto_dat2_rx_new(struct sotto_dat2_rx **out, const uint8_t *room, size_t room_l
 	if ((rx = calloc(1, sizeof(*rx))) == NULL)
 		return SOTTO_E_ALLOC;
 	sotto_wbuf_init(&rx->sig, 0);
-	sotto_wbuf_init_secure(&rx->pt, SOTTO_DAT_PT_MAX);
+	sotto_wbuf_init_secure(&rx->pt, SOTTO_DAT2_PT_MAX);
 	if ((rx->mk = sotto_secure_alloc(SOTTO_GROUP_KEY)) == NULL ||
 	    (rx->next = sotto_secure_alloc(SOTTO_CHAIN_KEY)) == NULL) {
 		sotto_dat2_rx_free(rx);
@@ -1047,8 +1058,13 @@ sotto_dat2_open(struct sotto_dat2_rx *rx, const struct sotto_dat2 *d,
 	sotto_chain_commit(chain, d->index, rx->next);
 	p->highest = d->counter;
 	rx->pt.len = d->ct_len;
-	if (sotto_unpad(rx->pt.p, rx->pt.len, ctype, text, text_len) != 0)
+	if (sotto_unpad(rx->pt.p, rx->pt.len, ctype, text, text_len) != 0 ||
+	    *text_len > sotto_dat2_body_max(*ctype)) {
+		*ctype = 0;
+		*text = NULL;
+		*text_len = 0;
 		r = SOTTO_V_MALFORMED;
+	}
 out:
 	sotto_wipe(rx->next, SOTTO_CHAIN_KEY);
 	return r;

@@ -194,8 +194,13 @@ int sotto_dat2_tx_new_pub(struct sotto_dat2_tx **out, const uint8_t *room,
     const uint8_t session[static SOTTO_JOIN_NONCE], uint64_t next_counter);
 void sotto_dat2_tx_free(struct sotto_dat2_tx *tx);
 uint64_t sotto_dat2_tx_next(const struct sotto_dat2_tx *tx);
+/* The largest body (before padding) a DAT of content type ctype holds:
+ * SOTTO_TEXT_MAX below type 32 (text, /me, away, quit: the v1 bound, also
+ * checked at unpad on receipt), else up to SOTTO_DAT2_PT_MAX with its pad
+ * (DMs and file chunks, shared/wire-files.h). */
+size_t sotto_dat2_body_max(uint8_t ctype);
 /* Pad, encrypt under the next key of our own chain (which steps and
- * forgets it) and sign; *body borrowed until the next seal or free. */
+ * forgets it) and sign; n <= sotto_dat2_body_max(ctype); *body borrowed until the next seal or free. */
 int sotto_dat2_seal(struct sotto_dat2_tx *tx, struct sotto_chain *chain,
     uint64_t ts_ms, uint8_t ctype, const void *text, size_t n,
     const uint8_t **body, size_t *body_len);

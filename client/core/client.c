@@ -44,6 +44,7 @@ core_emit(struct client *c, const struct client_event *ev)
 	if (c->st == CS_CLOSED || c->closing)
 		return;
 	dm_on_event(c, ev);
+	xfer_on_event(c, ev);
 	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
 }
@@ -356,7 +357,7 @@ client_load(struct client *c, const struct client_config *cfg, char *err,
 	if ((r = self_name_update(c)) != 0 ||
 	    (r = sotto_dat2_rx_new(&c->rx, c->room, c->room_len)) != 0 ||
 	    (r = sotto_keyring_new(&c->kr, NULL)) != 0 ||
-	    (r = dm_new(c)) != 0) {
+	    (r = dm_new(c)) != 0 || (r = xfer_new(c, cfg)) != 0) {
 		snprintf(err, err_len, "%s", sotto_strerror(r));
 		return r;
 	}
@@ -428,6 +429,7 @@ client_shutdown(struct client *c)
 	ev_signal_stop(c->loop, &c->sighup);
 	rsagen_stop(c->rsagen);
 	signer_stop(c);
+	xfer_stop(c);
 	core_defer(c);
 }
 
@@ -450,6 +452,7 @@ client_free(struct client *c)
 	presence_clear(c, false);
 	members_clear(c);
 	members_reap(c);
+	xfer_free(c);
 	dm_free(c);
 	rsess_free_all(c);
 	dat_drop_pending(c, NULL);

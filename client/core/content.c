@@ -81,6 +81,11 @@ content_deliver(struct client *c, const struct sotto_dat *d,
 	case SOTTO_CT_DM:
 	case SOTTO_CT_DMNOKEY:
 		return dm_deliver(c, d, peer, s, ctype, body, len, why);
+	case SOTTO_CT_FOFFER:
+	case SOTTO_CT_FCHUNK:
+	case SOTTO_CT_FCTL:
+		return xfer_deliver(c, peer, d->id_pub, d->session, ctype, body, len,
+		    false, why);
 	}
 	r = content_check(ctype, body, len, why);
 	if (r == SOTTO_E_UNSUPPORTED) {

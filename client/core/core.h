@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, dm.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
+/* core.h: the protocol core's private state, shared by its files (client.c, conn.c, connect.c, relays.c, session.c, dat.c, dm.c, xfer*.c, members.c, rsess.c, outbox.c, outage.c, histlog.c, signer.c, rsagen.c); never included by a front-end. */
 #ifndef SOTTO_CLIENT_CORE_H
 #define SOTTO_CLIENT_CORE_H
 
@@ -300,6 +300,7 @@ struct client {
 	bool                    left_sent;        /* our signed LEAVE is out: quitting */
 
 	struct dm              *dm;               /* direct messages (dm.c) */
+	struct xfer_state      *xf;               /* file transfers (xfer.c) */
 };
 
 /* signer.c: signatures, by the key file at once or by ssh-agent later */
@@ -529,6 +530,25 @@ void dm_on_event(struct client *c, const struct client_event *ev);
 int dm_deliver(struct client *c, const struct sotto_dat *d,
     const struct sotto_peer *peer, struct rsess *s, uint8_t ctype,
     const uint8_t *body, size_t len, const char **why);
+
+/* dm.c, for xfer.c: the one current session of trusted member `name`
+ * (else NULL with why and *reason as client_send_dm), and an inner body
+ * sealed to member m and sent now */
+struct member *dm_member_for(struct client *c, const char *name, char *why,
+    size_t why_len, const char **reason);
+int dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
+    const void *body, size_t n);
+
+/* xfer.c: file transfer (content types 34..36, alone or inside a DM) */
+int xfer_new(struct client *c, const struct client_config *cfg);
+void xfer_free(struct client *c);
+void xfer_stop(struct client *c);
+/* From dat_pump, once lines are sealed: at most one chunk. */
+void xfer_pump(struct client *c);
+void xfer_on_event(struct client *c, const struct client_event *ev);
+int xfer_deliver(struct client *c, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *session, uint8_t ctype,
+    const uint8_t *body, size_t len, bool private_, const char **why);
 
 /* keylog.c: test builds only (SOTTO_TEST_KEYLOG appends every key held at
  * each change, SOTTO_TEST_KEYDUMP is rewritten with the keys held now: a

@@ -142,6 +142,8 @@ dat_pump(struct client *c)
 			return;
 		period_dat(c);
 	}
+	/* Then a file chunk, if one is due: behind every typed line. */
+	xfer_pump(c);
 }
 
 /* --- receiving ----------------------------------------------------------- */

@@ -58,8 +58,8 @@ dm_new(struct client *c)
 {
 	if ((c->dm = calloc(1, sizeof(*c->dm))) == NULL)
 		return SOTTO_E_ALLOC;
-	sotto_wbuf_init(&c->dm->body, SOTTO_TEXT_MAX);
-	sotto_wbuf_init_secure(&c->dm->pt, SOTTO_DM_CT_MAX);
+	sotto_wbuf_init(&c->dm->body, SOTTO_DAT2_PT_MAX);
+	sotto_wbuf_init_secure(&c->dm->pt, SOTTO_DM_INNER_MAX);
 	return 0;
 }
 
@@ -272,6 +272,16 @@ dm_target(struct client *c, const char *name, char *why, size_t why_len,
 	return found;
 }
 
+struct member *
+dm_member_for(struct client *c, const char *name, char *why, size_t why_len,
+    const char **reason)
+{
+	if (c->dm == NULL)
+		return NULL;
+	dm_purge(c);
+	return dm_target(c, name, why, why_len, reason);
+}
+
 /* --- sending ----------------------------------------------------------------- */
 
 static struct dm_key *
@@ -326,6 +336,39 @@ emit_dm(struct client *c, const char *name, const char *fpr, const char *to,
 	    .to = to } };
 
 	core_emit(c, &ev);
+}
+
+/* Seal inner body (a file kind, xfer.c) for member m's current session
+ * and send it now; the caller checked dat_may_send. */
+int
+dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
+    const void *body, size_t n)
+{
+	const struct sotto_peer *peer;
+	struct sotto_dm_outer o;
+	struct dm_key *k;
+	uint64_t ts;
+	int r;
+
+	if (c->dm == NULL || (peer = sotto_trust_find(c->trust, m->pub)) == NULL)
+		return SOTTO_E_INVAL;
+	dm_purge(c);
+	if ((k = tx_find(c, m)) == NULL && (r = tx_new(c, m, peer->fpr, &k)) != 0)
+		return r;
+	k->used = ++c->dm->lru;
+	ts = core_now_ms();
+	o = (struct sotto_dm_outer){ c->room, c->room_len, c->pub, c->nonce,
+	    sess_epoch(c), dat_next_counter(c), ts };
+	sotto_wbuf_reset(&c->dm->body);
+	if ((r = sotto_dm_seal(&c->dm->body, k->k, &o, peer->fpr, m->nonce,
+	    inner_type, body, n)) != 0 ||
+	    (r = dat_send_body(c, SOTTO_CT_DM, c->dm->body.p, c->dm->body.len,
+	    m->id, ts)) != 0)
+		return r;
+	k->recent_ctr[k->recent_at] = o.counter;
+	k->recent_ts[k->recent_at] = ts;
+	k->recent_at = (k->recent_at + 1) % DM_RECENT;
+	return 0;
 }
 
 int
@@ -625,7 +668,12 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 		sotto_wbuf_reset(&c->dm->pt);
 		return r;
 	}
-	if (type != SOTTO_CT_TEXT) {
+	if (type == SOTTO_CT_FOFFER || type == SOTTO_CT_FCHUNK ||
+	    type == SOTTO_CT_FCTL) {
+		/* A DM file's bodies (xfer.c): sealed to us alone. */
+		r = xfer_deliver(c, peer, o->id_pub, o->session, type, text, n, true,
+		    why);
+	} else if (type != SOTTO_CT_TEXT) {
 		/* A newer client's inner kind: one notice per sender session
 		 * and type, never an attack. */
 		if (!(s->told_dm_ct[type / 8] & (1u << (type % 8))))

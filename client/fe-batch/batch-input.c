@@ -14,6 +14,48 @@ batch_in_init(struct batch_in *in)
 	in->skipping = false;
 }
 
+static bool
+word_is(const uint8_t *p, size_t n, const char *name)
+{
+	size_t i;
+
+	if (strlen(name) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]) != (uint8_t)name[i])
+			return false;
+	return true;
+}
+
+enum batch_file_cmd
+batch_file_cmd(const uint8_t *line, size_t len, const char **rest,
+    size_t *rest_len)
+{
+	static const struct { const char *name; enum batch_file_cmd id; } t[] = {
+		{ "send", BATCH_FILE_SEND },
+		{ "accept", BATCH_FILE_ACCEPT },
+		{ "cancel", BATCH_FILE_CANCEL },
+	};
+	const uint8_t *sp;
+	size_t n, i;
+
+	*rest = NULL;
+	*rest_len = 0;
+	if (len == 0 || line[0] != '/')
+		return BATCH_FILE_NONE;
+	sp = memchr(line + 1, ' ', len - 1);
+	n = sp != NULL ? (size_t)(sp - (line + 1)) : len - 1;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (word_is(line + 1, n, t[i].name)) {
+			if (sp != NULL) {
+				*rest = (const char *)sp;
+				*rest_len = len - 1 - n;
+			}
+			return t[i].id;
+		}
+	return BATCH_FILE_NONE;
+}
+
 enum batch_kind
 batch_classify(const uint8_t *line, size_t len)
 {
@@ -31,6 +73,10 @@ batch_classify(const uint8_t *line, size_t len)
 		if ((cmd = fe_cmd_parse((const char *)line, len, &rest, &rest_len)) != NULL &&
 		    !cmd->ui_only && fe_cmd_args_ok(cmd, rest, rest_len) &&
 		    (rest == NULL || sotto_utf8_valid(line, len) == 0))
+			return BATCH_COMMAND;
+		/* The file commands all take words. */
+		if (cmd == NULL && batch_file_cmd(line, len, &rest, &rest_len) !=
+		    BATCH_FILE_NONE && rest_len > 1 && sotto_utf8_valid(line, len) == 0)
 			return BATCH_COMMAND;
 		return BATCH_UNKNOWN;
 	}

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "json.h"
+#include "mediatype.h"
 
 static int
 put_s(struct sotto_wbuf *o, const char *key, const char *s)
@@ -34,6 +35,21 @@ put_u(struct sotto_wbuf *o, const char *key, uint64_t v)
 }
 
 static int put_bool(struct sotto_wbuf *o, const char *key, bool v);
+
+/* A JSON number with `decimals` digits after the point (rate, eta). */
+static int
+put_d(struct sotto_wbuf *o, const char *key, double v, int decimals)
+{
+	char num[48];
+	int r, n;
+
+	if (!(v > -1e15 && v < 1e15))
+		v = -1;
+	n = snprintf(num, sizeof(num), "%.*f", decimals, v);
+	if ((r = sotto_wbuf_u8(o, ',')) != 0 || (r = sotto_json_key(o, key)) != 0)
+		return r;
+	return sotto_wbuf_put(o, num, (size_t)n);
+}
 static int open_event(struct sotto_wbuf *o, const char *name);
 
 static int
@@ -188,6 +204,74 @@ put_reason_event(struct sotto_wbuf *o, const char *event, const char *reason,
 	return put_s(o, "detail", detail ? detail : "");
 }
 
+/* The events of a file transfer (docs/batch.md "Files"). */
+static int
+file_body(struct sotto_wbuf *o, enum client_event_type t,
+    const struct client_ev_file *f)
+{
+	const char *media = sotto_mediatype_name((enum sotto_mediatype)f->media);
+	int r;
+
+	switch (t) {
+	case CLIENT_EV_FILE_OFFER:
+		if ((r = open_event(o, "file-offer")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_s(o, "name", f->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", f->fpr)) != 0 ||
+		    (r = put_s(o, "file", f->file_name)) != 0 ||
+		    (r = put_u(o, "size", f->size)) != 0 ||
+		    (r = put_s(o, "sha256", f->sha256)) != 0 ||
+		    (r = put_s(o, "media", media)) != 0 ||
+		    (r = put_bool(o, "private", f->private_)) != 0 ||
+		    (r = put_bool(o, "outgoing", f->outgoing)) != 0 ||
+		    (r = put_bool(o, "auto", f->auto_accepted)) != 0)
+			return r;
+		return put_bool(o, "waiting", f->waiting);
+	case CLIENT_EV_FILE_PROGRESS:
+		if ((r = open_event(o, "file-progress")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_bool(o, "outgoing", f->outgoing)) != 0 ||
+		    (r = put_u(o, "done", f->done)) != 0 ||
+		    (r = put_u(o, "size", f->size)) != 0 ||
+		    (r = put_d(o, "rate", f->rate, 0)) != 0)
+			return r;
+		return put_d(o, "eta", f->eta, 1);
+	case CLIENT_EV_FILE_RECEIVED:
+		if ((r = open_event(o, "file-received")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_s(o, "name", f->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", f->fpr)) != 0 ||
+		    (r = put_s(o, "file", f->file_name)) != 0 ||
+		    (r = put_s(o, "path", f->path)) != 0 ||
+		    (r = put_u(o, "size", f->size)) != 0 ||
+		    (r = put_s(o, "sha256", f->sha256)) != 0 ||
+		    (r = put_s(o, "media", media)) != 0)
+			return r;
+		return put_bool(o, "private", f->private_);
+	case CLIENT_EV_FILE_SENT:
+		if ((r = open_event(o, "file-sent")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_s(o, "name", f->name)) != 0 ||
+		    (r = put_s(o, "fingerprint", f->fpr)) != 0)
+			return r;
+		return put_s(o, "file", f->file_name);
+	case CLIENT_EV_FILE_FAILED:
+	case CLIENT_EV_FILE_INTERRUPTED:
+		if ((r = open_event(o, t == CLIENT_EV_FILE_FAILED ? "file-failed" :
+		    "file-interrupted")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_bool(o, "outgoing", f->outgoing)) != 0 ||
+		    (r = put_s(o, "name", f->name)) != 0 ||
+		    (r = put_s(o, "file", f->file_name)) != 0 ||
+		    (t == CLIENT_EV_FILE_FAILED &&
+		    (r = put_s(o, "reason", f->reason)) != 0))
+			return r;
+		return put_s(o, "detail", f->detail ? f->detail : "");
+	default:
+		return 1;
+	}
+}
+
 static const char *
 history_kind_word(int kind)
 {
@@ -314,6 +398,13 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 		return put_s(o, "reason", ev->rekeyed.reason);
 	case CLIENT_EV_HISTORY:
 		return history_body(o, &ev->history);
+	case CLIENT_EV_FILE_OFFER:
+	case CLIENT_EV_FILE_PROGRESS:
+	case CLIENT_EV_FILE_RECEIVED:
+	case CLIENT_EV_FILE_SENT:
+	case CLIENT_EV_FILE_FAILED:
+	case CLIENT_EV_FILE_INTERRUPTED:
+		return file_body(o, ev->type, &ev->file);
 	}
 	return 1;
 }

@@ -188,6 +188,82 @@ send_dm(struct batch *b, const char *arg, size_t n)
 		notice(b, reason, why);
 }
 
+/* N of /accept N, /cancel N. */
+static bool
+transfer_number(const char *arg, size_t n, unsigned *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 9)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (arg[i] < '0' || arg[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(arg[i] - '0');
+	}
+	*out = (unsigned)v;
+	return v > 0;
+}
+
+/* /send PATH or /send NAME PATH: the whole argument when it names a file
+ * that exists (paths may hold spaces), else NAME is the first word. */
+static void
+send_file(struct batch *b, const char *arg, size_t n)
+{
+	char path[4096], name[SOTTO_PEER_NAME_MAX + 1], why[640];
+	const char *reason, *rest;
+	struct stat st;
+	size_t rest_len;
+
+	if (n >= sizeof(path)) {
+		notice(b, "bad-command", "/send: the path is too long");
+		return;
+	}
+	memcpy(path, arg, n);
+	path[n] = '\0';
+	if (stat(path, &st) != 0 && memchr(arg, ' ', n) != NULL) {
+		if (!fe_cmd_name_text(arg, n, name, sizeof(name), &rest, &rest_len) ||
+		    rest_len == 0) {
+			notice(b, "bad-command", "/send [NAME] PATH: a file, to the room "
+			    "or to one member");
+			return;
+		}
+		memcpy(path, rest, rest_len);
+		path[rest_len] = '\0';
+		if (client_send_file(b->client, name, path, why, sizeof(why),
+		    &reason) != 0)
+			notice(b, reason, why);
+		return;
+	}
+	if (client_send_file(b->client, NULL, path, why, sizeof(why), &reason) != 0)
+		notice(b, reason, why);
+}
+
+static void
+file_command(struct batch *b, enum batch_file_cmd fc, const char *arg, size_t n)
+{
+	char why[512];
+	unsigned num;
+	int r;
+
+	if (fc == BATCH_FILE_SEND) {
+		send_file(b, arg, n);
+		return;
+	}
+	if (!transfer_number(arg, n, &num)) {
+		notice(b, "bad-command", fc == BATCH_FILE_ACCEPT ? "/accept N: the "
+		    "number of a file offer" : "/cancel N: the number of a transfer");
+		return;
+	}
+	r = fc == BATCH_FILE_ACCEPT ? client_accept_file(b->client, num, why,
+	    sizeof(why)) : client_cancel_file(b->client, num, why, sizeof(why));
+	/* Other failures were a file-failed event already. */
+	if (r == SOTTO_E_NOTFOUND || r == SOTTO_E_INVAL)
+		notice(b, r == SOTTO_E_NOTFOUND ? "no-such-transfer" : "not-waiting",
+		    why);
+}
+
 static void
 strict(struct batch *b, const char *arg, size_t n)
 {
@@ -209,10 +285,16 @@ command(struct batch *b, const char *line, size_t len)
 	const struct fe_cmd *cmd;
 	const char *rest, *arg;
 	size_t rest_len, alen;
+	enum batch_file_cmd fc;
 	char err[512];
 
-	if ((cmd = fe_cmd_parse(line, len, &rest, &rest_len)) == NULL)
+	if ((cmd = fe_cmd_parse(line, len, &rest, &rest_len)) == NULL) {
+		fc = batch_file_cmd((const uint8_t *)line, len, &rest, &rest_len);
+		arg = fe_cmd_arg(rest, rest_len, &alen);
+		if (fc != BATCH_FILE_NONE)
+			file_command(b, fc, arg, alen);
 		return;     /* batch_classify said it is one */
+	}
 	arg = fe_cmd_arg(rest, rest_len, &alen);
 	switch (cmd->id) {
 	case FE_CMD_WHO:

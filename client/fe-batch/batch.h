@@ -30,6 +30,18 @@ struct batch_in {
 typedef void (*batch_line_fn)(void *ctx, enum batch_kind kind,
     const uint8_t *line, size_t len);
 
+/* The file commands of batch mode (docs/batch.md "Files"): /send, /accept,
+ * /cancel, each with words. Which one a line names (ASCII case-insensitive
+ * as fe-common's table), *rest as fe_cmd_parse gives it. */
+enum batch_file_cmd {
+	BATCH_FILE_NONE,
+	BATCH_FILE_SEND,     /* /send PATH, /send NAME PATH */
+	BATCH_FILE_ACCEPT,   /* /accept N */
+	BATCH_FILE_CANCEL,   /* /cancel N */
+};
+enum batch_file_cmd batch_file_cmd(const uint8_t *line, size_t len,
+    const char **rest, size_t *rest_len);
+
 void batch_in_init(struct batch_in *in);
 /* Feed raw stdin bytes: fn is called once per complete line. */
 void batch_in_feed(struct batch_in *in, const uint8_t *p, size_t n,

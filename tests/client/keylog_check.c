@@ -169,7 +169,7 @@ look_inside(const uint8_t *room, size_t room_len, const struct sotto_dat2 *d,
 	text_seen += has_text(body, n);
 	if (ct != SOTTO_CT_DM || sotto_dm_parse(body, n, &dm) != 0)
 		return;
-	sotto_wbuf_init_secure(&pt, SOTTO_DM_CT_MAX);
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_INNER_MAX);
 	for (size_t i = 0; i < n_keys; i++)
 		if (sotto_dm_open(&dm, keys[i].key, &o, &pt, &type, &text, &tn) == 0) {
 			inner_opened++;

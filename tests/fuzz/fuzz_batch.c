@@ -282,6 +282,14 @@ js_number(struct js *j)
 	else
 		while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
 			j->i++;
+	/* A fraction (file-progress's eta): '.' and at least one digit. */
+	if (j->i < j->n && j->p[j->i] == '.') {
+		j->i++;
+		if (j->i >= j->n || j->p[j->i] < '0' || j->p[j->i] > '9')
+			return 0;
+		while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
+			j->i++;
+	}
 	return j->i > start;
 }
 
@@ -420,7 +428,8 @@ ref_kind(const uint8_t *p, size_t len)
 		 * part of a line that is UTF-8. */
 		static const char *const none[] = { "/who", "/reload", "/fingerprint", "/help", "/forget" };
 		static const char *const optional[] = { "/quit", "/away", "/strict", "/history" };
-		static const char *const required[] = { "/me", "/search", "/msg" };
+		static const char *const required[] = { "/me", "/search", "/msg",
+		    "/send", "/accept", "/cancel" };
 		const uint8_t *sp = memchr(p, ' ', len);
 		size_t n = sp != NULL ? (size_t)(sp - p) : len;
 		int words = sp != NULL && len > n + 1;
@@ -561,6 +570,22 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 	case CLIENT_EV_NOTICE:
 		ev->notice.reason = ev->notice.text = cs;
 		break;
+	case CLIENT_EV_FILE_OFFER:
+	case CLIENT_EV_FILE_PROGRESS:
+	case CLIENT_EV_FILE_RECEIVED:
+	case CLIENT_EV_FILE_SENT:
+	case CLIENT_EV_FILE_FAILED:
+	case CLIENT_EV_FILE_INTERRUPTED:
+		ev->file.name = ev->file.fpr = ev->file.file_name = cs;
+		ev->file.path = ev->file.sha256 = ev->file.reason = cs;
+		ev->file.detail = cs;
+		ev->file.n = 3;
+		ev->file.size = 1000;
+		ev->file.done = 500;
+		ev->file.rate = 1e300;      /* out of range: written as -1 */
+		ev->file.eta = 0.5;
+		ev->file.media = 2;
+		break;
 	}
 }
 
@@ -590,6 +615,12 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_UNTRUSTED_LEFT, "fingerprint" },
 		{ CLIENT_EV_WAITING_KEY, "asked" },
 		{ CLIENT_EV_NOTICE, "text" },
+		{ CLIENT_EV_FILE_OFFER, "file" },
+		{ CLIENT_EV_FILE_PROGRESS, NULL },
+		{ CLIENT_EV_FILE_RECEIVED, "path" },
+		{ CLIENT_EV_FILE_SENT, "name" },
+		{ CLIENT_EV_FILE_FAILED, "detail" },
+		{ CLIENT_EV_FILE_INTERRUPTED, "detail" },
 	};
 	struct client_member members[2];
 	struct client_event ev;

@@ -129,8 +129,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ctype == 0)
 		return 0;       /* sotto_unpad refuses it before content.c */
 	/* Direct-message types go to dm.c, which needs a session (keys, our
-	 * RSA key): their bodies are fuzz_dmbody's, the path client.dm.*'s. */
-	if (ctype == SOTTO_CT_DMKEY || ctype == SOTTO_CT_DM || ctype == SOTTO_CT_DMNOKEY)
+	 * RSA key): their bodies are fuzz_dmbody's, the path client.dm.*'s.
+	 * File types go to xfer.c: fuzz_filebody's, client.files.*'s. */
+	if (ctype == SOTTO_CT_DMKEY || ctype == SOTTO_CT_DM || ctype == SOTTO_CT_DMNOKEY ||
+	    ctype == SOTTO_CT_FOFFER || ctype == SOTTO_CT_FCHUNK || ctype == SOTTO_CT_FCTL)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	memset(&rs, 0, sizeof(rs));

@@ -52,10 +52,10 @@ dm(const uint8_t *p, size_t n)
 		REQUIRE(d.ct == NULL && d.tag == NULL && d.ct_len == 0);
 		return;
 	}
-	REQUIRE(d.ct_len <= SOTTO_DM_CT_MAX);
+	REQUIRE(d.ct_len <= SOTTO_DM_INNER_MAX);
 	REQUIRE(n == SOTTO_DM_HDR + d.ct_len + SOTTO_GCM_TAG);
 	REQUIRE(d.hdr == p && d.tag == p + n - SOTTO_GCM_TAG);
-	sotto_wbuf_init_secure(&pt, SOTTO_DM_CT_MAX);
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_INNER_MAX);
 	REQUIRE(sotto_dm_open(&d, key, &outer, &pt, &type, &body, &len) == SOTTO_V_DECRYPT);
 	REQUIRE(type == 0 && body == NULL && len == 0);
 	sotto_wbuf_free(&pt);

@@ -118,7 +118,7 @@ open_dm(const struct sotto_wbuf *b, const uint8_t key[32],
 	size_t n;
 	int r;
 
-	sotto_wbuf_init_secure(&pt, SOTTO_DM_CT_MAX);
+	sotto_wbuf_init_secure(&pt, SOTTO_DM_INNER_MAX);
 	if ((r = sotto_dm_parse(b->p, b->len, &d)) == 0 &&
 	    (r = sotto_dm_open(&d, key, o, &pt, &type, &body, &n)) == 0) {
 		CHECK(sotto_crypto_is_secure(pt.p));

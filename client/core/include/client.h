@@ -37,6 +37,16 @@ enum client_event_type {
 	CLIENT_EV_WAITING_KEY,   /* .waiting_key: we asked a member for the key */
 	CLIENT_EV_NOTICE,        /* .notice: news that is not an error
 	                          * (unknown-content, no-key-yet) */
+	/* File transfer (docs/protocol.md "Files", core/xfer.c): all .file. */
+	CLIENT_EV_FILE_OFFER,    /* an offer made to us (outgoing false) or by
+	                          * us (true); once per transfer */
+	CLIENT_EV_FILE_PROGRESS, /* at most 4 per second per transfer, and at 100 % */
+	CLIENT_EV_FILE_RECEIVED, /* verified and published at .path; .sha256 hex */
+	CLIENT_EV_FILE_SENT,     /* the receiver said DONE (our side) */
+	CLIENT_EV_FILE_FAILED,   /* .reason word + .detail line; temp file gone */
+	CLIENT_EV_FILE_INTERRUPTED, /* cut by a disconnect: kept for the resume
+	                          * window (.detail), then resumes (PROGRESS goes
+	                          * on) or FAILED (sender-gone, timeout) */
 };
 
 struct client_member {
@@ -130,6 +140,30 @@ struct client_ev_rejected {
 	                          * show each; batch still reports it */
 };
 
+/* One file transfer (FILE_* events). Pointers borrowed for the call. */
+struct client_ev_file {
+	unsigned    n;            /* per-client transfer number, for /accept N,
+	                           * /cancel N */
+	bool        outgoing;     /* we send it */
+	bool        private_;     /* a DM file */
+	const char *name, *fpr;   /* the other side (the sender when incoming;
+	                           * for a room offer we send, name is NULL,
+	                           * except in FILE_SENT/FAILED: the receiver) */
+	const char *file_name;    /* sanitised (incoming) or our basename (outgoing) */
+	uint64_t    size, done;   /* bytes */
+	double      rate;         /* bytes/s over the last seconds, 0 unknown */
+	double      eta;          /* s, -1 unknown */
+	bool        auto_accepted;/* incoming: no /accept needed */
+	bool        waiting;      /* incoming: waits for /accept n */
+	int         media;        /* enum sotto_mediatype: sniffed from the
+	                           * published file for RECEIVED, the sender's
+	                           * claim for OFFER */
+	const char *path;         /* RECEIVED: full path of the published file */
+	const char *sha256;       /* RECEIVED/OFFER: 64 hex chars */
+	const char *reason;       /* FAILED: a word (docs/batch.md "Files") */
+	const char *detail;       /* FAILED, INTERRUPTED: one line for people */
+};
+
 struct client_ev_error {
 	const char *reason, *detail;
 };
@@ -202,6 +236,7 @@ struct client_event {
 		struct client_ev_untrusted    untrusted;
 		struct client_ev_waiting_key  waiting_key;
 		struct client_ev_notice       notice;
+		struct client_ev_file         file;
 	};
 };
 
@@ -235,6 +270,11 @@ struct client_config {
 	 * defaults are CLIENT_ROTATE_*). */
 	double      rotate_interval; /* 0 or CLIENT_ROTATE_INTERVAL_MIN..MAX */
 	uint64_t    rotate_messages;
+	/* Files (docs/batch.md "Files"). */
+	bool        accept_files; /* accept every offer under max_file */
+	uint64_t    max_file;     /* bytes; 0: SOTTO_FILE_MAX_DEFAULT (100 MiB) */
+	const char *download_dir; /* NULL: sotto_dl_dir() */
+	double      file_resume;  /* s a cut transfer waits; 0: SOTTO_FILE_RESUME_S */
 };
 
 #define CLIENT_ROTATE_INTERVAL      3600.0   /* s: sotto's default */
@@ -269,6 +309,17 @@ int client_send(struct client *c, uint8_t ctype, const char *text, size_t len);
 #define CLIENT_E_DM_NOTREADY (-202)
 int client_send_dm(struct client *c, const char *name, const char *text,
     size_t len, char *why, size_t why_len, const char **reason);
+/* Offer a file: to the room (to_name NULL) or to one member (inside a
+ * DM). 0: offered, and CLIENT_EV_FILE_OFFER with outgoing=true was
+ * emitted. Otherwise why/ *reason as client_send_dm (reasons: no-such-file,
+ * not-a-file, too-large, read-failed, too-many-files, plus the DM target
+ * reasons). */
+int client_send_file(struct client *c, const char *to_name, const char *path,
+    char *why, size_t why_len, const char **reason);
+/* Accept offer n (the number in its CLIENT_EV_FILE_OFFER); cancel a
+ * transfer either way. 0, or why holds one line. */
+int client_accept_file(struct client *c, unsigned n, char *why, size_t why_len);
+int client_cancel_file(struct client *c, unsigned n, char *why, size_t why_len);
 /* Strict mode: nothing is sent while an untrusted reader is present. */
 void client_set_strict(struct client *c, bool on);
 bool client_strict(const struct client *c);

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: ISC */
+/* xfer-send.c: the sending side of a file transfer: the offer (to the room, or inside a DM), chunks pulled one at a time to each accepter at most SOTTO_FILE_RATE a second and only while the connection's unsent output is below one chunk, the receivers' controls, re-offers after a reconnect. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "trust.h"
+#include "xfer.h"
+
+/* --- the offer ------------------------------------------------------------------ */
+
+static void
+hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* SHA-256 of the whole file and its first bytes; the file is read once,
+ * at the offer (a file changed after it fails the receiver's check). */
+static int
+hash_file(int fd, uint8_t sha[static SOTTO_SHA256_LEN], uint8_t *head,
+    size_t *head_len, uint8_t *buf, size_t cap)
+{
+	gcry_md_hd_t md;
+	ssize_t n;
+
+	*head_len = 0;
+	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
+		return SOTTO_E_CRYPTO;
+	for (;;) {
+		n = read(fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			gcry_md_close(md);
+			return SOTTO_E_IO;
+		}
+		if (n == 0)
+			break;
+		if (*head_len < SOTTO_MT_SNIFF_LEN) {
+			size_t k = SOTTO_MT_SNIFF_LEN - *head_len;
+
+			if (k > (size_t)n)
+				k = (size_t)n;
+			memcpy(head + *head_len, buf, k);
+			*head_len += k;
+		}
+		gcry_md_write(md, buf, (size_t)n);
+	}
+	memcpy(sha, gcry_md_read(md, GCRY_MD_SHA256), SOTTO_SHA256_LEN);
+	gcry_md_close(md);
+	return 0;
+}
+
+#ifdef SOTTO_TEST_HOOKS
+/* SOTTO_TEST_FILE_NAME_HEX: these raw bytes go on the wire as the name
+ * (hostile-name tests), even beyond what a receiver accepts. */
+static int
+test_name(uint8_t **out, size_t *len)
+{
+	const char *h = getenv("SOTTO_TEST_FILE_NAME_HEX");
+	size_t n, i;
+	unsigned v;
+
+	*out = NULL;
+	*len = 0;
+	if (h == NULL || (n = strlen(h)) % 2 != 0 || n / 2 > UINT16_MAX)
+		return 0;
+	if ((*out = malloc(n / 2 + 1)) == NULL)
+		return SOTTO_E_ALLOC;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(h + 2 * i, "%2x", &v) != 1) {
+			free(*out);
+			*out = NULL;
+			return 0;
+		}
+		(*out)[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+#endif
+
+static int
+set_wire_name(struct xfer *x, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : path;
+#ifdef SOTTO_TEST_HOOKS
+	{
+		int r;
+
+		if ((r = test_name(&x->wire_name, &x->wire_name_len)) != 0)
+			return r;
+		if (x->wire_name != NULL)
+			return sotto_fname_sanitize(x->wire_name, x->wire_name_len,
+			    x->file_name);
+	}
+#endif
+	n = strlen(base);
+	if (n > SOTTO_FILE_NAME_WIRE_MAX)
+		n = SOTTO_FILE_NAME_WIRE_MAX;
+	if ((x->wire_name = malloc(n + 1)) == NULL)
+		return SOTTO_E_ALLOC;
+	memcpy(x->wire_name, base, n);
+	x->wire_name_len = n;
+	return sotto_fname_sanitize(x->wire_name, n, x->file_name);
+}
+
+/* The manifest into xs->body. A test name beyond the wire bound (hooks
+ * only) is laid out by hand: the receiver must refuse it. */
+static int
+offer_body(struct client *c, const struct xfer *x)
+{
+	struct sotto_wbuf *b = &c->xf->body;
+	int r;
+
+	sotto_wbuf_reset(b);
+	if (x->wire_name_len <= SOTTO_FILE_NAME_WIRE_MAX)
+		return sotto_foffer_build(b, x->id, x->size, x->cs, x->sha, x->media,
+		    x->wire_name, x->wire_name_len);
+	if ((r = sotto_wbuf_put(b, x->id, SOTTO_XFER_ID)) != 0 ||
+	    (r = sotto_wbuf_u64(b, x->size)) != 0 ||
+	    (r = sotto_wbuf_u32(b, x->cs)) != 0 ||
+	    (r = sotto_wbuf_put(b, x->sha, SOTTO_SHA256_LEN)) != 0 ||
+	    (r = sotto_wbuf_u8(b, x->media)) != 0 ||
+	    (r = sotto_wbuf_string16(b, x->wire_name, x->wire_name_len)) != 0)
+		return r;
+	return 0;
+}
+
+/* Open, check and hash the file; why/reason say what is wrong. */
+static int
+open_file(struct client *c, struct xfer *x, const char *path, char *why,
+    size_t why_len, const char **reason)
+{
+	uint8_t head[SOTTO_MT_SNIFF_LEN];
+	size_t head_len;
+	struct stat st;
+	char h[32];
+	int r;
+
+	if ((x->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*reason = errno == ENOENT || errno == ENOTDIR ? "no-such-file" :
+		    "read-failed";
+		snprintf(why, why_len, "%s: %s; not sent", path, strerror(errno));
+		return SOTTO_E_IO;
+	}
+	if (fstat(x->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		*reason = "not-a-file";
+		snprintf(why, why_len, "%s is not a regular file; not sent", path);
+		return SOTTO_E_INVAL;
+	}
+	if ((uint64_t)st.st_size > c->xf->max_file) {
+		*reason = "too-large";
+		xfer_human(c->xf->max_file, h, sizeof(h));
+		snprintf(why, why_len, "%s is larger than the limit of %s "
+		    "(--max-file); not sent", path, h);
+		return SOTTO_E_TOOLONG;
+	}
+	if ((r = hash_file(x->fd, x->sha, head, &head_len, c->xf->chunk,
+	    SOTTO_FILE_CHUNK_MAX)) != 0) {
+		*reason = "read-failed";
+		snprintf(why, why_len, "%s: cannot be read: %s; not sent", path,
+		    strerror(errno));
+		return r;
+	}
+	x->size = (uint64_t)st.st_size;
+	x->cs = SOTTO_FILE_CHUNK;
+	x->chunks = (uint32_t)sotto_file_chunks(x->size, x->cs);
+	x->media = (uint8_t)sotto_mediatype_sniff(head, head_len);
+	hex(x->sha, SOTTO_SHA256_LEN, x->sha_hex);
+	return 0;
+}
+
+/* Send the manifest: to the room, or to member m (a DM offer, or a
+ * re-offer to one receiver after a reconnect). */
+static int
+send_offer(struct client *c, struct xfer *x, struct member *m)
+{
+	int r;
+
+	if ((r = offer_body(c, x)) != 0)
+		return r;
+	if (m != NULL)
+		return xfer_send_body(c, m, x->private_, SOTTO_CT_FOFFER,
+		    c->xf->body.p, c->xf->body.len);
+	if (!dat_may_send(c))
+		return SOTTO_E_AGAIN;
+	return dat_send_body(c, SOTTO_CT_FOFFER, c->xf->body.p, c->xf->body.len,
+	    SOTTO_TO_ROOM, core_now_ms());
+}
+
+static void
+peer_set(struct xpeer *p, const struct member *m, const struct sotto_peer *peer)
+{
+	memcpy(p->pub, m->pub, SOTTO_ED25519_PUB);
+	memcpy(p->session, m->nonce, SOTTO_JOIN_NONCE);
+	snprintf(p->name, sizeof(p->name), "%s", peer != NULL ? peer->name : m->name);
+	snprintf(p->fpr, sizeof(p->fpr), "%s", m->fpr);
+}
+
+int
+xsend_offer(struct client *c, const char *to_name, const char *path,
+    char *why, size_t why_len, const char **reason)
+{
+	struct member *m = NULL;
+	struct xfer *x;
+	int r;
+
+	if (c->xf->n_out >= XFER_OUT_MAX) {
+		*reason = "too-many-files";
+		snprintf(why, why_len, "%u offers of yours are open already; not sent",
+		    XFER_OUT_MAX);
+		return SOTTO_E_TOOLONG;
+	}
+	if (to_name != NULL &&
+	    (m = dm_member_for(c, to_name, why, why_len, reason)) == NULL)
+		return CLIENT_E_DM_TARGET;
+	if (!dat_may_send(c) || (c->strict && c->n_readers > 0 && m == NULL)) {
+		*reason = c->strict && c->n_readers > 0 ? "strict" : "not-ready";
+		snprintf(why, why_len, "%s; file not sent", *reason[0] == 's' ?
+		    "strict mode: an untrusted reader is in the room" :
+		    "not in the room with its key right now (connecting, waiting "
+		    "for the key, a key change or a full send queue)");
+		return CLIENT_E_DM_NOTREADY;
+	}
+	if ((x = xfer_alloc(c, true)) == NULL)
+		return SOTTO_E_ALLOC;
+	x->private_ = m != NULL;
+	sotto_random(x->id, SOTTO_XFER_ID);
+	if ((r = open_file(c, x, path, why, why_len, reason)) != 0 ||
+	    (r = set_wire_name(x, path)) != 0)
+		goto fail;
+	if (m != NULL) {
+		memcpy(x->to_pub, m->pub, SOTTO_ED25519_PUB);
+		peer_set(&x->peers[0], m, sotto_trust_find(c->trust, m->pub));
+		x->n_peers = 1;
+	}
+	if ((r = send_offer(c, x, m)) != 0) {
+		*reason = "not-sent";
+		snprintf(why, why_len, "offer of %s not sent: %s", x->file_name,
+		    sotto_strerror(r));
+		goto fail;
+	}
+	xfer_emit(c, CLIENT_EV_FILE_OFFER, x, m != NULL ? x->peers[0].name : NULL,
+	    m != NULL ? x->peers[0].fpr : NULL, NULL, NULL);
+	return 0;
+fail:
+	xfer_drop(c, x);
+	return r;
+}
+
+/* --- chunks --------------------------------------------------------------------- */
+
+/* The accepter's session is here now: its member on this connection. */
+static struct member *
+peer_member(struct client *c, const struct xpeer *p)
+{
+	struct member *m = xfer_member(c, p->pub, p->session);
+
+	if (m == NULL || memcmp(m->nonce, p->session, SOTTO_JOIN_NONCE) != 0)
+		return NULL;
+	return m;
+}
+
+static bool
+peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
+    struct member **m)
+{
+	return p->active && p->cut_at == 0 && p->next < x->chunks &&
+	    (*m = peer_member(c, p)) != NULL;
+}
+
+/* The accepter of x furthest behind that is owed a chunk now. */
+static struct xpeer *
+owed(struct client *c, struct xfer *x, struct member **mo)
+{
+	struct xpeer *best = NULL;
+	struct member *m;
+
+	*mo = NULL;
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (peer_owed(c, x, &x->peers[i], &m) &&
+		    (best == NULL || x->peers[i].next < best->next)) {
+			best = &x->peers[i];
+			*mo = m;
+		}
+	return best;
+}
+
+/* The next (transfer, accepter) to serve: transfers in turn (round robin
+ * by number, after the one served last), within one the accepter
+ * furthest behind. */
+static bool
+pick(struct client *c, struct xfer **xo, struct xpeer **po, struct member **mo)
+{
+	struct xfer *x, *after = NULL, *first = NULL;
+	struct member *m;
+
+	for (x = c->xf->list; x != NULL; x = x->next) {
+		if (!x->outgoing || owed(c, x, &m) == NULL)
+			continue;
+		if (x->n > c->xf->rr && (after == NULL || x->n < after->n))
+			after = x;
+		if (first == NULL || x->n < first->n)
+			first = x;
+	}
+	*xo = after != NULL ? after : first;
+	*po = *xo != NULL ? owed(c, *xo, mo) : NULL;
+	return *po != NULL;
+}
+
+static int
+read_chunk(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SOTTO_E_IO;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
+{
+	struct xfer_state *xs = c->xf;
+	uint64_t off = (uint64_t)p->next * x->cs;
+	size_t len = x->size - off < x->cs ? (size_t)(x->size - off) : x->cs;
+	char detail[256];
+	int r;
+
+	if (read_chunk(x->fd, xs->chunk, len, off) != 0) {
+		snprintf(detail, sizeof(detail), "%s can no longer be read (changed "
+		    "or removed while being sent)", x->file_name);
+		xsend_cancel(c, x, "read-failed", detail);
+		return;
+	}
+	sotto_wbuf_reset(&xs->body);
+	if ((r = sotto_fchunk_build(&xs->body, x->id, p->next, xs->chunk, len)) != 0 ||
+	    (r = xfer_send_body(c, m, x->private_, SOTTO_CT_FCHUNK, xs->body.p,
+	    xs->body.len)) != 0)
+		return;     /* tried again at the next pump */
+	p->next++;
+	xs->last_chunk = ev_now(c->loop);
+	xs->rr = x->n;
+	xfer_progress(c, x, p->next == x->chunks ? x->size : (uint64_t)p->next * x->cs,
+	    p->next == x->chunks);
+}
+
+/* One chunk when the pace allows and the output holds less than a chunk:
+ * a pull, so a line typed now waits behind one chunk at most. */
+void
+xsend_pump(struct client *c)
+{
+	struct xfer_state *xs = c->xf;
+	double gap = 1.0 / SOTTO_FILE_RATE, now, wait;
+	struct xpeer *p;
+	struct member *m;
+	struct xfer *x;
+
+	if (xs == NULL || c->closing || c->st == CS_CLOSED || !dat_may_send(c) ||
+	    c->out.len >= SOTTO_FILE_CHUNK || (c->strict && c->n_readers > 0))
+		return;         /* the write watcher pumps again once it drains */
+	if (!pick(c, &x, &p, &m))
+		return;
+	now = ev_now(c->loop);
+	if ((wait = xs->last_chunk + gap - now) > 0) {
+		if (!ev_is_active(&xs->pace)) {
+			ev_timer_set(&xs->pace, wait, 0.0);
+			ev_timer_start(c->loop, &xs->pace);
+		}
+		return;
+	}
+	send_chunk(c, x, p, m);
+	if (!ev_is_active(&xs->pace) && xs->list != NULL) {
+		ev_timer_set(&xs->pace, gap, 0.0);
+		ev_timer_start(c->loop, &xs->pace);
+	}
+}
+
+/* --- receivers' controls ------------------------------------------------------------ */
+
+static struct xpeer *
+peer_find(struct xfer *x, const uint8_t *pub)
+{
+	for (size_t i = 0; i < x->n_peers; i++)
+		if (memcmp(x->peers[i].pub, pub, SOTTO_ED25519_PUB) == 0)
+			return &x->peers[i];
+	return NULL;
+}
+
+static void
+peer_remove(struct xfer *x, struct xpeer *p)
+{
+	size_t i = (size_t)(p - x->peers);
+
+	x->peers[i] = x->peers[--x->n_peers];
+	memset(&x->peers[x->n_peers], 0, sizeof(x->peers[0]));
+}
+
+/* A receiver's ACCEPT (first, resume or re-request): chunks from index. */
+static void
+on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *session, uint32_t index)
+{
+	struct xpeer *p = peer_find(x, pub);
+	struct member *m = xfer_member(c, pub, session);
+
+	if (m == NULL)
+		return;
+	if (p == NULL) {
+		if (x->private_ || x->n_peers >= XFER_PEERS_MAX)
+			return;
+		p = &x->peers[x->n_peers++];
+	}
+	peer_set(p, m, peer);
+	p->active = true;
+	p->cut_at = 0;
+	p->reoffer = false;
+	p->next = index < x->chunks ? index : x->chunks;
+	x->touched = ev_now(c->loop);
+	xsend_pump(c);
+}
+
+static void
+on_end(struct client *c, struct xfer *x, struct xpeer *p, const struct sotto_fctl *fc)
+{
+	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[320];
+	const char *word = xfer_reason_word(fc->reason);
+
+	snprintf(name, sizeof(name), "%s", p->name);
+	snprintf(fpr, sizeof(fpr), "%s", p->fpr);
+	peer_remove(x, p);
+	x->touched = ev_now(c->loop);
+	if (fc->op == SOTTO_FCTL_DONE) {
+		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
+		if (x->private_)
+			xfer_drop(c, x);
+		return;
+	}
+	if (fc->op == SOTTO_FCTL_CANCEL)
+		snprintf(detail, sizeof(detail), "%s %s %s%s", name,
+		    fc->reason == SOTTO_FR_TOO_LARGE ? "refused" : "cancelled",
+		    x->file_name, fc->reason == SOTTO_FR_TOO_LARGE ?
+		    ": larger than they accept" : "");
+	else
+		snprintf(detail, sizeof(detail), "%s could not receive %s (%s)",
+		    name, x->file_name, word);
+	if (x->private_) {
+		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, name, fpr,
+		    fc->op == SOTTO_FCTL_CANCEL && fc->reason == SOTTO_FR_USER ?
+		    "cancelled" : word, detail);
+		xfer_drop(c, x);
+		return;
+	}
+	/* A room offer stays open for the others: one line. */
+	core_notice_reason(c, fc->op == SOTTO_FCTL_CANCEL ? "file-refused" :
+	    "file-not-received", "%s", detail);
+}
+
+void
+xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *session, const struct sotto_fctl *fc,
+    bool private_)
+{
+	struct xpeer *p;
+
+	if (x->private_ != private_ ||
+	    (x->private_ && memcmp(pub, x->to_pub, SOTTO_ED25519_PUB) != 0))
+		return;     /* not from whom this transfer is to */
+	if (fc->op == SOTTO_FCTL_ACCEPT) {
+		on_accept(c, x, peer, pub, session, fc->index);
+		return;
+	}
+	if ((p = peer_find(x, pub)) == NULL)
+		return;
+	on_end(c, x, p, fc);
+}
+
+/* --- cuts, re-offers, timeouts -------------------------------------------------------- */
+
+void
+xsend_disconnected(struct xfer *x, double now)
+{
+	for (size_t i = 0; i < x->n_peers; i++) {
+		if (x->peers[i].cut_at == 0)
+			x->peers[i].cut_at = now;
+		x->peers[i].reoffer = true;
+	}
+}
+
+void
+xsend_tick(struct client *c, struct xfer *x, double now)
+{
+	char detail[320];
+	struct member *m;
+	struct xpeer *p;
+	size_t i;
+
+	for (i = 0; i < x->n_peers; ) {
+		p = &x->peers[i];
+		if (p->cut_at == 0 && (p->active || x->private_) &&
+		    (c->st != CS_READY || peer_member(c, p) == NULL))
+			p->cut_at = now;
+		/* We came back: the manifest again, to its current session;
+		 * its ACCEPT says where to go on from. */
+		if (p->reoffer && c->st == CS_READY &&
+		    (m = xfer_member(c, p->pub, NULL)) != NULL &&
+		    send_offer(c, x, m) == 0)
+			p->reoffer = false;
+		if (p->cut_at != 0 && now - p->cut_at > c->xf->resume) {
+			if (x->private_) {
+				snprintf(detail, sizeof(detail), "%s did not come back "
+				    "within %.0f s", p->name, c->xf->resume);
+				xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
+				    "timeout", detail);
+				xfer_drop(c, x);
+				return;
+			}
+			peer_remove(x, p);
+			continue;
+		}
+		i++;
+	}
+	/* A room offer stays open for late accepters for the resume window
+	 * after its last activity. */
+	if (!x->private_ && x->n_peers == 0 && now - x->touched > c->xf->resume)
+		xfer_drop(c, x);
+}
+
+void
+xsend_cancel(struct client *c, struct xfer *x, const char *reason,
+    const char *detail)
+{
+	struct xfer_state *xs = c->xf;
+	struct member *m;
+
+	/* A DM offer: to its one receiver. A room offer: to the room, so
+	 * those still deciding drop it too (one frame, however many). */
+	if (x->private_ && (m = peer_member(c, &x->peers[0])) != NULL)
+		(void)xfer_send_ctl(c, m, true, x->id, SOTTO_FCTL_CANCEL, 0,
+		    SOTTO_FR_USER);
+	if (!x->private_ && dat_may_send(c)) {
+		sotto_wbuf_reset(&xs->body);
+		if (sotto_fctl_build(&xs->body, x->id, SOTTO_FCTL_CANCEL, 0,
+		    SOTTO_FR_USER) == 0)
+			(void)dat_send_body(c, SOTTO_CT_FCTL, xs->body.p, xs->body.len,
+			    SOTTO_TO_ROOM, core_now_ms());
+	}
+	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, x->private_ ? x->peers[0].name : NULL,
+	    x->private_ ? x->peers[0].fpr : NULL, reason, detail);
+	xfer_drop(c, x);
+}

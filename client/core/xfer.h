@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: ISC */
+/* xfer.h: file transfer state shared by xfer.c (table, timers, API, dispatch), xfer-send.c (the sending side) and xfer-recv.c (the receiving side); private to client/core. */
+#ifndef SOTTO_CLIENT_XFER_H
+#define SOTTO_CLIENT_XFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <gcrypt.h>
+
+#include "core.h"
+#include "download.h"
+#include "filebody.h"
+#include "fname.h"
+#include "mediatype.h"
+#include "wire-files.h"
+
+/* Bounds (docs/protocol.md "Files: limits"). */
+#define XFER_OUT_MAX        16u     /* our own offers open at once */
+#define XFER_IN_MAX         32u     /* incoming transfers (waiting or running) */
+#define XFER_IN_PER_SENDER  8u      /* of them from one identity */
+#define XFER_PEERS_MAX      32u     /* accepters of one room offer */
+#define XFER_QUOTAS         64u     /* senders whose auto-accepted bytes we count */
+#define XFER_TICK           0.5     /* s between checks for cuts, stalls, timeouts */
+#define XFER_STALL          5.0     /* s without a chunk before ACCEPT is sent again */
+#define XFER_PROGRESS_GAP   0.25    /* s: at most 4 progress events per second */
+#define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
+#define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
+
+/* One receiver of an offer we made (the sending side). */
+struct xpeer {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	uint8_t   session[SOTTO_JOIN_NONCE];  /* the session that accepted last */
+	char      name[XFER_NAME_MAX];
+	char      fpr[SOTTO_FPR_STR_LEN];
+	uint32_t  next;            /* next chunk to send it */
+	bool      active;          /* accepted: chunks are owed */
+	bool      reoffer;         /* we reconnected: re-send the manifest */
+	double    cut_at;          /* ev_now when it went away, 0 present */
+};
+
+struct xfer_rate {
+	double    t0;              /* start of the measuring window */
+	uint64_t  b0;              /* bytes done then */
+	double    rate;            /* bytes/s of the last full window */
+	double    last_emit;       /* ev_now of the last progress event */
+};
+
+struct xfer {
+	struct xfer   *next;
+	unsigned       n;          /* for /accept N, /cancel N */
+	bool           outgoing;
+	bool           private_;   /* a DM file: every body inside a DM */
+	uint8_t        id[SOTTO_XFER_ID];
+	uint64_t       size;
+	uint32_t       cs;         /* chunk size */
+	uint32_t       chunks;     /* sotto_file_chunks(size, cs) */
+	uint8_t        sha[SOTTO_SHA256_LEN];
+	char           sha_hex[2 * SOTTO_SHA256_LEN + 1];
+	uint8_t        media;      /* claimed (incoming) or sniffed (outgoing) */
+	uint8_t       *wire_name;  /* the manifest's name bytes */
+	size_t         wire_name_len;
+	char           file_name[SOTTO_FNAME_MAX + 1];
+	struct xfer_rate rt;
+	double         touched;    /* ev_now of the last activity */
+
+	/* sending */
+	int            fd;
+	struct xpeer   peers[XFER_PEERS_MAX];
+	size_t         n_peers;
+	uint8_t        to_pub[SOTTO_ED25519_PUB];  /* a DM offer: the recipient */
+
+	/* receiving */
+	uint8_t        from_pub[SOTTO_ED25519_PUB];
+	uint8_t        from_session[SOTTO_JOIN_NONCE];  /* where chunks come from now */
+	char           from_name[XFER_NAME_MAX];
+	char           from_fpr[SOTTO_FPR_STR_LEN];
+	struct sotto_dl *dl;       /* NULL until accepted */
+	bool           waiting;    /* for /accept N */
+	bool           auto_acc;
+	bool           accepted;
+	bool           resume;     /* we reconnected: send ACCEPT expected */
+	bool           asked;      /* a re-request for `expected` is out */
+	uint32_t       expected;   /* next chunk to write */
+	unsigned       rereq;      /* re-requests made */
+	double         cut_at;     /* ev_now when the sender went, 0 present */
+	double         last_chunk; /* ev_now of the last chunk written (or accept) */
+	uint8_t        head[SOTTO_MT_SNIFF_LEN];  /* the file's first bytes */
+	size_t         head_len;
+};
+
+/* Bytes a sender had auto-accepted in its current window. */
+struct xquota {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	double    start;
+	uint64_t  bytes;
+};
+
+struct xfer_state {
+	struct client    *owner;           /* for the timers' callbacks */
+	struct xfer      *list;
+	unsigned          next_n;
+	size_t            n_out, n_in;
+	bool              accept_all;
+	uint64_t          max_file;
+	double            resume;          /* s */
+	char             *dir;             /* the download folder, once resolved */
+	char             *dir_cfg;         /* --download-dir */
+	struct xquota     quota[XFER_QUOTAS];
+	size_t            n_quota;
+	ev_timer          tick;            /* cuts, stalls, timeouts, resumes */
+	ev_timer          pace;            /* the next chunk's earliest time */
+	double            last_chunk;      /* ev_now of the last chunk sent */
+	unsigned          rr;              /* round robin: n served last */
+	uint8_t          *chunk;           /* SOTTO_FILE_CHUNK_MAX bytes read */
+	struct sotto_wbuf body;            /* a body being built */
+	uint8_t           told_busy[XFER_IN_MAX][SOTTO_ED25519_PUB];
+	size_t            n_told_busy;
+};
+
+/* xfer.c */
+struct xfer *xfer_alloc(struct client *c, bool outgoing);
+void xfer_drop(struct client *c, struct xfer *x);
+struct xfer *xfer_by_n(struct client *c, unsigned n);
+struct xfer *xfer_out_by_id(struct client *c, const uint8_t *id);
+struct xfer *xfer_in_by_id(struct client *c, const uint8_t *pub, const uint8_t *id);
+void xfer_fill_ev(const struct xfer *x, struct client_ev_file *f);
+void xfer_emit(struct client *c, enum client_event_type t, const struct xfer *x,
+    const char *name, const char *fpr, const char *reason, const char *detail);
+void xfer_progress(struct client *c, struct xfer *x, uint64_t done, bool force);
+/* A member of this connection with identity pub, preferring session
+ * (NULL: any); NULL when none is in the room now. */
+struct member *xfer_member(struct client *c, const uint8_t *pub,
+    const uint8_t *session);
+/* Send a body of a file kind to member m: inside a DM when private. */
+int xfer_send_body(struct client *c, struct member *m, bool private_,
+    uint8_t ctype, const void *body, size_t len);
+int xfer_send_ctl(struct client *c, struct member *m, bool private_,
+    const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason);
+void xfer_kick(struct client *c);      /* run the tick soon */
+const char *xfer_reason_word(uint8_t reason);
+void xfer_human(uint64_t n, char *buf, size_t len);
+
+/* xfer-send.c */
+int xsend_offer(struct client *c, const char *to_name, const char *path,
+    char *why, size_t why_len, const char **reason);
+void xsend_pump(struct client *c);
+void xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *session, const struct sotto_fctl *fc,
+    bool private_);
+void xsend_tick(struct client *c, struct xfer *x, double now);
+void xsend_cancel(struct client *c, struct xfer *x, const char *reason,
+    const char *detail);
+void xsend_disconnected(struct xfer *x, double now);
+
+/* xfer-recv.c */
+int xrecv_offer(struct client *c, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *session, const uint8_t *body,
+    size_t len, bool private_, const char **why);
+int xrecv_chunk(struct client *c, const struct sotto_peer *peer,
+    const uint8_t *pub, const uint8_t *body, size_t len, bool private_,
+    const char **why);
+void xrecv_ctl(struct client *c, struct xfer *x, const struct sotto_fctl *fc);
+int xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len);
+void xrecv_fail(struct client *c, struct xfer *x, const char *reason,
+    uint8_t wire_reason, const char *detail);
+void xrecv_tick(struct client *c, struct xfer *x, double now);
+void xrecv_sweep_parts(const char *dir, double max_age);
+
+#endif
