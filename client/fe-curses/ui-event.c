@@ -406,18 +406,12 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_FILE_RECEIVED:
 	case CLIENT_EV_FILE_SENT:
 	case CLIENT_EV_FILE_FAILED:
+	case CLIENT_EV_FILE_INTERRUPTED:
 		ui_files_event(w, ev);
 		break;
 	case CLIENT_EV_REKEYED:
 		win_line(w, SB_INFO, "new group key (epoch %u, %s)",
 		    (unsigned)ev->rekeyed.epoch, or(ev->rekeyed.reason, "?"));
-		break;
-	case CLIENT_EV_FILE_OFFER:      /* files: shown by the pictures branch */
-	case CLIENT_EV_FILE_PROGRESS:
-	case CLIENT_EV_FILE_RECEIVED:
-	case CLIENT_EV_FILE_SENT:
-	case CLIENT_EV_FILE_FAILED:
-	case CLIENT_EV_FILE_INTERRUPTED:
 		break;
 	}
 }

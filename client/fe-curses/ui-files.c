@@ -217,6 +217,20 @@ static void on_failed(struct ui_win *w, const struct client_ev_file *f)
 		x->active = x->waiting = false;
 }
 
+/* Cut by a disconnect: it resumes (progress goes on) or fails later. */
+static void on_interrupted(struct ui_win *w, const struct client_ev_file *f)
+{
+	struct ui_xfer *x = xfer_get(w, f);
+
+	win_line(xfer_win(w, f->private_, f->name), SB_WARN, "transfer %u (%s) "
+	    "interrupted: %s", f->n, xfer_name(x), f->detail != NULL ? f->detail :
+	    "?");
+	if (x != NULL) {
+		x->rate = 0;
+		x->eta = -1;
+	}
+}
+
 void ui_files_event(struct ui_win *w, const struct client_event *ev)
 {
 	const struct client_ev_file *f = &ev->file;
@@ -227,6 +241,7 @@ void ui_files_event(struct ui_win *w, const struct client_event *ev)
 	case CLIENT_EV_FILE_RECEIVED: on_received(w, f); break;
 	case CLIENT_EV_FILE_SENT:     on_sent(w, f); break;
 	case CLIENT_EV_FILE_FAILED:   on_failed(w, f); break;
+	case CLIENT_EV_FILE_INTERRUPTED: on_interrupted(w, f); break;
 	default: break;
 	}
 	w->ui->dirty = true;

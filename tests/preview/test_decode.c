@@ -253,7 +253,8 @@ test_webp(void)
 	free(f);
 }
 
-/* A PNG whose IHDR says w x h (with a correct CRC) and nothing after. */
+/* A PNG whose IHDR says w x h (with a correct CRC), then the first bytes
+ * of its pixel data: no more. */
 static size_t
 png_header(uint8_t *out, uint32_t w, uint32_t h)
 {
@@ -272,7 +273,9 @@ png_header(uint8_t *out, uint32_t w, uint32_t h)
 	crc = crc32(0, p + 4, 17);
 	p[21] = (uint8_t)(crc >> 24); p[22] = (uint8_t)(crc >> 16);
 	p[23] = (uint8_t)(crc >> 8); p[24] = (uint8_t)crc;
-	return 8 + 25;
+	/* The start of an IDAT: libpng reads the header up to here. */
+	memcpy(p + 25, "\0\0\0\2IDAT\x78\x9c", 10);
+	return 8 + 35;
 }
 
 /* A lossless WebP whose VP8L header says w x h (1..16384 each). */
