@@ -86,7 +86,7 @@ finish(struct client *c, struct xfer *x)
 {
 	struct client_event ev = { .type = CLIENT_EV_FILE_RECEIVED };
 	struct member *m;
-	char *path = NULL, detail[320];
+	char *path = NULL, detail[512];
 	int r, e;
 
 	r = sotto_dl_finish(x->dl, &path);
@@ -175,7 +175,7 @@ int
 xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len)
 {
 	const char *dir;
-	char detail[384];
+	char detail[512];
 	int r;
 
 	if (why_len > 0)
@@ -266,7 +266,7 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const uint8_t *session, const struct sotto_foffer *o, bool private_)
 {
 	struct xfer_state *xs = c->xf;
-	char why[256] = "", detail[384], h[32], lim[32];
+	char why[256] = "", detail[512], h[32], lim[32];
 	struct member *m;
 	struct xfer *x;
 
@@ -348,7 +348,7 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 static void
 gap(struct client *c, struct xfer *x)
 {
-	char detail[320];
+	char detail[512];
 
 	if (x->asked)
 		return;
@@ -367,7 +367,7 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const uint8_t *body, size_t len, bool private_, const char **why)
 {
 	struct sotto_fchunk ch;
-	char detail[384];
+	char detail[512];
 	uint64_t want;
 	struct xfer *x;
 	int r;
@@ -424,7 +424,7 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 void
 xrecv_ctl(struct client *c, struct xfer *x, const struct sotto_fctl *fc)
 {
-	char detail[320];
+	char detail[512];
 
 	if (fc->op != SOTTO_FCTL_CANCEL)
 		return;
@@ -440,7 +440,7 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 {
 	double window = c->xf->resume;
 	bool here = c->st == CS_READY && xfer_member(c, x->from_pub, NULL) != NULL;
-	char detail[384];
+	char detail[512];
 
 	if (!here && x->cut_at == 0) {
 		x->cut_at = now;

@@ -348,7 +348,7 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	struct xfer_state *xs = c->xf;
 	uint64_t off = (uint64_t)p->next * x->cs;
 	size_t len = x->size - off < x->cs ? (size_t)(x->size - off) : x->cs;
-	char detail[256];
+	char detail[512];
 	int r;
 
 	if (read_chunk(x->fd, xs->chunk, len, off) != 0) {
@@ -447,7 +447,7 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 static void
 on_end(struct client *c, struct xfer *x, struct xpeer *p, const struct sotto_fctl *fc)
 {
-	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[320];
+	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
 
 	snprintf(name, sizeof(name), "%s", p->name);
@@ -514,7 +514,7 @@ xsend_disconnected(struct xfer *x, double now)
 void
 xsend_tick(struct client *c, struct xfer *x, double now)
 {
-	char detail[320];
+	char detail[512];
 	struct member *m;
 	struct xpeer *p;
 	size_t i;

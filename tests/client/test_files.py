@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""test_files.py: file transfer end to end (docs/protocol.md "Files", docs/batch.md "Files"): sizes at the chunk edges with the published file's bytes and SHA-256 checked against the sender's, a DM file only its recipient gets, offers above the auto-accept threshold wait for /accept, --max-file refusals, two transfers at once, a name already taken in the download folder; real sotto-relay and `sotto --batch` processes, one ctest per test_ function."""
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clienttest as ct  # noqa: E402
+from clienttest import check, check_eq  # noqa: E402
+from test_client import Scene  # noqa: E402
+
+CHUNK = 65536
+AUTO_MAX = 4 * 1024 * 1024
+
+
+def pattern(n, seed=1):
+    """n bytes that differ from chunk to chunk (a swapped or repeated chunk
+    changes the file), reproducible."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%d-%d" % (seed, i)).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def write(s, name, data):
+    d = s.keys.path("out")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, name)
+    with open(p, "wb") as f:
+        f.write(data)
+    return p
+
+
+def dl_dir(s, who):
+    return s.keys.path("dl-" + who)
+
+
+def pair(s, extra_b=(), extra_a=(), names=("alice", "bob")):
+    """alice and bob (and whoever else is named) ready in one room, each
+    with its own download folder; returns the clients in names' order."""
+    tr = s.keys.trusted("trusted", *names)
+    out = []
+    for i, n in enumerate(names):
+        extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
+        extra += list(extra_a if i == 0 else extra_b if i == 1 else ())
+        c = s.client(n, tr, extra=extra)
+        c.ready()
+        out.append(c)
+    for i, c in enumerate(out):
+        for other in names[i + 1:]:
+            c.wait("joined", name=other)
+    return out
+
+
+def received(c, data, timeout=30, **match):
+    """c's file-received matching `match`, checked against data: size,
+    SHA-256 and the very bytes at its path (0600, not executable)."""
+    ev = c.wait("file-received", timeout=timeout, **match)
+    want = hashlib.sha256(data).hexdigest()
+    check_eq((ev["size"], ev["sha256"]), (len(data), want), "file-received fields")
+    with open(ev["path"], "rb") as f:
+        got = f.read()
+    check(got == data, "the published file holds the sender's bytes (%d vs %d bytes)" %
+          (len(got), len(data)))
+    check_eq(os.stat(ev["path"]).st_mode & 0o777, 0o600, "published file mode")
+    return ev
+
+
+def no_temp_left(s, who):
+    d = dl_dir(s, who)
+    left = [n for n in os.listdir(d) if n.startswith(".sotto-")] if os.path.isdir(d) else []
+    check_eq(left, [], "temp files left in %s's download folder" % who)
+
+
+def send_and_check(data, name):
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = write(s, name, data)
+        a.send("/send " + p)
+        mine = a.wait("file-offer", outgoing=True)
+        check_eq((mine["file"], mine["size"], mine["private"]), (name, len(data), False),
+                 "alice's own offer")
+        off = b.wait("file-offer", outgoing=False)
+        check_eq((off["name"], off["file"], off["size"], off["auto"], off["waiting"]),
+                 ("alice", name, len(data), True, False), "bob's offer line")
+        check_eq(off["sha256"], hashlib.sha256(data).hexdigest(), "the offer's SHA-256")
+        ev = received(b, data, n=off["n"])
+        check_eq((os.path.basename(ev["path"]), ev["name"], ev["file"]),
+                 (name, "alice", name), "published name")
+        sent = a.wait("file-sent", n=mine["n"])
+        check_eq(sent["name"], "bob", "file-sent names the receiver")
+        prog = [e for e in b.all("file-progress") if e["n"] == off["n"]]
+        if data:
+            check(prog and prog[-1]["done"] == len(data), "a last progress at 100 %%: %r" % prog)
+        no_temp_left(s, "bob")
+        check_eq(b.all("file-failed") + a.all("file-failed"), [], "no failure")
+        check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused")
+
+
+def test_zero_bytes():
+    """An empty file: offered, published (0 bytes), DONE back to the sender."""
+    send_and_check(b"", "empty.txt")
+
+
+def test_one_byte():
+    """One byte: one short chunk."""
+    send_and_check(b"x", "one.bin")
+
+
+def test_one_chunk():
+    """Exactly one chunk (65536 bytes): no second, empty chunk."""
+    send_and_check(pattern(CHUNK, 2), "chunk.bin")
+
+
+def test_several_chunks():
+    """300 KiB: five chunks, the last one short; the published bytes and
+    SHA-256 are the sender's."""
+    send_and_check(pattern(300 * 1024, 3), "several.bin")
+
+
+def test_dm_file():
+    """/send bob PATH goes inside a DM: bob gets a private offer and the
+    file; carol, in the same room, gets no file event and nothing refused
+    (the chunks were never routed to her); alice's room line after it
+    reaches carol, so she has processed everything alice sent before."""
+    with Scene("alice", "bob", "carol") as s:
+        a, b, c = pair(s, names=("alice", "bob", "carol"))
+        data = pattern(100 * 1024, 4)
+        p = write(s, "secret.bin", data)
+        a.send("/send bob " + p)
+        mine = a.wait("file-offer", outgoing=True)
+        check_eq((mine["private"], mine["name"]), (True, "bob"), "alice's DM offer")
+        off = b.wait("file-offer", outgoing=False)
+        check_eq((off["private"], off["name"]), (True, "alice"), "bob's offer is private")
+        ev = received(b, data, n=off["n"])
+        check(ev["private"], "file-received says private")
+        a.wait("file-sent", n=mine["n"])
+        a.send("after the file")
+        c.wait("message", text="after the file")
+        b.wait("message", text="after the file")
+        check_eq([e for e in c.events if e["event"].startswith("file-")], [],
+                 "carol sees no file event")
+        check_eq(c.all("rejected"), [], "carol was sent nothing to refuse")
+        check(not os.path.isdir(dl_dir(s, "carol")) or
+              os.listdir(dl_dir(s, "carol")) == [], "nothing in carol's folder")
+
+
+def test_dm_file_unknown_name():
+    """/send to a name that is not a member: a notice, nothing offered."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = write(s, "x.txt", b"x")
+        a.send("/send nobody " + p)
+        n = a.wait("notice", reason="no-such-member")
+        check("nobody" in n["detail"], "names the target: %r" % n)
+        a.send("/send " + p + ".missing")
+        a.wait("notice", reason="no-such-file")
+        check_eq(a.all("file-offer"), [], "nothing offered")
+
+
+def test_waits_for_accept():
+    """An offer above the auto-accept threshold (4 MiB) waits: no progress
+    until /accept N, then the whole file arrives."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        data = pattern(AUTO_MAX + 1, 5)
+        p = write(s, "big.bin", data)
+        a.send("/send " + p)
+        off = b.wait("file-offer", outgoing=False)
+        check_eq((off["auto"], off["waiting"], off["size"]), (False, True, AUTO_MAX + 1),
+                 "bob's offer waits")
+        # A line alice sends after the offer has reached bob: anything the
+        # offer would have started is on its way or here.
+        a.send("after the offer")
+        b.wait("message", text="after the offer")
+        check_eq([e for e in b.events if e["event"] in ("file-progress", "file-received")],
+                 [], "nothing received before /accept")
+        check(not os.path.isdir(dl_dir(s, "bob")) or os.listdir(dl_dir(s, "bob")) == [],
+              "no file in bob's folder before /accept")
+        b.send("/accept 99")
+        b.wait("notice", reason="no-such-transfer")
+        b.send("/accept %d" % off["n"])
+        received(b, data, timeout=60, n=off["n"])
+        a.wait("file-sent")
+        no_temp_left(s, "bob")
+
+
+def test_accept_files_flag():
+    """--accept-files takes an offer above the threshold by itself."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--accept-files"])
+        data = pattern(AUTO_MAX + 1, 6)
+        p = write(s, "big.bin", data)
+        a.send("/send " + p)
+        off = b.wait("file-offer", outgoing=False)
+        check_eq((off["auto"], off["waiting"]), (True, False), "taken by itself")
+        received(b, data, timeout=60, n=off["n"])
+
+
+def test_max_file_refused():
+    """bob's --max-file 1K refuses a 2 KiB offer: file-failed too-large on
+    bob, a line naming bob at alice, nothing on bob's disk."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--max-file", "1K"])
+        p = write(s, "two-k.bin", pattern(2048, 7))
+        a.send("/send " + p)
+        f = b.wait("file-failed", reason="too-large")
+        check_eq((f["file"], f["outgoing"]), ("two-k.bin", False), "bob's failure")
+        n = a.wait("notice", reason="file-refused")
+        check("bob" in n["detail"] and "two-k.bin" in n["detail"], "alice's line: %r" % n)
+        check_eq(b.all("file-offer"), [], "no offer line for a refused file")
+        check(not os.path.isdir(dl_dir(s, "bob")) or os.listdir(dl_dir(s, "bob")) == [],
+              "nothing written")
+        # The limit is bob's alone: a smaller file still arrives.
+        small = pattern(1000, 8)
+        a.send("/send " + write(s, "small.bin", small))
+        received(b, small)
+
+
+def test_two_at_once():
+    """Two files offered back to back travel together (chunks in turn) and
+    both arrive whole."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        d1, d2 = pattern(1024 * 1024, 9), pattern(1024 * 1024 + 17, 10)
+        a.send("/send " + write(s, "one.bin", d1), "/send " + write(s, "two.bin", d2))
+        o1 = b.wait("file-offer", file="one.bin")
+        o2 = b.wait("file-offer", file="two.bin")
+        check(o1["n"] != o2["n"], "two transfer numbers")
+        r1 = received(b, d1, n=o1["n"])
+        r2 = received(b, d2, n=o2["n"])
+        check(r1["path"] != r2["path"], "two files")
+        # Interleaved: the second's first progress came before the first
+        # one was complete (chunks go in turn, not one file after the other).
+        idx = {id(e): i for i, e in enumerate(b.events)}
+        first_done = idx[id(r1)]
+        p2 = [e for e in b.all("file-progress") if e["n"] == o2["n"]]
+        check(p2 and idx[id(p2[0])] < first_done, "transfers interleave")
+        a.wait("file-sent", count=2)
+
+
+def test_name_taken():
+    """A download folder that already holds the name: never overwritten;
+    the file arrives as "name (1).ext"."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        os.makedirs(dl_dir(s, "bob"), exist_ok=True)
+        old = os.path.join(dl_dir(s, "bob"), "report.txt")
+        with open(old, "wb") as f:
+            f.write(b"bob's own report")
+        data = b"alice's report\n"
+        a.send("/send " + write(s, "report.txt", data))
+        ev = received(b, data)
+        check_eq(os.path.basename(ev["path"]), "report (1).txt", "the next free name")
+        with open(old, "rb") as f:
+            check_eq(f.read(), b"bob's own report", "the old file is untouched")
+
+
+def test_cancel_waiting():
+    """The sender's /cancel N ends bob's waiting offer (file-failed
+    cancelled at both); bob's /accept of it then finds nothing."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        a.send("/send " + write(s, "big.bin", pattern(AUTO_MAX + 1, 11)))
+        mine = a.wait("file-offer", outgoing=True)
+        off = b.wait("file-offer", outgoing=False)
+        a.send("/cancel %d" % mine["n"])
+        a.wait("file-failed", reason="cancelled", n=mine["n"])
+        b.wait("file-failed", reason="cancelled", n=off["n"])
+        b.send("/accept %d" % off["n"])
+        b.wait("notice", reason="no-such-transfer")
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
+
+if __name__ == "__main__":
+    sys.exit(ct.run(TESTS, sys.argv))
