@@ -587,11 +587,60 @@ def scenario_leave(env, c):
         up.lsock.close()
 
 
+def scenario_files(env, c):
+    """Offers that wait and the commands: bob offers a 5 MiB file (over the 4 MiB auto-accept):
+    alice's pane shows `bob offers big.bin, 5.0 MiB, /accept N`; /accept N shows its progress on
+    the status line (`N↓..%`) and then the received line, and the field goes; a second offer is
+    refused with /cancel M (a failed line, and bob hears of it); alice's own /send shows
+    `offering …` and `bob has …` once bob has it."""
+    dl = os.path.join(env.dir, "dl-alice")
+    alice = env.start_ui("alice", "alice", extra=["--download-dir", dl])
+    alice.wait_ready()
+    bob = env.start_batch("bob", extra=["--download-dir", os.path.join(env.dir, "dl-bob"),
+                                        "--accept-files"])
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    big = os.path.join(env.dir, "big.bin")
+    data = os.urandom(5 * 1024 * 1024)
+    with open(big, "wb") as f:
+        f.write(data)
+    bob.send("/send " + big)
+    m = re.search(r"bob offers big\.bin, 5\.0 MiB, /accept (\d+)",
+                  alice.wait_text(r"bob offers big\.bin, 5\.0 MiB, /accept \d+"))
+    n = m.group(1)
+    c.ok(re.search(n + "[\u2193v]", alice.status_row()) is None, "progress before /accept")
+    alice.type("/accept " + n)
+    alice.wait(lambda s: re.search(r"\b" + n + "\u2193\\d+% ", alice.status_row()) is not None or
+               "received big.bin" in s, "no progress on the status line")
+    alice.wait_text(r"received big\.bin from bob, 5\.0 MiB: .*dl-alice/big\.bin")
+    alice.wait(lambda s: "\u2193" not in alice.status_row(), "the finished transfer stays on the status line")
+    c.ok(open(os.path.join(dl, "big.bin"), "rb").read() == data, "big.bin differs")
+    bob.send("/send " + big)
+    m = re.search(r"bob offers big\.bin, 5\.0 MiB, /accept (\d+)",
+                  alice.wait_text(r"bob offers big\.bin, 5\.0 MiB, /accept (?!%s\b)\d+" % n))
+    alice.type("/cancel " + m.group(1))
+    alice.wait_text(r"transfer %s \(big\.bin\) failed: .*\(cancelled\)" % m.group(1))
+    bob.wait(r'"file-refused"|"event":\s*"file-failed"', "bob did not hear of the refusal")
+    small = os.path.join(env.dir, "note.txt")
+    with open(small, "w") as f:
+        f.write("a note from alice\n")
+    alice.type("/send " + small)
+    alice.wait_text(r"offering note\.txt, 18 B, to the room \(transfer \d+")
+    bob.wait(r'"event":\s*"file-received".*note\.txt', "bob did not get alice's file")
+    alice.wait_text(r"bob has note\.txt \(transfer \d+\)")
+    alice.type("/accept 999")
+    alice.wait_text(r"/accept 999: ")
+    alice.type("/send /nonexistent/file")
+    alice.wait_text(r"not sent: ")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit after files")
+
+
 SCENARIOS = {"dm": scenario_dm, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
              "mention": scenario_mention, "complete": scenario_complete,
              "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
              "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,
-             "usage": scenario_usage, "picture": scenario_picture, "leave": scenario_leave}
+             "usage": scenario_usage, "picture": scenario_picture, "files": scenario_files, "leave": scenario_leave}
 
 
 def main():
