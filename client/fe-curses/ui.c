@@ -317,7 +317,10 @@ static void on_keys(struct ev_loop *loop, ev_io *w, int revents)
 		ui_view_close(ui);      /* any key: back from /view */
 		return;
 	}
-	while (!ui->stop && ui->input_win != NULL && got < KEYS_PER_WAKEUP &&
+	/* Not past a /view: curses is off until its key (wget_wch would
+	 * refresh the screen over the picture). */
+	while (!ui->stop && !ui->viewing && ui->input_win != NULL &&
+	    got < KEYS_PER_WAKEUP &&
 	    (r = wget_wch(ui->input_win, &ch)) != ERR) {
 		got++;
 		key(ui, r, ch);
