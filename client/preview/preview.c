@@ -53,6 +53,10 @@ preview_canvas(unsigned cols, unsigned rows)
 	ChafaCanvasConfig *cfg = chafa_canvas_config_new();
 	ChafaCanvas *canvas;
 
+	/* On the caller's thread: chafa would start a worker per core,
+	 * whose per-thread GLib state outlives them (and a 40 x 12 preview
+	 * gains nothing from them). */
+	chafa_set_n_threads(1);
 	chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_SPACE |
 	    CHAFA_SYMBOL_TAG_SOLID | CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_HALF);
 	chafa_canvas_config_set_symbol_map(cfg, map);

@@ -47,6 +47,7 @@ view_canvas(enum sotto_view_mode mode, ChafaTermInfo *ti, gint cols, gint rows,
 	ChafaSymbolMap *map = chafa_symbol_map_new();
 	ChafaCanvas *canvas;
 
+	chafa_set_n_threads(1);     /* as preview.c: no worker threads */
 	chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_SPACE |
 	    CHAFA_SYMBOL_TAG_SOLID | CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_HALF |
 	    CHAFA_SYMBOL_TAG_QUAD);
