@@ -340,10 +340,16 @@ sotto_ed25519_is_secure(const struct sotto_ed25519 *k)
 	return gcry_is_secure(k) && gcry_is_secure(k->skey);
 }
 
+/* libgcrypt (1.10) keeps S-expression lengths in 16 bits: a message of
+ * 65 531 bytes or more corrupts the expression and aborts the process
+ * inside gcry_pk_sign/verify ("Ohhhh jeeee ... sexp.c"). A message above
+ * SOTTO_GCRY_DATUM_MAX is refused here instead: a signature that cannot
+ * be made, or a frame whose signature does not verify, never a crash.
+ * Every DAT sotto signs stays below it (wire-files.h SOTTO_DAT2_SIGNED_MAX). */
 static int
 eddsa_data(gcry_sexp_t *data, const void *msg, size_t n)
 {
-	if (n > INT_MAX)
+	if (n > SOTTO_GCRY_DATUM_MAX)
 		return SOTTO_E_TOOLONG;
 	if (gcry_sexp_build(data, NULL,
 	    "(data(flags eddsa)(hash-algo sha512)(value %b))", (int)n, msg) != 0)

@@ -37,9 +37,13 @@
 
 /* Files. */
 #define SOTTO_XFER_ID           16u
-#define SOTTO_FILE_CHUNK        65536u  /* chunk payload this version sends */
+/* 60 KiB, not 64: a DAT's signature input (label, room, header, a DM
+ * envelope around the chunk, both pads) must stay within libgcrypt's
+ * 65 535-byte S-expression datum (SOTTO_GCRY_DATUM_MAX, wire.h);
+ * SOTTO_DAT2_SIGNED_MAX below is the check. */
+#define SOTTO_FILE_CHUNK        61440u  /* chunk payload this version sends */
 #define SOTTO_FILE_CHUNK_MIN    4096u   /* accepted chunk_size range */
-#define SOTTO_FILE_CHUNK_MAX    65536u
+#define SOTTO_FILE_CHUNK_MAX    61440u
 #define SOTTO_FILE_NAME_WIRE_MAX 1024u  /* raw name bytes in a manifest */
 /* FOFFER: xfer_id size chunk_size sha256 media name_len name. */
 #define SOTTO_FOFFER_FIXED      (SOTTO_XFER_ID + 8u + 4u + SOTTO_SHA256_LEN + 1u + 2u)
@@ -54,6 +58,11 @@
     SOTTO_FILE_CHUNK_MAX + SOTTO_PAD_MAX)
 #define SOTTO_DAT2_PT_MAX       (1u + 4u + SOTTO_DM_HDR + SOTTO_DM_INNER_MAX + \
     SOTTO_GCM_TAG + SOTTO_PAD_MAX)
+/* The longest DAT signature input: label, room prefix (longest room),
+ * header, ct_len, the largest ciphertext and its tag. At most
+ * SOTTO_GCRY_DATUM_MAX (tests/unit/test_wire_files.c). */
+#define SOTTO_DAT2_SIGNED_MAX   (SOTTO_LABEL_LEN + 1u + SOTTO_ROOM_MAX + \
+    SOTTO_DAT2_HDR + 4u + SOTTO_DAT2_PT_MAX + SOTTO_GCM_TAG)
 
 /* Pacing and policy (design: "Chunk size and pacing", "Offers"). */
 #define SOTTO_FILE_RATE         40u     /* chunks/s a sender sends at most */

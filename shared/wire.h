@@ -46,6 +46,12 @@ enum sotto_frame_type {
 #define SOTTO_JOIN_NONCE        32u     /* INI nonce, also the session id */
 #define SOTTO_KEY_ID            8u      /* names a group key without revealing it */
 
+/* The longest message sotto signs or verifies. libgcrypt (1.10) passes
+ * the message inside S-expressions whose lengths it keeps in 16 bits: from
+ * 65 531 bytes on, gcry_pk_sign aborts the process (crypto.c). 63.5 KiB
+ * leaves a margin. */
+#define SOTTO_GCRY_DATUM_MAX    65024u
+
 /* --- Padding (§3.5) ----------------------------------------------------- */
 #define SOTTO_PAD_MAX           255u    /* pad length uniform in 0..255 */
 

@@ -167,7 +167,7 @@ ask(struct client *c, struct xfer *x)
 	    x->expected, SOTTO_FR_NONE)) != 0)
 		return r;
 	memcpy(x->from_session, m->nonce, SOTTO_JOIN_NONCE);
-	x->last_chunk = ev_now(c->loop);
+	x->last_ask = ev_now(c->loop);
 	return 0;
 }
 
@@ -197,12 +197,12 @@ xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len)
 	x->waiting = false;
 	x->accepted = true;
 	x->last_chunk = ev_now(c->loop);
-	if (x->size == 0) {
-		finish(c, x);
-		return 0;
-	}
+	/* Even for an empty file (no chunk): the sender learns who took it,
+	 * so the DONE that follows at once means something to it. */
 	if (ask(c, x) != 0)
 		x->resume = true;     /* the tick asks once we can */
+	if (x->size == 0)
+		finish(c, x);
 	return 0;
 }
 
@@ -463,19 +463,30 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 		    here ? SOTTO_FR_TIMEOUT : SOTTO_FR_NONE, detail);
 		return;
 	}
-	if (!here || !x->accepted)
+	if (!x->accepted)
 		return;
+	if (!here) {
+		x->last_chunk = now;    /* quiet time counts while it is here */
+		return;
+	}
 	if (x->resume) {
 		if (ask(c, x) == 0)
 			x->resume = false;
 		return;
 	}
 	/* Nothing for a while from a sender that is here: the ACCEPT or the
-	 * last chunks were lost. Asking again counts as a re-request. */
-	if (now - x->last_chunk > XFER_STALL) {
-		x->asked = false;
-		gap(c, x);
+	 * last chunk was lost, or the sender is busy (hashing a big file,
+	 * serving others). Ask again every XFER_STALL (not counted as a lost
+	 * chunk: a slow sender is no lossy path), and give up once it has
+	 * been quiet for XFER_QUIET_MAX. */
+	if (now - x->last_chunk > XFER_QUIET_MAX) {
+		snprintf(detail, sizeof(detail), "%s from %s: nothing came for %.0f s",
+		    x->file_name, x->from_name, now - x->last_chunk);
+		xrecv_fail(c, x, "timeout", SOTTO_FR_TIMEOUT, detail);
+		return;
 	}
+	if (now - x->last_chunk > XFER_STALL && now - x->last_ask > XFER_STALL)
+		(void)ask(c, x);
 }
 
 /* Remove ".sotto-*.part" files older than max_age seconds: left by a

@@ -282,6 +282,10 @@ static bool
 peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
     struct member **m)
 {
+	/* Strict mode with an untrusted reader present holds room files (the
+	 * group key may have reached it); a DM file is sealed to one member. */
+	if (!x->private_ && c->strict && c->n_readers > 0)
+		return false;
 	return p->active && p->cut_at == 0 && p->next < x->chunks &&
 	    (*m = peer_member(c, p)) != NULL;
 }
@@ -381,7 +385,7 @@ xsend_pump(struct client *c)
 	struct xfer *x;
 
 	if (xs == NULL || c->closing || c->st == CS_CLOSED || !dat_may_send(c) ||
-	    c->out.len >= SOTTO_FILE_CHUNK || (c->strict && c->n_readers > 0))
+	    c->out.len >= SOTTO_FILE_CHUNK)
 		return;         /* the write watcher pumps again once it drains */
 	if (!pick(c, &x, &p, &m))
 		return;
@@ -444,15 +448,21 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	xsend_pump(c);
 }
 
+/* A receiver's CANCEL, DONE or FAIL. p is NULL for a member of the room
+ * that never accepted our room offer (it refused it: too large for it). */
 static void
-on_end(struct client *c, struct xfer *x, struct xpeer *p, const struct sotto_fctl *fc)
+on_end(struct client *c, struct xfer *x, struct xpeer *p,
+    const struct sotto_peer *peer, const struct sotto_fctl *fc)
 {
 	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
 
-	snprintf(name, sizeof(name), "%s", p->name);
-	snprintf(fpr, sizeof(fpr), "%s", p->fpr);
-	peer_remove(x, p);
+	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
+	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
+	if (p != NULL)
+		peer_remove(x, p);
+	else if (fc->op != SOTTO_FCTL_CANCEL)
+		return;     /* DONE or FAIL of nothing we sent it */
 	x->touched = ev_now(c->loop);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
@@ -494,9 +504,9 @@ xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 		on_accept(c, x, peer, pub, session, fc->index);
 		return;
 	}
-	if ((p = peer_find(x, pub)) == NULL)
+	if ((p = peer_find(x, pub)) == NULL && x->private_)
 		return;
-	on_end(c, x, p, fc);
+	on_end(c, x, p, peer, fc);
 }
 
 /* --- cuts, re-offers, timeouts -------------------------------------------------------- */

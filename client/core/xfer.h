@@ -22,6 +22,7 @@
 #define XFER_QUOTAS         64u     /* senders whose auto-accepted bytes we count */
 #define XFER_TICK           0.5     /* s between checks for cuts, stalls, timeouts */
 #define XFER_STALL          5.0     /* s without a chunk before ACCEPT is sent again */
+#define XFER_QUIET_MAX      60.0    /* s without a chunk from a present sender: timeout */
 #define XFER_PROGRESS_GAP   0.25    /* s: at most 4 progress events per second */
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
@@ -84,6 +85,7 @@ struct xfer {
 	unsigned       rereq;      /* re-requests made */
 	double         cut_at;     /* ev_now when the sender went, 0 present */
 	double         last_chunk; /* ev_now of the last chunk written (or accept) */
+	double         last_ask;   /* ev_now of the last ACCEPT sent */
 	uint8_t        head[SOTTO_MT_SNIFF_LEN];  /* the file's first bytes */
 	size_t         head_len;
 };

@@ -3,14 +3,15 @@
 """test_files.py: file transfer end to end (docs/protocol.md "Files", docs/batch.md "Files"): sizes at the chunk edges with the published file's bytes and SHA-256 checked against the sender's, a DM file only its recipient gets, offers above the auto-accept threshold wait for /accept, --max-file refusals, two transfers at once, a name already taken in the download folder; real sotto-relay and `sotto --batch` processes, one ctest per test_ function."""
 import hashlib
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clienttest as ct  # noqa: E402
-from clienttest import check, check_eq  # noqa: E402
+from clienttest import Proxy, check, check_eq  # noqa: E402
 from test_client import Scene  # noqa: E402
 
-CHUNK = 65536
+CHUNK = 61440           # SOTTO_FILE_CHUNK
 AUTO_MAX = 4 * 1024 * 1024
 
 
@@ -38,15 +39,17 @@ def dl_dir(s, who):
     return s.keys.path("dl-" + who)
 
 
-def pair(s, extra_b=(), extra_a=(), names=("alice", "bob")):
+def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=None):
     """alice and bob (and whoever else is named) ready in one room, each
-    with its own download folder; returns the clients in names' order."""
+    with its own download folder; returns the clients in names' order.
+    ports: a relay port per name (a Proxy's), None for the relay's."""
     tr = s.keys.trusted("trusted", *names)
     out = []
     for i, n in enumerate(names):
         extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
         extra += list(extra_a if i == 0 else extra_b if i == 1 else ())
-        c = s.client(n, tr, extra=extra)
+        c = s.client(n, tr, extra=extra, port=ports[i] if ports else None,
+                     env=env_a if i == 0 else None)
         c.ready()
         out.append(c)
     for i, c in enumerate(out):
@@ -111,14 +114,14 @@ def test_one_byte():
 
 
 def test_one_chunk():
-    """Exactly one chunk (65536 bytes): no second, empty chunk."""
+    """Exactly one chunk (61440 bytes, SOTTO_FILE_CHUNK): no second, empty chunk."""
     send_and_check(pattern(CHUNK, 2), "chunk.bin")
 
 
 def test_several_chunks():
-    """300 KiB: five chunks, the last one short; the published bytes and
+    """300 KiB and a bit: six chunks, the last one short; the published bytes and
     SHA-256 are the sender's."""
-    send_and_check(pattern(300 * 1024, 3), "several.bin")
+    send_and_check(pattern(300 * 1024 + 123, 3), "several.bin")
 
 
 def test_dm_file():
@@ -272,6 +275,118 @@ def test_cancel_waiting():
         b.wait("file-failed", reason="cancelled", n=off["n"])
         b.send("/accept %d" % off["n"])
         b.wait("notice", reason="no-such-transfer")
+
+
+def cut(proxy):
+    """Drop the client's connection through proxy (it reconnects through
+    it: a new session of the same process)."""
+    with proxy.lock:
+        sock = proxy.client_sock
+    sock.shutdown(socket.SHUT_RDWR)
+
+
+def mid_way(c, size, **match):
+    """Wait until c has seen a file-progress of the transfer strictly
+    between 0 and size."""
+    return ct.wait_until(
+        lambda: [e for e in c.all("file-progress", **match) if 0 < e["done"] < size],
+        20, "a transfer part way")[-1]
+
+
+def progress_monotonic(c, n):
+    done = [e["done"] for e in c.all("file-progress", n=n)]
+    check(done == sorted(done), "progress never goes back (resumed, not restarted): %r" % done)
+
+
+def test_line_during_transfer():
+    """A line typed while a file is being sent overtakes the rest of the
+    file: it waits behind one chunk at most, not behind the file."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--accept-files"])
+        data = pattern(3 * 1024 * 1024, 12)
+        a.send("/send " + write(s, "three.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mid_way(b, len(data), n=off["n"])
+        a.send("typed during the file")
+        b.wait("message", text="typed during the file")
+        check_eq(b.all("file-received"), [], "the line came before the rest of the file")
+        received(b, data, n=off["n"])
+
+
+def test_resume_receiver_cut():
+    """bob's connection drops part way: his new session asks alice for the
+    rest (ACCEPT at the next chunk) and the file arrives whole, its
+    progress never going back."""
+    with Scene("alice", "bob") as s:
+        pb = Proxy(s.relay.port)
+        s.proxies.append(pb)
+        a, b = pair(s, extra_b=["--accept-files"], ports=[None, pb.port])
+        data = pattern(3 * 1024 * 1024, 13)
+        a.send("/send " + write(s, "cut.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mid_way(b, len(data), n=off["n"])
+        cut(pb)
+        b.wait("disconnected")
+        b.wait("ready", count=2)
+        received(b, data, timeout=60, n=off["n"])
+        progress_monotonic(b, off["n"])
+        a.wait("file-sent")
+        no_temp_left(s, "bob")
+
+
+def test_resume_sender_cut():
+    """alice's connection drops part way: once back she offers the same
+    transfer again to bob, who goes on from where he was."""
+    with Scene("alice", "bob") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a, b = pair(s, extra_b=["--accept-files"], ports=[pa.port, None])
+        data = pattern(3 * 1024 * 1024, 14)
+        a.send("/send " + write(s, "cut.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mid_way(b, len(data), n=off["n"])
+        cut(pa)
+        a.wait("disconnected")
+        a.wait("ready", count=2)
+        received(b, data, timeout=60, n=off["n"])
+        progress_monotonic(b, off["n"])
+        check_eq(len(b.all("file-offer")), 1, "the re-offer is the same transfer")
+        no_temp_left(s, "bob")
+
+
+def test_sender_gone():
+    """alice dies part way and does not come back within bob's
+    --file-resume: file-interrupted, then file-failed sender-gone, and no
+    file and no temp file at bob."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--accept-files", "--file-resume", "1"])
+        data = pattern(3 * 1024 * 1024, 15)
+        a.send("/send " + write(s, "gone.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mid_way(b, len(data), n=off["n"])
+        a.kill()
+        b.wait("file-interrupted", n=off["n"])
+        f = b.wait("file-failed", n=off["n"])
+        check_eq(f["reason"], "sender-gone", "why it failed")
+        check_eq(os.listdir(dl_dir(s, "bob")), [], "nothing in bob's folder")
+
+
+def test_hostile_name():
+    """A sender's name is untrusted (the test hook puts raw bytes on the
+    wire): "../../x" with a bidi override lands as a plain name inside the
+    download folder."""
+    with Scene("alice", "bob") as s:
+        raw = "../../\u202eevil.txt".encode()
+        env = dict(os.environ, SOTTO_TEST_FILE_NAME_HEX=raw.hex())
+        a, b = pair(s, env_a=env)
+        data = b"payload"
+        a.send("/send " + write(s, "plain.txt", data))
+        ev = received(b, data)
+        check_eq(os.path.dirname(ev["path"]), dl_dir(s, "bob"), "inside the folder")
+        name = os.path.basename(ev["path"])
+        check("/" not in name and not name.startswith(".") and "\u202e" not in name,
+              "sanitised: %r" % name)
+        check_eq(ev["file"], name, "the event names the published file")
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}

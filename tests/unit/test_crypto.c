@@ -387,6 +387,27 @@ static void test_ed25519_generate(void)
 
 /* --- randomness ---------------------------------------------------------- */
 
+/* libgcrypt aborts on a message of 64 KiB or more inside its
+ * S-expressions: the largest it can take works, one byte more is
+ * refused (TOOLONG to sign, a failed verify), never a crash. */
+static void test_ed25519_long(void)
+{
+	static uint8_t msg[SOTTO_GCRY_DATUM_MAX + 1];
+	struct sotto_ed25519 *k = NULL;
+	uint8_t sig[SOTTO_ED25519_SIG];
+
+	memset(msg, 0x61, sizeof(msg));
+	CHECK_EQ(sotto_ed25519_generate(&k), 0);
+	if (k == NULL)
+		return;
+	CHECK_EQ(sotto_ed25519_sign(k, msg, SOTTO_GCRY_DATUM_MAX, sig), 0);
+	CHECK_EQ(sotto_ed25519_verify(sotto_ed25519_pub(k), msg, SOTTO_GCRY_DATUM_MAX,
+	    sig), 0);
+	CHECK_EQ(sotto_ed25519_sign(k, msg, sizeof(msg), sig), SOTTO_E_TOOLONG);
+	CHECK(sotto_ed25519_verify(sotto_ed25519_pub(k), msg, sizeof(msg), sig) != 0);
+	sotto_ed25519_free(k);
+}
+
 static void test_random(void)
 {
 	uint8_t a[32], b[32];
@@ -552,6 +573,7 @@ int main(void)
 	test_ed25519_rejects();
 	test_ed25519_noncanonical();
 	test_ed25519_generate();
+	test_ed25519_long();
 	test_random();
 	test_rsa_roundtrip(2048);
 	test_rsa_roundtrip(SOTTO_RSA_BITS);
