@@ -610,14 +610,15 @@ def scenario_files(env, c):
     n = m.group(1)
     c.ok(re.search(n + "[\u2193v]", alice.status_row()) is None, "progress before /accept")
     alice.type("/accept " + n)
-    alice.wait(lambda s: re.search(r"\b" + n + "\u2193\\d+% ", alice.status_row()) is not None or
-               "received big.bin" in s, "no progress on the status line")
+    # 80 chunks at 40 a second: two seconds of progress to see.
+    alice.wait(lambda s: re.search(r"\b" + n + "\u2193\\d+% ([0-9.]+[BKM]/s|\\?) ([0-9hms]+|\\?)",
+                                   alice.status_row()) is not None, "no progress on the status line")
     alice.wait_text(r"received big\.bin from bob, 5\.0 MiB: .*dl-alice/big\.bin")
     alice.wait(lambda s: "\u2193" not in alice.status_row(), "the finished transfer stays on the status line")
     c.ok(open(os.path.join(dl, "big.bin"), "rb").read() == data, "big.bin differs")
     bob.send("/send " + big)
-    m = re.search(r"bob offers big\.bin, 5\.0 MiB, /accept (\d+)",
-                  alice.wait_text(r"bob offers big\.bin, 5\.0 MiB, /accept (?!%s\b)\d+" % n))
+    second = r"bob offers big\.bin, 5\.0 MiB, /accept (?!%s\b)(\d+)" % n
+    m = re.search(second, alice.wait_text(second))
     alice.type("/cancel " + m.group(1))
     alice.wait_text(r"transfer %s \(big\.bin\) failed: .*\(cancelled\)" % m.group(1))
     bob.wait(r'"file-refused"|"event":\s*"file-failed"', "bob did not hear of the refusal")
