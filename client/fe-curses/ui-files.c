@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "decode.h"
@@ -400,15 +401,6 @@ static bool parse_n(const char *arg, size_t n, unsigned *out)
 	return true;
 }
 
-static bool is_member(const struct ui_win *rw, const char *name, size_t n)
-{
-	for (size_t i = 0; i < rw->n_members; i++)
-		if (!rw->members[i].self && strlen(rw->members[i].name) == n &&
-		    memcmp(rw->members[i].name, name, n) == 0)
-			return true;
-	return false;
-}
-
 /* PATH with a leading "~/" made $HOME's. */
 static bool path_copy(const char *p, size_t n, char *out, size_t cap)
 {
@@ -429,25 +421,30 @@ static bool path_copy(const char *p, size_t n, char *out, size_t cap)
 }
 
 /* /send PATH (to the room, or in a private view to its member), or
- * /send NAME PATH when the first word is a member's name and more follows. */
+ * /send NAME PATH. As in batch mode (docs/batch.md): when the whole
+ * argument names a file that exists it is PATH (paths may hold spaces);
+ * otherwise the first word is NAME. */
 void ui_cmd_send(struct ui *ui, const char *arg, size_t n)
 {
 	struct ui_win *rw = room_win_of(ui->w);
-	char path[PATH_MAX], name[SOTTO_PEER_NAME_MAX + 1], why[512];
+	char path[PATH_MAX], name[SOTTO_PEER_NAME_MAX + 1], why[640];
 	const char *to = ui->w->peer, *reason, *sp = memchr(arg, ' ', n);
 	size_t k = sp != NULL ? (size_t)(sp - arg) : 0;
+	struct stat st;
 
-	if (to == NULL && sp != NULL && k > 0 && k < sizeof(name) &&
-	    k + 1 < n && is_member(rw, arg, k)) {
-		memcpy(name, arg, k);
-		name[k] = '\0';
-		to = name;
-		arg += k + 1;
-		n -= k + 1;
-	}
 	if (!path_copy(arg, n, path, sizeof(path))) {
 		ui_line(ui, SB_INFO, "usage: /send PATH, or /send NAME PATH");
 		return;
+	}
+	if (to == NULL && stat(path, &st) != 0 && sp != NULL && k > 0 &&
+	    k < sizeof(name)) {
+		memcpy(name, arg, k);
+		name[k] = '\0';
+		to = name;
+		if (!path_copy(arg + k + 1, n - k - 1, path, sizeof(path))) {
+			ui_line(ui, SB_INFO, "usage: /send PATH, or /send NAME PATH");
+			return;
+		}
 	}
 	if (client_send_file(rw->client, to, path, why, sizeof(why), &reason) != 0)
 		ui_line(ui, SB_WARN, "not sent: %s", why);
@@ -459,13 +456,16 @@ void ui_cmd_accept(struct ui *ui, const char *arg, size_t n)
 	struct ui_xfer *x;
 	unsigned k;
 	char why[512];
+	int r;
 
 	if (!parse_n(arg, n, &k)) {
 		ui_line(ui, SB_INFO, "usage: /accept N (the number in the offer)");
 		return;
 	}
-	if (client_accept_file(rw->client, k, why, sizeof(why)) != 0) {
-		ui_line(ui, SB_WARN, "/accept %u: %s", k, why);
+	if ((r = client_accept_file(rw->client, k, why, sizeof(why))) != 0) {
+		/* Other failures were a "failed" line already. */
+		if (r == SOTTO_E_NOTFOUND || r == SOTTO_E_INVAL)
+			ui_line(ui, SB_WARN, "/accept %u: %s", k, why);
 		return;
 	}
 	if ((x = xfer_find(rw, k)) != NULL) {
@@ -480,12 +480,15 @@ void ui_cmd_cancel(struct ui *ui, const char *arg, size_t n)
 	struct ui_win *rw = room_win_of(ui->w);
 	unsigned k;
 	char why[512];
+	int r;
 
 	if (!parse_n(arg, n, &k)) {
 		ui_line(ui, SB_INFO, "usage: /cancel N (the transfer's number)");
 		return;
 	}
-	if (client_cancel_file(rw->client, k, why, sizeof(why)) != 0)
+	/* A cancelled transfer says so in its "failed" line. */
+	if ((r = client_cancel_file(rw->client, k, why, sizeof(why))) != 0 &&
+	    (r == SOTTO_E_NOTFOUND || r == SOTTO_E_INVAL))
 		ui_line(ui, SB_WARN, "/cancel %u: %s", k, why);
 }
 
