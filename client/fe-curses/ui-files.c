@@ -344,7 +344,7 @@ static void eta_human(double s, char *buf, size_t len)
 void ui_files_status(const struct ui_win *w, char *buf, size_t len)
 {
 	size_t used = 0, shown = 0, more = 0;
-	char rate[16], eta[16];
+	char rate[32], eta[32];
 
 	if (len == 0)
 		return;

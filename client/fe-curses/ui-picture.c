@@ -211,8 +211,10 @@ ui_pic_draw_row(WINDOW *w, const struct ui_pic *p, int row, int maxw)
 		return;
 	for (x = 0; x < p->cols && x < maxw; x++) {
 		c = &p->cell[(size_t)row * (size_t)p->cols + (size_t)x];
+		/* A cell a short row never set: blank, default colours. */
 		wc[0] = c->cp != 0 ? (wchar_t)c->cp : L' ';
-		if (setcchar(&cc, wc, A_NORMAL, pic_pair(c->fg, c->bg), NULL) == OK)
+		if (setcchar(&cc, wc, A_NORMAL, c->cp != 0 ?
+		    pic_pair(c->fg, c->bg) : 0, NULL) == OK)
 			wadd_wch(w, &cc);
 	}
 }

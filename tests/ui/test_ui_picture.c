@@ -114,6 +114,15 @@ static void test_draw(void)
 	CHECK(mvwin_wch(w, 0, 2, &cc) == OK && getcchar(&cc, wc, &attr, &pair2, NULL) == OK);
 	CHECK_EQ(pair2, pair);
 	ui_pic_free(p);
+	/* A short row's missing cells: blanks in the default colours. */
+	CHECK_EQ(ui_pic_parse(S("\x1b[48;5;1m" FULL FULL "\n" FULL "\n"), 40, 12, &p), 0);
+	if (p == NULL)
+		return;
+	wmove(w, 1, 0);
+	ui_pic_draw_row(w, p, 1, 40);
+	CHECK(mvwin_wch(w, 1, 1, &cc) == OK && getcchar(&cc, wc, &attr, &pair, NULL) == OK);
+	CHECK(wc[0] == L' ' && pair == 0);
+	ui_pic_free(p);
 	delwin(w);
 }
 
