@@ -95,7 +95,7 @@ static void test_draw(void)
 	cchar_t cc;
 	wchar_t wc[4];
 	attr_t attr;
-	short pair, f, b, pair2;
+	short pair = -1, f = -1, b = -1, pair2 = -1;
 
 	CHECK_EQ(ui_pic_parse(S("\x1b[38;5;12;48;5;200m" UPPER "\x1b[38;5;3m" LOWER
 	    "\x1b[38;5;12m" UPPER "\x1b[0m" FULL "\n"), 40, 12, &p), 0);
