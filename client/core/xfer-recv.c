@@ -77,6 +77,9 @@ xrecv_fail(struct client *c, struct xfer *x, const char *reason,
 		(void)xfer_send_ctl(c, m, x->private_, x->id, op, x->expected,
 		    wire_reason);
 	}
+	/* The temp file is gone before anyone is told it failed. */
+	sotto_dl_free(x->dl);
+	x->dl = NULL;
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
 	xfer_drop(c, x);
 }

@@ -462,6 +462,14 @@ batch_fingerprint_json(struct sotto_wbuf *out, const char *fpr)
 	return finish(out, start, r);
 }
 
+/* Batch's own file commands (batch_file_cmd, batch-input.c), listed
+ * after the shared table's. */
+static const char *const file_cmds[][2] = {
+	{ "/send", "a file to the room, or with a NAME first to that member alone" },
+	{ "/accept", "take file offer N" },
+	{ "/cancel", "stop file transfer N, either way" },
+};
+
 int
 batch_help_json(struct sotto_wbuf *out)
 {
@@ -485,6 +493,15 @@ batch_help_json(struct sotto_wbuf *out)
 		    (r = sotto_json_key(out, "command")) != 0 ||
 		    (r = sotto_json_str(out, cmd, (size_t)n)) != 0 ||
 		    (r = put_s(out, "help", fe_cmds[i].help)) != 0)
+			break;
+		r = sotto_wbuf_u8(out, '}');
+	}
+	for (i = 0; i < sizeof(file_cmds) / sizeof(file_cmds[0]) && r == 0; i++) {
+		if ((listed++ > 0 && (r = sotto_wbuf_u8(out, ',')) != 0) ||
+		    (r = sotto_wbuf_u8(out, '{')) != 0 ||
+		    (r = sotto_json_key(out, "command")) != 0 ||
+		    (r = sotto_json_str(out, file_cmds[i][0], strlen(file_cmds[i][0]))) != 0 ||
+		    (r = put_s(out, "help", file_cmds[i][1])) != 0)
 			break;
 		r = sotto_wbuf_u8(out, '}');
 	}

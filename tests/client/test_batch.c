@@ -381,6 +381,64 @@ test_commands(void)
 	sotto_wbuf_free(&o);
 }
 
+/* The file commands are batch's own: they need words, any ASCII case. */
+static void
+test_file_commands(void)
+{
+	struct client_event ev = { .type = CLIENT_EV_FILE_OFFER };
+	const char *rest;
+	struct sotto_wbuf o;
+	size_t rest_len;
+
+	CHECK_EQ(batch_classify((const uint8_t *)"/send a.txt", 11), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/SEND bob a b", 13), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/accept 3", 9), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/cancel 3", 9), BATCH_COMMAND);
+	CHECK_EQ(batch_classify((const uint8_t *)"/send", 5), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/send ", 6), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/sendx y", 8), BATCH_UNKNOWN);
+	CHECK_EQ(batch_classify((const uint8_t *)"/send \xff", 7), BATCH_UNKNOWN);
+	CHECK_EQ(batch_file_cmd((const uint8_t *)"/Accept 12", 10, &rest, &rest_len),
+	    BATCH_FILE_ACCEPT);
+	CHECK(rest_len == 3 && memcmp(rest, " 12", 3) == 0);
+	CHECK_EQ(batch_file_cmd((const uint8_t *)"/who", 4, &rest, &rest_len),
+	    BATCH_FILE_NONE);
+	CHECK(rest == NULL && rest_len == 0);
+
+	ev.file.n = 3;
+	ev.file.name = "alice";
+	ev.file.fpr = "SHA256:x";
+	ev.file.file_name = "a\"b.png";
+	ev.file.size = 2411724;
+	ev.file.sha256 = "00ff";
+	ev.file.media = 1;
+	ev.file.auto_accepted = true;
+	sotto_wbuf_init(&o, 0);
+	CHECK_EQ(batch_event_json(&o, &ev), 0);
+	CHECK(has(&o, "{\"event\":\"file-offer\",\"n\":3,\"name\":\"alice\","));
+	CHECK(has(&o, "\"file\":\"a\\\"b.png\",\"size\":2411724,"));
+	CHECK(has(&o, "\"media\":\"image/png\",\"private\":false,\"outgoing\":false,"
+	    "\"auto\":true,\"waiting\":false}\n"));
+	sotto_wbuf_reset(&o);
+	ev.type = CLIENT_EV_FILE_PROGRESS;
+	ev.file.done = 100;
+	ev.file.rate = 2048.4;
+	ev.file.eta = -1;
+	CHECK_EQ(batch_event_json(&o, &ev), 0);
+	CHECK(has(&o, "\"done\":100,\"size\":2411724,\"rate\":2048,\"eta\":-1.0}"));
+	sotto_wbuf_reset(&o);
+	ev.type = CLIENT_EV_FILE_FAILED;
+	ev.file.reason = "too-large";
+	ev.file.detail = NULL;
+	CHECK_EQ(batch_event_json(&o, &ev), 0);
+	CHECK(has(&o, "\"reason\":\"too-large\",\"detail\":\"\"}"));
+	sotto_wbuf_reset(&o);
+	CHECK_EQ(batch_help_json(&o), 0);
+	CHECK(has(&o, "{\"command\":\"/send\","));
+	CHECK(has(&o, "{\"command\":\"/cancel\","));
+	sotto_wbuf_free(&o);
+}
+
 int
 main(void)
 {
@@ -388,5 +446,6 @@ main(void)
 	test_limits();
 	test_json();
 	test_commands();
+	test_file_commands();
 	return check_summary();
 }

@@ -114,7 +114,8 @@ def test_three_clients():
         check_eq(a.wait("fingerprint")["fingerprint"], fpr["alice"], "/FINGERPRINT at alice")
         check_eq([x["command"] for x in a.wait("help")["commands"]],
                  ["/who", "/fingerprint", "/me", "/msg", "/away", "/strict", "/reload", "/history",
-                  "/search", "/forget", "/help", "/quit"], "/Help lists every command")
+                  "/search", "/forget", "/help", "/quit", "/send", "/accept", "/cancel"],
+                 "/Help lists every command")
         c.send("/wHo")
         check_eq(members_of(c.wait("members", count=2)), want, "/wHo at carol")
         # Notices about our own input carry a reason; the core's own

@@ -354,6 +354,35 @@ def test_resume_sender_cut():
         no_temp_left(s, "bob")
 
 
+def test_dm_resume_and_rotation():
+    """A DM file goes on through a key rotation (carol leaves part way: a
+    new epoch, so new pairwise keys) and through alice's connection
+    dropping (her new session seals the re-offer and the rest under a
+    new pairwise key to bob)."""
+    with Scene("alice", "bob", "carol") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a, b, c = pair(s, extra_b=["--accept-files"], names=("alice", "bob", "carol"),
+                       ports=[pa.port, None, None])
+        data = pattern(4 * 1024 * 1024, 18)
+        a.send("/send bob " + write(s, "dm.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        check(off["private"], "a DM file")
+        mid_way(b, len(data), n=off["n"])
+        c.quit()
+        a.wait("rekeyed", reason="left")
+        seen = len(b.all("file-progress", n=off["n"]))
+        ct.wait_until(lambda: len(b.all("file-progress", n=off["n"])) > seen or
+                      b.all("file-received"), 20, "progress after the rotation")
+        if not b.all("file-received"):
+            cut(pa)
+            a.wait("disconnected")
+        ev = received(b, data, timeout=60, n=off["n"])
+        check(ev["private"], "received as a DM file")
+        progress_monotonic(b, off["n"])
+        check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused")
+
+
 def test_sender_gone():
     """alice dies part way and does not come back within bob's
     --file-resume: file-interrupted, then file-failed sender-gone, and no
@@ -386,7 +415,59 @@ def test_hostile_name():
         name = os.path.basename(ev["path"])
         check("/" not in name and not name.startswith(".") and "\u202e" not in name,
               "sanitised: %r" % name)
+        check(name != "plain.txt" and name.endswith("evil.txt"),
+              "the wire name was the hook's, not the basename: %r" % name)
         check_eq(ev["file"], name, "the event names the published file")
+
+
+def test_stale_parts_removed():
+    """At start, temp files a crash left in the download folder that are
+    older than the resume window go; a fresh one (a transfer that may
+    still resume) and a symlink named like one stay, its target untouched."""
+    with Scene("alice", "bob") as s:
+        d = dl_dir(s, "bob")
+        os.makedirs(d, mode=0o700)
+        old, fresh = (os.path.join(d, ".sotto-%s.part" % h) for h in ("0" * 16, "1" * 16))
+        target = s.keys.path("target")
+        link = os.path.join(d, ".sotto-%s.part" % ("2" * 16))
+        for p in (old, fresh, target):
+            with open(p, "wb") as f:
+                f.write(b"partial")
+        os.symlink(target, link)
+        os.utime(old, (1, 1))
+        os.utime(target, (1, 1))
+        os.utime(link, (1, 1), follow_symlinks=False)
+        pair(s)
+        check(not os.path.exists(old), "the old temp file was removed")
+        check(os.path.exists(fresh), "the fresh one stays")
+        check(os.path.islink(link) and os.path.exists(target), "symlink and target stay")
+
+
+def test_disk_limit():
+    """bob runs under a file-size limit (RLIMIT_FSIZE 128 KiB): writing a
+    300 KiB file hits EFBIG, which is file-failed disk (SIGXFSZ ignored: bob
+    lives on) with no file and no temp file left; a small file still
+    arrives."""
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        a = s.client("alice", tr, extra=["--download-dir", dl_dir(s, "alice")])
+        a.ready()
+        saved = ct.CLIENT_WRAPPER
+        ct.CLIENT_WRAPPER = ["prlimit", "--fsize=131072"] + list(saved)
+        try:
+            b = s.client("bob", tr, extra=["--download-dir", dl_dir(s, "bob"),
+                                           "--no-history"])
+        finally:
+            ct.CLIENT_WRAPPER = saved
+        b.ready()
+        a.wait("joined", name="bob")
+        a.send("/send " + write(s, "big.bin", pattern(300 * 1024, 16)))
+        f = b.wait("file-failed")
+        check_eq(f["reason"], "disk", "why: %r" % f)
+        check_eq(os.listdir(dl_dir(s, "bob")), [], "nothing left in bob's folder")
+        small = pattern(1000, 17)
+        a.send("/send " + write(s, "small.bin", small))
+        received(b, small)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}

@@ -317,7 +317,9 @@ int client_send_dm(struct client *c, const char *name, const char *text,
 int client_send_file(struct client *c, const char *to_name, const char *path,
     char *why, size_t why_len, const char **reason);
 /* Accept offer n (the number in its CLIENT_EV_FILE_OFFER); cancel a
- * transfer either way. 0, or why holds one line. */
+ * transfer either way. 0, or why holds one line. These three are for
+ * input handlers (a typed command): not from inside an event callback,
+ * where the core may still hold the transfer. */
 int client_accept_file(struct client *c, unsigned n, char *why, size_t why_len);
 int client_cancel_file(struct client *c, unsigned n, char *why, size_t why_len);
 /* Strict mode: nothing is sent while an untrusted reader is present. */
