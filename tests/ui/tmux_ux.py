@@ -610,7 +610,7 @@ def scenario_files(env, c):
     n = m.group(1)
     c.ok(re.search(n + "[\u2193v]", alice.status_row()) is None, "progress before /accept")
     alice.type("/accept " + n)
-    # 80 chunks at 40 a second: two seconds of progress to see.
+    # About 85 chunks at 40 a second: two seconds of progress to see.
     alice.wait(lambda s: re.search(r"\b" + n + "\u2193\\d+% ([0-9.]+[BKM]/s|\\?) ([0-9hms]+|\\?)",
                                    alice.status_row()) is not None, "no progress on the status line")
     alice.wait_text(r"received big\.bin from bob, 5\.0 MiB: .*dl-alice/big\.bin")
