@@ -11,7 +11,10 @@ case $level in
   bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox" ;;
   *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
 esac
-pkgs="$pkgs libchafa-dev libglib2.0-dev"  # every level: picture previews (client/preview)
+# every level: picture previews (client/preview): the renderer and the
+# reference decoders (docs/design-dm-files.md "Pictures"); zlib1g-dev comes
+# with libpng-dev (test_decode checks its CRCs with it).
+pkgs="$pkgs libchafa-dev libglib2.0-dev libpng-dev libjpeg62-turbo-dev libgif-dev libwebp-dev zlib1g-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -204,14 +204,55 @@ static void cmd_window(struct ui *ui, const char *arg, size_t n)
 	win_show(ui, arg[0] - '0');
 }
 
+/* The file commands (ui-files.c). Batch mode parses /send, /accept and
+ * /cancel itself (fe-batch); fe-common's table does not hold them, so the
+ * UI has its own rows, matched before that table. */
+struct ui_file_cmd {
+	const char *name, *usage, *help;
+	void      (*fn)(struct ui *, const char *, size_t);
+};
+
+static const struct ui_file_cmd file_cmds[] = {
+	{ "send", " [NAME] PATH", "offer a file to the room (to NAME only: a "
+	  "private file)", ui_cmd_send },
+	{ "accept", " N", "take file offer N", ui_cmd_accept },
+	{ "cancel", " N", "stop transfer N, either way", ui_cmd_cancel },
+	{ "view", " N", "received picture N as large as the terminal (a key "
+	  "comes back)", ui_cmd_view },
+};
+#define FILE_CMDS_N (sizeof(file_cmds) / sizeof(file_cmds[0]))
+
+/* The file command line names (ASCII case ignored), else NULL. */
+static const struct ui_file_cmd *file_cmd(const char *line, size_t n)
+{
+	size_t len = 1;
+
+	while (len < n && line[len] != ' ')
+		len++;
+	for (size_t i = 0; i < FILE_CMDS_N; i++) {
+		size_t k = strlen(file_cmds[i].name);
+		size_t j = 0;
+
+		if (len - 1 != k)
+			continue;
+		while (j < k && (line[1 + j] | 0x20) == file_cmds[i].name[j])
+			j++;
+		if (j == k)
+			return &file_cmds[i];
+	}
+	return NULL;
+}
+
 /* Tab completes these (and the names of the members). */
 const char *const *ui_cmd_names(size_t *n)
 {
-	static const char *names[32];
+	static const char *names[40];
 	size_t k = 0;
 
-	for (size_t i = 0; i < fe_cmds_n && k < 32; i++)
+	for (size_t i = 0; i < fe_cmds_n && k < 40; i++)
 		names[k++] = fe_cmds[i].name;
+	for (size_t i = 0; i < FILE_CMDS_N && k < 40; i++)
+		names[k++] = file_cmds[i].name;
 	*n = k;
 	return names;
 }
@@ -293,6 +334,11 @@ static void cmd_help(struct ui *ui, const char *arg, size_t n)
 		snprintf(head, sizeof(head), "/%s%s", fe_cmds[i].name, fe_cmds[i].usage);
 		ui_line(ui, SB_INFO, "  %-20s %s", head, fe_cmds[i].help);
 	}
+	for (size_t i = 0; i < FILE_CMDS_N; i++) {
+		snprintf(head, sizeof(head), "/%s%s", file_cmds[i].name,
+		    file_cmds[i].usage);
+		ui_line(ui, SB_INFO, "  %-20s %s", head, file_cmds[i].help);
+	}
 	ui_line(ui, SB_INFO, "  //text               send a line that starts with /");
 	ui_line(ui, SB_INFO, "keys: PgUp/PgDn scroll, End or Ctrl-End back to live, "
 	    "Up/Down history, Tab completes, Ctrl-A/E/U/K/W edit, Alt-1..9 windows, "
@@ -305,7 +351,16 @@ static void command(struct ui *ui, const char *line, size_t n)
 	const char *rest, *arg;
 	size_t rest_len, alen;
 	char words[SOTTO_TEXT_MAX + 1];
+	const struct ui_file_cmd *fc;
 
+	if ((fc = file_cmd(line, n)) != NULL) {
+		size_t k = 1 + strlen(fc->name);
+
+		while (k < n && line[k] == ' ')
+			k++;
+		fc->fn(ui, line + k, n - k);
+		return;
+	}
 	if ((cmd = fe_cmd_parse(line, n, &rest, &rest_len)) == NULL) {
 		size_t len = strcspn(line + 1, " ");
 

@@ -134,7 +134,7 @@ void ui_mention_alert(struct ui *ui, struct ui_win *w)
 	term_title(ui, title);
 }
 
-static void activity(struct ui_win *w, int level)
+void ui_activity(struct ui_win *w, int level)
 {
 	if (w == w->ui->w)
 		return;
@@ -176,7 +176,7 @@ static void on_message(struct ui_win *w, const struct client_ev_message *ev,
 	if (own)
 		sb_live(&w->sb);
 	else
-		activity(w, l->mention ? 2 : 1);
+		ui_activity(w, l->mention ? 2 : 1);
 	if (l->mention)
 		ui_mention_alert(w->ui, w);
 	w->ui->dirty = true;
@@ -336,7 +336,7 @@ static void on_untrusted(struct ui_win *w, enum client_event_type type,
 		win_line(w, SB_WARN, "untrusted %s is in #%s: not in your trusted "
 		    "folder; it can read everything here if any member trusts it and "
 		    "hands it the key", fpr, w->room);
-		activity(w, 2);
+		ui_activity(w, 2);
 		return;
 	}
 	if (w->untrusted > 0)
@@ -401,16 +401,17 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 		on_untrusted(w, ev->type, &ev->untrusted);
 		break;
 	case CLIENT_EV_AWAY: on_away(w, &ev->away); break;
-	case CLIENT_EV_REKEYED:
-		win_line(w, SB_INFO, "new group key (epoch %u, %s)",
-		    (unsigned)ev->rekeyed.epoch, or(ev->rekeyed.reason, "?"));
-		break;
-	case CLIENT_EV_FILE_OFFER:      /* files: shown by the pictures branch */
+	case CLIENT_EV_FILE_OFFER:
 	case CLIENT_EV_FILE_PROGRESS:
 	case CLIENT_EV_FILE_RECEIVED:
 	case CLIENT_EV_FILE_SENT:
 	case CLIENT_EV_FILE_FAILED:
 	case CLIENT_EV_FILE_INTERRUPTED:
+		ui_files_event(w, ev);
+		break;
+	case CLIENT_EV_REKEYED:
+		win_line(w, SB_INFO, "new group key (epoch %u, %s)",
+		    (unsigned)ev->rekeyed.epoch, or(ev->rekeyed.reason, "?"));
 		break;
 	}
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ui-colour.h"
+#include "ui-picture.h"
 #include "ui-scrollback.h"
 
 #define SB_NAME_MIN   3     /* room for "-->" */
@@ -35,6 +36,8 @@ static void line_free(struct sb_line *l)
 {
 	ui_text_free(&l->name);
 	ui_text_free(&l->text);
+	ui_pic_free(l->pic);
+	l->pic = NULL;
 }
 
 void sb_free(struct scrollback *sb)
@@ -235,6 +238,8 @@ int sb_line_rows(const struct sb_line *l, int text_w)
 	size_t from = 0;
 	int rows = 0;
 
+	if (l->pic != NULL)
+		return l->pic->rows > 0 ? l->pic->rows : 1;
 	if (l->text.n == 0)
 		return 1;
 	while (from < l->text.n) {
@@ -299,6 +304,9 @@ static struct sb_style line_style(const struct sb_line *l)
 	case SB_ERROR:
 		s = (struct sb_style){ "!!", ui_colour_role(UI_ROLE_ERROR), A_BOLD,
 		    ui_colour_role(UI_ROLE_ERROR) };
+		break;
+	case SB_PICTURE:
+		s = (struct sb_style){ "", 0, A_NORMAL, 0 };
 		break;
 	}
 	if (l->history)
@@ -384,6 +392,26 @@ static void row_draw(WINDOW *w, const struct scrollback *sb, int y,
 	    s.text_pair);
 }
 
+/* A preview: the time on its first row, then its rows of cells in the
+ * text column (cut at the pane's edge). */
+static void pic_draw(WINDOW *w, const struct scrollback *sb,
+    const struct sb_geom *g, const struct sb_line *l, int top)
+{
+	struct sb_style s = line_style(l);
+
+	for (int row = 0; row < l->pic->rows; row++) {
+		if (top + row < 0 || top + row >= sb->height)
+			continue;
+		wmove(w, top + row, 0);
+		if (row == 0)
+			head_draw(w, sb, g, l, &s);
+		wmove(w, top + row, g->text_x - SB_SEP_W);
+		sep_draw(w, l, row);
+		wmove(w, top + row, g->text_x);
+		ui_pic_draw_row(w, l->pic, row, g->text_w);
+	}
+}
+
 /* Draw the rows of l that fall inside the pane; l's first row is at `top`. */
 static void line_draw(WINDOW *w, const struct scrollback *sb,
     const struct sb_geom *g, const struct sb_line *l, int top)
@@ -391,6 +419,10 @@ static void line_draw(WINDOW *w, const struct scrollback *sb,
 	size_t from = 0, to;
 	int row = 0;
 
+	if (l->pic != NULL) {
+		pic_draw(w, sb, g, l, top);
+		return;
+	}
 	do {
 		to = sb_row_end(l->text.cell, l->text.n, from, g->text_w);
 		if (top + row >= 0 && top + row < sb->height)

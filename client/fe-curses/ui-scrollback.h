@@ -18,7 +18,10 @@ enum sb_kind {
 	SB_INFO,    /* "--" the UI or the core tells something */
 	SB_WARN,    /* "!" a dropped frame, a disconnect */
 	SB_ERROR,   /* "!!" */
+	SB_PICTURE, /* a picture preview (pic): rows of coloured cells */
 };
+
+struct ui_pic;
 
 struct sb_line {
 	time_t         when;
@@ -29,6 +32,7 @@ struct sb_line {
 	short          pair;      /* colour of the name */
 	struct ui_text name;      /* SB_MSG, SB_OWN: sanitized sender name */
 	struct ui_text text;
+	struct ui_pic *pic;       /* SB_PICTURE: owned, freed with the line */
 };
 
 /* Geometry of one wrapped line: where the text column starts, how wide it is. */

@@ -103,6 +103,8 @@ static void fields_draw(struct bar *b, const struct ui_status *st)
 		    "\u26a0 " : "! ", st->untrusted);
 		field(b, buf, A_BOLD, ui_colour_role(UI_ROLE_STATUS_WAIT));
 	}
+	if (st->xfers[0] != '\0')
+		field(b, st->xfers, A_NORMAL, ui_colour_role(UI_ROLE_STATUS_WAIT));
 	if (st->dropped > 0) {
 		snprintf(buf, sizeof(buf), "%llu dropped", (unsigned long long)st->dropped);
 		field(b, buf, A_NORMAL, bar);

@@ -29,6 +29,7 @@ struct ui_status {
 	const char *act_peer[9];    /* a private view's member, else NULL */
 	size_t      n_act;
 	const char *peer;       /* the window shown is a private view with peer */
+	char        xfers[160]; /* transfers under way (ui_files_status) */
 };
 
 /* Everything passes through the sanitizer: names and room come from files

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ui-colour.h"
+#include "ui-picture.h"
 #include "ui.h"
 
 #define ESC_DELAY_MS 25   /* a lone ESC is a key after this long */
@@ -174,6 +175,7 @@ int term_start(struct ui *ui, char *err, size_t err_len)
 	ui->curses_on = true;
 	modes_set();
 	ui_colour_init();
+	ui_pic_colours_init();
 	term_layout(ui);
 	/* After keypad(): the key table is built then. */
 	ui->key_ctrl_end = ctrl_end_key();

@@ -22,6 +22,7 @@ void win_free(struct ui_win *w)
 	free(w->peer);
 	sb_free(&w->sb);
 	ui_members_free(w);
+	ui_xfers_free(&w->xfers);
 	for (size_t i = 0; i < w->n_seen; i++)
 		free(w->seen[i]);
 	free(w->room);

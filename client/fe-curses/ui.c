@@ -16,6 +16,7 @@
 #include "identity.h"
 #include "sanitize.h"
 #include "ui-histfile.h"
+#include "ui-picture.h"
 #include "ui-status.h"
 #include "ui.h"
 
@@ -99,6 +100,7 @@ static void status_fill(const struct ui *ui, struct ui_status *st)
 	st->more = ui->w->sb.more;
 	st->untrusted = w->untrusted;
 	st->dropped = w->dropped;
+	ui_files_status(w, st->xfers, sizeof(st->xfers));
 	st->win = ui->w->num;
 	st->n_win = ui->n_win;
 	for (size_t i = 0; i < ui->n_win && n < UI_WIN_MAX; i++)
@@ -116,11 +118,12 @@ void ui_draw(struct ui *ui)
 	char prompt[160];
 	int x = 0;
 
-	if (!ui->curses_on || ui->w == NULL)
+	if (!ui->curses_on || ui->w == NULL || ui->viewing)
 		return;
 	if (ui->repaint)
 		clearok(curscr, TRUE);
 	if (ui->sb_win != NULL) {
+		ui_pic_frame();
 		sb_draw(&ui->w->sb, ui->sb_win);
 		wnoutrefresh(ui->sb_win);
 	}
@@ -310,7 +313,14 @@ static void on_keys(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	while (!ui->stop && ui->input_win != NULL && got < KEYS_PER_WAKEUP &&
+	if (ui->viewing) {
+		ui_view_close(ui);      /* any key: back from /view */
+		return;
+	}
+	/* Not past a /view: curses is off until its key (wget_wch would
+	 * refresh the screen over the picture). */
+	while (!ui->stop && !ui->viewing && ui->input_win != NULL &&
+	    got < KEYS_PER_WAKEUP &&
 	    (r = wget_wch(ui->input_win, &ch)) != ERR) {
 		got++;
 		key(ui, r, ch);
@@ -360,12 +370,32 @@ static size_t all_unsent(const struct ui *ui)
 	return n;
 }
 
+/* Each room's signed LEAVE (docs/protocol.md "v2: INI"): members rotate at
+ * once instead of waiting for the relay's LEFT. True when one was sent. */
+static bool all_leave(struct ui *ui)
+{
+	bool sent = false;
+
+	for (size_t i = 0; i < ui->n_win; i++)
+		if (ui->win[i]->room_win == NULL && client_leave(ui->win[i]->client))
+			sent = true;
+	return sent;
+}
+
+/* The way out, as batch mode's: what is queued reaches the relay, then the
+ * signed LEAVE, then that is written too; all within UI_DRAIN_SECONDS. */
 static void on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ui *ui = container_of(w, struct ui, drain_w);
+	bool drained = all_drained(ui);
 
 	(void)revents;
-	if (all_drained(ui) || ev_now(loop) >= ui->drain_until) {
+	if (drained && !ui->leave_sent) {
+		ui->leave_sent = true;
+		if (all_leave(ui))
+			return;     /* wait until it is written */
+	}
+	if ((drained && ui->leave_sent) || ev_now(loop) >= ui->drain_until) {
 		ev_timer_stop(loop, w);
 		ui->stop = true;
 	}
@@ -385,8 +415,12 @@ void ui_quit(struct ui *ui, bool drain)
 		    unsent == 1 ? "" : "s");
 		return;
 	}
-	if (unsent == 0 && !all_drained(ui) && (drain || !ui->quit_asked)) {
-		ui_line(ui, SB_INFO, "sending what is queued, then leaving");
+	if (unsent == 0 && (drain || !ui->quit_asked)) {
+		if (ev_is_active(&ui->drain_w))
+			return;     /* already on the way out */
+		if (!all_drained(ui))
+			ui_line(ui, SB_INFO, "sending what is queued, then leaving");
+		ui->quit_asked = true;
 		ui->drain_until = ev_now(ui->loop) + UI_DRAIN_SECONDS;
 		ev_timer_start(ui->loop, &ui->drain_w);
 		return;
@@ -424,6 +458,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
+	ui_files_work(ui);
 	if (ui->dirty || ui->repaint)
 		ui_draw(ui);
 }

@@ -2,7 +2,8 @@
 /* ui.h: the interactive UI's state, shared by its files: ui.c (loop and
  * keys), ui-win.c (windows: one room each), ui-event.c (core events),
  * ui-cmd.c (typed lines and commands), ui-paste.c (bracketed paste) and
- * ui-term.c (the terminal), ui-query.c (private views). Only ui_main (frontend.h) is public. */
+ * ui-term.c (the terminal), ui-query.c (private views), ui-files.c
+ * (file transfers), ui-view.c (/view), ui-picture.c (previews). Only ui_main (frontend.h) is public. */
 #ifndef SOTTO_UI_H
 #define SOTTO_UI_H
 
@@ -14,6 +15,7 @@
 #include "client.h"
 #include "frontend.h"
 #include "ui-complete.h"
+#include "ui-files.h"
 #include "ui-input.h"
 #include "ui-paste.h"
 #include "ui-scrollback.h"
@@ -58,6 +60,8 @@ struct ui_win {
 	char             *peer;
 	struct ui_win    *room_win;
 
+	struct ui_xfers   xfers;      /* file transfers (room windows only) */
+
 	size_t            untrusted;  /* untrusted readers present (identities) */
 	uint64_t          dropped;    /* frames from untrusted keys, this connection */
 	char             *seen[UI_SEEN_KEYS_MAX];  /* keys already given a line */
@@ -95,6 +99,8 @@ struct ui {
 	size_t            held_len;
 	ev_tstamp         ctrlc_hint;     /* when the last Ctrl-C hint was shown */
 	bool              quit_asked;     /* lines unsent: the next quit leaves anyway */
+	bool              leave_sent;     /* quitting: the signed LEAVEs are sent */
+	bool              viewing;        /* /view's picture is up: curses is off */
 	bool              away;
 	bool              title_set;      /* the title says there is a mention */
 	char             *hist_path;
@@ -132,6 +138,8 @@ struct ui_win *query_route(struct ui_win *rw, const struct client_ev_message *ev
 void ui_on_event(const struct client_event *ev, void *ctx);
 void ui_members_free(struct ui_win *w);
 void ui_mention_alert(struct ui *ui, struct ui_win *w);
+/* News in w (not shown): level 1 lines, 2 a mention; counts unread. */
+void ui_activity(struct ui_win *w, int level);
 
 /* ui-cmd.c */
 void ui_submit(struct ui *ui, const char *line, size_t n, bool pasted);

@@ -53,12 +53,20 @@ preview_canvas(unsigned cols, unsigned rows)
 	ChafaCanvasConfig *cfg = chafa_canvas_config_new();
 	ChafaCanvas *canvas;
 
+	/* On the caller's thread: chafa would start a worker per core,
+	 * whose per-thread GLib state outlives them (and a 40 x 12 preview
+	 * gains nothing from them). */
+	chafa_set_n_threads(1);
 	chafa_symbol_map_add_by_tags(map, CHAFA_SYMBOL_TAG_SPACE |
 	    CHAFA_SYMBOL_TAG_SOLID | CHAFA_SYMBOL_TAG_BLOCK | CHAFA_SYMBOL_TAG_HALF);
 	chafa_canvas_config_set_symbol_map(cfg, map);
 	chafa_canvas_config_set_geometry(cfg, (gint)cols, (gint)rows);
 	chafa_canvas_config_set_canvas_mode(cfg, CHAFA_CANVAS_MODE_INDEXED_256);
 	chafa_canvas_config_set_pixel_mode(cfg, CHAFA_PIXEL_MODE_SYMBOLS);
+	/* No cursor movement (SKIP_CELLS) or REP (REPEAT_CELLS) in the
+	 * output: only what sotto_preview_check allows. */
+	chafa_canvas_config_set_optimizations(cfg,
+	    CHAFA_OPTIMIZATION_REUSE_ATTRIBUTES);
 	canvas = chafa_canvas_new(cfg);
 	chafa_canvas_config_unref(cfg);
 	chafa_symbol_map_unref(map);

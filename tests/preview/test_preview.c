@@ -6,6 +6,7 @@
 #include "check.h"
 #include "err.h"
 #include "preview.h"
+#include "view.h"
 
 #define W 64u
 #define H 32u
@@ -136,6 +137,88 @@ test_check(void)
 	CHECK_EQ(sotto_preview_check("a\0b", 3), SOTTO_E_FORMAT);
 }
 
+/* A solid picture: no REP or cursor movement, which chafa's optimisations
+ * would otherwise use for runs of one cell. */
+static void
+test_solid(void)
+{
+	char *out;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(px); i++)
+		((uint8_t *)px)[i] = i % 4 == 3 ? 255 : 200;
+	CHECK_EQ(sotto_preview_render(&px[0][0], W, H, W * 4, 40, 12, &out, &len), 0);
+	CHECK(out != NULL && only_sgr(out, len));
+	free(out);
+}
+
+static void
+gradient(void)
+{
+	size_t x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			px[y][x * 4] = (uint8_t)(x * 4);
+			px[y][x * 4 + 1] = (uint8_t)(y * 8);
+			px[y][x * 4 + 2] = 200;
+			px[y][x * 4 + 3] = 255;
+		}
+}
+
+/* /view: each mode's real output passes its own rule, and carries its
+ * kind of picture. */
+static void
+test_view_modes(void)
+{
+	static char *env[] = { "TERM=xterm-256color", NULL };
+	char *out;
+	size_t len;
+
+	gradient();
+	CHECK_EQ(sotto_view_render(SOTTO_VIEW_SYMBOLS, &px[0][0], W, H, W * 4, 120,
+	    40, 0, 0, env, &out, &len), 0);
+	CHECK(out != NULL && only_sgr(out, len) && count_char(out, '\n') >= 10);
+	free(out);
+	CHECK_EQ(sotto_view_render(SOTTO_VIEW_SIXELS, &px[0][0], W, H, W * 4, 120,
+	    40, 10, 20, env, &out, &len), 0);
+	CHECK(out != NULL && strncmp(out, "\x1bP", 2) == 0 && strchr(out, 'q') != NULL);
+	CHECK(out != NULL && sotto_view_check(SOTTO_VIEW_SYMBOLS, out, len) != 0);
+	free(out);
+	CHECK_EQ(sotto_view_render(SOTTO_VIEW_KITTY, &px[0][0], W, H, W * 4, 120,
+	    40, 10, 20, env, &out, &len), 0);
+	CHECK(out != NULL && strstr(out, "\x1b_G") != NULL);
+	CHECK(out != NULL && sotto_view_check(SOTTO_VIEW_SIXELS, out, len) != 0);
+	free(out);
+	CHECK_EQ(sotto_view_render(SOTTO_VIEW_KITTY, NULL, W, H, W * 4, 120, 40, 0,
+	    0, env, &out, &len), SOTTO_E_INVAL);
+}
+
+#define VCHK(m, s) sotto_view_check((m), (s), sizeof(s) - 1)
+
+static void
+test_view_check(void)
+{
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bP0;1;0q\"1;1;10;20#0;2;0;0;0#0~~-\x1b\\\n"), 0);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, ""), 0);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bPq~~\x1b[2J\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bPq~~\x07\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bPq~~ \x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bPq~~"), SOTTO_E_FORMAT);   /* no ST */
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1bP1$q\x1b\\"), SOTTO_E_FORMAT); /* DECRQSS */
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "a\x1bPq~\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SIXELS, "\x1b]0;t\x07"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1b_Ga=T,f=32,s=2,v=1,m=1;AAAA/+==\x1b\\\x1b_Gm=0\x1b\\\n"), 0);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1b_Ga=d\x1b]0;t\x07\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1b_Gm=0\x1b\\\x1b[H"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1b_Xm=0\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1b_Gm=0 \x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_KITTY, "\x1bPq~\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SYMBOLS, "\x1b[38;2;1;2;3m\xe2\x96\x80\n"), 0);
+	CHECK_EQ(VCHK(SOTTO_VIEW_SYMBOLS, "\x1b_Gm=0\x1b\\"), SOTTO_E_FORMAT);
+	CHECK_EQ(VCHK((enum sotto_view_mode)7, ""), SOTTO_E_FORMAT);
+}
+
 int
 main(void)
 {
@@ -143,5 +226,8 @@ main(void)
 	test_args();
 	test_gradient();
 	test_noise();
+	test_solid();
+	test_view_modes();
+	test_view_check();
 	return check_summary();
 }

@@ -20,12 +20,14 @@ import struct
 import subprocess
 import sys
 import time
+import threading
 import traceback
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmux_ui as tu  # noqa: E402
 from tmux_ui import CHECKS, DEADLINE, Env, Failure, ROOM, assert_clean_exit  # noqa: E402
-from sottotest import free_port  # noqa: E402
+from sottotest import free_port, listen_socket, read_frame  # noqa: E402
 
 
 def sgr_attrs_at(row, index):
@@ -437,11 +439,218 @@ def scenario_usage(env, c):
              "sotto:" in pane.stderr(), "%r: no message: %r" % (extra, pane.stderr()))
 
 
+# --- files and pictures -------------------------------------------------------
+
+BLOCKS = re.compile("[\u2580-\u259f]")
+COLOUR_256 = re.compile(r"\x1b\[[0-9;]*(38|48);5;[0-9]+")
+
+
+def png_bytes(w, h):
+    """A w x h RGB gradient as a PNG, written here (zlib and CRC-32 by hand)."""
+    raw = b"".join(b"\0" + bytes(v for x in range(w) for v in
+                                   (x * 255 // (w - 1), y * 255 // (h - 1), 60 + (x * y) % 150))
+                   for y in range(h))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def picture_rows(screen_e):
+    """Rows of a capture-pane -e screen holding block symbols drawn in 256 colours."""
+    return [r for r in screen_e.split("\n") if len(BLOCKS.findall(r)) >= 8 and COLOUR_256.search(r)]
+
+
+def scenario_picture(env, c):
+    """bob (batch) sends a small PNG to the room: alice's pane says so, takes it without
+    asking (under 4 MiB), shows where it went and an inline preview: rows of block symbols
+    in 256 colours (capture-pane -e), at most 40 x 12 cells; the file on disk is the one sent;
+    /view N shows it larger outside curses until a key brings the UI back."""
+    dl = os.path.join(env.dir, "dl-alice")
+    alice = env.start_ui("alice", "alice", extra=["--download-dir", dl])
+    alice.wait_ready()
+    bob = env.start_batch("bob", extra=["--download-dir", os.path.join(env.dir, "dl-bob")])
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    data = png_bytes(96, 64)
+    src = os.path.join(env.dir, "sunset.png")
+    with open(src, "wb") as f:
+        f.write(data)
+    # Before the picture: no row of coloured blocks anywhere.
+    c.ok(picture_rows(alice.screen(escapes=True)) == [], "blocks on the screen before the picture")
+    bob.send("/send " + src)
+    alice.wait_text(r"bob sends sunset\.png, \d+ (B|KiB) \(small enough")
+    alice.wait_text(r"received sunset\.png from bob, .*dl-alice/sunset\.png")
+    m = re.search(r"/view (\d+) shows it larger", alice.wait_text(r"/view \d+ shows it larger"))
+    alice.wait(lambda s: len(picture_rows(alice.screen(escapes=True))) >= 4,
+               "no coloured preview under the received line")
+    rows = picture_rows(alice.screen(escapes=True))
+    c.ok(len(rows) <= 12, "the preview is more than 12 rows: %d" % len(rows))
+    c.ok(all(len(BLOCKS.findall(r)) <= 40 for r in rows), "the preview is wider than 40 cells")
+    got = open(os.path.join(dl, "sunset.png"), "rb").read()
+    c.ok(got == data, "the received file differs from the one sent")
+    bob.wait(r'"event":\s*"file-sent"', "bob never heard the file arrived")
+    alice.type("/view " + m.group(1))
+    alice.wait(lambda s: "press any key to go back" in s and
+               len([r for r in s.split("\n") if BLOCKS.search(r)]) > 12,
+               "/view shows no larger picture")
+    alice.keys("q")
+    alice.wait(lambda s: "press any key" not in s and re.search(r"│ ready │", s) and
+               alice.input_row().startswith("[#" + ROOM + "]"), "no way back from /view")
+    c.ok(alice.input_row().rstrip() == "[#" + ROOM + "]", "the key that ended /view was typed: %r"
+         % alice.input_row())
+    alice.type("/view 99")
+    alice.wait_text(r"/view 99: no picture 99 received")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit after a picture")
+
+
+class UpRecorder:
+    """A proxy in front of the relay for one UI client: it records the frames the client
+    sends (type and body), forwarding everything both ways unchanged."""
+
+    def __init__(self, relay_port):
+        self.relay_port = relay_port
+        self.lsock, self.port = listen_socket(2)
+        self.frames = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        try:
+            c, _ = self.lsock.accept()
+        except OSError:
+            return
+        r = socket.create_connection(("127.0.0.1", self.relay_port))
+        threading.Thread(target=self._down, args=(r, c), daemon=True).start()
+        f = c.makefile("rb")
+        while True:
+            fm, raw = read_frame(f)
+            if fm is None:
+                break
+            with self.lock:
+                self.frames.append((fm.type, fm.body))
+            try:
+                r.sendall(raw)
+            except OSError:
+                break
+        for s in (r, c):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _down(self, r, c):
+        try:
+            while True:
+                data = r.recv(65536)
+                if not data:
+                    break
+                c.sendall(data)
+        except OSError:
+            pass
+
+    def leaves(self):
+        """INI frames sent with the LEAVE flag (docs/protocol.md "v2: INI": the room
+        prefix, version, flags; LEAVE is bit 2)."""
+        out = []
+        with self.lock:
+            for ftype, body in self.frames:
+                if ftype == 1 and len(body) >= 1 and len(body) >= body[0] + 3:
+                    if body[body[0] + 2] & 0x04:
+                        out.append(body)
+        return out
+
+
+def scenario_leave(env, c):
+    """Quitting the UI (/quit, or Ctrl-D on an empty line) sends the signed LEAVE before
+    closing, as batch mode does: an INI with the LEAVE flag goes up, and bob sees alice
+    leave."""
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    for i, how in enumerate(("/quit", "C-d")):
+        up = UpRecorder(env.port)
+        alice = env.start_ui("alice%d" % i, "alice", relay_port=up.port)
+        alice.wait_ready()
+        bob.wait(r'"event":\s*"joined".*"alice"', "alice never joined")
+        c.ok(up.leaves() == [], "a LEAVE before quitting")
+        if how == "/quit":
+            alice.type("/quit")
+        else:
+            alice.keys("C-d")
+        assert_clean_exit(c, alice, how)
+        wait_for(lambda: len(up.leaves()) == 1, "%s: no signed LEAVE went up" % how)
+        wait_for(lambda: len([l for l in bob.lines if re.search(r'"event":\s*"left".*"alice"', l)])
+                 == i + 1, "%s: bob did not see alice leave" % how)
+        up.lsock.close()
+
+
+def scenario_files(env, c):
+    """Offers that wait and the commands: bob offers a 5 MiB file (over the 4 MiB auto-accept):
+    alice's pane shows `bob offers big.bin, 5.0 MiB, /accept N`; /accept N shows its progress on
+    the status line (`N↓..%`) and then the received line, and the field goes; a second offer is
+    refused with /cancel M (a failed line, and bob hears of it); alice's own /send shows
+    `offering …` and `bob has …` once bob has it."""
+    dl = os.path.join(env.dir, "dl-alice")
+    alice = env.start_ui("alice", "alice", extra=["--download-dir", dl])
+    alice.wait_ready()
+    bob = env.start_batch("bob", extra=["--download-dir", os.path.join(env.dir, "dl-bob"),
+                                        "--accept-files"])
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    big = os.path.join(env.dir, "big.bin")
+    data = os.urandom(5 * 1024 * 1024)
+    with open(big, "wb") as f:
+        f.write(data)
+    bob.send("/send " + big)
+    m = re.search(r"bob offers big\.bin, 5\.0 MiB, /accept (\d+)",
+                  alice.wait_text(r"bob offers big\.bin, 5\.0 MiB, /accept \d+"))
+    n = m.group(1)
+    c.ok(re.search(n + "[\u2193v]", alice.status_row()) is None, "progress before /accept")
+    alice.type("/accept " + n)
+    # About 85 chunks at 40 a second: two seconds of progress to see.
+    alice.wait(lambda s: re.search(r"\b" + n + "\u2193\\d+% ([0-9.]+[BKM]/s|\\?) ([0-9hms]+|\\?)",
+                                   alice.status_row()) is not None, "no progress on the status line")
+    alice.wait_text(r"received big\.bin from bob, 5\.0 MiB: .*dl-alice/big\.bin")
+    alice.wait(lambda s: "\u2193" not in alice.status_row(), "the finished transfer stays on the status line")
+    c.ok(open(os.path.join(dl, "big.bin"), "rb").read() == data, "big.bin differs")
+    bob.send("/send " + big)
+    second = r"bob offers big\.bin, 5\.0 MiB, /accept (?!%s\b)(\d+)" % n
+    m = re.search(second, alice.wait_text(second))
+    alice.type("/cancel " + m.group(1))
+    alice.wait_text(r"transfer %s \(big\.bin\) failed: .*\(cancelled\)" % m.group(1))
+    bob.wait(r'"file-refused"|"event":\s*"file-failed"', "bob did not hear of the refusal")
+    small = os.path.join(env.dir, "note.txt")
+    with open(small, "w") as f:
+        f.write("a note from alice\n")
+    alice.type("/send " + small)
+    alice.wait_text(r"offering note\.txt, 18 B, to the room \(transfer \d+")
+    bob.wait(r'"event":\s*"file-received".*note\.txt', "bob did not get alice's file")
+    alice.wait_text(r"bob has note\.txt \(transfer \d+\)")
+    # To bob only: a DM file, its lines in the private view with bob.
+    alice.type("/send bob " + small)
+    bob.wait(r'"event":\s*"file-received".*"private":\s*true', "bob did not get the private file")
+    alice.wait(lambda s: "win 1/2" in alice.status_row(), "no private view for the DM file")
+    c.ok(not re.search(r"to bob \(transfer", alice.screen()), "the DM file's line is in the room window")
+    alice.type("/window 2")
+    alice.wait_text(r"offering note\.txt, 18 B, to bob \(transfer \d+")
+    alice.wait_text(r"bob has note\.txt")
+    alice.keys("M-1")
+    alice.type("/accept 999")
+    alice.wait_text(r"/accept 999: ")
+    alice.type("/send /nonexistent/file")
+    alice.wait_text(r"not sent: ")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit after files")
+
+
 SCENARIOS = {"dm": scenario_dm, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
              "mention": scenario_mention, "complete": scenario_complete,
              "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
              "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,
-             "usage": scenario_usage}
+             "usage": scenario_usage, "picture": scenario_picture, "files": scenario_files, "leave": scenario_leave}
 
 
 def main():
