@@ -61,6 +61,7 @@ core_reap(struct client *c)
 	conn_reap(c);
 	members_reap(c);
 	dm_purge(c);
+	xfer_reap(c);
 }
 
 static void

@@ -543,6 +543,8 @@ int dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
 int xfer_new(struct client *c, const struct client_config *cfg);
 void xfer_free(struct client *c);
 void xfer_stop(struct client *c);
+/* Free the transfers ended during the last callback chain (core_reap). */
+void xfer_reap(struct client *c);
 /* From dat_pump, once lines are sealed: at most one chunk. */
 void xfer_pump(struct client *c);
 void xfer_on_event(struct client *c, const struct client_event *ev);

@@ -77,11 +77,10 @@ xrecv_fail(struct client *c, struct xfer *x, const char *reason,
 		(void)xfer_send_ctl(c, m, x->private_, x->id, op, x->expected,
 		    wire_reason);
 	}
-	/* The temp file is gone before anyone is told it failed. */
-	sotto_dl_free(x->dl);
-	x->dl = NULL;
-	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
+	/* Ended (and the temp file gone) before anyone is told: a front-end
+	 * reacting to the event finds no transfer n. */
 	xfer_drop(c, x);
+	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
 }
 
 static void
@@ -121,12 +120,12 @@ finish(struct client *c, struct xfer *x)
 		    x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
+	xfer_drop(c, x);        /* over before the front-end hears of it */
 	xfer_fill_ev(x, &ev.file);
 	ev.file.done = x->size;
 	ev.file.path = path;
 	core_emit(c, &ev);
 	free(path);
-	xfer_drop(c, x);
 }
 
 /* --- accepting --------------------------------------------------------------------- */
@@ -226,7 +225,7 @@ from_sender(struct client *c, const uint8_t *pub)
 	size_t n = 0;
 
 	for (struct xfer *x = c->xf->list; x != NULL; x = x->next)
-		if (!x->outgoing && memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
+		if (!x->dead && !x->outgoing && memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
 			n++;
 	return n;
 }
@@ -309,14 +308,15 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		if ((m = xfer_member(c, pub, session)) != NULL)
 			(void)xfer_send_ctl(c, m, private_, x->id, SOTTO_FCTL_CANCEL, 0,
 			    SOTTO_FR_TOO_LARGE);
-		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
 		xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
 		return 0;
 	}
 	x->auto_acc = xs->accept_all || auto_ok(c, pub, o->size);
 	x->waiting = !x->auto_acc;
 	xfer_emit(c, CLIENT_EV_FILE_OFFER, x, NULL, NULL, NULL, NULL);
-	if (x->auto_acc && !c->closing)
+	/* The front-end may have cancelled it from the event. */
+	if (x->auto_acc && !x->dead && !c->closing)
 		(void)xrecv_accept(c, x, why, sizeof(why));
 	return 0;
 }
@@ -409,16 +409,19 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		x->head_len = ch.len < SOTTO_MT_SNIFF_LEN ? ch.len : SOTTO_MT_SNIFF_LEN;
 		memcpy(x->head, ch.data, x->head_len);
 	}
-	if (x->cut_at != 0)
+	x->expected++;
+	x->asked = false;
+	x->last_chunk = ev_now(c->loop);
+	if (x->cut_at != 0) {
+		x->cut_at = 0;
 		core_notice_reason(c, "file-resumed", "transfer of %s from %s resumed "
 		    "at %u %%", x->file_name, x->from_name, (unsigned)(100.0 *
 		    (double)sotto_dl_written(x->dl) / (double)x->size));
-	x->expected++;
-	x->asked = false;
-	x->cut_at = 0;
-	x->last_chunk = ev_now(c->loop);
+		if (x->dead)
+			return 0;       /* cancelled from the notice */
+	}
 	xfer_progress(c, x, sotto_dl_written(x->dl), x->expected == x->chunks);
-	if (x->expected == x->chunks && !c->closing)
+	if (x->expected == x->chunks && !x->dead && !c->closing)
 		finish(c, x);
 	return 0;
 }

@@ -317,7 +317,7 @@ pick(struct client *c, struct xfer **xo, struct xpeer **po, struct member **mo)
 	struct member *m;
 
 	for (x = c->xf->list; x != NULL; x = x->next) {
-		if (!x->outgoing || owed(c, x, &m) == NULL)
+		if (x->dead || !x->outgoing || owed(c, x, &m) == NULL)
 			continue;
 		if (x->n > c->xf->rr && (after == NULL || x->n < after->n))
 			after = x;
@@ -398,7 +398,7 @@ xsend_pump(struct client *c)
 		return;
 	}
 	send_chunk(c, x, p, m);
-	if (!ev_is_active(&xs->pace) && xs->list != NULL) {
+	if (!ev_is_active(&xs->pace) && xs->n_out > 0) {
 		ev_timer_set(&xs->pace, gap, 0.0);
 		ev_timer_start(c->loop, &xs->pace);
 	}
@@ -465,9 +465,9 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 		return;     /* DONE or FAIL of nothing we sent it */
 	x->touched = ev_now(c->loop);
 	if (fc->op == SOTTO_FCTL_DONE) {
-		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		if (x->private_)
 			xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		return;
 	}
 	if (fc->op == SOTTO_FCTL_CANCEL)
@@ -479,10 +479,10 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 		snprintf(detail, sizeof(detail), "%s could not receive %s (%s)",
 		    name, x->file_name, word);
 	if (x->private_) {
+		xfer_drop(c, x);
 		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, name, fpr,
 		    fc->op == SOTTO_FCTL_CANCEL && fc->reason == SOTTO_FR_USER ?
 		    "cancelled" : word, detail);
-		xfer_drop(c, x);
 		return;
 	}
 	/* A room offer stays open for the others: one line. */
@@ -544,9 +544,9 @@ xsend_tick(struct client *c, struct xfer *x, double now)
 			if (x->private_) {
 				snprintf(detail, sizeof(detail), "%s did not come back "
 				    "within %.0f s", p->name, c->xf->resume);
+				xfer_drop(c, x);
 				xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
 				    "timeout", detail);
-				xfer_drop(c, x);
 				return;
 			}
 			peer_remove(x, p);
@@ -579,7 +579,7 @@ xsend_cancel(struct client *c, struct xfer *x, const char *reason,
 			(void)dat_send_body(c, SOTTO_CT_FCTL, xs->body.p, xs->body.len,
 			    SOTTO_TO_ROOM, core_now_ms());
 	}
+	xfer_drop(c, x);
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, x->private_ ? x->peers[0].name : NULL,
 	    x->private_ ? x->peers[0].fpr : NULL, reason, detail);
-	xfer_drop(c, x);
 }

@@ -119,24 +119,44 @@ void
 xfer_drop(struct client *c, struct xfer *x)
 {
 	struct xfer_state *xs = c->xf;
-	struct xfer **pp;
 
-	for (pp = &xs->list; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
+	if (x->dead)
+		return;
+	x->dead = true;
 	if (x->outgoing)
 		xs->n_out--;
 	else {
 		xs->n_in--;
 		xs->n_told_busy = 0;    /* room again: say so again next time */
 	}
-	xfer_free_one(x);
-	if (xs->list == NULL) {
+	/* The descriptor and the temp file go now; the struct stays valid
+	 * (and in the list, skipped) until xfer_reap. */
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	sotto_dl_free(x->dl);
+	x->dl = NULL;
+	if (xs->n_out + xs->n_in == 0) {
 		ev_timer_stop(c->loop, &xs->tick);
 		ev_timer_stop(c->loop, &xs->pace);
 	}
+	core_defer(c);
+}
+
+void
+xfer_reap(struct client *c)
+{
+	struct xfer_state *xs = c->xf;
+	struct xfer **pp, *x;
+
+	if (xs == NULL)
+		return;
+	for (pp = &xs->list; (x = *pp) != NULL; )
+		if (x->dead) {
+			*pp = x->next;
+			xfer_free_one(x);
+		} else
+			pp = &x->next;
 }
 
 struct xfer *
@@ -145,7 +165,7 @@ xfer_by_n(struct client *c, unsigned n)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (x->n == n)
+		if (!x->dead && x->n == n)
 			return x;
 	return NULL;
 }
@@ -156,7 +176,8 @@ xfer_out_by_id(struct client *c, const uint8_t *id)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (x->outgoing && memcmp(x->id, id, SOTTO_XFER_ID) == 0)
+		if (!x->dead && x->outgoing &&
+		    memcmp(x->id, id, SOTTO_XFER_ID) == 0)
 			return x;
 	return NULL;
 }
@@ -168,7 +189,8 @@ xfer_in_by_id(struct client *c, const uint8_t *pub, const uint8_t *id)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (!x->outgoing && memcmp(x->id, id, SOTTO_XFER_ID) == 0 &&
+		if (!x->dead && !x->outgoing &&
+		    memcmp(x->id, id, SOTTO_XFER_ID) == 0 &&
 		    memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
 			return x;
 	return NULL;
@@ -330,7 +352,7 @@ xfer_kick(struct client *c)
 {
 	struct xfer_state *xs = c->xf;
 
-	if (xs == NULL || xs->list == NULL || c->st == CS_CLOSED)
+	if (xs == NULL || xs->n_out + xs->n_in == 0 || c->st == CS_CLOSED)
 		return;
 	ev_timer_stop(c->loop, &xs->tick);
 	ev_timer_set(&xs->tick, 0.05, XFER_TICK);
@@ -351,6 +373,8 @@ on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	/* Each step may drop its transfer: the next one is taken first. */
 	for (x = xs->list; x != NULL && !c->closing; x = next) {
 		next = x->next;
+		if (x->dead)
+			continue;
 		if (x->outgoing)
 			xsend_tick(c, x, now);
 		else
@@ -373,7 +397,7 @@ on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 void
 xfer_pump(struct client *c)
 {
-	if (c->xf != NULL && c->xf->list != NULL)
+	if (c->xf != NULL && c->xf->n_out > 0)
 		xsend_pump(c);
 }
 
@@ -391,7 +415,9 @@ xfer_on_event(struct client *c, const struct client_event *ev)
 	switch (ev->type) {
 	case CLIENT_EV_DISCONNECTED:
 		for (x = xs->list; x != NULL; x = x->next)
-			if (x->outgoing)
+			if (x->dead)
+				continue;
+			else if (x->outgoing)
 				xsend_disconnected(x, ev_now(c->loop));
 			else if (x->accepted)
 				x->resume = true;

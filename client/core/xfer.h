@@ -49,6 +49,8 @@ struct xfer_rate {
 struct xfer {
 	struct xfer   *next;
 	unsigned       n;          /* for /accept N, /cancel N */
+	bool           dead;       /* ended: skipped by every lookup, freed by
+	                            * xfer_reap once the callback chain returns */
 	bool           outgoing;
 	bool           private_;   /* a DM file: every body inside a DM */
 	uint8_t        id[SOTTO_XFER_ID];
@@ -121,6 +123,8 @@ struct xfer_state {
 
 /* xfer.c */
 struct xfer *xfer_alloc(struct client *c, bool outgoing);
+/* End x: its file and temp file go now, the struct at the end of the
+ * loop turn (a front-end may cancel from inside an event about x). */
 void xfer_drop(struct client *c, struct xfer *x);
 struct xfer *xfer_by_n(struct client *c, unsigned n);
 struct xfer *xfer_out_by_id(struct client *c, const uint8_t *id);

@@ -317,7 +317,11 @@ int client_send_dm(struct client *c, const char *name, const char *text,
 int client_send_file(struct client *c, const char *to_name, const char *path,
     char *why, size_t why_len, const char **reason);
 /* Accept offer n (the number in its CLIENT_EV_FILE_OFFER); cancel a
- * transfer either way. 0, or why holds one line. */
+ * transfer either way. 0, or why holds one line. Both may be called from
+ * inside any event callback, including one about transfer n itself: a
+ * transfer is over (no longer found by n) before its FILE_RECEIVED,
+ * FILE_SENT or FILE_FAILED is emitted, and its memory is freed only at
+ * the end of the loop turn. */
 int client_accept_file(struct client *c, unsigned n, char *why, size_t why_len);
 int client_cancel_file(struct client *c, unsigned n, char *why, size_t why_len);
 /* Strict mode: nothing is sent while an untrusted reader is present. */
