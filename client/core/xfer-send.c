@@ -27,27 +27,39 @@ hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* SHA-256 of the whole file and its first bytes; the file is read once,
- * at the offer (a file changed after it fails the receiver's check). */
+/* hash_file's answer for a file whose size is not what fstat said. */
+#define HASH_CHANGED SOTTO_E_FORMAT
+
+/* SHA-256 of exactly size bytes and the first bytes; the file is read
+ * once, at the offer. A file that is shorter or longer than its size by
+ * then (a log being written, a /proc file whose size says 0) is
+ * HASH_CHANGED: an offer whose hash matches no size-byte prefix would
+ * fail every receiver, and reading to EOF may never end. */
 static int
-hash_file(int fd, uint8_t sha[static SOTTO_SHA256_LEN], uint8_t *head,
-    size_t *head_len, uint8_t *buf, size_t cap)
+hash_file(int fd, uint64_t size, uint8_t sha[static SOTTO_SHA256_LEN],
+    uint8_t *head, size_t *head_len, uint8_t *buf, size_t cap)
 {
 	gcry_md_hd_t md;
+	uint64_t got = 0;
 	ssize_t n;
+	size_t want;
 
 	*head_len = 0;
 	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
 		return SOTTO_E_CRYPTO;
 	for (;;) {
-		n = read(fd, buf, cap);
+		/* One byte past size: it must be EOF. */
+		want = size - got < cap ? (size_t)(size - got) : cap;
+		if (want == 0)
+			want = 1;
+		n = read(fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			gcry_md_close(md);
 			return SOTTO_E_IO;
 		}
-		if (n == 0)
+		if (got == size || n == 0)
 			break;
 		if (*head_len < SOTTO_MT_SNIFF_LEN) {
 			size_t k = SOTTO_MT_SNIFF_LEN - *head_len;
@@ -58,6 +70,11 @@ hash_file(int fd, uint8_t sha[static SOTTO_SHA256_LEN], uint8_t *head,
 			*head_len += k;
 		}
 		gcry_md_write(md, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	if (got != size || n != 0) {
+		gcry_md_close(md);
+		return HASH_CHANGED;
 	}
 	memcpy(sha, gcry_md_read(md, GCRY_MD_SHA256), SOTTO_SHA256_LEN);
 	gcry_md_close(md);
@@ -152,9 +169,11 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 	size_t head_len;
 	struct stat st;
 	char h[32];
-	int r;
+	int r, fl;
 
-	if ((x->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* Non-blocking and no controlling tty: opening a FIFO or a device
+	 * must not block the loop or have side effects before S_ISREG. */
+	if ((x->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
 		*reason = errno == ENOENT || errno == ENOTDIR ? "no-such-file" :
 		    "read-failed";
 		snprintf(why, why_len, "%s: %s; not sent", path, strerror(errno));
@@ -165,6 +184,12 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		snprintf(why, why_len, "%s is not a regular file; not sent", path);
 		return SOTTO_E_INVAL;
 	}
+	if ((fl = fcntl(x->fd, F_GETFL)) < 0 ||
+	    fcntl(x->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		*reason = "read-failed";
+		snprintf(why, why_len, "%s: %s; not sent", path, strerror(errno));
+		return SOTTO_E_IO;
+	}
 	if ((uint64_t)st.st_size > c->xf->max_file) {
 		*reason = "too-large";
 		xfer_human(c->xf->max_file, h, sizeof(h));
@@ -172,11 +197,16 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		    "(--max-file); not sent", path, h);
 		return SOTTO_E_TOOLONG;
 	}
-	if ((r = hash_file(x->fd, x->sha, head, &head_len, c->xf->chunk,
-	    SOTTO_FILE_CHUNK_MAX)) != 0) {
+	if ((r = hash_file(x->fd, (uint64_t)st.st_size, x->sha, head, &head_len,
+	    c->xf->chunk, SOTTO_FILE_CHUNK_MAX)) != 0) {
 		*reason = "read-failed";
-		snprintf(why, why_len, "%s: cannot be read: %s; not sent", path,
-		    strerror(errno));
+		if (r == HASH_CHANGED)
+			snprintf(why, why_len, "%s: its size changed while it was "
+			    "read (a file being written, or not a plain file on "
+			    "disk); not sent", path);
+		else
+			snprintf(why, why_len, "%s: cannot be read: %s; not sent",
+			    path, strerror(errno));
 		return r;
 	}
 	x->size = (uint64_t)st.st_size;

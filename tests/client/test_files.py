@@ -441,6 +441,27 @@ def test_disk_limit():
         received(b, small)
 
 
+def test_send_not_regular():
+    """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
+    no writer used to block alice's whole client); a /proc file, whose size
+    says 0 while it reads more, is read-failed, not an empty offer with a
+    hash that matches nothing; alice's next line still goes out."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        d = s.keys.path("out")
+        os.makedirs(d, exist_ok=True)
+        fifo = os.path.join(d, "pipe")
+        os.mkfifo(fifo)
+        a.send("/send " + fifo)
+        a.wait("notice", reason="not-a-file")
+        a.send("/send /proc/self/status")
+        n = a.wait("notice", reason="read-failed")
+        check("size changed" in n["detail"], "says why: %r" % n)
+        a.send("after the refusals")
+        b.wait("message", text="after the refusals")
+        check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
