@@ -59,23 +59,21 @@ auto_ok(struct client *c, const uint8_t *pub, uint64_t size)
 
 /* --- ending a transfer ------------------------------------------------------------- */
 
-/* Tell the sender (best effort: it may be gone) unless wire_reason is
+/* Tell the sender (now, or from the tick for the resume window) unless wire_reason is
  * SOTTO_FR_NONE (it ended it), say why, forget the transfer; the temp
  * file goes with it. */
 void
 xrecv_fail(struct client *c, struct xfer *x, const char *reason,
     uint8_t wire_reason, const char *detail)
 {
-	struct member *m;
 	uint8_t op;
 
-	if (wire_reason != SOTTO_FR_NONE &&
-	    (m = xfer_member(c, x->from_pub, x->from_session)) != NULL) {
+	if (wire_reason != SOTTO_FR_NONE) {
 		op = wire_reason == SOTTO_FR_USER || wire_reason == SOTTO_FR_TOO_LARGE ||
 		    wire_reason == SOTTO_FR_TIMEOUT || wire_reason == SOTTO_FR_BUSY ?
 		    SOTTO_FCTL_CANCEL : SOTTO_FCTL_FAIL;
-		(void)xfer_send_ctl(c, m, x->private_, x->id, op, x->expected,
-		    wire_reason);
+		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
+		    op, x->expected, wire_reason);
 	}
 	/* Ended (and the temp file gone) before anyone is told: a front-end
 	 * reacting to the event finds no transfer n. */
@@ -87,7 +85,6 @@ static void
 finish(struct client *c, struct xfer *x)
 {
 	struct client_event ev = { .type = CLIENT_EV_FILE_RECEIVED };
-	struct member *m;
 	char *path = NULL, detail[512];
 	int r, e;
 
@@ -115,9 +112,8 @@ finish(struct client *c, struct xfer *x)
 			return;
 		}
 	}
-	if ((m = xfer_member(c, x->from_pub, x->from_session)) != NULL)
-		(void)xfer_send_ctl(c, m, x->private_, x->id, SOTTO_FCTL_DONE,
-		    x->chunks, SOTTO_FR_NONE);
+	xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
+	    SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
 	xfer_drop(c, x);        /* over before the front-end hears of it */
@@ -269,7 +265,6 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 {
 	struct xfer_state *xs = c->xf;
 	char why[256] = "", detail[512], h[32], lim[32];
-	struct member *m;
 	struct xfer *x;
 
 	if (xs->n_in >= XFER_IN_MAX || from_sender(c, pub) >= XFER_IN_PER_SENDER) {
@@ -305,9 +300,8 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		snprintf(detail, sizeof(detail), "%s offered %s (%s), above your "
 		    "limit of %s (--max-file); refused", peer->name, x->file_name, h,
 		    lim);
-		if ((m = xfer_member(c, pub, session)) != NULL)
-			(void)xfer_send_ctl(c, m, private_, x->id, SOTTO_FCTL_CANCEL, 0,
-			    SOTTO_FR_TOO_LARGE);
+		xfer_ctl_later(c, pub, session, private_, x->id, SOTTO_FCTL_CANCEL,
+		    0, SOTTO_FR_TOO_LARGE);
 		xfer_drop(c, x);
 		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
 		return 0;

@@ -229,7 +229,7 @@ send_offer(struct client *c, struct xfer *x, struct member *m)
 	if (m != NULL)
 		return xfer_send_body(c, m, x->private_, SOTTO_CT_FOFFER,
 		    c->xf->body.p, c->xf->body.len);
-	if (!dat_may_send(c))
+	if (!xfer_may_send_room(c))
 		return SOTTO_E_AGAIN;
 	return dat_send_body(c, SOTTO_CT_FOFFER, c->xf->body.p, c->xf->body.len,
 	    SOTTO_TO_ROOM, core_now_ms());
@@ -261,8 +261,8 @@ xsend_offer(struct client *c, const char *to_name, const char *path,
 	if (to_name != NULL &&
 	    (m = dm_member_for(c, to_name, why, why_len, reason)) == NULL)
 		return CLIENT_E_DM_TARGET;
-	if (!dat_may_send(c) || (c->strict && c->n_readers > 0 && m == NULL)) {
-		*reason = c->strict && c->n_readers > 0 ? "strict" : "not-ready";
+	if (!dat_may_send(c) || (m == NULL && xfer_room_held(c))) {
+		*reason = xfer_room_held(c) ? "strict" : "not-ready";
 		snprintf(why, why_len, "%s; file not sent", *reason[0] == 's' ?
 		    "strict mode: an untrusted reader is in the room" :
 		    "not in the room with its key right now (connecting, waiting "
@@ -314,7 +314,7 @@ peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
 {
 	/* Strict mode with an untrusted reader present holds room files (the
 	 * group key may have reached it); a DM file is sealed to one member. */
-	if (!x->private_ && c->strict && c->n_readers > 0)
+	if (!x->private_ && xfer_room_held(c))
 		return false;
 	return p->active && p->cut_at == 0 && p->next < x->chunks &&
 	    (*m = peer_member(c, p)) != NULL;
@@ -594,21 +594,15 @@ void
 xsend_cancel(struct client *c, struct xfer *x, const char *reason,
     const char *detail)
 {
-	struct xfer_state *xs = c->xf;
-	struct member *m;
-
 	/* A DM offer: to its one receiver. A room offer: to the room, so
-	 * those still deciding drop it too (one frame, however many). */
-	if (x->private_ && (m = peer_member(c, &x->peers[0])) != NULL)
-		(void)xfer_send_ctl(c, m, true, x->id, SOTTO_FCTL_CANCEL, 0,
+	 * those still deciding drop it too (one frame, however many); held
+	 * like any room body in strict mode while a reader is here. */
+	if (x->private_)
+		xfer_ctl_later(c, x->peers[0].pub, x->peers[0].session, true, x->id,
+		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_USER);
+	else
+		xfer_ctl_later(c, NULL, NULL, false, x->id, SOTTO_FCTL_CANCEL, 0,
 		    SOTTO_FR_USER);
-	if (!x->private_ && dat_may_send(c)) {
-		sotto_wbuf_reset(&xs->body);
-		if (sotto_fctl_build(&xs->body, x->id, SOTTO_FCTL_CANCEL, 0,
-		    SOTTO_FR_USER) == 0)
-			(void)dat_send_body(c, SOTTO_CT_FCTL, xs->body.p, xs->body.len,
-			    SOTTO_TO_ROOM, core_now_ms());
-	}
 	xfer_drop(c, x);
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, x->private_ ? x->peers[0].name : NULL,
 	    x->private_ ? x->peers[0].fpr : NULL, reason, detail);

@@ -136,7 +136,7 @@ xfer_drop(struct client *c, struct xfer *x)
 	x->fd = -1;
 	sotto_dl_free(x->dl);
 	x->dl = NULL;
-	if (xs->n_out + xs->n_in == 0) {
+	if (xs->n_out + xs->n_in + xs->n_ctl == 0) {
 		ev_timer_stop(c->loop, &xs->tick);
 		ev_timer_stop(c->loop, &xs->pace);
 	}
@@ -317,11 +317,25 @@ xfer_human(uint64_t n, char *buf, size_t len)
 
 /* --- sending bodies ------------------------------------------------------------- */
 
+bool
+xfer_room_held(const struct client *c)
+{
+	return c->strict && c->n_readers > 0;
+}
+
+bool
+xfer_may_send_room(const struct client *c)
+{
+	return dat_may_send(c) && !xfer_room_held(c);
+}
+
 int
 xfer_send_body(struct client *c, struct member *m, bool private_,
     uint8_t ctype, const void *body, size_t len)
 {
-	if (!dat_may_send(c))
+	/* Every room body (offer, re-offer, chunk, control) under one rule:
+	 * in strict mode nothing room-wide goes while a reader is here. */
+	if (!(private_ ? dat_may_send(c) : xfer_may_send_room(c)))
 		return SOTTO_E_AGAIN;
 	if (private_)
 		return dm_send_inner(c, m, ctype, body, len);
@@ -345,6 +359,88 @@ xfer_send_ctl(struct client *c, struct member *m, bool private_,
 	return r;
 }
 
+/* A room CANCEL: one frame to everyone (those still deciding drop it). */
+static int
+ctl_to_room(struct client *c, const uint8_t *id, uint8_t op, uint32_t index,
+    uint8_t reason)
+{
+	uint8_t body[SOTTO_FCTL_LEN];
+	struct sotto_wbuf b;
+	int r;
+
+	if (!xfer_may_send_room(c))
+		return SOTTO_E_AGAIN;
+	sotto_wbuf_init(&b, sizeof(body));
+	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0) {
+		memcpy(body, b.p, b.len);
+		r = dat_send_body(c, SOTTO_CT_FCTL, body, b.len, SOTTO_TO_ROOM,
+		    core_now_ms());
+	}
+	sotto_wbuf_free(&b);
+	return r;
+}
+
+static int
+ctl_try(struct client *c, const struct xctl *k)
+{
+	struct member *m;
+
+	if (k->room)
+		return ctl_to_room(c, k->id, k->op, k->index, k->reason);
+	if (c->st != CS_READY || (m = xfer_member(c, k->pub, k->session)) == NULL)
+		return SOTTO_E_AGAIN;
+	return xfer_send_ctl(c, m, k->private_, k->id, k->op, k->index, k->reason);
+}
+
+void
+xfer_ctl_later(struct client *c, const uint8_t *pub, const uint8_t *session,
+    bool private_, const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason)
+{
+	struct xfer_state *xs = c->xf;
+	struct xctl k, *slot;
+
+	if (c->st == CS_CLOSED)
+		return;         /* shutting down: nothing more goes */
+	memset(&k, 0, sizeof(k));
+	k.room = pub == NULL;
+	if (pub != NULL)
+		memcpy(k.pub, pub, SOTTO_ED25519_PUB);
+	if (session != NULL)
+		memcpy(k.session, session, SOTTO_JOIN_NONCE);
+	memcpy(k.id, id, SOTTO_XFER_ID);
+	k.private_ = private_;
+	k.op = op;
+	k.index = index;
+	k.reason = reason;
+	k.until = ev_now(c->loop) + xs->resume;
+	if (ctl_try(c, &k) == 0)
+		return;
+	/* Full: the oldest goes (it is the nearest to giving up anyway). */
+	if (xs->n_ctl == XFER_CTL_PENDING) {
+		memmove(&xs->ctl[0], &xs->ctl[1], (XFER_CTL_PENDING - 1) *
+		    sizeof(xs->ctl[0]));
+		xs->n_ctl--;
+	}
+	slot = &xs->ctl[xs->n_ctl++];
+	*slot = k;
+	if (!ev_is_active(&xs->tick))
+		ev_timer_start(c->loop, &xs->tick);
+}
+
+/* From the tick: the controls still owed, in order. */
+static void
+ctl_retry(struct client *c, double now)
+{
+	struct xfer_state *xs = c->xf;
+	size_t i, j;
+
+	for (i = j = 0; i < xs->n_ctl; i++) {
+		if (now <= xs->ctl[i].until && ctl_try(c, &xs->ctl[i]) != 0)
+			xs->ctl[j++] = xs->ctl[i];
+	}
+	xs->n_ctl = j;
+}
+
 /* --- timers -------------------------------------------------------------------- */
 
 void
@@ -352,7 +448,8 @@ xfer_kick(struct client *c)
 {
 	struct xfer_state *xs = c->xf;
 
-	if (xs == NULL || xs->n_out + xs->n_in == 0 || c->st == CS_CLOSED)
+	if (xs == NULL || xs->n_out + xs->n_in + xs->n_ctl == 0 ||
+	    c->st == CS_CLOSED)
 		return;
 	ev_timer_stop(c->loop, &xs->tick);
 	ev_timer_set(&xs->tick, 0.05, XFER_TICK);
@@ -370,6 +467,7 @@ on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (c->closing || c->st == CS_CLOSED)
 		return;
+	ctl_retry(c, now);
 	/* Each step may drop its transfer: the next one is taken first. */
 	for (x = xs->list; x != NULL && !c->closing; x = next) {
 		next = x->next;
@@ -381,6 +479,8 @@ on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 			xrecv_tick(c, x, now);
 	}
 	xsend_pump(c);
+	if (xs->n_out + xs->n_in + xs->n_ctl == 0)
+		ev_timer_stop(loop, &xs->tick);
 }
 
 static void
@@ -410,7 +510,7 @@ xfer_on_event(struct client *c, const struct client_event *ev)
 	struct xfer_state *xs = c->xf;
 	struct xfer *x;
 
-	if (xs == NULL || xs->list == NULL)
+	if (xs == NULL || xs->n_out + xs->n_in + xs->n_ctl == 0)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_DISCONNECTED:

@@ -26,6 +26,7 @@
 #define XFER_PROGRESS_GAP   0.25    /* s: at most 4 progress events per second */
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
+#define XFER_CTL_PENDING    32u     /* controls waiting to be sent */
 
 /* One receiver of an offer we made (the sending side). */
 struct xpeer {
@@ -92,6 +93,21 @@ struct xfer {
 	size_t         head_len;
 };
 
+/* A control that could not go when it was made (no key, a full output,
+ * strict mode holding room bodies, the other side away): retried from
+ * the tick until `until`. room: to the whole room (a sender's CANCEL). */
+struct xctl {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	uint8_t   session[SOTTO_JOIN_NONCE];
+	uint8_t   id[SOTTO_XFER_ID];
+	bool      room;
+	bool      private_;
+	uint8_t   op;
+	uint8_t   reason;
+	uint32_t  index;
+	double    until;
+};
+
 /* Bytes a sender had auto-accepted in its current window. */
 struct xquota {
 	uint8_t   pub[SOTTO_ED25519_PUB];
@@ -119,6 +135,8 @@ struct xfer_state {
 	struct sotto_wbuf body;            /* a body being built */
 	uint8_t           told_busy[XFER_IN_MAX][SOTTO_ED25519_PUB];
 	size_t            n_told_busy;
+	struct xctl       ctl[XFER_CTL_PENDING];
+	size_t            n_ctl;
 };
 
 /* xfer.c */
@@ -142,6 +160,17 @@ int xfer_send_body(struct client *c, struct member *m, bool private_,
     uint8_t ctype, const void *body, size_t len);
 int xfer_send_ctl(struct client *c, struct member *m, bool private_,
     const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason);
+/* A room body may go now: dat_may_send, and strict mode does not hold
+ * room bodies (an untrusted reader present). DM bodies need only
+ * dat_may_send. */
+bool xfer_room_held(const struct client *c);
+bool xfer_may_send_room(const struct client *c);
+/* A control that must arrive (DONE, FAIL, CANCEL): sent now when it can
+ * be, else kept and retried from the tick for the resume window. pub
+ * NULL: to the room. */
+void xfer_ctl_later(struct client *c, const uint8_t *pub,
+    const uint8_t *session, bool private_, const uint8_t *id, uint8_t op,
+    uint32_t index, uint8_t reason);
 void xfer_kick(struct client *c);      /* run the tick soon */
 const char *xfer_reason_word(uint8_t reason);
 void xfer_human(uint64_t n, char *buf, size_t len);

@@ -462,6 +462,53 @@ def test_send_not_regular():
         check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
 
 
+def test_strict_holds_room_files():
+    """bob runs --strict; dave, whom bob does not trust, reads the room
+    (alice hands him the key). While dave is there nothing room-wide of a
+    file leaves bob: neither his /accept of alice's room offer nor the
+    CANCEL of his own room offer (a DM to alice sent after both arrives
+    and alice has seen neither). Once dave has left both go: alice's file
+    reaches bob, alice learns bob cancelled his."""
+    with Scene("alice", "bob", "dave") as s:
+        tr_a = s.keys.trusted("ta", "alice", "bob", "dave")
+        tr_b = s.keys.trusted("tb", "alice", "bob")
+
+        def opts(n):
+            return ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
+        a = s.client("alice", tr_a, extra=opts("alice"))
+        a.ready()
+        b = s.client("bob", tr_b, extra=opts("bob") + ["--strict"])
+        b.ready()
+        a.wait("joined", name="bob")
+        mine = write(s, "bobs.bin", pattern(AUTO_MAX + 1, 20))
+        b.send("/send " + mine)
+        bob_off = b.wait("file-offer", outgoing=True)
+        a.wait("file-offer", outgoing=False, name="bob")
+        data = pattern(AUTO_MAX + 2, 21)
+        a.send("/send " + write(s, "alices.bin", data))
+        a_off = a.wait("file-offer", outgoing=True)
+        off = b.wait("file-offer", outgoing=False, name="alice")
+        check(off["waiting"], "above the threshold: waits for /accept")
+
+        d = s.client("dave", tr_a, extra=opts("dave"))
+        d.ready()
+        b.wait("untrusted-joined")
+        b.send("/accept %d" % off["n"])
+        b.send("/cancel %d" % bob_off["n"])
+        b.wait("file-failed", n=bob_off["n"])
+        b.send("/msg alice behind them")
+        a.wait("message", text="behind them")
+        check_eq([e for e in a.all("file-progress") if e["n"] == a_off["n"]], [],
+                 "bob's ACCEPT was held: alice sent nothing")
+        check_eq(a.all("file-failed"), [], "bob's CANCEL was held")
+
+        check_eq(d.quit(), 0, "dave's exit status")
+        b.wait("untrusted-left")
+        received(b, data, n=off["n"])
+        f = a.wait("file-failed", name="bob")
+        check_eq(f["reason"], "cancelled", "bob's cancel arrives: %r" % f)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
