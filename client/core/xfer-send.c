@@ -472,6 +472,7 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	peer_set(p, m, peer);
 	p->active = true;
 	p->cut_at = 0;
+	p->told_cut = false;
 	p->reoffer = false;
 	p->next = index < x->chunks ? index : x->chunks;
 	x->touched = ev_now(c->loop);
@@ -570,6 +571,17 @@ xsend_tick(struct client *c, struct xfer *x, double now)
 		    (m = xfer_member(c, p->pub, NULL)) != NULL &&
 		    send_offer(c, x, m) == 0)
 			p->reoffer = false;
+		/* A DM file has one receiver: say once that it is cut. */
+		if (p->cut_at != 0 && p->active && x->private_ && !p->told_cut &&
+		    p->next < x->chunks) {
+			p->told_cut = true;
+			snprintf(detail, sizeof(detail), "transfer of %s to %s "
+			    "interrupted; will resume for %.0f s", x->file_name, p->name,
+			    c->xf->resume);
+			xfer_emit(c, CLIENT_EV_FILE_INTERRUPTED, x, p->name, p->fpr, NULL,
+			    detail);
+			return;     /* the rest at the next tick */
+		}
 		if (p->cut_at != 0 && now - p->cut_at > c->xf->resume) {
 			if (x->private_) {
 				snprintf(detail, sizeof(detail), "%s did not come back "

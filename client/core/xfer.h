@@ -38,6 +38,7 @@ struct xpeer {
 	bool      active;          /* accepted: chunks are owed */
 	bool      reoffer;         /* we reconnected: re-send the manifest */
 	double    cut_at;          /* ev_now when it went away, 0 present */
+	bool      told_cut;        /* file-interrupted emitted for this cut */
 };
 
 struct xfer_rate {

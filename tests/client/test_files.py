@@ -354,6 +354,35 @@ def test_resume_sender_cut():
         no_temp_left(s, "bob")
 
 
+def test_dm_resume_and_rotation():
+    """A DM file goes on through a key rotation (carol leaves part way: a
+    new epoch, so new pairwise keys) and through alice's connection
+    dropping (her new session seals the re-offer and the rest under a
+    new pairwise key to bob)."""
+    with Scene("alice", "bob", "carol") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a, b, c = pair(s, extra_b=["--accept-files"], names=("alice", "bob", "carol"),
+                       ports=[pa.port, None, None])
+        data = pattern(4 * 1024 * 1024, 18)
+        a.send("/send bob " + write(s, "dm.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        check(off["private"], "a DM file")
+        mid_way(b, len(data), n=off["n"])
+        c.quit()
+        a.wait("rekeyed", reason="left")
+        seen = len(b.all("file-progress", n=off["n"]))
+        ct.wait_until(lambda: len(b.all("file-progress", n=off["n"])) > seen or
+                      b.all("file-received"), 20, "progress after the rotation")
+        if not b.all("file-received"):
+            cut(pa)
+            a.wait("disconnected")
+        ev = received(b, data, timeout=60, n=off["n"])
+        check(ev["private"], "received as a DM file")
+        progress_monotonic(b, off["n"])
+        check_eq(a.all("rejected") + b.all("rejected"), [], "nothing refused")
+
+
 def test_sender_gone():
     """alice dies part way and does not come back within bob's
     --file-resume: file-interrupted, then file-failed sender-gone, and no
