@@ -469,6 +469,18 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 		x->last_chunk = now;    /* quiet time counts while it is here */
 		return;
 	}
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_REWIND: a hostile accepter that asks for the file
+	 * from chunk 0 again at every tick (tests of the sender's turns and of
+	 * its bound on going back). */
+	if (getenv("SOTTO_TEST_FILE_REWIND") != NULL) {
+		struct member *m = xfer_member(c, x->from_pub, x->from_session);
+
+		if (m != NULL)
+			(void)xfer_send_ctl(c, m, x->private_, x->id,
+			    SOTTO_FCTL_ACCEPT, 0, SOTTO_FR_NONE);
+	}
+#endif
 	if (x->resume) {
 		if (ask(c, x) == 0)
 			x->resume = false;

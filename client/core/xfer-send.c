@@ -320,7 +320,9 @@ peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
 	    (*m = peer_member(c, p)) != NULL;
 }
 
-/* The accepter of x furthest behind that is owed a chunk now. */
+/* The accepter of x served longest ago that is owed a chunk now: turns,
+ * so one accepter (however far behind, or however often it goes back to
+ * chunk 0) cannot starve the others. */
 static struct xpeer *
 owed(struct client *c, struct xfer *x, struct member **mo)
 {
@@ -330,7 +332,7 @@ owed(struct client *c, struct xfer *x, struct member **mo)
 	*mo = NULL;
 	for (size_t i = 0; i < x->n_peers; i++)
 		if (peer_owed(c, x, &x->peers[i], &m) &&
-		    (best == NULL || x->peers[i].next < best->next)) {
+		    (best == NULL || x->peers[i].served < best->served)) {
 			best = &x->peers[i];
 			*mo = m;
 		}
@@ -338,8 +340,8 @@ owed(struct client *c, struct xfer *x, struct member **mo)
 }
 
 /* The next (transfer, accepter) to serve: transfers in turn (round robin
- * by number, after the one served last), within one the accepter
- * furthest behind. */
+ * by number, after the one served last), within one its accepters in
+ * turn. */
 static bool
 pick(struct client *c, struct xfer **xo, struct xpeer **po, struct member **mo)
 {
@@ -397,6 +399,7 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	    xs->body.len)) != 0)
 		return;     /* tried again at the next pump */
 	p->next++;
+	p->served = ++xs->serve_seq;
 	xs->last_chunk = ev_now(c->loop);
 	xs->rr = x->n;
 	xfer_progress(c, x, p->next == x->chunks ? x->size : (uint64_t)p->next * x->cs,
@@ -461,20 +464,48 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 {
 	struct xpeer *p = peer_find(x, pub);
 	struct member *m = xfer_member(c, pub, session);
+	uint32_t at = index < x->chunks ? index : x->chunks;
+	char detail[512];
 
 	if (m == NULL)
 		return;
 	if (p == NULL) {
-		if (x->private_ || x->n_peers >= XFER_PEERS_MAX)
+		if (x->private_)
 			return;
+		if (x->n_peers >= XFER_PEERS_MAX) {
+			/* Full: said, not left to time out. */
+			xfer_ctl_later(c, pub, m->nonce, false, x->id,
+			    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
+			return;
+		}
 		p = &x->peers[x->n_peers++];
+		p->served = 0;      /* a newcomer goes first */
+	} else if (p->active && p->cut_at == 0 && at < p->next &&
+	    ++p->back > XFER_BACK_MAX) {
+		/* Going back again and again (each time a re-upload): not a
+		 * receiver filling a gap. */
+		snprintf(detail, sizeof(detail), "%s asked for %s again too "
+		    "often; stopped sending it", p->name, x->file_name);
+		xfer_ctl_later(c, p->pub, m->nonce, x->private_, x->id,
+		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
+		if (x->private_) {
+			xfer_drop(c, x);
+			xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
+			    "lost-chunks", detail);
+			return;
+		}
+		peer_remove(x, p);
+		core_notice_reason(c, "file-not-received", "%s", detail);
+		return;
 	}
 	peer_set(p, m, peer);
+	if (p->cut_at != 0)
+		p->back = 0;        /* a new budget per cut */
 	p->active = true;
 	p->cut_at = 0;
 	p->told_cut = false;
 	p->reoffer = false;
-	p->next = index < x->chunks ? index : x->chunks;
+	p->next = at;
 	x->touched = ev_now(c->loop);
 	xsend_pump(c);
 }

@@ -27,6 +27,10 @@
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
 #define XFER_CTL_PENDING    32u     /* controls waiting to be sent */
+/* ACCEPTs with an index behind what an accepter was sent, allowed between
+ * its cuts: a receiver re-requests a gap at most SOTTO_FILE_REREQ_MAX
+ * times, plus one for a lost tail; past that it is cancelled (busy). */
+#define XFER_BACK_MAX       (SOTTO_FILE_REREQ_MAX + 1u)
 
 /* One receiver of an offer we made (the sending side). */
 struct xpeer {
@@ -39,6 +43,8 @@ struct xpeer {
 	bool      reoffer;         /* we reconnected: re-send the manifest */
 	double    cut_at;          /* ev_now when it went away, 0 present */
 	bool      told_cut;        /* file-interrupted emitted for this cut */
+	uint64_t  served;          /* xs->serve_seq when last sent a chunk */
+	unsigned  back;            /* ACCEPTs going back since its last cut */
 };
 
 struct xfer_rate {
@@ -132,6 +138,7 @@ struct xfer_state {
 	ev_timer          pace;            /* the next chunk's earliest time */
 	double            last_chunk;      /* ev_now of the last chunk sent */
 	unsigned          rr;              /* round robin: n served last */
+	uint64_t          serve_seq;       /* chunks sent, for the accepters' turns */
 	uint8_t          *chunk;           /* SOTTO_FILE_CHUNK_MAX bytes read */
 	struct sotto_wbuf body;            /* a body being built */
 	uint8_t           told_busy[XFER_IN_MAX][SOTTO_ED25519_PUB];

@@ -538,6 +538,37 @@ def test_strict_holds_room_files():
         check_eq(f["reason"], "cancelled", "bob's cancel arrives: %r" % f)
 
 
+def test_rewinding_accepter():
+    """mallory (test hook SOTTO_TEST_FILE_REWIND) accepts alice's 5 MiB room
+    file and asks for it from chunk 0 again every half second. Accepters
+    take turns, so bob still gets the whole file (he starved before: the
+    one furthest behind went first); after XFER_BACK_MAX such ACCEPTs alice
+    stops serving mallory (CANCEL busy: mallory's file-failed, a line at
+    alice)."""
+    with Scene("alice", "bob", "mallory") as s:
+        names = ("alice", "bob", "mallory")
+        tr = s.keys.trusted("trusted", *names)
+        cl = []
+        for n in names:
+            extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60",
+                     "--accept-files"]
+            env = (dict(os.environ, SOTTO_TEST_FILE_REWIND="1") if n == "mallory"
+                   else None)
+            c = s.client(n, tr, extra=extra, env=env)
+            c.ready()
+            cl.append(c)
+        a, b, m = cl
+        a.wait("joined", name="bob")
+        a.wait("joined", name="mallory")
+        data = pattern(5 * 1024 * 1024, 22)
+        a.send("/send " + write(s, "shared.bin", data))
+        received(b, data, timeout=40)
+        f = m.wait("file-failed", timeout=40)
+        check_eq(f["reason"], "cancelled", "mallory is cut off: %r" % f)
+        n = a.wait("notice", reason="file-not-received")
+        check("mallory" in n["detail"], "alice says who: %r" % n)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
