@@ -81,6 +81,18 @@ xrecv_fail(struct client *c, struct xfer *x, const char *reason,
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
 }
 
+/* SOTTO_TEST_FILE_NO_DONE (test hooks only): a receiver that never
+ * confirms, for the sender's deadline. */
+static bool
+test_no_done(void)
+{
+#ifdef SOTTO_TEST_HOOKS
+	return getenv("SOTTO_TEST_FILE_NO_DONE") != NULL;
+#else
+	return false;
+#endif
+}
+
 static void
 finish(struct client *c, struct xfer *x)
 {
@@ -112,8 +124,9 @@ finish(struct client *c, struct xfer *x)
 			return;
 		}
 	}
-	xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
-	    SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
+	if (!test_no_done())
+		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
+		    SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
 	xfer_drop(c, x);        /* over before the front-end hears of it */

@@ -400,6 +400,8 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 		return;     /* tried again at the next pump */
 	p->next++;
 	p->served = ++xs->serve_seq;
+	if (p->next == x->chunks)
+		p->sent_all = ev_now(c->loop);
 	xs->last_chunk = ev_now(c->loop);
 	xs->rr = x->n;
 	xfer_progress(c, x, p->next == x->chunks ? x->size : (uint64_t)p->next * x->cs,
@@ -506,6 +508,10 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	p->told_cut = false;
 	p->reoffer = false;
 	p->next = at;
+	/* Nothing more to send it (an empty file, or index = chunks): the
+	 * wait for its DONE starts now. */
+	p->sent_all = at < x->chunks ? 0 : p->sent_all != 0 ? p->sent_all :
+	    ev_now(c->loop);
 	x->touched = ev_now(c->loop);
 	xsend_pump(c);
 }
@@ -521,11 +527,11 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 
 	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
 	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
-	if (p != NULL)
+	if (p != NULL) {
 		peer_remove(x, p);
-	else if (fc->op != SOTTO_FCTL_CANCEL)
+		x->touched = ev_now(c->loop);   /* only an accepter keeps it open */
+	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
-	x->touched = ev_now(c->loop);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);
@@ -586,6 +592,8 @@ xsend_disconnected(struct xfer *x, double now)
 void
 xsend_tick(struct client *c, struct xfer *x, double now)
 {
+	double confirm = c->xf->resume < XFER_CONFIRM_MAX ? c->xf->resume :
+	    XFER_CONFIRM_MAX;
 	char detail[512];
 	struct member *m;
 	struct xpeer *p;
@@ -612,6 +620,22 @@ xsend_tick(struct client *c, struct xfer *x, double now)
 			xfer_emit(c, CLIENT_EV_FILE_INTERRUPTED, x, p->name, p->fpr, NULL,
 			    detail);
 			return;     /* the rest at the next tick */
+		}
+		/* Everything sent, and neither DONE nor FAIL came: a lost
+		 * control, or a receiver holding our slot on purpose. */
+		if (p->active && p->cut_at == 0 && p->sent_all != 0 &&
+		    now - p->sent_all > confirm) {
+			snprintf(detail, sizeof(detail), "%s did not confirm %s within "
+			    "%.0f s of the last chunk", p->name, x->file_name, confirm);
+			if (x->private_) {
+				xfer_drop(c, x);
+				xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
+				    "no-confirmation", detail);
+				return;
+			}
+			core_notice_reason(c, "file-not-received", "%s", detail);
+			peer_remove(x, p);
+			continue;
 		}
 		if (p->cut_at != 0 && now - p->cut_at > c->xf->resume) {
 			if (x->private_) {

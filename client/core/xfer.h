@@ -23,6 +23,8 @@
 #define XFER_TICK           0.5     /* s between checks for cuts, stalls, timeouts */
 #define XFER_STALL          5.0     /* s without a chunk before ACCEPT is sent again */
 #define XFER_QUIET_MAX      60.0    /* s without a chunk from a present sender: timeout */
+#define XFER_CONFIRM_MAX    120.0   /* s a sender waits for DONE or FAIL after the
+                                     * last chunk (the resume window if shorter) */
 #define XFER_PROGRESS_GAP   0.25    /* s: at most 4 progress events per second */
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
@@ -44,6 +46,7 @@ struct xpeer {
 	double    cut_at;          /* ev_now when it went away, 0 present */
 	bool      told_cut;        /* file-interrupted emitted for this cut */
 	uint64_t  served;          /* xs->serve_seq when last sent a chunk */
+	double    sent_all;        /* ev_now when next reached chunks, 0 not */
 	unsigned  back;            /* ACCEPTs going back since its last cut */
 };
 

@@ -39,7 +39,8 @@ def dl_dir(s, who):
     return s.keys.path("dl-" + who)
 
 
-def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=None):
+def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=None,
+         env_b=None):
     """alice and bob (and whoever else is named) ready in one room, each
     with its own download folder; returns the clients in names' order.
     ports: a relay port per name (a Proxy's), None for the relay's."""
@@ -49,7 +50,7 @@ def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=No
         extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
         extra += list(extra_a if i == 0 else extra_b if i == 1 else ())
         c = s.client(n, tr, extra=extra, port=ports[i] if ports else None,
-                     env=env_a if i == 0 else None)
+                     env=env_a if i == 0 else env_b if i == 1 else None)
         c.ready()
         out.append(c)
     for i, c in enumerate(out):
@@ -567,6 +568,24 @@ def test_rewinding_accepter():
         check_eq(f["reason"], "cancelled", "mallory is cut off: %r" % f)
         n = a.wait("notice", reason="file-not-received")
         check("mallory" in n["detail"], "alice says who: %r" % n)
+
+
+def test_no_confirmation():
+    """bob (test hook SOTTO_TEST_FILE_NO_DONE) takes alice's DM file and
+    never says DONE. alice (--file-resume 3: the wait for a confirmation is
+    the shorter of 120 s and the resume window) gives up on it with
+    file-failed no-confirmation instead of holding the file and one of her
+    16 offer slots for as long as bob stays."""
+    with Scene("alice", "bob") as s:
+        env = dict(os.environ, SOTTO_TEST_FILE_NO_DONE="1")
+        a, b = pair(s, extra_a=["--file-resume", "3"], env_b=env)
+        data = pattern(2000, 23)
+        a.send("/send bob " + write(s, "kept.bin", data))
+        mine = a.wait("file-offer", outgoing=True)
+        received(b, data)
+        f = a.wait("file-failed", n=mine["n"], timeout=30)
+        check_eq(f["reason"], "no-confirmation", "why: %r" % f)
+        check_eq(a.all("file-sent"), [], "never confirmed")
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
