@@ -38,12 +38,22 @@ quota_of(struct client *c, const uint8_t *pub, double now)
 		memcpy(q->pub, pub, SOTTO_ED25519_PUB);
 		q->start = now;
 		q->bytes = 0;
+		q->files = 0;
 	}
 	if (now - q->start >= SOTTO_FILE_AUTO_WINDOW_S) {
 		q->start = now;
 		q->bytes = 0;
+		q->files = 0;
 	}
 	return q;
+}
+
+/* What an auto-accepted file costs the window: at least one chunk, so
+ * empty and tiny files are not free. */
+static uint64_t
+auto_cost(uint64_t size)
+{
+	return size > SOTTO_FILE_CHUNK ? size : SOTTO_FILE_CHUNK;
 }
 
 static bool
@@ -54,7 +64,8 @@ auto_ok(struct client *c, const uint8_t *pub, uint64_t size)
 	if (size > SOTTO_FILE_AUTO_MAX)
 		return false;
 	q = quota_of(c, pub, ev_now(c->loop));
-	return q->bytes + size <= SOTTO_FILE_AUTO_WINDOW_MAX;
+	return q->files < XFER_AUTO_FILES_MAX &&
+	    q->bytes + auto_cost(size) <= SOTTO_FILE_AUTO_WINDOW_MAX;
 }
 
 /* --- ending a transfer ------------------------------------------------------------- */
@@ -203,8 +214,12 @@ xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len)
 		xrecv_fail(c, x, "disk", SOTTO_FR_DISK, detail);
 		return r;
 	}
-	if (x->auto_acc && !c->xf->accept_all)
-		quota_of(c, x->from_pub, ev_now(c->loop))->bytes += x->size;
+	if (x->auto_acc && !c->xf->accept_all) {
+		struct xquota *q = quota_of(c, x->from_pub, ev_now(c->loop));
+
+		q->bytes += auto_cost(x->size);
+		q->files++;
+	}
 	x->waiting = false;
 	x->accepted = true;
 	x->last_chunk = ev_now(c->loop);

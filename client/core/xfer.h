@@ -118,11 +118,17 @@ struct xctl {
 	double    until;
 };
 
-/* Bytes a sender had auto-accepted in its current window. */
+/* Files a sender may have auto-accepted per window (SOTTO_FILE_AUTO_WINDOW_S),
+ * beside the bytes: each file costs a temp file, fsyncs and a name in the
+ * download folder however small it is. */
+#define XFER_AUTO_FILES_MAX 64u
+
+/* What a sender had auto-accepted in its current window. */
 struct xquota {
 	uint8_t   pub[SOTTO_ED25519_PUB];
 	double    start;
-	uint64_t  bytes;
+	uint64_t  bytes;           /* each file counted as at least one chunk */
+	unsigned  files;
 };
 
 struct xfer_state {

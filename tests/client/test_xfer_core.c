@@ -228,6 +228,35 @@ int main(void)
 		CHECK_EQ(any_files(dir), before);
 	}
 
+	/* Auto-accept is bounded in files, not only in bytes: empty files
+	 * from one sender are taken XFER_AUTO_FILES_MAX times a window, then
+	 * the next one waits for /accept (they were free before). */
+	{
+		struct sotto_wbuf b;
+		uint8_t id[SOTTO_XFER_ID], sha[SOTTO_SHA256_LEN];
+		unsigned i;
+
+		memset(&s, 0, sizeof(s));
+		s.c = &c;
+		c.xf->accept_all = false;
+		sotto_random(a_pub, 32);        /* a sender with a fresh window */
+		gcry_md_hash_buffer(GCRY_MD_SHA256, sha, "", 0);
+		sotto_wbuf_init(&b, 0);
+		for (i = 0; i <= XFER_AUTO_FILES_MAX; i++) {
+			sotto_random(id, sizeof(id));
+			sotto_wbuf_reset(&b);
+			CHECK_EQ(sotto_foffer_build(&b, id, 0, SOTTO_FILE_CHUNK, sha, 0,
+			    (const uint8_t *)"e", 1), 0);
+			CHECK_EQ(deliver(&c, SOTTO_CT_FOFFER, &b), 0);
+			ev_invoke_pending(c.loop);
+		}
+		sotto_wbuf_free(&b);
+		CHECK_EQ(s.received, XFER_AUTO_FILES_MAX);
+		CHECK_EQ(s.offers, XFER_AUTO_FILES_MAX + 1);
+		CHECK(c.xf->list != NULL && c.xf->list->waiting &&
+		    !c.xf->list->auto_acc);
+	}
+
 	xfer_free(&c);
 	ev_loop_destroy(c.loop);
 	{
