@@ -296,6 +296,9 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 	struct xfer *x;
 
 	if (xs->n_in >= XFER_IN_MAX || from_sender(c, pub) >= XFER_IN_PER_SENDER) {
+		/* Said to the sender, so its offer does not hang. */
+		xfer_ctl_later(c, pub, session, private_, o->xfer_id,
+		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
 		busy(c, peer);
 		return 0;
 	}
@@ -483,6 +486,15 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 	}
 	if (here && !x->accepted)
 		x->cut_at = 0;
+	/* An offer nobody took in the resume window goes: waiting offers of a
+	 * present sender would otherwise hold our slots for ever. */
+	if (!x->accepted && x->cut_at == 0 && now - x->touched > window) {
+		snprintf(detail, sizeof(detail), "%s from %s: not accepted within "
+		    "%.0f s; the offer is dropped", x->file_name, x->from_name,
+		    window);
+		xrecv_fail(c, x, "timeout", SOTTO_FR_TIMEOUT, detail);
+		return;
+	}
 	if (x->cut_at != 0 && now - x->cut_at > window) {
 		snprintf(detail, sizeof(detail), "%s from %s: %s", x->file_name,
 		    x->from_name, here ? "did not resume in time" :

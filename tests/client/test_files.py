@@ -588,6 +588,38 @@ def test_no_confirmation():
         check_eq(a.all("file-sent"), [], "never confirmed")
 
 
+def test_offers_busy():
+    """8 DM offers from alice wait at bob (above 4 MiB): the 9th is answered
+    CANCEL busy, so alice's 9th ends (file-failed busy) instead of hanging
+    until she gives up; bob says once that he ignores further offers."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = write(s, "big.bin", pattern(AUTO_MAX + 1, 24))
+        for _ in range(9):
+            a.send("/send bob " + p)
+        mine = [a.wait("file-offer", outgoing=True, count=i + 1) for i in range(9)]
+        b.wait("file-offer", outgoing=False, count=8)
+        b.wait("notice", reason="file-offers-ignored")
+        f = a.wait("file-failed")
+        check_eq((f["n"], f["reason"]), (mine[8]["n"], "busy"), "the 9th: %r" % f)
+
+
+def test_offer_expires():
+    """An offer bob never takes expires after his resume window
+    (--file-resume 3): file-failed timeout at bob, and alice is told (a
+    room offer: a notice file-refused), instead of the offer holding one
+    of bob's slots for as long as alice stays."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--file-resume", "3"])
+        a.send("/send " + write(s, "big.bin", pattern(AUTO_MAX + 1, 25)))
+        off = b.wait("file-offer", outgoing=False)
+        check(off["waiting"], "waits for /accept")
+        f = b.wait("file-failed", n=off["n"], timeout=20)
+        check_eq(f["reason"], "timeout", "why: %r" % f)
+        n = a.wait("notice", reason="file-refused")
+        check("bob" in n["detail"], "names bob: %r" % n)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
