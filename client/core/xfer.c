@@ -5,8 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "dmbody.h"
 #include "err.h"
 #include "trust.h"
 #include "xfer.h"
@@ -346,15 +344,12 @@ int
 xfer_send_ctl(struct client *c, struct member *m, bool private_,
     const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason)
 {
-	uint8_t body[SOTTO_FCTL_LEN];
 	struct sotto_wbuf b;
 	int r;
 
-	sotto_wbuf_init(&b, sizeof(body));
-	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0) {
-		memcpy(body, b.p, b.len);
-		r = xfer_send_body(c, m, private_, SOTTO_CT_FCTL, body, b.len);
-	}
+	sotto_wbuf_init(&b, SOTTO_FCTL_LEN);
+	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0)
+		r = xfer_send_body(c, m, private_, SOTTO_CT_FCTL, b.p, b.len);
 	sotto_wbuf_free(&b);
 	return r;
 }
