@@ -70,6 +70,53 @@ auto_ok(struct client *c, const uint8_t *pub, uint64_t size)
 
 /* --- ending a transfer ------------------------------------------------------------- */
 
+/* Remember how x ended, for a re-offer or a late chunk of it. */
+static void
+ended_note(struct client *c, const struct xfer *x, uint8_t op, uint32_t index,
+    uint8_t reason)
+{
+	struct xfer_state *xs = c->xf;
+	struct xended *e = &xs->ended[xs->ended_at];
+
+	memcpy(e->pub, x->from_pub, SOTTO_ED25519_PUB);
+	memcpy(e->id, x->id, SOTTO_XFER_ID);
+	e->private_ = x->private_;
+	e->answered_chunk = false;
+	e->op = op;
+	e->reason = reason;
+	e->index = index;
+	e->at = ev_now(c->loop);
+	xs->ended_at = (xs->ended_at + 1) % XFER_ENDED_MAX;
+	if (xs->n_ended < XFER_ENDED_MAX)
+		xs->n_ended++;
+}
+
+static struct xended *
+ended_find(struct client *c, const uint8_t *pub, const uint8_t *id)
+{
+	struct xfer_state *xs = c->xf;
+	double now = ev_now(c->loop);
+
+	for (size_t i = 0; i < xs->n_ended; i++) {
+		struct xended *e = &xs->ended[i];
+
+		if (now - e->at <= xs->resume &&
+		    memcmp(e->id, id, SOTTO_XFER_ID) == 0 &&
+		    memcmp(e->pub, pub, SOTTO_ED25519_PUB) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Say again how it ended (its sender missed it, or came back). */
+static void
+ended_answer(struct client *c, const struct xended *e, const uint8_t *session)
+{
+	if (e->op != 0)
+		xfer_ctl_later(c, e->pub, session, e->private_, e->id, e->op,
+		    e->index, e->reason);
+}
+
 /* Tell the sender (now, or from the tick for the resume window) unless wire_reason is
  * SOTTO_FR_NONE (it ended it), say why, forget the transfer; the temp
  * file goes with it. */
@@ -85,15 +132,17 @@ xrecv_fail(struct client *c, struct xfer *x, const char *reason,
 		    SOTTO_FCTL_CANCEL : SOTTO_FCTL_FAIL;
 		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
 		    op, x->expected, wire_reason);
-	}
+		ended_note(c, x, op, x->expected, wire_reason);
+	} else
+		ended_note(c, x, 0, 0, SOTTO_FR_NONE);
 	/* Ended (and the temp file gone) before anyone is told: a front-end
 	 * reacting to the event finds no transfer n. */
 	xfer_drop(c, x);
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
 }
 
-/* SOTTO_TEST_FILE_NO_DONE (test hooks only): a receiver that never
- * confirms, for the sender's deadline. */
+/* SOTTO_TEST_FILE_NO_DONE (test hooks only): the DONE at publishing is
+ * not sent, as if lost (the sender's deadline; a re-offer answered). */
 static bool
 test_no_done(void)
 {
@@ -138,6 +187,7 @@ finish(struct client *c, struct xfer *x)
 	if (!test_no_done())
 		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
 		    SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
+	ended_note(c, x, SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
 	xfer_drop(c, x);        /* over before the front-end hears of it */
@@ -333,6 +383,7 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		    lim);
 		xfer_ctl_later(c, pub, session, private_, x->id, SOTTO_FCTL_CANCEL,
 		    0, SOTTO_FR_TOO_LARGE);
+		ended_note(c, x, SOTTO_FCTL_CANCEL, 0, SOTTO_FR_TOO_LARGE);
 		xfer_drop(c, x);
 		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
 		return 0;
@@ -352,6 +403,7 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const char **why)
 {
 	struct sotto_foffer o;
+	struct xended *e;
 	struct xfer *x;
 	int r;
 
@@ -365,6 +417,14 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 			return SOTTO_V_MALFORMED;
 		}
 		return reoffer(c, x, session);
+	}
+	/* One that ended here (its DONE or CANCEL lost, or sent while the
+	 * sender was away): answered, not a new transfer (a cancelled file
+	 * does not come back, a received one is not saved twice). */
+	if ((e = ended_find(c, pub, o.xfer_id)) != NULL) {
+		if (e->private_ == private_)
+			ended_answer(c, e, session);
+		return 0;
 	}
 	return new_offer(c, peer, pub, session, &o, private_);
 }
@@ -395,6 +455,7 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const uint8_t *body, size_t len, bool private_, const char **why)
 {
 	struct sotto_fchunk ch;
+	struct xended *e;
 	char detail[512];
 	uint64_t want;
 	struct xfer *x;
@@ -405,8 +466,18 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		*why = "file chunk: bad layout";
 		return r;
 	}
-	if ((x = xfer_in_by_id(c, pub, ch.xfer_id)) == NULL || !x->accepted)
-		return 0;     /* ended, or never asked for: dropped */
+	if ((x = xfer_in_by_id(c, pub, ch.xfer_id)) == NULL) {
+		/* Ended here: say so once, so a sender that missed it stops
+		 * pumping the file into nothing. */
+		if ((e = ended_find(c, pub, ch.xfer_id)) != NULL &&
+		    e->private_ == private_ && !e->answered_chunk) {
+			e->answered_chunk = true;
+			ended_answer(c, e, NULL);
+		}
+		return 0;
+	}
+	if (!x->accepted)
+		return 0;     /* never asked for: dropped */
 	if (x->private_ != private_) {
 		*why = "file chunk outside its transfer's envelope";
 		return SOTTO_V_MALFORMED;
@@ -499,8 +570,10 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 		snprintf(detail, sizeof(detail), "%s from %s: %s", x->file_name,
 		    x->from_name, here ? "did not resume in time" :
 		    "the sender did not come back");
+		/* Said even to a sender that is gone: should it come back
+		 * (within the resume window), it stops. */
 		xrecv_fail(c, x, here ? "timeout" : "sender-gone",
-		    here ? SOTTO_FR_TIMEOUT : SOTTO_FR_NONE, detail);
+		    SOTTO_FR_TIMEOUT, detail);
 		return;
 	}
 	if (!x->accepted)

@@ -118,6 +118,21 @@ struct xctl {
 	double    until;
 };
 
+/* An incoming transfer that ended (kept for the resume window): a
+ * re-offer or chunk of it is answered with how it ended (op DONE, CANCEL
+ * or FAIL with reason; op 0: the sender ended it, nothing to say), never
+ * taken as a new transfer. */
+#define XFER_ENDED_MAX      64u
+struct xended {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	uint8_t   id[SOTTO_XFER_ID];
+	bool      private_;
+	bool      answered_chunk;  /* one answer to its chunks */
+	uint8_t   op, reason;
+	uint32_t  index;
+	double    at;
+};
+
 /* Files a sender may have auto-accepted per window (SOTTO_FILE_AUTO_WINDOW_S),
  * beside the bytes: each file costs a temp file, fsyncs and a name in the
  * download folder however small it is. */
@@ -154,6 +169,8 @@ struct xfer_state {
 	size_t            n_told_busy;
 	struct xctl       ctl[XFER_CTL_PENDING];
 	size_t            n_ctl;
+	struct xended     ended[XFER_ENDED_MAX];   /* a ring */
+	size_t            n_ended, ended_at;
 };
 
 /* xfer.c */

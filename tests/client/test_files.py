@@ -620,6 +620,31 @@ def test_offer_expires():
         check("bob" in n["detail"], "names bob: %r" % n)
 
 
+def test_reoffer_after_end():
+    """bob received alice's DM file but his DONE was lost (test hook
+    SOTTO_TEST_FILE_NO_DONE). alice's connection drops; back, she offers the
+    transfer again: bob answers it with DONE from his memory of ended
+    transfers (alice: file-sent) instead of taking it as a new file and
+    saving it a second time."""
+    with Scene("alice", "bob") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        env = dict(os.environ, SOTTO_TEST_FILE_NO_DONE="1")
+        a, b = pair(s, ports=[pa.port, None], env_b=env)
+        data = pattern(5000, 26)
+        a.send("/send bob " + write(s, "once.bin", data))
+        mine = a.wait("file-offer", outgoing=True)
+        received(b, data)
+        cut(pa)
+        a.wait("disconnected")
+        a.wait("ready", count=2)
+        sent = a.wait("file-sent", n=mine["n"], timeout=30)
+        check_eq(sent["name"], "bob", "confirmed by bob")
+        check_eq(len(b.all("file-offer")), 1, "the re-offer is no new transfer")
+        check_eq(len(b.all("file-received")), 1, "saved once")
+        check_eq(sorted(os.listdir(dl_dir(s, "bob"))), ["once.bin"], "one file")
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
