@@ -505,6 +505,15 @@ client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 	return 0;
 }
 
+bool
+client_trusts_name(const struct client *c, const char *name)
+{
+	for (size_t i = 0; c->trust != NULL && i < c->trust->n; i++)
+		if (strcmp(c->trust->peers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 size_t
 client_trust_skipped(const struct client *c, const char *const **warn,
     size_t *n_warn)

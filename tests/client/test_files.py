@@ -645,6 +645,40 @@ def test_reoffer_after_end():
         check_eq(sorted(os.listdir(dl_dir(s, "bob"))), ["once.bin"], "one file")
 
 
+def test_send_ambiguous():
+    """`/send bob NAME` where both "bob NAME" and NAME are files in the
+    working folder, and bob is trusted: refused as ambiguous (it used to
+    become a room file, a confidentiality downgrade chosen by the file
+    system); `bob ./NAME` sends the DM, `./bob NAME` the room file."""
+    with Scene("alice", "bob", "carol") as s:
+        a, b, c = pair(s, names=("alice", "bob", "carol"))
+        base = "ambig-%d.bin" % os.getpid()
+        here = os.getcwd()
+        both = os.path.join(here, "bob " + base)
+        rest = os.path.join(here, base)
+        try:
+            with open(both, "wb") as f:
+                f.write(b"room?")
+            with open(rest, "wb") as f:
+                f.write(b"dm?")
+            a.send("/send bob " + base)
+            n = a.wait("notice", reason="ambiguous")
+            check(base in n["detail"], "names the file: %r" % n)
+            check_eq(a.all("file-offer"), [], "nothing offered")
+            a.send("/send bob ./" + base)
+            mine = a.wait("file-offer", outgoing=True)
+            check_eq((mine["private"], mine["name"]), (True, "bob"), "the DM reading")
+            received(b, b"dm?")
+            a.send("/send ./bob " + base)
+            room = a.wait("file-offer", outgoing=True, count=2)
+            check_eq(room["private"], False, "the room reading")
+            received(c, b"room?")
+        finally:
+            for p in (both, rest):
+                if os.path.exists(p):
+                    os.unlink(p)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":

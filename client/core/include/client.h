@@ -334,6 +334,9 @@ size_t client_readers(const struct client *c, char *buf, size_t len);
 void client_who(struct client *c);
 /* Re-read the trusted folder; 0 or an error with err filled. */
 int client_reload(struct client *c, char *err, size_t err_len);
+/* Whether name is the name of a key in the trusted folder (a front-end
+ * splitting "/send NAME PATH" refuses what could be either). */
+bool client_trusts_name(const struct client *c, const char *name);
 /* Trusted-folder files skipped at the last load (bad, or failing the
  * StrictModes checks): their count, and up to *n_warn one-line warnings
  * (borrowed until the next reload). warn and n_warn may be NULL. */
