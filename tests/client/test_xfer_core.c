@@ -23,7 +23,7 @@ struct seen {
 	enum act act;
 	int      acted;          /* the API's answer from inside the event */
 	bool     did_act;
-	size_t   offers, progress, received, failed;
+	size_t   offers, progress, received, failed, rejected;
 	char     reason[32];
 };
 
@@ -45,6 +45,9 @@ static void on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_FILE_RECEIVED:
 		s->received++;
 		mine = s->act == ACT_CANCEL_ON_RECEIVED;
+		break;
+	case CLIENT_EV_REJECTED:
+		s->rejected++;
 		break;
 	case CLIENT_EV_FILE_FAILED:
 		s->failed++;
@@ -256,6 +259,38 @@ int main(void)
 		CHECK(c.xf->list != NULL && c.xf->list->waiting &&
 		    !c.xf->list->auto_acc);
 	}
+
+#ifdef SOTTO_TEST_HOOKS
+	/* DATs held before the key are bounded in bytes too: 256 file-chunk
+	 * sized DATs would have been 16 MB; at most CORE_PENDING_BYTES stay,
+	 * the oldest go, one rejected each. */
+	{
+		static uint8_t body[62 * 1024];
+		size_t i, held = 0;
+
+		memset(&s, 0, sizeof(s));
+		c.st = CS_CONNECTING;
+		for (i = 0; i < 200; i++) {
+			body[0] = (uint8_t)i;
+			dat_test_hold(&c, body, sizeof(body));
+		}
+		for (i = 0; i < c.pend_n; i++)
+			held += c.pend[(c.pend_head + i) % CORE_PENDING_MAX].len;
+		CHECK(held <= CORE_PENDING_BYTES);
+		CHECK(held + sizeof(body) > CORE_PENDING_BYTES);  /* no more gone */
+		CHECK_EQ(s.rejected, 200 - c.pend_n);
+		/* The newest stayed. */
+		CHECK_EQ(c.pend[(c.pend_head + c.pend_n - 1) % CORE_PENDING_MAX].body[0],
+		    199);
+		/* Small DATs: still at most CORE_PENDING_MAX of them. */
+		dat_drop_pending(&c, NULL);
+		for (i = 0; i < CORE_PENDING_MAX + 10; i++)
+			dat_test_hold(&c, body, 100);
+		CHECK_EQ(c.pend_n, CORE_PENDING_MAX);
+		dat_drop_pending(&c, NULL);
+		c.st = CS_READY;
+	}
+#endif
 
 	xfer_free(&c);
 	ev_loop_destroy(c.loop);
