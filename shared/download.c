@@ -208,20 +208,36 @@ dl_candidate(const char *name, unsigned i, char out[static DL_FINAL_LEN])
 		    dot != NULL ? dot : "");
 }
 
+/* renameat2(RENAME_NOREPLACE). SOTTO_TEST_DL_NO_RENAME2 (test hooks only)
+ * makes it answer EINVAL, as a file system without it does, to test the
+ * link(2) fallback. */
+static int
+rename_noreplace(int dirfd, const char *from, const char *to)
+{
+#ifdef SOTTO_TEST_HOOKS
+	if (getenv("SOTTO_TEST_DL_NO_RENAME2") != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+#endif
+	return renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
+}
+
 /* Move the temp file to cand without replacing anything: 0, SOTTO_E_EXISTS
  * when cand is taken (by anything, a dangling symlink included), or
  * SOTTO_E_IO. */
 static int
 dl_publish_as(struct sotto_dl *dl, const char *cand)
 {
-	if (renameat2(dl->dirfd, dl->tmp, dl->dirfd, cand, RENAME_NOREPLACE) == 0)
+	if (rename_noreplace(dl->dirfd, dl->tmp, cand) == 0)
 		return 0;
 	if (errno == EEXIST)
 		return SOTTO_E_EXISTS;
 	if (errno != EINVAL && errno != ENOSYS)
 		return SOTTO_E_IO;
-	/* No RENAME_NOREPLACE here: link(2) never replaces either. */
-	if (linkat(dl->dirfd, dl->tmp, dl->dirfd, cand, RENAME_NOREPLACE) != 0)
+	/* No RENAME_NOREPLACE here: link(2) never replaces either (flags 0:
+	 * RENAME_NOREPLACE is no linkat flag, and made every call EINVAL). */
+	if (linkat(dl->dirfd, dl->tmp, dl->dirfd, cand, 0) != 0)
 		return errno == EEXIST ? SOTTO_E_EXISTS : SOTTO_E_IO;
 	(void)unlinkat(dl->dirfd, dl->tmp, 0);
 	return 0;

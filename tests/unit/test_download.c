@@ -348,6 +348,31 @@ cleanup(const char *path)
 		fprintf(stderr, "could not remove %s\n", path);
 }
 
+#ifdef SOTTO_TEST_HOOKS
+/* Where renameat2 cannot RENAME_NOREPLACE (EINVAL), the link(2) fallback
+ * publishes, still never over an existing name, and leaves no temp file
+ * (it failed every time before: the rename flag was passed to linkat). */
+static void
+test_link_fallback(void)
+{
+	const char *dir = fresh("link");
+	char *path, want[256];
+
+	CHECK_EQ(setenv("SOTTO_TEST_DL_NO_RENAME2", "1", 1), 0);
+	CHECK_EQ(receive(dir, "b.txt", "first", 5, 5, &path), 0);
+	snprintf(want, sizeof(want), "%s/b.txt", dir);
+	CHECK(path != NULL && strcmp(path, want) == 0 && file_is(path, "first", 5));
+	free(path);
+	CHECK_EQ(receive(dir, "b.txt", "second", 6, 6, &path), 0);
+	CHECK(path != NULL && strstr(path, "/b (1).txt") != NULL &&
+	    file_is(path, "second", 6));
+	free(path);
+	CHECK(file_is(want, "first", 5));
+	CHECK_EQ(count_entries(dir), 2);
+	CHECK_EQ(unsetenv("SOTTO_TEST_DL_NO_RENAME2"), 0);
+}
+#endif
+
 int
 main(void)
 {
@@ -365,6 +390,9 @@ main(void)
 	test_dir_create();
 	test_round_trip();
 	test_never_overwrite();
+#ifdef SOTTO_TEST_HOOKS
+	test_link_fallback();
+#endif
 	test_hostile_name();
 	test_bad_content();
 	test_disk_full();
