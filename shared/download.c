@@ -29,6 +29,7 @@ struct sotto_dl {
 	char       tmp[DL_TMP_LEN];
 	int        tmp_exists;
 	int        dead;        /* a write or check failed */
+	int        durable;     /* published and the folder fsync'd */
 	uint64_t   size, written;
 	uint8_t    want[SOTTO_SHA256_LEN];
 	gcry_md_hd_t md;
@@ -243,6 +244,20 @@ dl_publish_as(struct sotto_dl *dl, const char *cand)
 	return 0;
 }
 
+/* fsync of the folder. SOTTO_TEST_DL_DIR_FSYNC_FAIL (test hooks only)
+ * makes it fail. */
+static int
+dl_fsync_dir(struct sotto_dl *dl)
+{
+#ifdef SOTTO_TEST_HOOKS
+	if (getenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL") != NULL) {
+		errno = EIO;
+		return -1;
+	}
+#endif
+	return fsync(dl->dirfd);
+}
+
 static void
 dl_drop_tmp(struct sotto_dl *dl)
 {
@@ -285,6 +300,13 @@ sotto_dl_finish(struct sotto_dl *dl, char **path)
 		dl_drop_tmp(dl);
 		return r;
 	}
+	/* The path's room first: once published, nothing may fail. */
+	n = strlen(dl->dir) + 1 + DL_FINAL_LEN;
+	if ((*path = malloc(n)) == NULL) {
+		dl->dead = 1;
+		dl_drop_tmp(dl);
+		return SOTTO_E_ALLOC;
+	}
 	r = SOTTO_E_EXISTS;
 	for (i = 0; i < SOTTO_DL_TRIES && r == SOTTO_E_EXISTS; i++) {
 		dl_candidate(dl->name, i, cand);
@@ -292,17 +314,21 @@ sotto_dl_finish(struct sotto_dl *dl, char **path)
 	}
 	dl->dead = 1;
 	if (r != 0) {
+		free(*path);
+		*path = NULL;
 		dl_drop_tmp(dl);
 		return r;
 	}
 	dl->tmp_exists = 0;
-	if (fsync(dl->dirfd) != 0)
-		return SOTTO_E_IO;    /* published, but not known durable */
-	n = strlen(dl->dir) + 1 + strlen(cand) + 1;
-	if ((*path = malloc(n)) == NULL)
-		return SOTTO_E_ALLOC;
 	snprintf(*path, n, "%s/%s", dl->dir, cand);
+	dl->durable = dl_fsync_dir(dl) == 0;
 	return 0;
+}
+
+int
+sotto_dl_durable(const struct sotto_dl *dl)
+{
+	return dl->durable;
 }
 
 void

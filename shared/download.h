@@ -49,8 +49,13 @@ const char *sotto_dl_name(const struct sotto_dl *dl);
  * mode 0600, linked under a name that did not exist (renameat2
  * RENAME_NOREPLACE, or link+unlink where the file system lacks it: never
  * an overwrite, never through a symlink), the folder is fsync'd, and
- * *path (malloc'd) is its full path. Either way the temp file is gone. */
+ * *path (malloc'd) is its full path. Either way the temp file is gone.
+ * Once the file is under its name the answer is 0 (it is published): a
+ * failed fsync of the folder after that only clears sotto_dl_durable. */
 int sotto_dl_finish(struct sotto_dl *dl, char **path);
+/* After a successful sotto_dl_finish: whether the folder's fsync
+ * succeeded too (false: published, but a crash now might lose the name). */
+int sotto_dl_durable(const struct sotto_dl *dl);
 /* Close and free; an unpublished temp file is removed. NULL is fine. */
 void sotto_dl_free(struct sotto_dl *dl);
 

@@ -158,6 +158,7 @@ finish(struct client *c, struct xfer *x)
 {
 	struct client_event ev = { .type = CLIENT_EV_FILE_RECEIVED };
 	char *path = NULL, detail[512];
+	bool durable;
 	int r, e;
 
 	r = sotto_dl_finish(x->dl, &path);
@@ -190,11 +191,16 @@ finish(struct client *c, struct xfer *x)
 	ended_note(c, x, SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
+	durable = sotto_dl_durable(x->dl);
 	xfer_drop(c, x);        /* over before the front-end hears of it */
 	xfer_fill_ev(x, &ev.file);
 	ev.file.done = x->size;
 	ev.file.path = path;
 	core_emit(c, &ev);
+	/* Published all the same: saying file-failed would be untrue. */
+	if (!durable)
+		core_notice_reason(c, "file-not-durable", "%.200s: saved, but the "
+		    "download folder could not be synced to disk", path);
 	free(path);
 }
 

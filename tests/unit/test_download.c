@@ -371,6 +371,32 @@ test_link_fallback(void)
 	CHECK_EQ(count_entries(dir), 2);
 	CHECK_EQ(unsetenv("SOTTO_TEST_DL_NO_RENAME2"), 0);
 }
+
+/* The folder's fsync fails after the rename: the file is published (0,
+ * its path), only not known durable (it was SOTTO_E_IO, and the receiver
+ * said file-failed of a file sitting under its final name). */
+static void
+test_dir_fsync_fails(void)
+{
+	const char *dir = fresh("dsync");
+	uint8_t sha[SOTTO_SHA256_LEN];
+	struct sotto_dl *dl;
+	char *path = NULL;
+
+	sotto_sha256(sha, "kept", 4);
+	CHECK_EQ(sotto_dl_new(&dl, dir, (const uint8_t *)"k.txt", 5, 4, sha), 0);
+	CHECK_EQ(sotto_dl_write(dl, "kept", 4), 0);
+	CHECK_EQ(setenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL", "1", 1), 0);
+	CHECK_EQ(sotto_dl_finish(dl, &path), 0);
+	CHECK_EQ(unsetenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL"), 0);
+	CHECK(path != NULL && file_is(path, "kept", 4));
+	CHECK(!sotto_dl_durable(dl));
+	free(path);
+	sotto_dl_free(dl);
+	CHECK(receive(dir, "d.txt", "ok", 2, 2, &path) == 0 && path != NULL);
+	free(path);
+	CHECK_EQ(count_entries(dir), 2);
+}
 #endif
 
 int
@@ -392,6 +418,7 @@ main(void)
 	test_never_overwrite();
 #ifdef SOTTO_TEST_HOOKS
 	test_link_fallback();
+	test_dir_fsync_fails();
 #endif
 	test_hostile_name();
 	test_bad_content();
