@@ -349,12 +349,16 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 {
 	struct xfer_state *xs = c->xf;
 	char why[256] = "", detail[512], h[32], lim[32];
+	struct member *m;
 	struct xfer *x;
 
 	if (xs->n_in >= XFER_IN_MAX || from_sender(c, pub) >= XFER_IN_PER_SENDER) {
-		/* Said to the sender, so its offer does not hang. */
-		xfer_ctl_later(c, pub, session, private_, o->xfer_id,
-		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
+		/* Said to the sender, so its offer does not hang; best effort
+		 * only (not kept for retries): a flood of offers must not push
+		 * the controls that matter out of the pending list. */
+		if ((m = xfer_member(c, pub, session)) != NULL)
+			(void)xfer_send_ctl(c, m, private_, o->xfer_id,
+			    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
 		busy(c, peer);
 		return 0;
 	}
