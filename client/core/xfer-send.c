@@ -378,6 +378,26 @@ read_chunk(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+static void peer_remove(struct xfer *x, struct xpeer *p);
+
+/* Stop serving accepter p (m its member now): CANCEL to it, then for a DM
+ * file the transfer fails (word), for a room offer one line. */
+static void
+peer_stop(struct client *c, struct xfer *x, struct xpeer *p,
+    const struct member *m, uint8_t wire_reason, const char *word,
+    const char *detail)
+{
+	xfer_ctl_later(c, p->pub, m != NULL ? m->nonce : p->session, x->private_,
+	    x->id, SOTTO_FCTL_CANCEL, 0, wire_reason);
+	if (x->private_) {
+		xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr, word, detail);
+		return;
+	}
+	peer_remove(x, p);
+	core_notice_reason(c, "file-not-received", "%s", detail);
+}
+
 static void
 send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 {
@@ -396,8 +416,18 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	sotto_wbuf_reset(&xs->body);
 	if ((r = sotto_fchunk_build(&xs->body, x->id, p->next, xs->chunk, len)) != 0 ||
 	    (r = xfer_send_body(c, m, x->private_, SOTTO_CT_FCHUNK, xs->body.p,
-	    xs->body.len)) != 0)
-		return;     /* tried again at the next pump */
+	    xs->body.len)) != 0) {
+		/* A full output or a held key is waited out (the next pump);
+		 * any other error would repeat at every pace tick for ever. */
+		if (r != SOTTO_E_AGAIN && ++x->send_errors >= XFER_SEND_ERRORS_MAX) {
+			x->send_errors = 0;
+			snprintf(detail, sizeof(detail), "%s could not be sent to %s: "
+			    "%s", x->file_name, p->name, sotto_strerror(r));
+			peer_stop(c, x, p, m, SOTTO_FR_NONE, "other", detail);
+		}
+		return;
+	}
+	x->send_errors = 0;
 	p->next++;
 	p->served = ++xs->serve_seq;
 	if (p->next == x->chunks)
@@ -488,16 +518,7 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 		 * receiver filling a gap. */
 		snprintf(detail, sizeof(detail), "%s asked for %s again too "
 		    "often; stopped sending it", p->name, x->file_name);
-		xfer_ctl_later(c, p->pub, m->nonce, x->private_, x->id,
-		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
-		if (x->private_) {
-			xfer_drop(c, x);
-			xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
-			    "lost-chunks", detail);
-			return;
-		}
-		peer_remove(x, p);
-		core_notice_reason(c, "file-not-received", "%s", detail);
+		peer_stop(c, x, p, m, SOTTO_FR_BUSY, "lost-chunks", detail);
 		return;
 	}
 	peer_set(p, m, peer);

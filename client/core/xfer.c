@@ -335,6 +335,12 @@ xfer_send_body(struct client *c, struct member *m, bool private_,
 	 * in strict mode nothing room-wide goes while a reader is here. */
 	if (!(private_ ? dat_may_send(c) : xfer_may_send_room(c)))
 		return SOTTO_E_AGAIN;
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_CHUNK_FAIL: every chunk fails to seal (the
+	 * sender's bound on failures in a row). */
+	if (ctype == SOTTO_CT_FCHUNK && getenv("SOTTO_TEST_FILE_CHUNK_FAIL") != NULL)
+		return SOTTO_E_CRYPTO;
+#endif
 	if (private_)
 		return dm_send_inner(c, m, ctype, body, len);
 	return dat_send_body(c, ctype, body, len, m->id, core_now_ms());

@@ -33,6 +33,9 @@
  * its cuts: a receiver re-requests a gap at most SOTTO_FILE_REREQ_MAX
  * times, plus one for a lost tail; past that it is cancelled (busy). */
 #define XFER_BACK_MAX       (SOTTO_FILE_REREQ_MAX + 1u)
+/* Chunks in a row that failed to be sent for another reason than a full
+ * output or a held key (sealing, a DM key): the accepter is given up. */
+#define XFER_SEND_ERRORS_MAX 3u
 
 /* One receiver of an offer we made (the sending side). */
 struct xpeer {
@@ -79,6 +82,7 @@ struct xfer {
 
 	/* sending */
 	int            fd;
+	unsigned       send_errors;  /* in a row, see XFER_SEND_ERRORS_MAX */
 	struct xpeer   peers[XFER_PEERS_MAX];
 	size_t         n_peers;
 	uint8_t        to_pub[SOTTO_ED25519_PUB];  /* a DM offer: the recipient */

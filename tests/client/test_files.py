@@ -679,6 +679,22 @@ def test_send_ambiguous():
                     os.unlink(p)
 
 
+def test_send_errors_end():
+    """Every chunk alice seals fails (test hook SOTTO_TEST_FILE_CHUNK_FAIL):
+    after 3 in a row her DM file ends, file-failed other, and bob is told
+    (CANCEL: file-failed cancelled), instead of alice retrying 40 times a
+    second for ever."""
+    with Scene("alice", "bob") as s:
+        env = dict(os.environ, SOTTO_TEST_FILE_CHUNK_FAIL="1")
+        a, b = pair(s, env_a=env)
+        a.send("/send bob " + write(s, "never.bin", pattern(3000, 27)))
+        mine = a.wait("file-offer", outgoing=True)
+        f = a.wait("file-failed", n=mine["n"])
+        check_eq(f["reason"], "other", "why: %r" % f)
+        g = b.wait("file-failed")
+        check_eq(g["reason"], "cancelled", "bob is told: %r" % g)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":
