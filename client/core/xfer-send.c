@@ -499,7 +499,9 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	uint32_t at = index < x->chunks ? index : x->chunks;
 	char detail[512];
 
-	if (m == NULL)
+	/* Chunks go to the session that asked (docs/protocol.md), never to
+	 * another session of the same identity that has no such transfer. */
+	if (m == NULL || memcmp(m->nonce, session, SOTTO_JOIN_NONCE) != 0)
 		return;
 	if (p == NULL) {
 		if (x->private_)
