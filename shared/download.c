@@ -29,6 +29,7 @@ struct sotto_dl {
 	char       tmp[DL_TMP_LEN];
 	int        tmp_exists;
 	int        dead;        /* a write or check failed */
+	int        durable;     /* published and the folder fsync'd */
 	uint64_t   size, written;
 	uint8_t    want[SOTTO_SHA256_LEN];
 	gcry_md_hd_t md;
@@ -208,30 +209,53 @@ dl_candidate(const char *name, unsigned i, char out[static DL_FINAL_LEN])
 		    dot != NULL ? dot : "");
 }
 
+/* renameat2(RENAME_NOREPLACE). SOTTO_TEST_DL_NO_RENAME2 (test hooks only)
+ * makes it answer EINVAL, as a file system without it does, to test the
+ * link(2) fallback. */
+static int
+rename_noreplace(int dirfd, const char *from, const char *to)
+{
+#ifdef SOTTO_TEST_HOOKS
+	if (getenv("SOTTO_TEST_DL_NO_RENAME2") != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+#endif
+	return renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
+}
+
 /* Move the temp file to cand without replacing anything: 0, SOTTO_E_EXISTS
  * when cand is taken (by anything, a dangling symlink included), or
  * SOTTO_E_IO. */
-int sotto_dl_test_no_renameat2;
-
 static int
 dl_publish_as(struct sotto_dl *dl, const char *cand)
 {
-	if (!sotto_dl_test_no_renameat2) {
-		if (renameat2(dl->dirfd, dl->tmp, dl->dirfd, cand,
-		    RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno == EEXIST)
-			return SOTTO_E_EXISTS;
-		if (errno != EINVAL && errno != ENOSYS)
-			return SOTTO_E_IO;
-	}
-	/* No RENAME_NOREPLACE on this file system: link(2) never replaces
-	 * either (flags 0: a symlink named tmp is not followed, and tmp is
-	 * ours, made O_EXCL|O_NOFOLLOW). */
+	if (rename_noreplace(dl->dirfd, dl->tmp, cand) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return SOTTO_E_EXISTS;
+	if (errno != EINVAL && errno != ENOSYS)
+		return SOTTO_E_IO;
+	/* No RENAME_NOREPLACE here: link(2) never replaces either (flags 0:
+	 * RENAME_NOREPLACE is no linkat flag, and made every call EINVAL). */
 	if (linkat(dl->dirfd, dl->tmp, dl->dirfd, cand, 0) != 0)
 		return errno == EEXIST ? SOTTO_E_EXISTS : SOTTO_E_IO;
 	(void)unlinkat(dl->dirfd, dl->tmp, 0);
 	return 0;
+}
+
+/* fsync of the folder. SOTTO_TEST_DL_DIR_FSYNC_FAIL (test hooks only)
+ * makes it fail. */
+static int
+dl_fsync_dir(struct sotto_dl *dl)
+{
+#ifdef SOTTO_TEST_HOOKS
+	if (getenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL") != NULL) {
+		errno = EIO;
+		return -1;
+	}
+#endif
+	return fsync(dl->dirfd);
 }
 
 static void
@@ -265,24 +289,23 @@ dl_verify(struct sotto_dl *dl)
 int
 sotto_dl_finish(struct sotto_dl *dl, char **path)
 {
-	char cand[DL_FINAL_LEN], *full;
+	char cand[DL_FINAL_LEN];
 	size_t n;
 	unsigned i;
 	int r;
 
 	*path = NULL;
-	/* Everything that can fail for want of memory fails before the
-	 * file is published: once it is, the answer is success. */
-	n = strlen(dl->dir) + 1 + DL_FINAL_LEN;
-	if ((full = malloc(n)) == NULL)
-		r = SOTTO_E_ALLOC;
-	else
-		r = dl_verify(dl);
-	if (r != 0) {
-		free(full);
+	if ((r = dl_verify(dl)) != 0) {
 		dl->dead = 1;
 		dl_drop_tmp(dl);
 		return r;
+	}
+	/* The path's room first: once published, nothing may fail. */
+	n = strlen(dl->dir) + 1 + DL_FINAL_LEN;
+	if ((*path = malloc(n)) == NULL) {
+		dl->dead = 1;
+		dl_drop_tmp(dl);
+		return SOTTO_E_ALLOC;
 	}
 	r = SOTTO_E_EXISTS;
 	for (i = 0; i < SOTTO_DL_TRIES && r == SOTTO_E_EXISTS; i++) {
@@ -291,17 +314,21 @@ sotto_dl_finish(struct sotto_dl *dl, char **path)
 	}
 	dl->dead = 1;
 	if (r != 0) {
-		free(full);
+		free(*path);
+		*path = NULL;
 		dl_drop_tmp(dl);
 		return r;
 	}
 	dl->tmp_exists = 0;
-	/* The file itself was fsync'd; the folder's entry is made durable
-	 * best effort: failing here must not call a published file failed. */
-	(void)fsync(dl->dirfd);
-	snprintf(full, n, "%s/%s", dl->dir, cand);
-	*path = full;
+	snprintf(*path, n, "%s/%s", dl->dir, cand);
+	dl->durable = dl_fsync_dir(dl) == 0;
 	return 0;
+}
+
+int
+sotto_dl_durable(const struct sotto_dl *dl)
+{
+	return dl->durable;
 }
 
 void

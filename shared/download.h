@@ -44,19 +44,18 @@ uint64_t sotto_dl_written(const struct sotto_dl *dl);
 const char *sotto_dl_name(const struct sotto_dl *dl);
 /* Verify and publish: SOTTO_E_SHORT when fewer bytes than announced came,
  * SOTTO_E_FORMAT when the SHA-256 differs (the temp file is removed in
- * both cases), SOTTO_E_IO when the file's fsync or the rename fails,
- * SOTTO_E_ALLOC (before anything is published), SOTTO_E_EXISTS
+ * both cases), SOTTO_E_IO when fsync or the rename fails, SOTTO_E_EXISTS
  * when all SOTTO_DL_TRIES names are taken. On success the file is fsync'd,
  * mode 0600, linked under a name that did not exist (renameat2
  * RENAME_NOREPLACE, or link+unlink where the file system lacks it: never
- * an overwrite, never through a symlink), the folder is fsync'd (best
- * effort: a published file is never reported as failed), and *path
- * (malloc'd) is its full path. Either way the temp file is gone. */
+ * an overwrite, never through a symlink), the folder is fsync'd, and
+ * *path (malloc'd) is its full path. Either way the temp file is gone.
+ * Once the file is under its name the answer is 0 (it is published): a
+ * failed fsync of the folder after that only clears sotto_dl_durable. */
 int sotto_dl_finish(struct sotto_dl *dl, char **path);
-/* Tests only: publish as on a file system without RENAME_NOREPLACE
- * (link + unlink), so that path is exercised where renameat2 works. */
-extern int sotto_dl_test_no_renameat2;
-
+/* After a successful sotto_dl_finish: whether the folder's fsync
+ * succeeded too (false: published, but a crash now might lose the name). */
+int sotto_dl_durable(const struct sotto_dl *dl);
 /* Close and free; an unpublished temp file is removed. NULL is fine. */
 void sotto_dl_free(struct sotto_dl *dl);
 

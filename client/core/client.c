@@ -61,6 +61,7 @@ core_reap(struct client *c)
 	conn_reap(c);
 	members_reap(c);
 	dm_purge(c);
+	xfer_reap(c);
 }
 
 static void
@@ -507,6 +508,15 @@ client_send(struct client *c, uint8_t ctype, const char *text, size_t len)
 	signer_retry(c);   /* after an ssh-agent failure: try it again */
 	dat_pump(c);
 	return 0;
+}
+
+bool
+client_trusts_name(const struct client *c, const char *name)
+{
+	for (size_t i = 0; c->trust != NULL && i < c->trust->n; i++)
+		if (strcmp(c->trust->peers[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 size_t

@@ -37,6 +37,9 @@ struct sotto_identity;
 #define CORE_OUT_MAX         (16u * 1024u * 1024u)  /* hard bound on unsent bytes */
 #define CORE_OUT_HIGH        (256u * 1024u)  /* stop encoding lines above this */
 #define CORE_PENDING_MAX     256u     /* DATs held until the key arrives */
+#define CORE_PENDING_BYTES   (4u * 1024u * 1024u)  /* and their bytes: a file
+                                        * chunk's DAT is ~62 KB, so 256 of them
+                                        * would be 16 MB */
 #define CORE_RSESS_MAX       4096u    /* remote sessions remembered */
 #define CORE_ROSTER_MAX      4096u    /* roster ids considered as keyholders */
 #define CORE_READ_CHUNK      65536u
@@ -408,6 +411,10 @@ void sess_sweep(struct client *c);
 /* dat.c: messages in and out */
 void dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len);
 void dat_flush_pending(struct client *c);
+#ifdef SOTTO_TEST_HOOKS
+/* The pending queue's push, for tests of its bounds. */
+void dat_test_hold(struct client *c, const uint8_t *body, size_t len);
+#endif
 void dat_drop_pending(struct client *c, const char *why);
 void dat_pump(struct client *c);
 /* The single DAT sealing entry point: line l for `to` (the room or one
@@ -573,6 +580,8 @@ int dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
 int xfer_new(struct client *c, const struct client_config *cfg);
 void xfer_free(struct client *c);
 void xfer_stop(struct client *c);
+/* Free the transfers ended during the last callback chain (core_reap). */
+void xfer_reap(struct client *c);
 /* From dat_pump, once lines are sealed: at most one chunk. */
 void xfer_pump(struct client *c);
 void xfer_on_event(struct client *c, const struct client_event *ev);

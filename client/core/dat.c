@@ -332,15 +332,30 @@ dat_deliver(struct client *c, const uint8_t *body, size_t len,
 		reject_dat(c, r, d, peer, why);
 }
 
+static size_t
+pending_bytes(const struct client *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->pend_n; i++)
+		n += c->pend[(c->pend_head + i) % CORE_PENDING_MAX].len;
+	return n;
+}
+
 static void
 pending_push(struct client *c, const uint8_t *body, size_t len)
 {
+	size_t held = pending_bytes(c);
 	struct pending *p;
 	uint8_t *copy;
 
-	if (c->pend_n == CORE_PENDING_MAX) {
-		/* Full: the oldest goes, reported once. */
+	/* Full (CORE_PENDING_MAX DATs, or CORE_PENDING_BYTES: a relay
+	 * replaying file chunks must not grow it to 16 MB): the oldest go,
+	 * each reported once. */
+	while (c->pend_n > 0 && (c->pend_n == CORE_PENDING_MAX ||
+	    held + len > CORE_PENDING_BYTES)) {
 		p = &c->pend[c->pend_head];
+		held -= p->len;
 		free(p->body);
 		p->body = NULL;
 		c->pend_head = (c->pend_head + 1) % CORE_PENDING_MAX;
@@ -357,6 +372,14 @@ pending_push(struct client *c, const uint8_t *body, size_t len)
 	p->len = len;
 	c->pend_n++;
 }
+
+#ifdef SOTTO_TEST_HOOKS
+void
+dat_test_hold(struct client *c, const uint8_t *body, size_t len)
+{
+	pending_push(c, body, len);
+}
+#endif
 
 void
 dat_on_frame(struct client *c, uint32_t from, const uint8_t *body, size_t len)

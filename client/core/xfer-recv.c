@@ -38,12 +38,22 @@ quota_of(struct client *c, const uint8_t *pub, double now)
 		memcpy(q->pub, pub, SOTTO_ED25519_PUB);
 		q->start = now;
 		q->bytes = 0;
+		q->files = 0;
 	}
 	if (now - q->start >= SOTTO_FILE_AUTO_WINDOW_S) {
 		q->start = now;
 		q->bytes = 0;
+		q->files = 0;
 	}
 	return q;
+}
+
+/* What an auto-accepted file costs the window: at least one chunk, so
+ * empty and tiny files are not free. */
+static uint64_t
+auto_cost(uint64_t size)
+{
+	return size > SOTTO_FILE_CHUNK ? size : SOTTO_FILE_CHUNK;
 }
 
 static bool
@@ -54,42 +64,101 @@ auto_ok(struct client *c, const uint8_t *pub, uint64_t size)
 	if (size > SOTTO_FILE_AUTO_MAX)
 		return false;
 	q = quota_of(c, pub, ev_now(c->loop));
-	return q->bytes + size <= SOTTO_FILE_AUTO_WINDOW_MAX;
+	return q->files < XFER_AUTO_FILES_MAX &&
+	    q->bytes + auto_cost(size) <= SOTTO_FILE_AUTO_WINDOW_MAX;
 }
 
 /* --- ending a transfer ------------------------------------------------------------- */
 
-/* Tell the sender (best effort: it may be gone) unless wire_reason is
+/* Remember how x ended, for a re-offer or a late chunk of it. */
+static void
+ended_note(struct client *c, const struct xfer *x, uint8_t op, uint32_t index,
+    uint8_t reason)
+{
+	struct xfer_state *xs = c->xf;
+	struct xended *e = &xs->ended[xs->ended_at];
+
+	memcpy(e->pub, x->from_pub, SOTTO_ED25519_PUB);
+	memcpy(e->id, x->id, SOTTO_XFER_ID);
+	e->private_ = x->private_;
+	e->answered_chunk = false;
+	e->op = op;
+	e->reason = reason;
+	e->index = index;
+	e->at = ev_now(c->loop);
+	xs->ended_at = (xs->ended_at + 1) % XFER_ENDED_MAX;
+	if (xs->n_ended < XFER_ENDED_MAX)
+		xs->n_ended++;
+}
+
+static struct xended *
+ended_find(struct client *c, const uint8_t *pub, const uint8_t *id)
+{
+	struct xfer_state *xs = c->xf;
+	double now = ev_now(c->loop);
+
+	for (size_t i = 0; i < xs->n_ended; i++) {
+		struct xended *e = &xs->ended[i];
+
+		if (now - e->at <= xs->resume &&
+		    memcmp(e->id, id, SOTTO_XFER_ID) == 0 &&
+		    memcmp(e->pub, pub, SOTTO_ED25519_PUB) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Say again how it ended (its sender missed it, or came back). */
+static void
+ended_answer(struct client *c, const struct xended *e, const uint8_t *session)
+{
+	if (e->op != 0)
+		xfer_ctl_later(c, e->pub, session, e->private_, e->id, e->op,
+		    e->index, e->reason);
+}
+
+/* Tell the sender (now, or from the tick for the resume window) unless wire_reason is
  * SOTTO_FR_NONE (it ended it), say why, forget the transfer; the temp
  * file goes with it. */
 void
 xrecv_fail(struct client *c, struct xfer *x, const char *reason,
     uint8_t wire_reason, const char *detail)
 {
-	struct member *m;
 	uint8_t op;
 
-	if (wire_reason != SOTTO_FR_NONE &&
-	    (m = xfer_member(c, x->from_pub, x->from_session)) != NULL) {
+	if (wire_reason != SOTTO_FR_NONE) {
 		op = wire_reason == SOTTO_FR_USER || wire_reason == SOTTO_FR_TOO_LARGE ||
 		    wire_reason == SOTTO_FR_TIMEOUT || wire_reason == SOTTO_FR_BUSY ?
 		    SOTTO_FCTL_CANCEL : SOTTO_FCTL_FAIL;
-		(void)xfer_send_ctl(c, m, x->private_, x->id, op, x->expected,
-		    wire_reason);
-	}
-	/* The temp file is gone before anyone is told it failed. */
-	sotto_dl_free(x->dl);
-	x->dl = NULL;
-	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
+		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
+		    op, x->expected, wire_reason);
+		ended_note(c, x, op, x->expected, wire_reason);
+	} else
+		ended_note(c, x, 0, 0, SOTTO_FR_NONE);
+	/* Ended (and the temp file gone) before anyone is told: a front-end
+	 * reacting to the event finds no transfer n. */
 	xfer_drop(c, x);
+	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, reason, detail);
+}
+
+/* SOTTO_TEST_FILE_NO_DONE (test hooks only): the DONE at publishing is
+ * not sent, as if lost (the sender's deadline; a re-offer answered). */
+static bool
+test_no_done(void)
+{
+#ifdef SOTTO_TEST_HOOKS
+	return getenv("SOTTO_TEST_FILE_NO_DONE") != NULL;
+#else
+	return false;
+#endif
 }
 
 static void
 finish(struct client *c, struct xfer *x)
 {
 	struct client_event ev = { .type = CLIENT_EV_FILE_RECEIVED };
-	struct member *m;
 	char *path = NULL, detail[512];
+	bool durable;
 	int r, e;
 
 	r = sotto_dl_finish(x->dl, &path);
@@ -116,17 +185,23 @@ finish(struct client *c, struct xfer *x)
 			return;
 		}
 	}
-	if ((m = xfer_member(c, x->from_pub, x->from_session)) != NULL)
-		(void)xfer_send_ctl(c, m, x->private_, x->id, SOTTO_FCTL_DONE,
-		    x->chunks, SOTTO_FR_NONE);
+	if (!test_no_done())
+		xfer_ctl_later(c, x->from_pub, x->from_session, x->private_, x->id,
+		    SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
+	ended_note(c, x, SOTTO_FCTL_DONE, x->chunks, SOTTO_FR_NONE);
 	/* What the bytes are, from the verified file's first bytes. */
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
+	durable = sotto_dl_durable(x->dl);
+	xfer_drop(c, x);        /* over before the front-end hears of it */
 	xfer_fill_ev(x, &ev.file);
 	ev.file.done = x->size;
 	ev.file.path = path;
 	core_emit(c, &ev);
+	/* Published all the same: saying file-failed would be untrue. */
+	if (!durable)
+		core_notice_reason(c, "file-not-durable", "%.200s: saved, but the "
+		    "download folder could not be synced to disk", path);
 	free(path);
-	xfer_drop(c, x);
 }
 
 /* --- accepting --------------------------------------------------------------------- */
@@ -195,8 +270,12 @@ xrecv_accept(struct client *c, struct xfer *x, char *why, size_t why_len)
 		xrecv_fail(c, x, "disk", SOTTO_FR_DISK, detail);
 		return r;
 	}
-	if (x->auto_acc && !c->xf->accept_all)
-		quota_of(c, x->from_pub, ev_now(c->loop))->bytes += x->size;
+	if (x->auto_acc && !c->xf->accept_all) {
+		struct xquota *q = quota_of(c, x->from_pub, ev_now(c->loop));
+
+		q->bytes += auto_cost(x->size);
+		q->files++;
+	}
 	x->waiting = false;
 	x->accepted = true;
 	x->last_chunk = ev_now(c->loop);
@@ -226,7 +305,7 @@ from_sender(struct client *c, const uint8_t *pub)
 	size_t n = 0;
 
 	for (struct xfer *x = c->xf->list; x != NULL; x = x->next)
-		if (!x->outgoing && memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
+		if (!x->dead && !x->outgoing && memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
 			n++;
 	return n;
 }
@@ -274,6 +353,12 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 	struct xfer *x;
 
 	if (xs->n_in >= XFER_IN_MAX || from_sender(c, pub) >= XFER_IN_PER_SENDER) {
+		/* Said to the sender, so its offer does not hang; best effort
+		 * only (not kept for retries): a flood of offers must not push
+		 * the controls that matter out of the pending list. */
+		if ((m = xfer_member(c, pub, session)) != NULL)
+			(void)xfer_send_ctl(c, m, private_, o->xfer_id,
+			    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
 		busy(c, peer);
 		return 0;
 	}
@@ -306,17 +391,18 @@ new_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		snprintf(detail, sizeof(detail), "%s offered %s (%s), above your "
 		    "limit of %s (--max-file); refused", peer->name, x->file_name, h,
 		    lim);
-		if ((m = xfer_member(c, pub, session)) != NULL)
-			(void)xfer_send_ctl(c, m, private_, x->id, SOTTO_FCTL_CANCEL, 0,
-			    SOTTO_FR_TOO_LARGE);
-		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
+		xfer_ctl_later(c, pub, session, private_, x->id, SOTTO_FCTL_CANCEL,
+		    0, SOTTO_FR_TOO_LARGE);
+		ended_note(c, x, SOTTO_FCTL_CANCEL, 0, SOTTO_FR_TOO_LARGE);
 		xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, NULL, NULL, "too-large", detail);
 		return 0;
 	}
 	x->auto_acc = xs->accept_all || auto_ok(c, pub, o->size);
 	x->waiting = !x->auto_acc;
 	xfer_emit(c, CLIENT_EV_FILE_OFFER, x, NULL, NULL, NULL, NULL);
-	if (x->auto_acc && !c->closing)
+	/* The front-end may have cancelled it from the event. */
+	if (x->auto_acc && !x->dead && !c->closing)
 		(void)xrecv_accept(c, x, why, sizeof(why));
 	return 0;
 }
@@ -327,6 +413,7 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const char **why)
 {
 	struct sotto_foffer o;
+	struct xended *e;
 	struct xfer *x;
 	int r;
 
@@ -340,6 +427,14 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 			return SOTTO_V_MALFORMED;
 		}
 		return reoffer(c, x, session);
+	}
+	/* One that ended here (its DONE or CANCEL lost, or sent while the
+	 * sender was away): answered, not a new transfer (a cancelled file
+	 * does not come back, a received one is not saved twice). */
+	if ((e = ended_find(c, pub, o.xfer_id)) != NULL) {
+		if (e->private_ == private_)
+			ended_answer(c, e, session);
+		return 0;
 	}
 	return new_offer(c, peer, pub, session, &o, private_);
 }
@@ -370,6 +465,7 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
     const uint8_t *body, size_t len, bool private_, const char **why)
 {
 	struct sotto_fchunk ch;
+	struct xended *e;
 	char detail[512];
 	uint64_t want;
 	struct xfer *x;
@@ -380,8 +476,18 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		*why = "file chunk: bad layout";
 		return r;
 	}
-	if ((x = xfer_in_by_id(c, pub, ch.xfer_id)) == NULL || !x->accepted)
-		return 0;     /* ended, or never asked for: dropped */
+	if ((x = xfer_in_by_id(c, pub, ch.xfer_id)) == NULL) {
+		/* Ended here: say so once, so a sender that missed it stops
+		 * pumping the file into nothing. */
+		if ((e = ended_find(c, pub, ch.xfer_id)) != NULL &&
+		    e->private_ == private_ && !e->answered_chunk) {
+			e->answered_chunk = true;
+			ended_answer(c, e, NULL);
+		}
+		return 0;
+	}
+	if (!x->accepted)
+		return 0;     /* never asked for: dropped */
 	if (x->private_ != private_) {
 		*why = "file chunk outside its transfer's envelope";
 		return SOTTO_V_MALFORMED;
@@ -409,16 +515,19 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 		x->head_len = ch.len < SOTTO_MT_SNIFF_LEN ? ch.len : SOTTO_MT_SNIFF_LEN;
 		memcpy(x->head, ch.data, x->head_len);
 	}
-	if (x->cut_at != 0)
+	x->expected++;
+	x->asked = false;
+	x->last_chunk = ev_now(c->loop);
+	if (x->cut_at != 0) {
+		x->cut_at = 0;
 		core_notice_reason(c, "file-resumed", "transfer of %s from %s resumed "
 		    "at %u %%", x->file_name, x->from_name, (unsigned)(100.0 *
 		    (double)sotto_dl_written(x->dl) / (double)x->size));
-	x->expected++;
-	x->asked = false;
-	x->cut_at = 0;
-	x->last_chunk = ev_now(c->loop);
+		if (x->dead)
+			return 0;       /* cancelled from the notice */
+	}
 	xfer_progress(c, x, sotto_dl_written(x->dl), x->expected == x->chunks);
-	if (x->expected == x->chunks && !c->closing)
+	if (x->expected == x->chunks && !x->dead && !c->closing)
 		finish(c, x);
 	return 0;
 }
@@ -458,12 +567,23 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 	}
 	if (here && !x->accepted)
 		x->cut_at = 0;
+	/* An offer nobody took in the resume window goes: waiting offers of a
+	 * present sender would otherwise hold our slots for ever. */
+	if (!x->accepted && x->cut_at == 0 && now - x->touched > window) {
+		snprintf(detail, sizeof(detail), "%s from %s: not accepted within "
+		    "%.0f s; the offer is dropped", x->file_name, x->from_name,
+		    window);
+		xrecv_fail(c, x, "timeout", SOTTO_FR_TIMEOUT, detail);
+		return;
+	}
 	if (x->cut_at != 0 && now - x->cut_at > window) {
 		snprintf(detail, sizeof(detail), "%s from %s: %s", x->file_name,
 		    x->from_name, here ? "did not resume in time" :
 		    "the sender did not come back");
+		/* Said even to a sender that is gone: should it come back
+		 * (within the resume window), it stops. */
 		xrecv_fail(c, x, here ? "timeout" : "sender-gone",
-		    here ? SOTTO_FR_TIMEOUT : SOTTO_FR_NONE, detail);
+		    SOTTO_FR_TIMEOUT, detail);
 		return;
 	}
 	if (!x->accepted)
@@ -472,6 +592,18 @@ xrecv_tick(struct client *c, struct xfer *x, double now)
 		x->last_chunk = now;    /* quiet time counts while it is here */
 		return;
 	}
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_REWIND: a hostile accepter that asks for the file
+	 * from chunk 0 again at every tick (tests of the sender's turns and of
+	 * its bound on going back). */
+	if (getenv("SOTTO_TEST_FILE_REWIND") != NULL) {
+		struct member *m = xfer_member(c, x->from_pub, x->from_session);
+
+		if (m != NULL)
+			(void)xfer_send_ctl(c, m, x->private_, x->id,
+			    SOTTO_FCTL_ACCEPT, 0, SOTTO_FR_NONE);
+	}
+#endif
 	if (x->resume) {
 		if (ask(c, x) == 0)
 			x->resume = false;

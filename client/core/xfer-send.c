@@ -27,27 +27,39 @@ hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* SHA-256 of the whole file and its first bytes; the file is read once,
- * at the offer (a file changed after it fails the receiver's check). */
+/* hash_file's answer for a file whose size is not what fstat said. */
+#define HASH_CHANGED SOTTO_E_FORMAT
+
+/* SHA-256 of exactly size bytes and the first bytes; the file is read
+ * once, at the offer. A file that is shorter or longer than its size by
+ * then (a log being written, a /proc file whose size says 0) is
+ * HASH_CHANGED: an offer whose hash matches no size-byte prefix would
+ * fail every receiver, and reading to EOF may never end. */
 static int
-hash_file(int fd, uint8_t sha[static SOTTO_SHA256_LEN], uint8_t *head,
-    size_t *head_len, uint8_t *buf, size_t cap)
+hash_file(int fd, uint64_t size, uint8_t sha[static SOTTO_SHA256_LEN],
+    uint8_t *head, size_t *head_len, uint8_t *buf, size_t cap)
 {
 	gcry_md_hd_t md;
+	uint64_t got = 0;
 	ssize_t n;
+	size_t want;
 
 	*head_len = 0;
 	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
 		return SOTTO_E_CRYPTO;
 	for (;;) {
-		n = read(fd, buf, cap);
+		/* One byte past size: it must be EOF. */
+		want = size - got < cap ? (size_t)(size - got) : cap;
+		if (want == 0)
+			want = 1;
+		n = read(fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			gcry_md_close(md);
 			return SOTTO_E_IO;
 		}
-		if (n == 0)
+		if (got == size || n == 0)
 			break;
 		if (*head_len < SOTTO_MT_SNIFF_LEN) {
 			size_t k = SOTTO_MT_SNIFF_LEN - *head_len;
@@ -58,6 +70,11 @@ hash_file(int fd, uint8_t sha[static SOTTO_SHA256_LEN], uint8_t *head,
 			*head_len += k;
 		}
 		gcry_md_write(md, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	if (got != size || n != 0) {
+		gcry_md_close(md);
+		return HASH_CHANGED;
 	}
 	memcpy(sha, gcry_md_read(md, GCRY_MD_SHA256), SOTTO_SHA256_LEN);
 	gcry_md_close(md);
@@ -152,9 +169,11 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 	size_t head_len;
 	struct stat st;
 	char h[32];
-	int r;
+	int r, fl;
 
-	if ((x->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* Non-blocking and no controlling tty: opening a FIFO or a device
+	 * must not block the loop or have side effects before S_ISREG. */
+	if ((x->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
 		*reason = errno == ENOENT || errno == ENOTDIR ? "no-such-file" :
 		    "read-failed";
 		snprintf(why, why_len, "%s: %s; not sent", path, strerror(errno));
@@ -165,6 +184,12 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		snprintf(why, why_len, "%s is not a regular file; not sent", path);
 		return SOTTO_E_INVAL;
 	}
+	if ((fl = fcntl(x->fd, F_GETFL)) < 0 ||
+	    fcntl(x->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		*reason = "read-failed";
+		snprintf(why, why_len, "%s: %s; not sent", path, strerror(errno));
+		return SOTTO_E_IO;
+	}
 	if ((uint64_t)st.st_size > c->xf->max_file) {
 		*reason = "too-large";
 		xfer_human(c->xf->max_file, h, sizeof(h));
@@ -172,11 +197,16 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		    "(--max-file); not sent", path, h);
 		return SOTTO_E_TOOLONG;
 	}
-	if ((r = hash_file(x->fd, x->sha, head, &head_len, c->xf->chunk,
-	    SOTTO_FILE_CHUNK_MAX)) != 0) {
+	if ((r = hash_file(x->fd, (uint64_t)st.st_size, x->sha, head, &head_len,
+	    c->xf->chunk, SOTTO_FILE_CHUNK_MAX)) != 0) {
 		*reason = "read-failed";
-		snprintf(why, why_len, "%s: cannot be read: %s; not sent", path,
-		    strerror(errno));
+		if (r == HASH_CHANGED)
+			snprintf(why, why_len, "%s: its size changed while it was "
+			    "read (a file being written, or not a plain file on "
+			    "disk); not sent", path);
+		else
+			snprintf(why, why_len, "%s: cannot be read: %s; not sent",
+			    path, strerror(errno));
 		return r;
 	}
 	x->size = (uint64_t)st.st_size;
@@ -199,7 +229,7 @@ send_offer(struct client *c, struct xfer *x, struct member *m)
 	if (m != NULL)
 		return xfer_send_body(c, m, x->private_, SOTTO_CT_FOFFER,
 		    c->xf->body.p, c->xf->body.len);
-	if (!dat_may_send(c))
+	if (!xfer_may_send_room(c))
 		return SOTTO_E_AGAIN;
 	return dat_send_body(c, SOTTO_CT_FOFFER, c->xf->body.p, c->xf->body.len,
 	    SOTTO_TO_ROOM, core_now_ms());
@@ -231,8 +261,8 @@ xsend_offer(struct client *c, const char *to_name, const char *path,
 	if (to_name != NULL &&
 	    (m = dm_member_for(c, to_name, why, why_len, reason)) == NULL)
 		return CLIENT_E_DM_TARGET;
-	if (!dat_may_send(c) || (c->strict && c->n_readers > 0 && m == NULL)) {
-		*reason = c->strict && c->n_readers > 0 ? "strict" : "not-ready";
+	if (!dat_may_send(c) || (m == NULL && xfer_room_held(c))) {
+		*reason = xfer_room_held(c) ? "strict" : "not-ready";
 		snprintf(why, why_len, "%s; file not sent", *reason[0] == 's' ?
 		    "strict mode: an untrusted reader is in the room" :
 		    "not in the room with its key right now (connecting, waiting "
@@ -284,13 +314,15 @@ peer_owed(struct client *c, const struct xfer *x, const struct xpeer *p,
 {
 	/* Strict mode with an untrusted reader present holds room files (the
 	 * group key may have reached it); a DM file is sealed to one member. */
-	if (!x->private_ && c->strict && c->n_readers > 0)
+	if (!x->private_ && xfer_room_held(c))
 		return false;
 	return p->active && p->cut_at == 0 && p->next < x->chunks &&
 	    (*m = peer_member(c, p)) != NULL;
 }
 
-/* The accepter of x furthest behind that is owed a chunk now. */
+/* The accepter of x served longest ago that is owed a chunk now: turns,
+ * so one accepter (however far behind, or however often it goes back to
+ * chunk 0) cannot starve the others. */
 static struct xpeer *
 owed(struct client *c, struct xfer *x, struct member **mo)
 {
@@ -300,7 +332,7 @@ owed(struct client *c, struct xfer *x, struct member **mo)
 	*mo = NULL;
 	for (size_t i = 0; i < x->n_peers; i++)
 		if (peer_owed(c, x, &x->peers[i], &m) &&
-		    (best == NULL || x->peers[i].next < best->next)) {
+		    (best == NULL || x->peers[i].served < best->served)) {
 			best = &x->peers[i];
 			*mo = m;
 		}
@@ -308,8 +340,8 @@ owed(struct client *c, struct xfer *x, struct member **mo)
 }
 
 /* The next (transfer, accepter) to serve: transfers in turn (round robin
- * by number, after the one served last), within one the accepter
- * furthest behind. */
+ * by number, after the one served last), within one its accepters in
+ * turn. */
 static bool
 pick(struct client *c, struct xfer **xo, struct xpeer **po, struct member **mo)
 {
@@ -317,7 +349,7 @@ pick(struct client *c, struct xfer **xo, struct xpeer **po, struct member **mo)
 	struct member *m;
 
 	for (x = c->xf->list; x != NULL; x = x->next) {
-		if (!x->outgoing || owed(c, x, &m) == NULL)
+		if (x->dead || !x->outgoing || owed(c, x, &m) == NULL)
 			continue;
 		if (x->n > c->xf->rr && (after == NULL || x->n < after->n))
 			after = x;
@@ -346,6 +378,26 @@ read_chunk(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+static void peer_remove(struct xfer *x, struct xpeer *p);
+
+/* Stop serving accepter p (m its member now): CANCEL to it, then for a DM
+ * file the transfer fails (word), for a room offer one line. */
+static void
+peer_stop(struct client *c, struct xfer *x, struct xpeer *p,
+    const struct member *m, uint8_t wire_reason, const char *word,
+    const char *detail)
+{
+	xfer_ctl_later(c, p->pub, m != NULL ? m->nonce : p->session, x->private_,
+	    x->id, SOTTO_FCTL_CANCEL, 0, wire_reason);
+	if (x->private_) {
+		xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr, word, detail);
+		return;
+	}
+	peer_remove(x, p);
+	core_notice_reason(c, "file-not-received", "%s", detail);
+}
+
 static void
 send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 {
@@ -364,9 +416,22 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	sotto_wbuf_reset(&xs->body);
 	if ((r = sotto_fchunk_build(&xs->body, x->id, p->next, xs->chunk, len)) != 0 ||
 	    (r = xfer_send_body(c, m, x->private_, SOTTO_CT_FCHUNK, xs->body.p,
-	    xs->body.len)) != 0)
-		return;     /* tried again at the next pump */
+	    xs->body.len)) != 0) {
+		/* A full output or a held key is waited out (the next pump);
+		 * any other error would repeat at every pace tick for ever. */
+		if (r != SOTTO_E_AGAIN && ++x->send_errors >= XFER_SEND_ERRORS_MAX) {
+			x->send_errors = 0;
+			snprintf(detail, sizeof(detail), "%s could not be sent to %s: "
+			    "%s", x->file_name, p->name, sotto_strerror(r));
+			peer_stop(c, x, p, m, SOTTO_FR_NONE, "other", detail);
+		}
+		return;
+	}
+	x->send_errors = 0;
 	p->next++;
+	p->served = ++xs->serve_seq;
+	if (p->next == x->chunks)
+		p->sent_all = ev_now(c->loop);
 	xs->last_chunk = ev_now(c->loop);
 	xs->rr = x->n;
 	xfer_progress(c, x, p->next == x->chunks ? x->size : (uint64_t)p->next * x->cs,
@@ -398,7 +463,7 @@ xsend_pump(struct client *c)
 		return;
 	}
 	send_chunk(c, x, p, m);
-	if (!ev_is_active(&xs->pace) && xs->list != NULL) {
+	if (!ev_is_active(&xs->pace) && xs->n_out > 0) {
 		ev_timer_set(&xs->pace, gap, 0.0);
 		ev_timer_start(c->loop, &xs->pace);
 	}
@@ -431,20 +496,45 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 {
 	struct xpeer *p = peer_find(x, pub);
 	struct member *m = xfer_member(c, pub, session);
+	uint32_t at = index < x->chunks ? index : x->chunks;
+	char detail[512];
 
-	if (m == NULL)
+	/* Chunks go to the session that asked (docs/protocol.md), never to
+	 * another session of the same identity that has no such transfer. */
+	if (m == NULL || memcmp(m->nonce, session, SOTTO_JOIN_NONCE) != 0)
 		return;
 	if (p == NULL) {
-		if (x->private_ || x->n_peers >= XFER_PEERS_MAX)
+		if (x->private_)
 			return;
+		if (x->n_peers >= XFER_PEERS_MAX) {
+			/* Full: said, not left to time out. */
+			xfer_ctl_later(c, pub, m->nonce, false, x->id,
+			    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_BUSY);
+			return;
+		}
 		p = &x->peers[x->n_peers++];
+		p->served = 0;      /* a newcomer goes first */
+	} else if (p->active && p->cut_at == 0 && at < p->next &&
+	    ++p->back > XFER_BACK_MAX) {
+		/* Going back again and again (each time a re-upload): not a
+		 * receiver filling a gap. */
+		snprintf(detail, sizeof(detail), "%s asked for %s again too "
+		    "often; stopped sending it", p->name, x->file_name);
+		peer_stop(c, x, p, m, SOTTO_FR_BUSY, "lost-chunks", detail);
+		return;
 	}
 	peer_set(p, m, peer);
+	if (p->cut_at != 0)
+		p->back = 0;        /* a new budget per cut */
 	p->active = true;
 	p->cut_at = 0;
 	p->told_cut = false;
 	p->reoffer = false;
-	p->next = index < x->chunks ? index : x->chunks;
+	p->next = at;
+	/* Nothing more to send it (an empty file, or index = chunks): the
+	 * wait for its DONE starts now. */
+	p->sent_all = at < x->chunks ? 0 : p->sent_all != 0 ? p->sent_all :
+	    ev_now(c->loop);
 	x->touched = ev_now(c->loop);
 	xsend_pump(c);
 }
@@ -460,15 +550,15 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 
 	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
 	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
-	if (p != NULL)
+	if (p != NULL) {
 		peer_remove(x, p);
-	else if (fc->op != SOTTO_FCTL_CANCEL)
+		x->touched = ev_now(c->loop);   /* only an accepter keeps it open */
+	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
-	x->touched = ev_now(c->loop);
 	if (fc->op == SOTTO_FCTL_DONE) {
-		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		if (x->private_)
 			xfer_drop(c, x);
+		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		return;
 	}
 	if (fc->op == SOTTO_FCTL_CANCEL)
@@ -480,10 +570,10 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 		snprintf(detail, sizeof(detail), "%s could not receive %s (%s)",
 		    name, x->file_name, word);
 	if (x->private_) {
+		xfer_drop(c, x);
 		xfer_emit(c, CLIENT_EV_FILE_FAILED, x, name, fpr,
 		    fc->op == SOTTO_FCTL_CANCEL && fc->reason == SOTTO_FR_USER ?
 		    "cancelled" : word, detail);
-		xfer_drop(c, x);
 		return;
 	}
 	/* A room offer stays open for the others: one line. */
@@ -525,6 +615,8 @@ xsend_disconnected(struct xfer *x, double now)
 void
 xsend_tick(struct client *c, struct xfer *x, double now)
 {
+	double confirm = c->xf->resume < XFER_CONFIRM_MAX ? c->xf->resume :
+	    XFER_CONFIRM_MAX;
 	char detail[512];
 	struct member *m;
 	struct xpeer *p;
@@ -552,13 +644,29 @@ xsend_tick(struct client *c, struct xfer *x, double now)
 			    detail);
 			return;     /* the rest at the next tick */
 		}
+		/* Everything sent, and neither DONE nor FAIL came: a lost
+		 * control, or a receiver holding our slot on purpose. */
+		if (p->active && p->cut_at == 0 && p->sent_all != 0 &&
+		    now - p->sent_all > confirm) {
+			snprintf(detail, sizeof(detail), "%s did not confirm %s within "
+			    "%.0f s of the last chunk", p->name, x->file_name, confirm);
+			if (x->private_) {
+				xfer_drop(c, x);
+				xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
+				    "no-confirmation", detail);
+				return;
+			}
+			core_notice_reason(c, "file-not-received", "%s", detail);
+			peer_remove(x, p);
+			continue;
+		}
 		if (p->cut_at != 0 && now - p->cut_at > c->xf->resume) {
 			if (x->private_) {
 				snprintf(detail, sizeof(detail), "%s did not come back "
 				    "within %.0f s", p->name, c->xf->resume);
+				xfer_drop(c, x);
 				xfer_emit(c, CLIENT_EV_FILE_FAILED, x, p->name, p->fpr,
 				    "timeout", detail);
-				xfer_drop(c, x);
 				return;
 			}
 			peer_remove(x, p);
@@ -576,22 +684,16 @@ void
 xsend_cancel(struct client *c, struct xfer *x, const char *reason,
     const char *detail)
 {
-	struct xfer_state *xs = c->xf;
-	struct member *m;
-
 	/* A DM offer: to its one receiver. A room offer: to the room, so
-	 * those still deciding drop it too (one frame, however many). */
-	if (x->private_ && (m = peer_member(c, &x->peers[0])) != NULL)
-		(void)xfer_send_ctl(c, m, true, x->id, SOTTO_FCTL_CANCEL, 0,
+	 * those still deciding drop it too (one frame, however many); held
+	 * like any room body in strict mode while a reader is here. */
+	if (x->private_)
+		xfer_ctl_later(c, x->peers[0].pub, x->peers[0].session, true, x->id,
+		    SOTTO_FCTL_CANCEL, 0, SOTTO_FR_USER);
+	else
+		xfer_ctl_later(c, NULL, NULL, false, x->id, SOTTO_FCTL_CANCEL, 0,
 		    SOTTO_FR_USER);
-	if (!x->private_ && dat_may_send(c)) {
-		sotto_wbuf_reset(&xs->body);
-		if (sotto_fctl_build(&xs->body, x->id, SOTTO_FCTL_CANCEL, 0,
-		    SOTTO_FR_USER) == 0)
-			(void)dat_send_body(c, SOTTO_CT_FCTL, xs->body.p, xs->body.len,
-			    SOTTO_TO_ROOM, core_now_ms());
-	}
+	xfer_drop(c, x);
 	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, x->private_ ? x->peers[0].name : NULL,
 	    x->private_ ? x->peers[0].fpr : NULL, reason, detail);
-	xfer_drop(c, x);
 }

@@ -117,24 +117,44 @@ void
 xfer_drop(struct client *c, struct xfer *x)
 {
 	struct xfer_state *xs = c->xf;
-	struct xfer **pp;
 
-	for (pp = &xs->list; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == x) {
-			*pp = x->next;
-			break;
-		}
+	if (x->dead)
+		return;
+	x->dead = true;
 	if (x->outgoing)
 		xs->n_out--;
 	else {
 		xs->n_in--;
 		xs->n_told_busy = 0;    /* room again: say so again next time */
 	}
-	xfer_free_one(x);
-	if (xs->list == NULL) {
+	/* The descriptor and the temp file go now; the struct stays valid
+	 * (and in the list, skipped) until xfer_reap. */
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	sotto_dl_free(x->dl);
+	x->dl = NULL;
+	if (xs->n_out + xs->n_in + xs->n_ctl == 0) {
 		ev_timer_stop(c->loop, &xs->tick);
 		ev_timer_stop(c->loop, &xs->pace);
 	}
+	core_defer(c);
+}
+
+void
+xfer_reap(struct client *c)
+{
+	struct xfer_state *xs = c->xf;
+	struct xfer **pp, *x;
+
+	if (xs == NULL)
+		return;
+	for (pp = &xs->list; (x = *pp) != NULL; )
+		if (x->dead) {
+			*pp = x->next;
+			xfer_free_one(x);
+		} else
+			pp = &x->next;
 }
 
 struct xfer *
@@ -143,7 +163,7 @@ xfer_by_n(struct client *c, unsigned n)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (x->n == n)
+		if (!x->dead && x->n == n)
 			return x;
 	return NULL;
 }
@@ -154,7 +174,8 @@ xfer_out_by_id(struct client *c, const uint8_t *id)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (x->outgoing && memcmp(x->id, id, SOTTO_XFER_ID) == 0)
+		if (!x->dead && x->outgoing &&
+		    memcmp(x->id, id, SOTTO_XFER_ID) == 0)
 			return x;
 	return NULL;
 }
@@ -166,7 +187,8 @@ xfer_in_by_id(struct client *c, const uint8_t *pub, const uint8_t *id)
 	struct xfer *x;
 
 	for (x = c->xf->list; x != NULL; x = x->next)
-		if (!x->outgoing && memcmp(x->id, id, SOTTO_XFER_ID) == 0 &&
+		if (!x->dead && !x->outgoing &&
+		    memcmp(x->id, id, SOTTO_XFER_ID) == 0 &&
 		    memcmp(x->from_pub, pub, SOTTO_ED25519_PUB) == 0)
 			return x;
 	return NULL;
@@ -293,12 +315,32 @@ xfer_human(uint64_t n, char *buf, size_t len)
 
 /* --- sending bodies ------------------------------------------------------------- */
 
+bool
+xfer_room_held(const struct client *c)
+{
+	return c->strict && c->n_readers > 0;
+}
+
+bool
+xfer_may_send_room(const struct client *c)
+{
+	return dat_may_send(c) && !xfer_room_held(c);
+}
+
 int
 xfer_send_body(struct client *c, struct member *m, bool private_,
     uint8_t ctype, const void *body, size_t len)
 {
-	if (!dat_may_send(c))
+	/* Every room body (offer, re-offer, chunk, control) under one rule:
+	 * in strict mode nothing room-wide goes while a reader is here. */
+	if (!(private_ ? dat_may_send(c) : xfer_may_send_room(c)))
 		return SOTTO_E_AGAIN;
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_CHUNK_FAIL: every chunk fails to seal (the
+	 * sender's bound on failures in a row). */
+	if (ctype == SOTTO_CT_FCHUNK && getenv("SOTTO_TEST_FILE_CHUNK_FAIL") != NULL)
+		return SOTTO_E_CRYPTO;
+#endif
 	if (private_)
 		return dm_send_inner(c, m, ctype, body, len);
 	return dat_send_body(c, ctype, body, len, m->id, core_now_ms());
@@ -318,6 +360,88 @@ xfer_send_ctl(struct client *c, struct member *m, bool private_,
 	return r;
 }
 
+/* A room CANCEL: one frame to everyone (those still deciding drop it). */
+static int
+ctl_to_room(struct client *c, const uint8_t *id, uint8_t op, uint32_t index,
+    uint8_t reason)
+{
+	uint8_t body[SOTTO_FCTL_LEN];
+	struct sotto_wbuf b;
+	int r;
+
+	if (!xfer_may_send_room(c))
+		return SOTTO_E_AGAIN;
+	sotto_wbuf_init(&b, sizeof(body));
+	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0) {
+		memcpy(body, b.p, b.len);
+		r = dat_send_body(c, SOTTO_CT_FCTL, body, b.len, SOTTO_TO_ROOM,
+		    core_now_ms());
+	}
+	sotto_wbuf_free(&b);
+	return r;
+}
+
+static int
+ctl_try(struct client *c, const struct xctl *k)
+{
+	struct member *m;
+
+	if (k->room)
+		return ctl_to_room(c, k->id, k->op, k->index, k->reason);
+	if (c->st != CS_READY || (m = xfer_member(c, k->pub, k->session)) == NULL)
+		return SOTTO_E_AGAIN;
+	return xfer_send_ctl(c, m, k->private_, k->id, k->op, k->index, k->reason);
+}
+
+void
+xfer_ctl_later(struct client *c, const uint8_t *pub, const uint8_t *session,
+    bool private_, const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason)
+{
+	struct xfer_state *xs = c->xf;
+	struct xctl k, *slot;
+
+	if (c->st == CS_CLOSED)
+		return;         /* shutting down: nothing more goes */
+	memset(&k, 0, sizeof(k));
+	k.room = pub == NULL;
+	if (pub != NULL)
+		memcpy(k.pub, pub, SOTTO_ED25519_PUB);
+	if (session != NULL)
+		memcpy(k.session, session, SOTTO_JOIN_NONCE);
+	memcpy(k.id, id, SOTTO_XFER_ID);
+	k.private_ = private_;
+	k.op = op;
+	k.index = index;
+	k.reason = reason;
+	k.until = ev_now(c->loop) + xs->resume;
+	if (ctl_try(c, &k) == 0)
+		return;
+	/* Full: the oldest goes (it is the nearest to giving up anyway). */
+	if (xs->n_ctl == XFER_CTL_PENDING) {
+		memmove(&xs->ctl[0], &xs->ctl[1], (XFER_CTL_PENDING - 1) *
+		    sizeof(xs->ctl[0]));
+		xs->n_ctl--;
+	}
+	slot = &xs->ctl[xs->n_ctl++];
+	*slot = k;
+	if (!ev_is_active(&xs->tick))
+		ev_timer_start(c->loop, &xs->tick);
+}
+
+/* From the tick: the controls still owed, in order. */
+static void
+ctl_retry(struct client *c, double now)
+{
+	struct xfer_state *xs = c->xf;
+	size_t i, j;
+
+	for (i = j = 0; i < xs->n_ctl; i++) {
+		if (now <= xs->ctl[i].until && ctl_try(c, &xs->ctl[i]) != 0)
+			xs->ctl[j++] = xs->ctl[i];
+	}
+	xs->n_ctl = j;
+}
+
 /* --- timers -------------------------------------------------------------------- */
 
 void
@@ -325,7 +449,8 @@ xfer_kick(struct client *c)
 {
 	struct xfer_state *xs = c->xf;
 
-	if (xs == NULL || xs->list == NULL || c->st == CS_CLOSED)
+	if (xs == NULL || xs->n_out + xs->n_in + xs->n_ctl == 0 ||
+	    c->st == CS_CLOSED)
 		return;
 	ev_timer_stop(c->loop, &xs->tick);
 	ev_timer_set(&xs->tick, 0.05, XFER_TICK);
@@ -343,15 +468,20 @@ on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (c->closing || c->st == CS_CLOSED)
 		return;
+	ctl_retry(c, now);
 	/* Each step may drop its transfer: the next one is taken first. */
 	for (x = xs->list; x != NULL && !c->closing; x = next) {
 		next = x->next;
+		if (x->dead)
+			continue;
 		if (x->outgoing)
 			xsend_tick(c, x, now);
 		else
 			xrecv_tick(c, x, now);
 	}
 	xsend_pump(c);
+	if (xs->n_out + xs->n_in + xs->n_ctl == 0)
+		ev_timer_stop(loop, &xs->tick);
 }
 
 static void
@@ -368,7 +498,7 @@ on_pace(struct ev_loop *loop, ev_timer *w, int revents)
 void
 xfer_pump(struct client *c)
 {
-	if (c->xf != NULL && c->xf->list != NULL)
+	if (c->xf != NULL && c->xf->n_out > 0)
 		xsend_pump(c);
 }
 
@@ -381,12 +511,14 @@ xfer_on_event(struct client *c, const struct client_event *ev)
 	struct xfer_state *xs = c->xf;
 	struct xfer *x;
 
-	if (xs == NULL || xs->list == NULL)
+	if (xs == NULL || xs->n_out + xs->n_in + xs->n_ctl == 0)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_DISCONNECTED:
 		for (x = xs->list; x != NULL; x = x->next)
-			if (x->outgoing)
+			if (x->dead)
+				continue;
+			else if (x->outgoing)
 				xsend_disconnected(x, ev_now(c->loop));
 			else if (x->accepted)
 				x->resume = true;

@@ -23,9 +23,19 @@
 #define XFER_TICK           0.5     /* s between checks for cuts, stalls, timeouts */
 #define XFER_STALL          5.0     /* s without a chunk before ACCEPT is sent again */
 #define XFER_QUIET_MAX      60.0    /* s without a chunk from a present sender: timeout */
+#define XFER_CONFIRM_MAX    120.0   /* s a sender waits for DONE or FAIL after the
+                                     * last chunk (the resume window if shorter) */
 #define XFER_PROGRESS_GAP   0.25    /* s: at most 4 progress events per second */
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
+#define XFER_CTL_PENDING    32u     /* controls waiting to be sent */
+/* ACCEPTs with an index behind what an accepter was sent, allowed between
+ * its cuts: a receiver re-requests a gap at most SOTTO_FILE_REREQ_MAX
+ * times, plus one for a lost tail; past that it is cancelled (busy). */
+#define XFER_BACK_MAX       (SOTTO_FILE_REREQ_MAX + 1u)
+/* Chunks in a row that failed to be sent for another reason than a full
+ * output or a held key (sealing, a DM key): the accepter is given up. */
+#define XFER_SEND_ERRORS_MAX 3u
 
 /* One receiver of an offer we made (the sending side). */
 struct xpeer {
@@ -38,6 +48,9 @@ struct xpeer {
 	bool      reoffer;         /* we reconnected: re-send the manifest */
 	double    cut_at;          /* ev_now when it went away, 0 present */
 	bool      told_cut;        /* file-interrupted emitted for this cut */
+	uint64_t  served;          /* xs->serve_seq when last sent a chunk */
+	double    sent_all;        /* ev_now when next reached chunks, 0 not */
+	unsigned  back;            /* ACCEPTs going back since its last cut */
 };
 
 struct xfer_rate {
@@ -50,6 +63,8 @@ struct xfer_rate {
 struct xfer {
 	struct xfer   *next;
 	unsigned       n;          /* for /accept N, /cancel N */
+	bool           dead;       /* ended: skipped by every lookup, freed by
+	                            * xfer_reap once the callback chain returns */
 	bool           outgoing;
 	bool           private_;   /* a DM file: every body inside a DM */
 	uint8_t        id[SOTTO_XFER_ID];
@@ -67,6 +82,7 @@ struct xfer {
 
 	/* sending */
 	int            fd;
+	unsigned       send_errors;  /* in a row, see XFER_SEND_ERRORS_MAX */
 	struct xpeer   peers[XFER_PEERS_MAX];
 	size_t         n_peers;
 	uint8_t        to_pub[SOTTO_ED25519_PUB];  /* a DM offer: the recipient */
@@ -91,11 +107,47 @@ struct xfer {
 	size_t         head_len;
 };
 
-/* Bytes a sender had auto-accepted in its current window. */
+/* A control that could not go when it was made (no key, a full output,
+ * strict mode holding room bodies, the other side away): retried from
+ * the tick until `until`. room: to the whole room (a sender's CANCEL). */
+struct xctl {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	uint8_t   session[SOTTO_JOIN_NONCE];
+	uint8_t   id[SOTTO_XFER_ID];
+	bool      room;
+	bool      private_;
+	uint8_t   op;
+	uint8_t   reason;
+	uint32_t  index;
+	double    until;
+};
+
+/* An incoming transfer that ended (kept for the resume window): a
+ * re-offer or chunk of it is answered with how it ended (op DONE, CANCEL
+ * or FAIL with reason; op 0: the sender ended it, nothing to say), never
+ * taken as a new transfer. */
+#define XFER_ENDED_MAX      64u
+struct xended {
+	uint8_t   pub[SOTTO_ED25519_PUB];
+	uint8_t   id[SOTTO_XFER_ID];
+	bool      private_;
+	bool      answered_chunk;  /* one answer to its chunks */
+	uint8_t   op, reason;
+	uint32_t  index;
+	double    at;
+};
+
+/* Files a sender may have auto-accepted per window (SOTTO_FILE_AUTO_WINDOW_S),
+ * beside the bytes: each file costs a temp file, fsyncs and a name in the
+ * download folder however small it is. */
+#define XFER_AUTO_FILES_MAX 64u
+
+/* What a sender had auto-accepted in its current window. */
 struct xquota {
 	uint8_t   pub[SOTTO_ED25519_PUB];
 	double    start;
-	uint64_t  bytes;
+	uint64_t  bytes;           /* each file counted as at least one chunk */
+	unsigned  files;
 };
 
 struct xfer_state {
@@ -114,14 +166,21 @@ struct xfer_state {
 	ev_timer          pace;            /* the next chunk's earliest time */
 	double            last_chunk;      /* ev_now of the last chunk sent */
 	unsigned          rr;              /* round robin: n served last */
+	uint64_t          serve_seq;       /* chunks sent, for the accepters' turns */
 	uint8_t          *chunk;           /* SOTTO_FILE_CHUNK_MAX bytes read */
 	struct sotto_wbuf body;            /* a body being built */
 	uint8_t           told_busy[XFER_IN_MAX][SOTTO_ED25519_PUB];
 	size_t            n_told_busy;
+	struct xctl       ctl[XFER_CTL_PENDING];
+	size_t            n_ctl;
+	struct xended     ended[XFER_ENDED_MAX];   /* a ring */
+	size_t            n_ended, ended_at;
 };
 
 /* xfer.c */
 struct xfer *xfer_alloc(struct client *c, bool outgoing);
+/* End x: its file and temp file go now, the struct at the end of the
+ * loop turn (a front-end may cancel from inside an event about x). */
 void xfer_drop(struct client *c, struct xfer *x);
 struct xfer *xfer_by_n(struct client *c, unsigned n);
 struct xfer *xfer_out_by_id(struct client *c, const uint8_t *id);
@@ -139,6 +198,17 @@ int xfer_send_body(struct client *c, struct member *m, bool private_,
     uint8_t ctype, const void *body, size_t len);
 int xfer_send_ctl(struct client *c, struct member *m, bool private_,
     const uint8_t *id, uint8_t op, uint32_t index, uint8_t reason);
+/* A room body may go now: dat_may_send, and strict mode does not hold
+ * room bodies (an untrusted reader present). DM bodies need only
+ * dat_may_send. */
+bool xfer_room_held(const struct client *c);
+bool xfer_may_send_room(const struct client *c);
+/* A control that must arrive (DONE, FAIL, CANCEL): sent now when it can
+ * be, else kept and retried from the tick for the resume window. pub
+ * NULL: to the room. */
+void xfer_ctl_later(struct client *c, const uint8_t *pub,
+    const uint8_t *session, bool private_, const uint8_t *id, uint8_t op,
+    uint32_t index, uint8_t reason);
 void xfer_kick(struct client *c);      /* run the tick soon */
 const char *xfer_reason_word(uint8_t reason);
 void xfer_human(uint64_t n, char *buf, size_t len);

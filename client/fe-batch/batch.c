@@ -207,7 +207,29 @@ transfer_number(const char *arg, size_t n, unsigned *out)
 }
 
 /* /send PATH or /send NAME PATH: the whole argument when it names a file
- * that exists (paths may hold spaces), else NAME is the first word. */
+ * that exists (paths may hold spaces), else NAME is the first word. When
+ * both readings hold (a file "alice report.pdf" and a trusted alice with a
+ * file report.pdf) it is refused as ambiguous: file-system state must not
+ * turn a DM file into a room file. */
+/* arg also reads as NAME PATH: a trusted name, then an existing file. */
+static bool
+dm_reading(struct batch *b, const char *arg, size_t n)
+{
+	char name[SOTTO_PEER_NAME_MAX + 1], path[4096];
+	const char *rest;
+	size_t rest_len;
+	struct stat st;
+
+	if (memchr(arg, ' ', n) == NULL ||
+	    !fe_cmd_name_text(arg, n, name, sizeof(name), &rest, &rest_len) ||
+	    rest_len == 0 || rest_len >= sizeof(path) ||
+	    !client_trusts_name(b->client, name))
+		return false;
+	memcpy(path, rest, rest_len);
+	path[rest_len] = '\0';
+	return stat(path, &st) == 0;
+}
+
 static void
 send_file(struct batch *b, const char *arg, size_t n)
 {
@@ -222,6 +244,13 @@ send_file(struct batch *b, const char *arg, size_t n)
 	}
 	memcpy(path, arg, n);
 	path[n] = '\0';
+	if (stat(path, &st) == 0 && dm_reading(b, arg, n)) {
+		snprintf(why, sizeof(why), "/send: \"%.400s\" is a file, and so is "
+		    "what follows the member name; nothing sent: say ./PATH for "
+		    "the room file, or NAME ./PATH for the member", path);
+		notice(b, "ambiguous", why);
+		return;
+	}
 	if (stat(path, &st) != 0 && memchr(arg, ' ', n) != NULL) {
 		if (!fe_cmd_name_text(arg, n, name, sizeof(name), &rest, &rest_len) ||
 		    rest_len == 0) {

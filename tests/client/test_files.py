@@ -39,7 +39,8 @@ def dl_dir(s, who):
     return s.keys.path("dl-" + who)
 
 
-def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=None):
+def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=None,
+         env_b=None):
     """alice and bob (and whoever else is named) ready in one room, each
     with its own download folder; returns the clients in names' order.
     ports: a relay port per name (a Proxy's), None for the relay's."""
@@ -49,7 +50,7 @@ def pair(s, extra_b=(), extra_a=(), names=("alice", "bob"), ports=None, env_a=No
         extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
         extra += list(extra_a if i == 0 else extra_b if i == 1 else ())
         c = s.client(n, tr, extra=extra, port=ports[i] if ports else None,
-                     env=env_a if i == 0 else None)
+                     env=env_a if i == 0 else env_b if i == 1 else None)
         c.ready()
         out.append(c)
     for i, c in enumerate(out):
@@ -468,6 +469,230 @@ def test_disk_limit():
         small = pattern(1000, 17)
         a.send("/send " + write(s, "small.bin", small))
         received(b, small)
+
+
+def test_send_not_regular():
+    """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
+    no writer used to block alice's whole client); a /proc file, whose size
+    says 0 while it reads more, is read-failed, not an empty offer with a
+    hash that matches nothing; alice's next line still goes out."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        d = s.keys.path("out")
+        os.makedirs(d, exist_ok=True)
+        fifo = os.path.join(d, "pipe")
+        os.mkfifo(fifo)
+        a.send("/send " + fifo)
+        a.wait("notice", reason="not-a-file")
+        a.send("/send /proc/self/status")
+        n = a.wait("notice", reason="read-failed")
+        check("size changed" in n["detail"], "says why: %r" % n)
+        a.send("after the refusals")
+        b.wait("message", text="after the refusals")
+        check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
+
+
+def test_strict_holds_room_files():
+    """bob runs --strict; dave, whom bob does not trust, reads the room
+    (alice hands him the key). While dave is there nothing room-wide of a
+    file leaves bob: neither his /accept of alice's room offer nor the
+    CANCEL of his own room offer (a DM to alice sent after both arrives
+    and alice has seen neither). Once dave has left both go: alice's file
+    reaches bob, alice learns bob cancelled his."""
+    with Scene("alice", "bob", "dave") as s:
+        tr_a = s.keys.trusted("ta", "alice", "bob", "dave")
+        tr_b = s.keys.trusted("tb", "alice", "bob")
+
+        def opts(n):
+            return ["--download-dir", dl_dir(s, n), "--file-resume", "60"]
+        a = s.client("alice", tr_a, extra=opts("alice"))
+        a.ready()
+        b = s.client("bob", tr_b, extra=opts("bob") + ["--strict"])
+        b.ready()
+        a.wait("joined", name="bob")
+        mine = write(s, "bobs.bin", pattern(AUTO_MAX + 1, 20))
+        b.send("/send " + mine)
+        bob_off = b.wait("file-offer", outgoing=True)
+        a.wait("file-offer", outgoing=False, name="bob")
+        data = pattern(AUTO_MAX + 2, 21)
+        a.send("/send " + write(s, "alices.bin", data))
+        a_off = a.wait("file-offer", outgoing=True)
+        off = b.wait("file-offer", outgoing=False, name="alice")
+        check(off["waiting"], "above the threshold: waits for /accept")
+
+        d = s.client("dave", tr_a, extra=opts("dave"))
+        d.ready()
+        b.wait("untrusted-joined")
+        b.send("/accept %d" % off["n"])
+        b.send("/cancel %d" % bob_off["n"])
+        b.wait("file-failed", n=bob_off["n"])
+        b.send("/msg alice behind them")
+        a.wait("message", text="behind them")
+        check_eq([e for e in a.all("file-progress") if e["n"] == a_off["n"]], [],
+                 "bob's ACCEPT was held: alice sent nothing")
+        check_eq(a.all("file-failed"), [], "bob's CANCEL was held")
+
+        check_eq(d.quit(), 0, "dave's exit status")
+        b.wait("untrusted-left")
+        received(b, data, n=off["n"])
+        f = a.wait("file-failed", name="bob")
+        check_eq(f["reason"], "cancelled", "bob's cancel arrives: %r" % f)
+
+
+def test_rewinding_accepter():
+    """mallory (test hook SOTTO_TEST_FILE_REWIND) accepts alice's 5 MiB room
+    file and asks for it from chunk 0 again every half second. Accepters
+    take turns, so bob still gets the whole file (he starved before: the
+    one furthest behind went first); after XFER_BACK_MAX such ACCEPTs alice
+    stops serving mallory (CANCEL busy: mallory's file-failed, a line at
+    alice)."""
+    with Scene("alice", "bob", "mallory") as s:
+        names = ("alice", "bob", "mallory")
+        tr = s.keys.trusted("trusted", *names)
+        cl = []
+        for n in names:
+            extra = ["--download-dir", dl_dir(s, n), "--file-resume", "60",
+                     "--accept-files"]
+            env = (dict(os.environ, SOTTO_TEST_FILE_REWIND="1") if n == "mallory"
+                   else None)
+            c = s.client(n, tr, extra=extra, env=env)
+            c.ready()
+            cl.append(c)
+        a, b, m = cl
+        a.wait("joined", name="bob")
+        a.wait("joined", name="mallory")
+        data = pattern(5 * 1024 * 1024, 22)
+        a.send("/send " + write(s, "shared.bin", data))
+        received(b, data, timeout=40)
+        f = m.wait("file-failed", timeout=40)
+        check_eq(f["reason"], "cancelled", "mallory is cut off: %r" % f)
+        n = a.wait("notice", reason="file-not-received")
+        check("mallory" in n["detail"], "alice says who: %r" % n)
+
+
+def test_no_confirmation():
+    """bob (test hook SOTTO_TEST_FILE_NO_DONE) takes alice's DM file and
+    never says DONE. alice (--file-resume 3: the wait for a confirmation is
+    the shorter of 120 s and the resume window) gives up on it with
+    file-failed no-confirmation instead of holding the file and one of her
+    16 offer slots for as long as bob stays."""
+    with Scene("alice", "bob") as s:
+        env = dict(os.environ, SOTTO_TEST_FILE_NO_DONE="1")
+        a, b = pair(s, extra_a=["--file-resume", "3"], env_b=env)
+        data = pattern(2000, 23)
+        a.send("/send bob " + write(s, "kept.bin", data))
+        mine = a.wait("file-offer", outgoing=True)
+        received(b, data)
+        f = a.wait("file-failed", n=mine["n"], timeout=30)
+        check_eq(f["reason"], "no-confirmation", "why: %r" % f)
+        check_eq(a.all("file-sent"), [], "never confirmed")
+
+
+def test_offers_busy():
+    """8 DM offers from alice wait at bob (above 4 MiB): the 9th is answered
+    CANCEL busy, so alice's 9th ends (file-failed busy) instead of hanging
+    until she gives up; bob says once that he ignores further offers."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = write(s, "big.bin", pattern(AUTO_MAX + 1, 24))
+        for _ in range(9):
+            a.send("/send bob " + p)
+        mine = [a.wait("file-offer", outgoing=True, count=i + 1) for i in range(9)]
+        b.wait("file-offer", outgoing=False, count=8)
+        b.wait("notice", reason="file-offers-ignored")
+        f = a.wait("file-failed")
+        check_eq((f["n"], f["reason"]), (mine[8]["n"], "busy"), "the 9th: %r" % f)
+
+
+def test_offer_expires():
+    """An offer bob never takes expires after his resume window
+    (--file-resume 3): file-failed timeout at bob, and alice is told (a
+    room offer: a notice file-refused), instead of the offer holding one
+    of bob's slots for as long as alice stays."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_b=["--file-resume", "3"])
+        a.send("/send " + write(s, "big.bin", pattern(AUTO_MAX + 1, 25)))
+        off = b.wait("file-offer", outgoing=False)
+        check(off["waiting"], "waits for /accept")
+        f = b.wait("file-failed", n=off["n"], timeout=20)
+        check_eq(f["reason"], "timeout", "why: %r" % f)
+        n = a.wait("notice", reason="file-refused")
+        check("bob" in n["detail"], "names bob: %r" % n)
+
+
+def test_reoffer_after_end():
+    """bob received alice's DM file but his DONE was lost (test hook
+    SOTTO_TEST_FILE_NO_DONE). alice's connection drops; back, she offers the
+    transfer again: bob answers it with DONE from his memory of ended
+    transfers (alice: file-sent) instead of taking it as a new file and
+    saving it a second time."""
+    with Scene("alice", "bob") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        env = dict(os.environ, SOTTO_TEST_FILE_NO_DONE="1")
+        a, b = pair(s, ports=[pa.port, None], env_b=env)
+        data = pattern(5000, 26)
+        a.send("/send bob " + write(s, "once.bin", data))
+        mine = a.wait("file-offer", outgoing=True)
+        received(b, data)
+        cut(pa)
+        a.wait("disconnected")
+        a.wait("ready", count=2)
+        sent = a.wait("file-sent", n=mine["n"], timeout=30)
+        check_eq(sent["name"], "bob", "confirmed by bob")
+        check_eq(len(b.all("file-offer")), 1, "the re-offer is no new transfer")
+        check_eq(len(b.all("file-received")), 1, "saved once")
+        check_eq(sorted(os.listdir(dl_dir(s, "bob"))), ["once.bin"], "one file")
+
+
+def test_send_ambiguous():
+    """`/send bob NAME` where both "bob NAME" and NAME are files in the
+    working folder, and bob is trusted: refused as ambiguous (it used to
+    become a room file, a confidentiality downgrade chosen by the file
+    system); `bob ./NAME` sends the DM, `./bob NAME` the room file."""
+    with Scene("alice", "bob", "carol") as s:
+        a, b, c = pair(s, names=("alice", "bob", "carol"))
+        base = "ambig-%d.bin" % os.getpid()
+        here = os.getcwd()
+        both = os.path.join(here, "bob " + base)
+        rest = os.path.join(here, base)
+        try:
+            with open(both, "wb") as f:
+                f.write(b"room?")
+            with open(rest, "wb") as f:
+                f.write(b"dm?")
+            a.send("/send bob " + base)
+            n = a.wait("notice", reason="ambiguous")
+            check(base in n["detail"], "names the file: %r" % n)
+            check_eq(a.all("file-offer"), [], "nothing offered")
+            a.send("/send bob ./" + base)
+            mine = a.wait("file-offer", outgoing=True)
+            check_eq((mine["private"], mine["name"]), (True, "bob"), "the DM reading")
+            received(b, b"dm?")
+            a.send("/send ./bob " + base)
+            room = a.wait("file-offer", outgoing=True, count=2)
+            check_eq(room["private"], False, "the room reading")
+            received(c, b"room?")
+        finally:
+            for p in (both, rest):
+                if os.path.exists(p):
+                    os.unlink(p)
+
+
+def test_send_errors_end():
+    """Every chunk alice seals fails (test hook SOTTO_TEST_FILE_CHUNK_FAIL):
+    after 3 in a row her DM file ends, file-failed other, and bob is told
+    (CANCEL: file-failed cancelled), instead of alice retrying 40 times a
+    second for ever."""
+    with Scene("alice", "bob") as s:
+        env = dict(os.environ, SOTTO_TEST_FILE_CHUNK_FAIL="1")
+        a, b = pair(s, env_a=env)
+        a.send("/send bob " + write(s, "never.bin", pattern(3000, 27)))
+        mine = a.wait("file-offer", outgoing=True)
+        f = a.wait("file-failed", n=mine["n"])
+        check_eq(f["reason"], "other", "why: %r" % f)
+        g = b.wait("file-failed")
+        check_eq(g["reason"], "cancelled", "bob is told: %r" % g)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}

@@ -40,10 +40,8 @@ static const char *
 fresh(const char *name)
 {
 	static char path[128];
-	static unsigned seq;
 
-	/* A sequence number: a test may run twice (both publish paths). */
-	snprintf(path, sizeof(path), "%s/%s%u", root, name, seq++);
+	snprintf(path, sizeof(path), "%s/%s", root, name);
 	CHECK_EQ(mkdir(path, 0700), 0);
 	return path;
 }
@@ -134,7 +132,7 @@ test_dir_create(void)
 	unsetenv("XDG_DOWNLOAD_DIR");
 	setenv("HOME", home, 1);
 	CHECK_EQ(sotto_dl_dir(&p), 0);
-	CHECK(p != NULL && strstr(p, "/Downloads/sotto") != NULL);
+	CHECK(p != NULL && strstr(p, "/home/Downloads/sotto") != NULL);
 	CHECK(p != NULL && stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    (st.st_mode & 0777) == 0700);
 	free(p);
@@ -170,7 +168,7 @@ test_round_trip(void)
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + 3);
 	CHECK_EQ(receive(dir, "report.pdf", data, sizeof(data), 999, &path), 0);
-	CHECK(path != NULL && strstr(path, "/report.pdf") != NULL);
+	CHECK(path != NULL && strstr(path, "/rt/report.pdf") != NULL);
 	CHECK(path != NULL && file_is(path, data, sizeof(data)));
 	CHECK(path != NULL && stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK_EQ(count_entries(dir), 1);     /* no temp file left */
@@ -350,6 +348,57 @@ cleanup(const char *path)
 		fprintf(stderr, "could not remove %s\n", path);
 }
 
+#ifdef SOTTO_TEST_HOOKS
+/* Where renameat2 cannot RENAME_NOREPLACE (EINVAL), the link(2) fallback
+ * publishes, still never over an existing name, and leaves no temp file
+ * (it failed every time before: the rename flag was passed to linkat). */
+static void
+test_link_fallback(void)
+{
+	const char *dir = fresh("link");
+	char *path, want[256];
+
+	CHECK_EQ(setenv("SOTTO_TEST_DL_NO_RENAME2", "1", 1), 0);
+	CHECK_EQ(receive(dir, "b.txt", "first", 5, 5, &path), 0);
+	snprintf(want, sizeof(want), "%s/b.txt", dir);
+	CHECK(path != NULL && strcmp(path, want) == 0 && file_is(path, "first", 5));
+	free(path);
+	CHECK_EQ(receive(dir, "b.txt", "second", 6, 6, &path), 0);
+	CHECK(path != NULL && strstr(path, "/b (1).txt") != NULL &&
+	    file_is(path, "second", 6));
+	free(path);
+	CHECK(file_is(want, "first", 5));
+	CHECK_EQ(count_entries(dir), 2);
+	CHECK_EQ(unsetenv("SOTTO_TEST_DL_NO_RENAME2"), 0);
+}
+
+/* The folder's fsync fails after the rename: the file is published (0,
+ * its path), only not known durable (it was SOTTO_E_IO, and the receiver
+ * said file-failed of a file sitting under its final name). */
+static void
+test_dir_fsync_fails(void)
+{
+	const char *dir = fresh("dsync");
+	uint8_t sha[SOTTO_SHA256_LEN];
+	struct sotto_dl *dl;
+	char *path = NULL;
+
+	sotto_sha256(sha, "kept", 4);
+	CHECK_EQ(sotto_dl_new(&dl, dir, (const uint8_t *)"k.txt", 5, 4, sha), 0);
+	CHECK_EQ(sotto_dl_write(dl, "kept", 4), 0);
+	CHECK_EQ(setenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL", "1", 1), 0);
+	CHECK_EQ(sotto_dl_finish(dl, &path), 0);
+	CHECK_EQ(unsetenv("SOTTO_TEST_DL_DIR_FSYNC_FAIL"), 0);
+	CHECK(path != NULL && file_is(path, "kept", 4));
+	CHECK(!sotto_dl_durable(dl));
+	free(path);
+	sotto_dl_free(dl);
+	CHECK(receive(dir, "d.txt", "ok", 2, 2, &path) == 0 && path != NULL);
+	free(path);
+	CHECK_EQ(count_entries(dir), 2);
+}
+#endif
+
 int
 main(void)
 {
@@ -367,11 +416,10 @@ main(void)
 	test_dir_create();
 	test_round_trip();
 	test_never_overwrite();
-	/* The same promises where RENAME_NOREPLACE is missing (link+unlink). */
-	sotto_dl_test_no_renameat2 = 1;
-	test_never_overwrite();
-	test_round_trip();
-	sotto_dl_test_no_renameat2 = 0;
+#ifdef SOTTO_TEST_HOOKS
+	test_link_fallback();
+	test_dir_fsync_fails();
+#endif
 	test_hostile_name();
 	test_bad_content();
 	test_disk_full();

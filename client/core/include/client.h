@@ -317,9 +317,11 @@ int client_send_dm(struct client *c, const char *name, const char *text,
 int client_send_file(struct client *c, const char *to_name, const char *path,
     char *why, size_t why_len, const char **reason);
 /* Accept offer n (the number in its CLIENT_EV_FILE_OFFER); cancel a
- * transfer either way. 0, or why holds one line. These three are for
- * input handlers (a typed command): not from inside an event callback,
- * where the core may still hold the transfer. */
+ * transfer either way. 0, or why holds one line. Both may be called from
+ * inside any event callback, including one about transfer n itself: a
+ * transfer is over (no longer found by n) before its FILE_RECEIVED,
+ * FILE_SENT or FILE_FAILED is emitted, and its memory is freed only at
+ * the end of the loop turn. */
 int client_accept_file(struct client *c, unsigned n, char *why, size_t why_len);
 int client_cancel_file(struct client *c, unsigned n, char *why, size_t why_len);
 /* Strict mode: nothing is sent while an untrusted reader is present. */
@@ -332,6 +334,9 @@ size_t client_readers(const struct client *c, char *buf, size_t len);
 void client_who(struct client *c);
 /* Re-read the trusted folder; 0 or an error with err filled. */
 int client_reload(struct client *c, char *err, size_t err_len);
+/* Whether name is the name of a key in the trusted folder (a front-end
+ * splitting "/send NAME PATH" refuses what could be either). */
+bool client_trusts_name(const struct client *c, const char *name);
 /* Trusted-folder files skipped at the last load (bad, or failing the
  * StrictModes checks): their count, and up to *n_warn one-line warnings
  * (borrowed until the next reload). warn and n_warn may be NULL. */
