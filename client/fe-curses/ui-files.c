@@ -424,6 +424,20 @@ static bool path_copy(const char *p, size_t n, char *out, size_t cap)
  * /send NAME PATH. As in batch mode (docs/batch.md): when the whole
  * argument names a file that exists it is PATH (paths may hold spaces);
  * otherwise the first word is NAME. */
+/* arg[0..k) is a trusted member's name and what follows it a file. */
+static bool send_reads_as_dm(struct ui_win *rw, const char *arg, size_t n,
+    size_t k)
+{
+	char name[SOTTO_PEER_NAME_MAX + 1], path[PATH_MAX];
+	struct stat st;
+
+	memcpy(name, arg, k);
+	name[k] = '\0';
+	return client_trusts_name(rw->client, name) &&
+	    path_copy(arg + k + 1, n - k - 1, path, sizeof(path)) &&
+	    stat(path, &st) == 0;
+}
+
 void ui_cmd_send(struct ui *ui, const char *arg, size_t n)
 {
 	struct ui_win *rw = room_win_of(ui->w);
@@ -434,6 +448,16 @@ void ui_cmd_send(struct ui *ui, const char *arg, size_t n)
 
 	if (!path_copy(arg, n, path, sizeof(path))) {
 		ui_line(ui, SB_INFO, "usage: /send PATH, or /send NAME PATH");
+		return;
+	}
+	/* Both readings hold (a file "alice report.pdf" here, and a trusted
+	 * alice with a file report.pdf): refused, as in batch mode, so the
+	 * file system cannot turn a private file into a room file. */
+	if (to == NULL && stat(path, &st) == 0 && sp != NULL && k > 0 &&
+	    k < sizeof(name) && send_reads_as_dm(rw, arg, n, k)) {
+		ui_line(ui, SB_WARN, "/send: both a file and a member's name with a "
+		    "file; nothing sent: say ./PATH for the room, NAME ./PATH for "
+		    "the member");
 		return;
 	}
 	if (to == NULL && stat(path, &st) != 0 && sp != NULL && k > 0 &&

@@ -642,6 +642,17 @@ def scenario_files(env, c):
     alice.wait_text(r"/accept 999: ")
     alice.type("/send /nonexistent/file")
     alice.wait_text(r"not sent: ")
+    # "/send bob PATH" where "bob PATH" is also a file (relative to the
+    # UI's working directory, which is ours): refused, never a room file.
+    twin = os.path.join(os.getcwd(), "bob " + small)
+    os.makedirs(os.path.dirname(twin), exist_ok=True)
+    try:
+        with open(twin, "w") as f:
+            f.write("a room file by accident\n")
+        alice.type("/send bob " + small)
+        alice.wait_text(r"/send: both a file and a member's name with a file; nothing sent")
+    finally:
+        shutil.rmtree(os.path.join(os.getcwd(), "bob "), ignore_errors=True)
     alice.type("/quit")
     assert_clean_exit(c, alice, "/quit after files")
 
