@@ -338,21 +338,19 @@ emit_dm(struct client *c, const char *name, const char *fpr, const char *to,
 	core_emit(c, &ev);
 }
 
-/* Seal inner body (a file kind, xfer.c) for member m's current session
- * and send it now; the caller checked dat_may_send. */
-int
-dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
-    const void *body, size_t n)
+/* Seal inner body for member m's current session under our pairwise key
+ * with it (made and sent first when there is none) and send it now, in a
+ * DAT addressed to m; *ts_ms is the time it was sealed at. The caller
+ * checked dat_may_send. */
+static int
+seal_send(struct client *c, struct member *m, const struct sotto_peer *peer,
+    uint8_t inner_type, const void *body, size_t n, uint64_t *ts_ms)
 {
-	const struct sotto_peer *peer;
 	struct sotto_dm_outer o;
 	struct dm_key *k;
 	uint64_t ts;
 	int r;
 
-	if (c->dm == NULL || (peer = sotto_trust_find(c->trust, m->pub)) == NULL)
-		return SOTTO_E_INVAL;
-	dm_purge(c);
 	if ((k = tx_find(c, m)) == NULL && (r = tx_new(c, m, peer->fpr, &k)) != 0)
 		return r;
 	k->used = ++c->dm->lru;
@@ -368,7 +366,23 @@ dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
 	k->recent_ctr[k->recent_at] = o.counter;
 	k->recent_ts[k->recent_at] = ts;
 	k->recent_at = (k->recent_at + 1) % DM_RECENT;
+	*ts_ms = ts;
 	return 0;
+}
+
+/* Seal inner body (a file kind, xfer.c) for member m's current session
+ * and send it now; the caller checked dat_may_send. */
+int
+dm_send_inner(struct client *c, struct member *m, uint8_t inner_type,
+    const void *body, size_t n)
+{
+	const struct sotto_peer *peer;
+	uint64_t ts;
+
+	if (c->dm == NULL || (peer = sotto_trust_find(c->trust, m->pub)) == NULL)
+		return SOTTO_E_INVAL;
+	dm_purge(c);
+	return seal_send(c, m, peer, inner_type, body, n, &ts);
 }
 
 int
@@ -376,9 +390,7 @@ client_send_dm(struct client *c, const char *name, const char *text, size_t len,
     char *why, size_t why_len, const char **reason)
 {
 	const struct sotto_peer *peer;
-	struct sotto_dm_outer o;
 	struct member *m;
-	struct dm_key *k;
 	uint64_t ts;
 	int r;
 
@@ -408,27 +420,13 @@ client_send_dm(struct client *c, const char *name, const char *text, size_t len,
 		    "queue); private message to %s not sent", name);
 		return CLIENT_E_DM_NOTREADY;
 	}
-	if ((k = tx_find(c, m)) == NULL && (r = tx_new(c, m, peer->fpr, &k)) != 0)
-		goto fail;
-	k->used = ++c->dm->lru;
-	ts = core_now_ms();
-	o = (struct sotto_dm_outer){ c->room, c->room_len, c->pub, c->nonce,
-	    sess_epoch(c), dat_next_counter(c), ts };
-	sotto_wbuf_reset(&c->dm->body);
-	if ((r = sotto_dm_seal(&c->dm->body, k->k, &o, peer->fpr, m->nonce,
-	    SOTTO_CT_TEXT, text, len)) != 0 ||
-	    (r = dat_send_body(c, SOTTO_CT_DM, c->dm->body.p, c->dm->body.len,
-	    m->id, ts)) != 0)
-		goto fail;
-	k->recent_ctr[k->recent_at] = o.counter;
-	k->recent_ts[k->recent_at] = ts;
-	k->recent_at = (k->recent_at + 1) % DM_RECENT;
+	if ((r = seal_send(c, m, peer, SOTTO_CT_TEXT, text, len, &ts)) != 0) {
+		snprintf(why, why_len, "private message to %s not sent: %s", name,
+		    sotto_strerror(r));
+		return r;
+	}
 	emit_dm(c, c->self_name, c->fpr_str, m->name, (const uint8_t *)text, len, ts);
 	return 0;
-fail:
-	snprintf(why, why_len, "private message to %s not sent: %s", name,
-	    sotto_strerror(r));
-	return r;
 }
 
 /* --- receiving --------------------------------------------------------------- */
