@@ -275,7 +275,14 @@ struct client_config {
 	uint64_t    max_file;     /* bytes; 0: SOTTO_FILE_MAX_DEFAULT (100 MiB) */
 	const char *download_dir; /* NULL: sotto_dl_dir() */
 	double      file_resume;  /* s a cut transfer waits; 0: SOTTO_FILE_RESUME_S */
+	/* Chunks a second a sender sends at most; 0: SOTTO_FILE_RATE. With
+	 * file_unpaced, no clock: only the unsent output bounds the sender
+	 * (for a relay run without a budget: docs/design-dm-files.md). */
+	unsigned    file_rate;    /* 0 or 1..CLIENT_FILE_RATE_MAX */
+	bool        file_unpaced;
 };
+
+#define CLIENT_FILE_RATE_MAX        1000u    /* --file-rate's bound */
 
 #define CLIENT_ROTATE_INTERVAL      3600.0   /* s: sotto's default */
 #define CLIENT_ROTATE_MESSAGES      10000u   /* sotto's default */
