@@ -447,6 +447,21 @@ def scenario_dmhistory(env, c):
     alice.wait_text(r"private messages with bob in #%s is wiped" % ROOM, "/forget in the view")
     alice.type("/history")
     alice.wait_text(r"0 stored lines above", "/history after /forget in the view")
+    bob.send("/msg alice kept not shown")
+    alice.wait_text(r"bob │ kept not shown", "the DM after /forget")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+
+    # --history 0: a view opens with nothing restored, the DM is there for /history.
+    alice = env.start_ui("dmh3", "alice", extra=["--history", "0"])
+    alice.wait_ready()
+    alice.type("/query bob")
+    screen = alice.wait_text(r"private messages with bob in #%s" % ROOM, "/query bob")
+    c.ok("kept not shown" not in screen and "lines above" not in screen,
+         "--history 0 restored DMs:\n" + screen)
+    alice.type("/history")
+    alice.wait_text(r"1 stored line above", "/history in the view after --history 0")
+    alice.wait_text(r"bob ┆ kept not shown", "the stored DM is not shown by /history")
     alice.type("/quit")
     assert_clean_exit(c, alice, "/quit")
     bob.quit()
