@@ -97,6 +97,7 @@ struct client_ev_message {
 	 * (`to` is our own name). false and NULL for room messages. */
 	bool        dm;
 	const char *to;
+	const char *to_fpr;      /* `to`'s fingerprint (a DM; else NULL) */
 };
 
 struct client_ev_members {
@@ -214,6 +215,9 @@ struct client_ev_history {
 	size_t      text_len;
 	uint64_t    ts;          /* when it was sent (messages) or stored, s */
 	uint64_t    ts_ms;
+	/* A DM of client_history_dm_*: the name the conversation was asked
+	 * for (the other member, whoever sent the line); NULL otherwise. */
+	const char *peer;
 };
 
 /* Pointers are borrowed for the duration of the callback only. */
@@ -371,8 +375,19 @@ int client_history_replay(struct client *c, size_t n, const char *origin);
  * count. Looks at no more than max_scan of the newest records. */
 int client_history_search(struct client *c, const char *needle,
     size_t max_hits, size_t max_scan, bool *scanned_all);
-/* Wipe the room's history. */
+/* Wipe the room's history, its direct messages included. */
 int client_history_forget(struct client *c);
+/* The same three for the direct messages with trusted member `name` in
+ * this room only (CLIENT_HIST_DM events whose peer is name); the room's
+ * calls above never show a DM. A DM whose CLIENT_EV_MESSAGE is being
+ * delivered (called from inside that callback, e.g. to fill the view it
+ * opens) is not replayed: it is on its way to the screen. A name not in
+ * the trusted folder has no stored DMs: 0, nothing emitted. */
+int client_history_dm_replay(struct client *c, const char *name, size_t n,
+    const char *origin);
+int client_history_dm_search(struct client *c, const char *name,
+    const char *needle, size_t max_hits, size_t max_scan, bool *scanned_all);
+int client_history_dm_forget(struct client *c, const char *name);
 bool client_history_on(const struct client *c);
 
 /* Close the connection and stop all watchers; the loop then ends. */
