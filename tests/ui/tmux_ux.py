@@ -395,12 +395,21 @@ def scenario_dmhistory(env, c):
     alice.type("stored reply")
     bob.wait(r'"text":"stored reply".*"private":true', "bob did not get the DM")
     alice.wait_text(r"alice » stored reply")
+
+    def bob_saw(pattern):
+        with bob.lock:
+            return sum(1 for l in bob.lines if re.search(pattern, l))
+
+    rekeys = bob_saw(r'"event":"rekeyed".*"reason":"left"')
     alice.type("/quit")
     assert_clean_exit(c, alice, "/quit")
+    # alice's leave rotates the key, and a DM sent across the rotation is
+    # refused (not-ready): wait for bob's rotation, not for luck.
+    wait_for(lambda: bob_saw(r'"event":"rekeyed".*"reason":"left"') > rekeys,
+             "bob never rotated after alice left")
 
     def alice_joins():
-        with bob.lock:
-            return sum(1 for l in bob.lines if re.search(r'"event":"joined","name":"alice"', l))
+        return bob_saw(r'"event":"joined","name":"alice"')
 
     joins = alice_joins()
     alice = env.start_ui("dmh2", "alice")
