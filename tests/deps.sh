@@ -8,7 +8,7 @@ pkgs="build-essential cmake pkg-config libgcrypt20-dev libev-dev libncurses-dev 
 case $level in
   build) ;;
   test)  pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server" ;;
-  bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox" ;;
+  bench) pkgs="$pkgs openssh-client openssl python3 tmux valgrind clang libclang-rt-14-dev procps mandoc systemd redis-server gnuplot-nox netcat-openbsd" ;;
   *) echo "deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
 esac
 # every level: picture previews (client/preview): the renderer and the
