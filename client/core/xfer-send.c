@@ -539,14 +539,35 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	xsend_pump(c);
 }
 
+/* Is this the first end of room offer x that member pub reports? Each
+ * member's end is reported once per transfer: a peer that sends CANCEL
+ * again and again (each a fresh DAT, so no replay) must not print a line
+ * each time. Past XFER_TOLD_MAX members, ends are counted only. */
+static bool
+end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB])
+{
+	for (size_t i = 0; i < x->n_told; i++)
+		if (memcmp(x->told[i], pub, SOTTO_ED25519_PUB) == 0) {
+			x->ends_unsaid++;
+			return false;
+		}
+	if (x->n_told == XFER_TOLD_MAX) {
+		x->ends_unsaid++;
+		return false;
+	}
+	memcpy(x->told[x->n_told++], pub, SOTTO_ED25519_PUB);
+	return true;
+}
+
 /* A receiver's CANCEL, DONE or FAIL. p is NULL for a member of the room
  * that never accepted our room offer (it refused it: too large for it). */
 static void
 on_end(struct client *c, struct xfer *x, struct xpeer *p,
-    const struct sotto_peer *peer, const struct sotto_fctl *fc)
+    const struct sotto_peer *peer, const uint8_t *pub, const struct sotto_fctl *fc)
 {
 	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
+	bool first;
 
 	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
 	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
@@ -555,12 +576,17 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 		x->touched = ev_now(c->loop);   /* only an accepter keeps it open */
 	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
+	/* A DM file ends at its one receiver's first end (dropped below). */
+	first = x->private_ || end_first_told(x, pub);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);
-		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
+		if (first)
+			xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		return;
 	}
+	if (!first)
+		return;
 	if (fc->op == SOTTO_FCTL_CANCEL)
 		snprintf(detail, sizeof(detail), "%s %s %s%s", name,
 		    fc->reason == SOTTO_FR_TOO_LARGE ? "refused" : "cancelled",
@@ -597,7 +623,7 @@ xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	}
 	if ((p = peer_find(x, pub)) == NULL && x->private_)
 		return;
-	on_end(c, x, p, peer, fc);
+	on_end(c, x, p, peer, pub, fc);
 }
 
 /* --- cuts, re-offers, timeouts -------------------------------------------------------- */

@@ -356,6 +356,22 @@ xfer_send_ctl(struct client *c, struct member *m, bool private_,
 	sotto_wbuf_init(&b, SOTTO_FCTL_LEN);
 	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0)
 		r = xfer_send_body(c, m, private_, SOTTO_CT_FCTL, b.p, b.len);
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_CANCEL_REPEAT=N (1..16): a hostile peer that sends
+	 * each CANCEL N more times, each a fresh DAT (not a replay: every
+	 * copy passes every check); one notice test-cancel-repeated says
+	 * how many went (the sender's once-per-peer rule). */
+	if (r == 0 && op == SOTTO_FCTL_CANCEL &&
+	    getenv("SOTTO_TEST_FILE_CANCEL_REPEAT") != NULL) {
+		int want = atoi(getenv("SOTTO_TEST_FILE_CANCEL_REPEAT")), sent = 0;
+
+		while (sent < want && sent < 16 &&
+		    xfer_send_body(c, m, private_, SOTTO_CT_FCTL, b.p, b.len) == 0)
+			sent++;
+		core_notice_reason(c, "test-cancel-repeated", "CANCEL sent %d more "
+		    "times", sent);
+	}
+#endif
 	sotto_wbuf_free(&b);
 	return r;
 }

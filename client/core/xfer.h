@@ -29,6 +29,10 @@
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
 #define XFER_CTL_PENDING    32u     /* controls waiting to be sent */
+/* Members of the room whose end of one of our room offers (refused,
+ * cancelled, failed, done) was reported: a repeat of it is dropped, not
+ * reported again. Past this many, further ends are counted, not named. */
+#define XFER_TOLD_MAX       XFER_PEERS_MAX
 /* ACCEPTs with an index behind what an accepter was sent, allowed between
  * its cuts: a receiver re-requests a gap at most SOTTO_FILE_REREQ_MAX
  * times, plus one for a lost tail; past that it is cancelled (busy). */
@@ -86,6 +90,9 @@ struct xfer {
 	struct xpeer   peers[XFER_PEERS_MAX];
 	size_t         n_peers;
 	uint8_t        to_pub[SOTTO_ED25519_PUB];  /* a DM offer: the recipient */
+	uint8_t        told[XFER_TOLD_MAX][SOTTO_ED25519_PUB];  /* ends reported */
+	size_t         n_told;
+	uint64_t       ends_unsaid;  /* ends not reported: repeats, or past the list */
 
 	/* receiving */
 	uint8_t        from_pub[SOTTO_ED25519_PUB];
