@@ -48,12 +48,14 @@ xfer_new(struct client *c, const struct client_config *cfg)
 }
 
 static void
-xfer_free_one(struct xfer *x)
+xfer_free_one(struct client *c, struct xfer *x)
 {
+	xsend_hash_stop(c, x);
 	if (x->fd >= 0)
 		close(x->fd);
 	sotto_dl_free(x->dl);
 	free(x->wire_name);
+	free(x->to_name);
 	free(x);
 }
 
@@ -69,7 +71,7 @@ xfer_free(struct client *c)
 	ev_timer_stop(c->loop, &xs->pace);
 	while ((x = xs->list) != NULL) {
 		xs->list = x->next;
-		xfer_free_one(x);
+		xfer_free_one(c, x);
 	}
 	free(xs->chunk);
 	sotto_wbuf_free(&xs->body);
@@ -86,6 +88,8 @@ xfer_stop(struct client *c)
 		return;
 	ev_timer_stop(c->loop, &c->xf->tick);
 	ev_timer_stop(c->loop, &c->xf->pace);
+	for (struct xfer *x = c->xf->list; x != NULL; x = x->next)
+		ev_timer_stop(c->loop, &x->hash_w);
 }
 
 /* --- the table --------------------------------------------------------------- */
@@ -99,6 +103,7 @@ xfer_alloc(struct client *c, bool outgoing)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	x->fd = -1;
+	x->owner = c;
 	x->outgoing = outgoing;
 	x->n = xs->next_n++;
 	x->touched = ev_now(c->loop);
@@ -127,8 +132,9 @@ xfer_drop(struct client *c, struct xfer *x)
 		xs->n_in--;
 		xs->n_told_busy = 0;    /* room again: say so again next time */
 	}
-	/* The descriptor and the temp file go now; the struct stays valid
-	 * (and in the list, skipped) until xfer_reap. */
+	/* The descriptor, the temp file and any hashing go now; the struct
+	 * stays valid (and in the list, skipped) until xfer_reap. */
+	xsend_hash_stop(c, x);
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -152,7 +158,7 @@ xfer_reap(struct client *c)
 	for (pp = &xs->list; (x = *pp) != NULL; )
 		if (x->dead) {
 			*pp = x->next;
-			xfer_free_one(x);
+			xfer_free_one(c, x);
 		} else
 			pp = &x->next;
 }
