@@ -647,7 +647,8 @@ def scenario_files(env, c):
     alice's pane shows `bob offers big.bin, 5.0 MiB, /accept N`; /accept N shows its progress on
     the status line (`N↓..%`) and then the received line, and the field goes; a second offer is
     refused with /cancel M (a failed line, and bob hears of it); alice's own /send shows
-    `offering …` and `bob has …` once bob has it."""
+    `offering …` and `bob has …` once bob has it; her /send of the 5 MiB file says
+    `hashing big.bin …` with its number before `offering …`."""
     dl = os.path.join(env.dir, "dl-alice")
     alice = env.start_ui("alice", "alice", extra=["--download-dir", dl])
     alice.wait_ready()
@@ -684,6 +685,13 @@ def scenario_files(env, c):
     alice.wait_text(r"offering note\.txt, 18 B, to the room \(transfer \d+")
     bob.wait(r'"event":\s*"file-received".*note\.txt', "bob did not get alice's file")
     alice.wait_text(r"bob has note\.txt \(transfer \d+\)")
+    # Over 1 MiB: hashed a slice per loop turn first, said with its number, then offered.
+    alice.type("/send " + big)
+    m = re.search(r"hashing big\.bin, 5\.0 MiB, before offering it \(transfer (\d+); /cancel \d+",
+                  alice.wait_text(r"hashing big\.bin, 5\.0 MiB, before offering it \(transfer \d+"))
+    alice.wait_text(r"offering big\.bin, 5\.0 MiB, to the room \(transfer %s;" % m.group(1))
+    alice.type("/cancel " + m.group(1))
+    alice.wait_text(r"transfer %s \(big\.bin\) failed: .*\(cancelled\)" % m.group(1))
     # To bob only: a DM file, its lines in the private view with bob.
     alice.type("/send bob " + small)
     bob.wait(r'"event":\s*"file-received".*"private":\s*true', "bob did not get the private file")
