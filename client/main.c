@@ -20,7 +20,7 @@
 #include "relay-addr.h"
 #include "sanitize.h"
 #include "userinit.h"
-#include "wire.h"
+#include "wire-files.h"
 
 #ifndef SOTTO_VERSION
 #define SOTTO_VERSION "unknown"
@@ -41,7 +41,7 @@ usage(FILE *f)
 	    "             [--history-days DAYS] [--history-max-mb MB]\n"
 	    "             [--rotate-interval SECONDS] [--rotate-messages N]\n"
 	    "             [--accept-files] [--max-file SIZE] [--download-dir DIR]\n"
-	    "             [--file-resume SECONDS]\n"
+	    "             [--file-resume SECONDS] [--file-rate N]\n"
 	    "             [--help] [--version] [HOST[:PORT][,HOST[:PORT]...]]\n"
 	    "       sotto --init [--identity FILE] [--trusted DIR]\n"
 	    "\n"
@@ -81,12 +81,15 @@ usage(FILE *f)
 	    "  --download-dir DIR    where received files go (default\n"
 	    "                        $XDG_DOWNLOAD_DIR/sotto, else ~/Downloads/sotto)\n"
 	    "  --file-resume SECONDS how long a cut transfer waits to resume (default 600)\n"
+	    "  --file-rate N         file chunks sent a second at most (default %u, within\n"
+	    "                        the relay's default budget; 0: as fast as the relay\n"
+	    "                        takes them, for a relay run with --rate 0)\n"
 	    "  HOST[:PORT]           the relay (default 127.0.0.1; port %d when not given);\n"
 	    "                        several, comma-separated: relays of one cluster,\n"
 	    "                        tried in order\n",
 	    SOTTO_CLOCK_SKEW_DEFAULT, CLIENT_ROTATE_INTERVAL,
 	    CLIENT_ROTATE_INTERVAL_MIN, CLIENT_ROTATE_INTERVAL_MAX,
-	    CLIENT_ROTATE_MESSAGES, SOTTO_DEFAULT_PORT);
+	    CLIENT_ROTATE_MESSAGES, SOTTO_FILE_RATE, SOTTO_DEFAULT_PORT);
 }
 
 /* A time column format: strftime must give 1..32 bytes for it. */
@@ -274,6 +277,7 @@ main(int argc, char **argv)
 		{ "max-file",   required_argument, NULL, 'X' },
 		{ "download-dir", required_argument, NULL, 'd' },
 		{ "file-resume", required_argument, NULL, 'e' },
+		{ "file-rate",  required_argument, NULL, 'f' },
 		{ "help",       no_argument,       NULL, 'h' },
 		{ "version",    no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -290,7 +294,7 @@ main(int argc, char **argv)
 	struct sotto_paths paths;
 	struct ev_loop *loop;
 	char err[512];
-	unsigned long restore = 50, mb = 256, rot_n;
+	unsigned long restore = 50, mb = 256, rot_n, file_rate;
 	int ch, batch = 0, agent = 0, init = 0, restore_set = 0, r;
 
 	/* The config file's settings become flags before the command line's,
@@ -374,6 +378,15 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'd': cfg.download_dir = optarg; break;
+		case 'f':
+			if (parse_count(optarg, CLIENT_FILE_RATE_MAX, &file_rate) != 0) {
+				fprintf(stderr, "sotto: --file-rate %s: expected chunks a "
+				    "second 0..%u (0: unpaced)\n", optarg, CLIENT_FILE_RATE_MAX);
+				return 2;
+			}
+			cfg.file_rate = (unsigned)file_rate;
+			cfg.file_unpaced = file_rate == 0;
+			break;
 		case 'e':
 			if (parse_skew(optarg, &cfg.file_resume) != 0 ||
 			    cfg.file_resume <= 0.0) {

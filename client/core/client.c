@@ -47,6 +47,7 @@ core_emit(struct client *c, const struct client_event *ev)
 	xfer_on_event(c, ev);
 	histlog_event(c, ev);   /* stored before it is shown */
 	c->fn(ev, c->ctx);
+	histlog_shown(c, ev);
 }
 
 void

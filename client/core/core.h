@@ -296,6 +296,10 @@ struct client {
 	char                    hist_err[HISTORY_ERR_LEN];
 	bool                    hist_err_told;
 	size_t                  hist_restore;
+	/* The row id of the DM whose CLIENT_EV_MESSAGE is being delivered
+	 * (stored, not yet on the screen): a DM replay from inside that
+	 * callback stops before it. 0 when none. */
+	int64_t                 hist_dm_showing;
 	struct rsagen          *rsagen;
 	ev_signal               sighup;
 
@@ -487,6 +491,8 @@ void outbox_unhold(struct outbox *ob, struct line *l, bool send_to_room);
 void histlog_open(struct client *c, const struct client_config *cfg);
 void histlog_free(struct client *c);
 void histlog_event(struct client *c, const struct client_event *ev);
+/* From core_emit, after the front-end has seen the event. */
+void histlog_shown(struct client *c, const struct client_event *ev);
 void histlog_sent(struct client *c, const char *text, size_t len);
 void histlog_add(struct client *c, int kind, bool self, const char *name,
     const char *fpr, const char *text, size_t len, uint64_t ts_ms);

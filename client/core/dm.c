@@ -328,12 +328,12 @@ tx_new(struct client *c, struct member *m, const uint8_t *to_fpr,
 
 static void
 emit_dm(struct client *c, const char *name, const char *fpr, const char *to,
-    const uint8_t *text, size_t len, uint64_t ts_ms)
+    const char *to_fpr, const uint8_t *text, size_t len, uint64_t ts_ms)
 {
 	struct client_event ev = { .type = CLIENT_EV_MESSAGE,
 	    .message = { .name = name, .fpr = fpr, .text = (const char *)text,
 	    .text_len = len, .ts = ts_ms / 1000u, .ts_ms = ts_ms, .dm = true,
-	    .to = to } };
+	    .to = to, .to_fpr = to_fpr } };
 
 	core_emit(c, &ev);
 }
@@ -425,7 +425,8 @@ client_send_dm(struct client *c, const char *name, const char *text, size_t len,
 		    sotto_strerror(r));
 		return r;
 	}
-	emit_dm(c, c->self_name, c->fpr_str, m->name, (const uint8_t *)text, len, ts);
+	emit_dm(c, c->self_name, c->fpr_str, m->name, peer->fpr_str,
+	    (const uint8_t *)text, len, ts);
 	return 0;
 }
 
@@ -684,7 +685,8 @@ on_dm(struct client *c, const struct sotto_dm_outer *o,
 		*why = "private message: not UTF-8 text of at most 16032 bytes";
 		r = SOTTO_V_MALFORMED;
 	} else {
-		emit_dm(c, peer->name, peer->fpr_str, c->self_name, text, n, o->ts_ms);
+		emit_dm(c, peer->name, peer->fpr_str, c->self_name, c->fpr_str, text,
+		    n, o->ts_ms);
 	}
 	sotto_wbuf_reset(&c->dm->pt);
 	return r;

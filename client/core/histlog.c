@@ -4,7 +4,10 @@
  * Store-then-show: every message, join and leave is written (its own WAL
  * transaction) before the event reaches the front-end, and our own line
  * when it is queued, before the front-end echoes it; so a client killed
- * at any moment has stored everything it had shown.
+ * at any moment has stored everything it had shown. Direct messages (ours
+ * as their echo, after they were sealed and sent, and the peer's) are
+ * stored the same way, as rows of the room bound to the other member's
+ * fingerprint (history.h), and read back per conversation.
  *
  * A store that cannot be used (corrupt, locked by another client of this
  * identity, full disk, unreadable, another identity's file) never stops
@@ -23,6 +26,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "identity.h"
+#include "trust.h"
 
 /* One line for the user, once per cause. */
 static void
@@ -104,9 +108,9 @@ hist_failed(struct client *c, int r)
 	hist_notice(c, history_errmsg(c->hist));
 }
 
-/* Store one record of the room (kind: enum history_kind). The hook for
- * records that are not events of today's core: direct messages
- * (HISTORY_DM) and notices shown to the user (HISTORY_NOTE). */
+/* Store one record of the room (kind: enum history_kind, not HISTORY_DM:
+ * histlog_dm). The hook for records that are not events of today's core:
+ * notices shown to the user (HISTORY_NOTE). */
 void
 histlog_add(struct client *c, int kind, bool self, const char *name,
     const char *fpr, const char *text, size_t len, uint64_t ts_ms)
@@ -121,6 +125,28 @@ histlog_add(struct client *c, int kind, bool self, const char *name,
 	hist_failed(c, history_add(c->hist, c->room_str, &e));
 }
 
+/* A direct message shown: ours (its echo: the conversation is with `to`)
+ * or the peer's. Its row id is kept until the front-end has seen it. */
+static void
+histlog_dm(struct client *c, const struct client_ev_message *m)
+{
+	bool self = m->fpr != NULL && strcmp(m->fpr, c->fpr_str) == 0;
+	const char *peer = self ? m->to_fpr : m->fpr;
+	struct history_entry e = {
+		.ts_ms = m->ts_ms ? m->ts_ms : core_now_ms(), .kind = HISTORY_DM,
+		.self = self, .name = (char *)m->name, .fpr = (char *)m->fpr,
+		.text = (char *)m->text, .text_len = m->text_len,
+	};
+	int64_t id = 0;
+
+	c->hist_dm_showing = 0;
+	if (!history_on(c->hist) || peer == NULL)
+		return;
+	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, &e, &id));
+	if (id > 0)
+		c->hist_dm_showing = id;
+}
+
 /* From core_emit, before the front-end sees the event. */
 void
 histlog_event(struct client *c, const struct client_event *ev)
@@ -129,8 +155,10 @@ histlog_event(struct client *c, const struct client_event *ev)
 		return;
 	switch (ev->type) {
 	case CLIENT_EV_MESSAGE:
-		if (ev->message.dm)
-			break;      /* not stored in this version (docs/ui.md) */
+		if (ev->message.dm) {
+			histlog_dm(c, &ev->message);
+			break;
+		}
 		histlog_add(c, HISTORY_MSG, false, ev->message.name, ev->message.fpr,
 		    ev->message.text, ev->message.text_len, ev->message.ts_ms ?
 		    ev->message.ts_ms : core_now_ms());
@@ -148,6 +176,13 @@ histlog_event(struct client *c, const struct client_event *ev)
 	}
 }
 
+void
+histlog_shown(struct client *c, const struct client_event *ev)
+{
+	if (ev->type == CLIENT_EV_MESSAGE && ev->message.dm)
+		c->hist_dm_showing = 0;
+}
+
 /* Our own line, as it is queued. */
 void
 histlog_sent(struct client *c, const char *text, size_t len)
@@ -157,7 +192,8 @@ histlog_sent(struct client *c, const char *text, size_t len)
 }
 
 static void
-emit_entries(struct client *c, const struct history_list *l, const char *origin)
+emit_entries(struct client *c, const struct history_list *l, const char *origin,
+    const char *peer)
 {
 	struct client_event ev;
 	size_t i;
@@ -174,6 +210,7 @@ emit_entries(struct client *c, const struct history_list *l, const char *origin)
 		ev.history.text_len = l->e[i].text_len;
 		ev.history.ts = l->e[i].ts_ms / 1000u;
 		ev.history.ts_ms = l->e[i].ts_ms;
+		ev.history.peer = peer;
 		core_emit(c, &ev);
 	}
 	if (l->refused > 0) {
@@ -212,7 +249,7 @@ client_history_replay(struct client *c, size_t n, const char *origin)
 		hist_failed(c, r);
 		return r;
 	}
-	emit_entries(c, &l, origin);
+	emit_entries(c, &l, origin, NULL);
 	history_list_free(&l);
 	return 0;
 }
@@ -223,12 +260,30 @@ client_history_start(struct client *c)
 	return client_history_replay(c, c->hist_restore, "restore");
 }
 
+/* Matches (newest first from the store) shown oldest first; the count. */
+static int
+emit_search(struct client *c, struct history_list *l, const char *peer)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < l->n / 2; i++) {
+		struct history_entry t = l->e[i];
+
+		l->e[i] = l->e[l->n - 1 - i];
+		l->e[l->n - 1 - i] = t;
+	}
+	emit_entries(c, l, "search", peer);
+	r = (int)l->n;
+	history_list_free(l);
+	return r;
+}
+
 int
 client_history_search(struct client *c, const char *needle, size_t max_hits,
     size_t max_scan, bool *scanned_all)
 {
 	struct history_list l;
-	size_t i;
 	int r;
 
 	*scanned_all = false;
@@ -239,16 +294,7 @@ client_history_search(struct client *c, const char *needle, size_t max_hits,
 		hist_failed(c, r);
 		return r;
 	}
-	for (i = 0; i < l.n / 2; i++) {     /* show oldest first */
-		struct history_entry t = l.e[i];
-
-		l.e[i] = l.e[l.n - 1 - i];
-		l.e[l.n - 1 - i] = t;
-	}
-	emit_entries(c, &l, "search");
-	r = (int)l.n;
-	history_list_free(&l);
-	return r;
+	return emit_search(c, &l, NULL);
 }
 
 int
@@ -267,4 +313,71 @@ bool
 client_history_on(const struct client *c)
 {
 	return history_on(c->hist);
+}
+
+/* The fingerprint string of trusted member name, NULL when there is none
+ * (nothing can have been stored for it under this trusted folder). */
+static const char *
+peer_fpr(const struct client *c, const char *name)
+{
+	for (size_t i = 0; name != NULL && c->trust != NULL && i < c->trust->n; i++)
+		if (strcmp(c->trust->peers[i].name, name) == 0)
+			return c->trust->peers[i].fpr_str;
+	return NULL;
+}
+
+int
+client_history_dm_replay(struct client *c, const char *name, size_t n,
+    const char *origin)
+{
+	struct history_list l;
+	const char *fpr;
+	int r;
+
+	if ((r = hist_ready(c)) != 0 || n == 0 || (fpr = peer_fpr(c, name)) == NULL)
+		return r;
+	if ((r = history_last_dm(c->hist, c->room_str, fpr, c->hist_dm_showing > 0 ?
+	    c->hist_dm_showing : INT64_MAX, n, &l)) != 0) {
+		hist_failed(c, r);
+		return r;
+	}
+	emit_entries(c, &l, origin, name);
+	history_list_free(&l);
+	return 0;
+}
+
+int
+client_history_dm_search(struct client *c, const char *name, const char *needle,
+    size_t max_hits, size_t max_scan, bool *scanned_all)
+{
+	struct history_list l;
+	const char *fpr;
+	int r;
+
+	*scanned_all = false;
+	if ((r = hist_ready(c)) != 0)
+		return r;
+	if ((fpr = peer_fpr(c, name)) == NULL) {
+		*scanned_all = true;
+		return 0;
+	}
+	if ((r = history_search_dm(c->hist, c->room_str, fpr, needle, max_hits,
+	    max_scan, &l, scanned_all)) != 0) {
+		hist_failed(c, r);
+		return r;
+	}
+	return emit_search(c, &l, name);
+}
+
+int
+client_history_dm_forget(struct client *c, const char *name)
+{
+	const char *fpr;
+	int r;
+
+	if ((r = hist_ready(c)) != 0 || (fpr = peer_fpr(c, name)) == NULL)
+		return r;
+	if ((r = history_forget_dm(c->hist, c->room_str, fpr)) != 0)
+		hist_failed(c, r);
+	return r;
 }

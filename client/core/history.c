@@ -35,6 +35,8 @@
 #define LABEL_ROOM      "sotto-v1 history-room"
 #define LABEL_FILE      "sotto-v1 history-file"
 #define LABEL_ROW       "sotto-v1 history-row"
+#define LABEL_PEER      "sotto-v1 history-peer"
+#define LABEL_DMROW     "sotto-v1 history-dm-row"
 #define KEY_LEN         32u
 #define SALT_LEN        32u
 #define TAG_LEN         16u     /* room tag: HMAC-SHA256 cut to 128 bits */
@@ -45,7 +47,10 @@
 #define REC_MAX         (3u + 2u + HISTORY_NAME_MAX + 2u + HISTORY_FPR_MAX + \
     4u + HISTORY_TEXT_MAX)
 #define BODY_MAX        (REC_MAX + SOTTO_GCM_TAG)
-#define ROW_AAD_LEN     (sizeof(LABEL_ROW) - 1 + 8u + TAG_LEN + 8u)
+/* A room row's AAD is LABEL_ROW, id, room tag, ts; a DM row's is longer
+ * (its own label and the peer tag too): row_aad. */
+#define AAD_MAX         (sizeof(LABEL_DMROW) - 1 + 8u + 2u * TAG_LEN + 8u)
+#define DM_VERSION      3       /* the first schema with the peer column */
 #define PRUNE_EVERY     256u    /* inserts between retention passes */
 #define PRUNE_SLACK     10u     /* % below max_bytes a size prune goes to */
 #define FILE_NAME_HEX   16u     /* bytes of the file-name tag, as hex */
@@ -53,11 +58,13 @@
 struct history {
 	sqlite3            *db;
 	sqlite3_stmt       *ins;
+	sqlite3_stmt       *ins_dm;          /* NULL below DM_VERSION */
 	char               *path;
 	bool                off;
 	int                 version;
 	struct sotto_aead  *aead;            /* under the record subkey */
 	uint8_t            *room_key;        /* secure: room-tag HMAC key */
+	uint8_t            *peer_key;        /* secure: peer-tag HMAC key */
 	uint8_t            *pt;              /* REC_MAX scratch, wiped after use */
 	uint8_t            *ct;              /* BODY_MAX scratch */
 	uint64_t            bytes;           /* sealed bytes stored */
@@ -79,6 +86,13 @@ static const char *const migrations[] = {
 	 * age retention. */
 	"CREATE INDEX msg_room_id ON msg(room, id);"
 	"CREATE INDEX msg_ts ON msg(ts);",
+	/* 2 -> 3: direct messages. peer is the tag of the other member's
+	 * fingerprint on a DM row, NULL on the room's own rows (so every row
+	 * a v2 file holds is a room row, sealed as before). The new index
+	 * serves both kinds of reads, and /forget by its room prefix. */
+	"ALTER TABLE msg ADD COLUMN peer BLOB;"
+	"CREATE INDEX msg_room_peer_id ON msg(room, peer, id);"
+	"DROP INDEX msg_room_id;",
 };
 
 /* --- errors -------------------------------------------------------------- */
@@ -110,6 +124,10 @@ close_db(struct history *h)
 	if (h->ins != NULL) {
 		sqlite3_finalize(h->ins);
 		h->ins = NULL;
+	}
+	if (h->ins_dm != NULL) {
+		sqlite3_finalize(h->ins_dm);
+		h->ins_dm = NULL;
 	}
 	if (h->db != NULL) {
 		sqlite3_close_v2(h->db);
@@ -253,20 +271,22 @@ wrap_dek(const uint8_t root[static KEY_LEN], const uint8_t salt[static SALT_LEN]
 	return r;
 }
 
-/* From the data key: the record cipher and the room-tag key. */
+/* From the data key: the record cipher, the room-tag and peer-tag keys. */
 static int
 load_subkeys(struct history *h, const uint8_t *dek)
 {
 	uint8_t *k = sotto_secure_alloc(KEY_LEN);
 	int r;
 
-	if (k == NULL || (h->room_key = sotto_secure_alloc(KEY_LEN)) == NULL) {
+	if (k == NULL || (h->room_key = sotto_secure_alloc(KEY_LEN)) == NULL ||
+	    (h->peer_key = sotto_secure_alloc(KEY_LEN)) == NULL) {
 		sotto_secure_free(k, KEY_LEN);
 		return SOTTO_E_ALLOC;
 	}
 	if ((r = derive(k, dek, LABEL_ENC, NULL, 0)) == 0 &&
-	    (r = sotto_aead_new(&h->aead, k)) == 0)
-		r = derive(h->room_key, dek, LABEL_ROOM, NULL, 0);
+	    (r = sotto_aead_new(&h->aead, k)) == 0 &&
+	    (r = derive(h->room_key, dek, LABEL_ROOM, NULL, 0)) == 0)
+		r = derive(h->peer_key, dek, LABEL_PEER, NULL, 0);
 	sotto_secure_free(k, KEY_LEN);
 	return r;
 }
@@ -280,6 +300,22 @@ room_tag(struct history *h, const char *room, uint8_t tag[static TAG_LEN])
 	if (n < 1 || n > HISTORY_ROOM_MAX)
 		return HISTORY_E_INVAL;
 	if (sotto_hmac_sha256(mac, h->room_key, KEY_LEN, room, n) != 0)
+		return HISTORY_E_CRYPTO;
+	memcpy(tag, mac, TAG_LEN);
+	return 0;
+}
+
+/* The tag of a DM row's other member: an HMAC of its fingerprint string
+ * under a key of its own, so it never equals a room tag. */
+static int
+peer_tag(struct history *h, const char *peer, uint8_t tag[static TAG_LEN])
+{
+	uint8_t mac[SOTTO_SHA256_LEN];
+	size_t n = strlen(peer);
+
+	if (n < 1 || n > HISTORY_FPR_MAX)
+		return HISTORY_E_INVAL;
+	if (sotto_hmac_sha256(mac, h->peer_key, KEY_LEN, peer, n) != 0)
 		return HISTORY_E_CRYPTO;
 	memcpy(tag, mac, TAG_LEN);
 	return 0;
@@ -551,7 +587,10 @@ load_state(struct history *h)
 	h->next_id = v + 1;
 	if ((rc = sqlite3_prepare_v3(h->db, "INSERT INTO msg(id, room, ts, nonce, body)"
 	    " VALUES(?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT, &h->ins,
-	    NULL)) != SQLITE_OK)
+	    NULL)) != SQLITE_OK ||
+	    (h->version >= DM_VERSION && (rc = sqlite3_prepare_v3(h->db,
+	    "INSERT INTO msg(id, room, ts, nonce, body, peer) VALUES(?, ?, ?, ?, ?, ?)",
+	    -1, SQLITE_PREPARE_PERSISTENT, &h->ins_dm, NULL)) != SQLITE_OK))
 		return fail(h, rc, "preparing");
 	return 0;
 }
@@ -623,6 +662,7 @@ history_free(struct history *h)
 	close_db(h);
 	sotto_aead_free(h->aead);
 	sotto_secure_free(h->room_key, KEY_LEN);
+	sotto_secure_free(h->peer_key, KEY_LEN);
 	if (h->pt != NULL) {
 		sotto_wipe(h->pt, REC_MAX);
 		free(h->pt);
@@ -660,19 +700,31 @@ history_bytes(const struct history *h)
 
 /* --- records ------------------------------------------------------------- */
 
-static void
-row_aad(uint8_t aad[static ROW_AAD_LEN], int64_t id, const uint8_t tag[static TAG_LEN],
-    uint64_t ts)
+/* A room row: LABEL_ROW || id || room tag || ts (as every version wrote
+ * it). A DM row: LABEL_DMROW || id || room tag || peer tag || ts, so a row
+ * opens only as the kind of row, in the room and with the peer, it was
+ * sealed for. Returns the AAD's length. */
+static size_t
+row_aad(uint8_t aad[static AAD_MAX], int64_t id, const uint8_t tag[static TAG_LEN],
+    const uint8_t *peer, uint64_t ts)
 {
-	size_t o = sizeof(LABEL_ROW) - 1;
+	const char *label = peer != NULL ? LABEL_DMROW : LABEL_ROW;
+	size_t o = strlen(label);
 	int i;
 
-	memcpy(aad, LABEL_ROW, o);
+	memcpy(aad, label, o);
 	for (i = 0; i < 8; i++)
 		aad[o + (size_t)i] = (uint8_t)((uint64_t)id >> (56 - 8 * i));
-	memcpy(aad + o + 8, tag, TAG_LEN);
+	o += 8;
+	memcpy(aad + o, tag, TAG_LEN);
+	o += TAG_LEN;
+	if (peer != NULL) {
+		memcpy(aad + o, peer, TAG_LEN);
+		o += TAG_LEN;
+	}
 	for (i = 0; i < 8; i++)
-		aad[o + 8 + TAG_LEN + (size_t)i] = (uint8_t)(ts >> (56 - 8 * i));
+		aad[o + (size_t)i] = (uint8_t)(ts >> (56 - 8 * i));
+	return o + 8;
 }
 
 /* Serialise e into h->pt; *n gets its length. */
@@ -701,43 +753,83 @@ rec_encode(struct history *h, const struct history_entry *e, size_t *n)
 	return 0;
 }
 
-int
-history_add(struct history *h, const char *room, const struct history_entry *e)
+/* The room tag, and the peer tag when peer is not NULL (then the file
+ * must know DM rows). */
+static int
+conv_tags(struct history *h, const char *room, const char *peer,
+    uint8_t tag[static TAG_LEN], uint8_t ptag[static TAG_LEN])
 {
-	uint8_t tag[TAG_LEN], nonce[SOTTO_GCM_NONCE], aad[ROW_AAD_LEN];
-	size_t n;
+	if (room == NULL || room_tag(h, room, tag) != 0)
+		return HISTORY_E_INVAL;
+	if (peer != NULL && (h->version < DM_VERSION || peer_tag(h, peer, ptag) != 0))
+		return HISTORY_E_INVAL;
+	return 0;
+}
+
+/* Seal e as a row of room (peer NULL) or of the DM conversation with peer
+ * in room, and insert it. */
+static int
+add_row(struct history *h, const char *room, const char *peer,
+    const struct history_entry *e, int64_t *id)
+{
+	uint8_t tag[TAG_LEN], ptag[TAG_LEN], nonce[SOTTO_GCM_NONCE], aad[AAD_MAX];
+	sqlite3_stmt *ins;
+	size_t n, al;
 	int r, rc;
 
+	if (id != NULL)
+		*id = 0;
 	if (!history_on(h))
 		return HISTORY_E_OFF;
-	if (room == NULL || e == NULL || (r = room_tag(h, room, tag)) != 0 ||
-	    (r = rec_encode(h, e, &n)) != 0)
+	/* A DM row is always HISTORY_DM and a room row never is: the room's
+	 * reads cannot return a private line by construction. */
+	if (e == NULL || (peer != NULL) != (e->kind == HISTORY_DM) ||
+	    conv_tags(h, room, peer, tag, ptag) != 0 || rec_encode(h, e, &n) != 0)
 		return HISTORY_E_INVAL;
+	ins = peer != NULL ? h->ins_dm : h->ins;
 	sotto_random_nonce(nonce, sizeof(nonce));
-	row_aad(aad, h->next_id, tag, e->ts_ms);
-	r = sotto_aead_seal(h->aead, nonce, aad, sizeof(aad), h->pt, n, h->ct,
-	    h->ct + n);
+	al = row_aad(aad, h->next_id, tag, peer != NULL ? ptag : NULL, e->ts_ms);
+	r = sotto_aead_seal(h->aead, nonce, aad, al, h->pt, n, h->ct, h->ct + n);
 	sotto_wipe(h->pt, n);
 	if (r != 0)
 		return fail_msg(h, HISTORY_E_CRYPTO, "sealing failed");
-	sqlite3_reset(h->ins);
-	sqlite3_bind_int64(h->ins, 1, h->next_id);
-	sqlite3_bind_blob(h->ins, 2, tag, TAG_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(h->ins, 3, (int64_t)e->ts_ms);
-	sqlite3_bind_blob(h->ins, 4, nonce, sizeof(nonce), SQLITE_STATIC);
-	sqlite3_bind_blob(h->ins, 5, h->ct, (int)(n + SOTTO_GCM_TAG), SQLITE_STATIC);
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, h->next_id);
+	sqlite3_bind_blob(ins, 2, tag, TAG_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 3, (int64_t)e->ts_ms);
+	sqlite3_bind_blob(ins, 4, nonce, sizeof(nonce), SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 5, h->ct, (int)(n + SOTTO_GCM_TAG), SQLITE_STATIC);
+	if (peer != NULL)
+		sqlite3_bind_blob(ins, 6, ptag, TAG_LEN, SQLITE_STATIC);
 	errno = 0;
-	if ((rc = sqlite3_step(h->ins)) != SQLITE_DONE) {
+	if ((rc = sqlite3_step(ins)) != SQLITE_DONE) {
 		h->step_errno = errno;
 		return fail(h, rc, "storing a line");
 	}
-	sqlite3_reset(h->ins);
+	sqlite3_reset(ins);
+	if (id != NULL)
+		*id = h->next_id;
 	h->next_id++;
 	h->bytes += n + SOTTO_GCM_TAG;
 	if (++h->since_prune >= PRUNE_EVERY ||
 	    (h->o.max_bytes && h->bytes > h->o.max_bytes))
 		return history_prune(h, e->ts_ms);
 	return 0;
+}
+
+int
+history_add(struct history *h, const char *room, const struct history_entry *e)
+{
+	return add_row(h, room, NULL, e, NULL);
+}
+
+int
+history_add_dm(struct history *h, const char *room, const char *peer,
+    const struct history_entry *e, int64_t *id)
+{
+	if (peer == NULL)
+		return HISTORY_E_INVAL;
+	return add_row(h, room, peer, e, id);
 }
 
 static void
@@ -807,12 +899,14 @@ rec_decode(const uint8_t *p, size_t len, struct history_entry *e)
 	return 0;
 }
 
-/* Open one row (id, ts, nonce, body) of room `tag`: 0, or refused. */
+/* Open one row (id, ts, nonce, body) of room `tag` (and of the DM
+ * conversation `peer` when not NULL): 0, or refused. */
 static int
 row_open(struct history *h, sqlite3_stmt *st, const uint8_t tag[static TAG_LEN],
-    struct history_entry *e)
+    const uint8_t *peer, struct history_entry *e)
 {
-	uint8_t aad[ROW_AAD_LEN];
+	uint8_t aad[AAD_MAX];
+	size_t al;
 	const uint8_t *nonce = sqlite3_column_blob(st, 2), *body;
 	int64_t id = sqlite3_column_int64(st, 0), ts = sqlite3_column_int64(st, 1);
 	size_t nn = (size_t)sqlite3_column_bytes(st, 2), bl, n;
@@ -825,12 +919,16 @@ row_open(struct history *h, sqlite3_stmt *st, const uint8_t tag[static TAG_LEN],
 	    bl < SOTTO_GCM_TAG || bl > BODY_MAX || ts < 0)
 		return SOTTO_E_FORMAT;
 	n = bl - SOTTO_GCM_TAG;
-	row_aad(aad, id, tag, (uint64_t)ts);
-	if ((r = sotto_aead_open(h->aead, nonce, aad, sizeof(aad), body, n,
+	al = row_aad(aad, id, tag, peer, (uint64_t)ts);
+	if ((r = sotto_aead_open(h->aead, nonce, aad, al, body, n,
 	    body + n, h->pt)) != 0)
 		return r;
 	r = rec_decode(h->pt, n, e);
 	sotto_wipe(h->pt, n);
+	/* Authenticated, so sealed by us as this kind of row; checked all
+	 * the same. */
+	if (r == 0 && (peer != NULL) != (e->kind == HISTORY_DM))
+		r = SOTTO_E_FORMAT;
 	if (r != 0) {
 		entry_clear(e);
 		return r;
@@ -857,31 +955,48 @@ list_push(struct history_list *l, size_t *cap, struct history_entry *e)
 	return 0;
 }
 
-/* Read up to `limit` rows of room with id < before, newest first; match
- * (when non-NULL) filters by text. *rows gets the rows looked at and
- * *last the smallest id seen. */
+/* The rows of one conversation: the room's own (peer NULL; a file from
+ * before DM_VERSION has no other kind), or the DMs with one peer. */
+static const char *
+conv_select(const struct history *h, bool dm)
+{
+	if (dm)
+		return "SELECT id, ts, nonce, body FROM msg WHERE room = ? AND "
+		    "peer = ? AND id < ? ORDER BY id DESC LIMIT ?";
+	if (h->version >= DM_VERSION)
+		return "SELECT id, ts, nonce, body FROM msg WHERE room = ? AND "
+		    "peer IS NULL AND id < ? ORDER BY id DESC LIMIT ?";
+	return "SELECT id, ts, nonce, body FROM msg WHERE room = ? AND id < ? "
+	    "ORDER BY id DESC LIMIT ?";
+}
+
+/* Read up to `limit` rows of room (of its DMs with `peer` when not NULL)
+ * with id < before, newest first; match (when non-NULL) filters by text.
+ * *rows gets the rows looked at and *last the smallest id seen. */
 static int
-read_batch(struct history *h, const uint8_t tag[static TAG_LEN], int64_t before,
+read_batch(struct history *h, const uint8_t tag[static TAG_LEN],
+    const uint8_t *peer, int64_t before,
     size_t limit, bool (*match)(const struct history_entry *, const void *),
     const void *arg, struct history_list *out, size_t *cap, size_t max_hits,
     size_t *rows, int64_t *last)
 {
 	struct history_entry e;
 	sqlite3_stmt *st;
-	int rc, r = 0;
+	int rc, r = 0, k = 1;
 
 	*rows = 0;
-	if ((rc = sqlite3_prepare_v2(h->db, "SELECT id, ts, nonce, body FROM msg "
-	    "WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?", -1, &st,
+	if ((rc = sqlite3_prepare_v2(h->db, conv_select(h, peer != NULL), -1, &st,
 	    NULL)) != SQLITE_OK)
 		return fail(h, rc, "reading");
-	sqlite3_bind_blob(st, 1, tag, TAG_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, (int64_t)limit);
+	sqlite3_bind_blob(st, k++, tag, TAG_LEN, SQLITE_STATIC);
+	if (peer != NULL)
+		sqlite3_bind_blob(st, k++, peer, TAG_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, k++, before);
+	sqlite3_bind_int64(st, k, (int64_t)limit);
 	while (r == 0 && out->n < max_hits && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		(*rows)++;
 		*last = sqlite3_column_int64(st, 0);
-		if (row_open(h, st, tag, &e) != 0) {
+		if (row_open(h, st, tag, peer, &e) != 0) {
 			out->refused++;
 			continue;
 		}
@@ -898,10 +1013,11 @@ read_batch(struct history *h, const uint8_t tag[static TAG_LEN], int64_t before,
 	return r;
 }
 
-int
-history_last(struct history *h, const char *room, size_t n, struct history_list *out)
+static int
+last_rows(struct history *h, const char *room, const char *peer, int64_t before,
+    size_t n, struct history_list *out)
 {
-	uint8_t tag[TAG_LEN];
+	uint8_t tag[TAG_LEN], ptag[TAG_LEN];
 	size_t cap = 0, rows, i;
 	int64_t last = INT64_MAX;
 	int r;
@@ -909,12 +1025,12 @@ history_last(struct history *h, const char *room, size_t n, struct history_list 
 	memset(out, 0, sizeof(*out));
 	if (!history_on(h))
 		return HISTORY_E_OFF;
-	if (room == NULL || (r = room_tag(h, room, tag)) != 0)
+	if (conv_tags(h, room, peer, tag, ptag) != 0)
 		return HISTORY_E_INVAL;
 	if (n == 0)
 		return 0;
-	if ((r = read_batch(h, tag, INT64_MAX, n, NULL, NULL, out, &cap, n, &rows,
-	    &last)) != 0) {
+	if ((r = read_batch(h, tag, peer != NULL ? ptag : NULL, before, n, NULL,
+	    NULL, out, &cap, n, &rows, &last)) != 0) {
 		history_list_free(out);
 		return r;
 	}
@@ -925,6 +1041,23 @@ history_last(struct history *h, const char *room, size_t n, struct history_list 
 		out->e[out->n - 1 - i] = t;
 	}
 	return 0;
+}
+
+int
+history_last(struct history *h, const char *room, size_t n, struct history_list *out)
+{
+	return last_rows(h, room, NULL, INT64_MAX, n, out);
+}
+
+int
+history_last_dm(struct history *h, const char *room, const char *peer,
+    int64_t before, size_t n, struct history_list *out)
+{
+	if (peer == NULL) {
+		memset(out, 0, sizeof(*out));
+		return HISTORY_E_INVAL;
+	}
+	return last_rows(h, room, peer, before, n, out);
 }
 
 static bool
@@ -953,11 +1086,12 @@ text_contains(const struct history_entry *e, const void *arg)
 	return false;
 }
 
-int
-history_search(struct history *h, const char *room, const char *needle,
-    size_t max_hits, size_t max_scan, struct history_list *out, bool *scanned_all)
+static int
+search_rows(struct history *h, const char *room, const char *peer,
+    const char *needle, size_t max_hits, size_t max_scan,
+    struct history_list *out, bool *scanned_all)
 {
-	uint8_t tag[TAG_LEN];
+	uint8_t tag[TAG_LEN], ptag[TAG_LEN];
 	size_t cap = 0, rows, scanned = 0, want;
 	int64_t before = INT64_MAX;
 	int r;
@@ -966,14 +1100,14 @@ history_search(struct history *h, const char *room, const char *needle,
 	*scanned_all = false;
 	if (!history_on(h))
 		return HISTORY_E_OFF;
-	if (room == NULL || needle == NULL || (r = room_tag(h, room, tag)) != 0)
+	if (needle == NULL || conv_tags(h, room, peer, tag, ptag) != 0)
 		return HISTORY_E_INVAL;
 	while (out->n < max_hits && scanned < max_scan) {
 		want = max_scan - scanned;
 		if (want > HISTORY_SEARCH_BATCH)
 			want = HISTORY_SEARCH_BATCH;
-		if ((r = read_batch(h, tag, before, want, text_contains, needle, out,
-		    &cap, max_hits, &rows, &before)) != 0) {
+		if ((r = read_batch(h, tag, peer != NULL ? ptag : NULL, before, want,
+		    text_contains, needle, out, &cap, max_hits, &rows, &before)) != 0) {
 			history_list_free(out);
 			return r;
 		}
@@ -984,6 +1118,28 @@ history_search(struct history *h, const char *room, const char *needle,
 		}
 	}
 	return 0;
+}
+
+int
+history_search(struct history *h, const char *room, const char *needle,
+    size_t max_hits, size_t max_scan, struct history_list *out, bool *scanned_all)
+{
+	return search_rows(h, room, NULL, needle, max_hits, max_scan, out,
+	    scanned_all);
+}
+
+int
+history_search_dm(struct history *h, const char *room, const char *peer,
+    const char *needle, size_t max_hits, size_t max_scan,
+    struct history_list *out, bool *scanned_all)
+{
+	if (peer == NULL) {
+		memset(out, 0, sizeof(*out));
+		*scanned_all = false;
+		return HISTORY_E_INVAL;
+	}
+	return search_rows(h, room, peer, needle, max_hits, max_scan, out,
+	    scanned_all);
 }
 
 int
@@ -1013,18 +1169,22 @@ history_count(struct history *h, const char *room, uint64_t *n)
 
 /* --- deleting ------------------------------------------------------------ */
 
+/* Run a DELETE with one bound value: blob (when non-NULL, and blob2 as a
+ * second when non-NULL), else v. */
 static int
-delete_where(struct history *h, const char *sql, const void *blob, size_t bl,
-    int64_t v)
+delete_where(struct history *h, const char *sql, const void *blob,
+    const void *blob2, size_t bl, int64_t v)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return rc;
-	if (blob != NULL)
+	if (blob != NULL) {
 		sqlite3_bind_blob(st, 1, blob, (int)bl, SQLITE_STATIC);
-	else
+		if (blob2 != NULL)
+			sqlite3_bind_blob(st, 2, blob2, (int)bl, SQLITE_STATIC);
+	} else
 		sqlite3_bind_int64(st, 1, v);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -1077,33 +1237,51 @@ history_prune(struct history *h, uint64_t now_ms)
 		return HISTORY_E_OFF;
 	h->since_prune = 0;
 	if (h->o.max_age_ms && now_ms > h->o.max_age_ms &&
-	    ((rc = delete_where(h, "DELETE FROM msg WHERE ts < ?", NULL, 0,
+	    ((rc = delete_where(h, "DELETE FROM msg WHERE ts < ?", NULL, NULL, 0,
 	    (int64_t)(now_ms - h->o.max_age_ms))) != SQLITE_OK ||
 	    (rc = recount(h)) != SQLITE_OK))
 		return fail(h, rc, "applying retention");
 	if (h->o.max_bytes && h->bytes > h->o.max_bytes) {
 		if ((rc = size_cutoff(h, &cut, &freed)) != SQLITE_OK ||
-		    (rc = delete_where(h, "DELETE FROM msg WHERE id <= ?", NULL, 0,
+		    (rc = delete_where(h, "DELETE FROM msg WHERE id <= ?", NULL, NULL, 0,
 		    cut)) != SQLITE_OK || (rc = recount(h)) != SQLITE_OK)
 			return fail(h, rc, "applying retention");
 	}
 	return 0;
 }
 
-int
-history_forget(struct history *h, const char *room)
+/* Every row of room (its DMs too) when peer is NULL, else only the DMs
+ * with peer in room; the space is reclaimed and the WAL truncated. */
+static int
+forget_rows(struct history *h, const char *room, const char *peer)
 {
-	uint8_t tag[TAG_LEN];
-	int rc, r;
+	uint8_t tag[TAG_LEN], ptag[TAG_LEN];
+	int rc;
 
 	if (!history_on(h))
 		return HISTORY_E_OFF;
-	if (room == NULL || (r = room_tag(h, room, tag)) != 0)
+	if (conv_tags(h, room, peer, tag, ptag) != 0)
 		return HISTORY_E_INVAL;
-	if ((rc = delete_where(h, "DELETE FROM msg WHERE room = ?", tag, TAG_LEN,
-	    0)) != SQLITE_OK || (rc = exec(h, "PRAGMA incremental_vacuum")) != SQLITE_OK ||
+	if ((rc = delete_where(h, peer != NULL ? "DELETE FROM msg WHERE room = ? "
+	    "AND peer = ?" : "DELETE FROM msg WHERE room = ?", tag,
+	    peer != NULL ? ptag : NULL, TAG_LEN, 0)) != SQLITE_OK ||
+	    (rc = exec(h, "PRAGMA incremental_vacuum")) != SQLITE_OK ||
 	    (rc = exec(h, "PRAGMA wal_checkpoint(TRUNCATE)")) != SQLITE_OK ||
 	    (rc = recount(h)) != SQLITE_OK)
 		return fail(h, rc, "forgetting");
 	return 0;
+}
+
+int
+history_forget(struct history *h, const char *room)
+{
+	return forget_rows(h, room, NULL);
+}
+
+int
+history_forget_dm(struct history *h, const char *room, const char *peer)
+{
+	if (peer == NULL)
+		return HISTORY_E_INVAL;
+	return forget_rows(h, room, peer);
 }

@@ -23,6 +23,15 @@
  * the file alone reveals timing and sizes only, and a row that was
  * altered, moved or swapped fails to open and is refused.
  *
+ * Direct messages (schema 3 on) are rows of their room with a second tag,
+ * peer: an HMAC (under a key of its own) of the other member's
+ * fingerprint. A DM row's AAD binds the peer tag too, under another
+ * label, so a DM row moved to another peer, another room or among the
+ * room's own rows (and a room row made a DM) fails to open. The room's
+ * reads (history_last, history_search) never return DM rows; the _dm
+ * readers return one conversation's only. history_forget wipes a room
+ * with its DMs; retention counts every row alike.
+ *
  * Errors. No function prints. Each returns 0 or a negative history_err
  * and leaves one line for the user in history_errmsg(). A failure that
  * means the file can no longer be used (corrupt, full disk, locked,
@@ -43,7 +52,10 @@
  * every sotto frame signature covers a "sotto-v1 XXX" label of 12 bytes
  * first, this one is longer and differs at byte 9). */
 #define HISTORY_ROOT_CHALLENGE  "sotto-v1 history-root challenge: sign only to unlock local history"
-#define HISTORY_SCHEMA_VERSION  2
+/* 1: rows; 2: indexes; 3: the peer column (DM rows). A file of a newer
+ * version is refused (one line, no history); an older one is migrated at
+ * open, its rows kept as they are (they are all room rows). */
+#define HISTORY_SCHEMA_VERSION  3
 #define HISTORY_TEXT_MAX        16384u  /* = SOTTO_TEXT_MAX */
 #define HISTORY_NAME_MAX        255u
 #define HISTORY_FPR_MAX         64u     /* "SHA256:" + base64 */
@@ -70,7 +82,7 @@ enum history_kind {
 	HISTORY_MSG   = 1,   /* a room message (ours or another member's) */
 	HISTORY_JOIN  = 2,
 	HISTORY_LEAVE = 3,
-	HISTORY_DM    = 4,   /* reserved for direct messages */
+	HISTORY_DM    = 4,   /* a direct message (ours or the peer's): _dm only */
 	HISTORY_NOTE  = 5,   /* a notice the user saw (e.g. "sent to nobody") */
 };
 
@@ -133,13 +145,23 @@ int history_version(const struct history *h);
 
 /* Store one record of a room; committed (in the WAL, durable against the
  * process being killed) when this returns 0. Applies retention every
- * so many inserts. */
+ * so many inserts. HISTORY_E_INVAL for a HISTORY_DM record. */
 int history_add(struct history *h, const char *room,
     const struct history_entry *e);
+/* Store a direct message (kind HISTORY_DM, else HISTORY_E_INVAL) of the
+ * conversation in room with the member whose fingerprint string is peer
+ * ("SHA256:..."), as history_add; *id (may be NULL) gets its row id.
+ * HISTORY_E_INVAL on a file opened below version 3. */
+int history_add_dm(struct history *h, const char *room, const char *peer,
+    const struct history_entry *e, int64_t *id);
 
-/* The last n records of room, oldest first. */
+/* The last n records of room, oldest first (never its DMs). */
 int history_last(struct history *h, const char *room, size_t n,
     struct history_list *out);
+/* The last n DMs with peer in room among the rows with id < before
+ * (INT64_MAX: all), oldest first. */
+int history_last_dm(struct history *h, const char *room, const char *peer,
+    int64_t before, size_t n, struct history_list *out);
 /* Records of room whose text contains needle (ASCII case-insensitive),
  * newest first, at most max_hits, looking at no more than max_scan rows
  * (decrypted HISTORY_SEARCH_BATCH at a time). *scanned_all is true when
@@ -147,11 +169,17 @@ int history_last(struct history *h, const char *room, size_t n,
 int history_search(struct history *h, const char *room, const char *needle,
     size_t max_hits, size_t max_scan, struct history_list *out,
     bool *scanned_all);
-/* Wipe every record of room (and reclaim the space). */
+/* The same over the DMs with peer in room only. */
+int history_search_dm(struct history *h, const char *room, const char *peer,
+    const char *needle, size_t max_hits, size_t max_scan,
+    struct history_list *out, bool *scanned_all);
+/* Wipe every record of room, its DMs included (and reclaim the space). */
 int history_forget(struct history *h, const char *room);
+/* Wipe the DMs with peer in room only. */
+int history_forget_dm(struct history *h, const char *room, const char *peer);
 /* Apply retention now (age against now_ms, then size). */
 int history_prune(struct history *h, uint64_t now_ms);
-/* Records in room (all rooms when room is NULL). */
+/* Records in room, its DMs included (all rooms when room is NULL). */
 int history_count(struct history *h, const char *room, uint64_t *n);
 /* Sealed bytes stored (what max_bytes bounds). */
 uint64_t history_bytes(const struct history *h);

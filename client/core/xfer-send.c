@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: ISC */
-/* xfer-send.c: the sending side of a file transfer: the offer (to the room, or inside a DM), chunks pulled one at a time to each accepter at most SOTTO_FILE_RATE a second and only while the connection's unsent output is below one chunk, the receivers' controls, re-offers after a reconnect. */
+/* xfer-send.c: the sending side of a file transfer: the offer (to the room, or inside a DM), chunks pulled one at a time to each accepter at most --file-rate (SOTTO_FILE_RATE) a second and only while the connection's unsent output, ours and the kernel's, is below one or two chunks, the receivers' controls, re-offers after a reconnect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 #include <unistd.h>
 
 #include "crypto.h"
@@ -559,13 +563,44 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	    p->next == x->chunks);
 }
 
-/* One chunk when the pace allows and the output holds less than a chunk:
- * a pull, so a line typed now waits behind one chunk at most. */
+/* Bytes our kernel holds that have not gone on the wire (in flight ones
+ * excluded, so a long round trip does not count): a relay that holds our
+ * input for its budget, or a slow path, fills the send buffer (up to
+ * 4 MiB on loopback), and a line typed then would wait behind all of it. */
+static size_t
+kernel_unsent(int fd)
+{
+#ifdef SIOCOUTQNSD
+	int n;
+
+	if (fd >= 0 && ioctl(fd, SIOCOUTQNSD, &n) == 0 && n > 0)
+		return (size_t)n;
+#else
+	(void)fd;
+#endif
+	return 0;
+}
+
+static void
+pace_in(struct client *c, double wait)
+{
+	struct xfer_state *xs = c->xf;
+
+	if (ev_is_active(&xs->pace))
+		return;
+	ev_timer_set(&xs->pace, wait, 0.0);
+	ev_timer_start(c->loop, &xs->pace);
+}
+
+/* One chunk when the pace allows and less than a chunk waits to be sent,
+ * in our buffer and in the kernel's: a pull, so a line typed now waits
+ * behind one or two chunks at most. Unpaced (--file-rate 0), the next
+ * chunk follows on the next loop turn, after whatever arrived meanwhile. */
 void
 xsend_pump(struct client *c)
 {
 	struct xfer_state *xs = c->xf;
-	double gap = 1.0 / SOTTO_FILE_RATE, now, wait;
+	double wait;
 	struct xpeer *p;
 	struct member *m;
 	struct xfer *x;
@@ -575,19 +610,17 @@ xsend_pump(struct client *c)
 		return;         /* the write watcher pumps again once it drains */
 	if (!pick(c, &x, &p, &m))
 		return;
-	now = ev_now(c->loop);
-	if ((wait = xs->last_chunk + gap - now) > 0) {
-		if (!ev_is_active(&xs->pace)) {
-			ev_timer_set(&xs->pace, wait, 0.0);
-			ev_timer_start(c->loop, &xs->pace);
-		}
+	if (c->out.len + kernel_unsent(c->wio.fd) >= XFER_UNSENT_MAX) {
+		pace_in(c, XFER_DRAIN_POLL);
+		return;
+	}
+	if ((wait = xs->last_chunk + xs->gap - ev_now(c->loop)) > 0) {
+		pace_in(c, wait);
 		return;
 	}
 	send_chunk(c, x, p, m);
-	if (!ev_is_active(&xs->pace) && xs->n_out > 0) {
-		ev_timer_set(&xs->pace, gap, 0.0);
-		ev_timer_start(c->loop, &xs->pace);
-	}
+	if (xs->n_out > 0)
+		pace_in(c, xs->gap);
 }
 
 /* --- receivers' controls ------------------------------------------------------------ */

@@ -27,6 +27,8 @@ xfer_new(struct client *c, const struct client_config *cfg)
 	xs->accept_all = cfg->accept_files;
 	xs->max_file = cfg->max_file ? cfg->max_file : SOTTO_FILE_MAX_DEFAULT;
 	xs->resume = cfg->file_resume > 0 ? cfg->file_resume : SOTTO_FILE_RESUME_S;
+	xs->gap = cfg->file_unpaced ? 0.0 :
+	    1.0 / (cfg->file_rate > 0 ? cfg->file_rate : SOTTO_FILE_RATE);
 	xs->next_n = 1;
 	sotto_wbuf_init(&xs->body, 0);
 	if ((xs->chunk = malloc(SOTTO_FILE_CHUNK_MAX)) == NULL)

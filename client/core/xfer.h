@@ -20,6 +20,8 @@
 #define XFER_IN_PER_SENDER  8u      /* of them from one identity */
 #define XFER_PEERS_MAX      32u     /* accepters of one room offer */
 #define XFER_QUOTAS         64u     /* senders whose auto-accepted bytes we count */
+#define XFER_UNSENT_MAX     (2u * SOTTO_FILE_CHUNK) /* ours + the kernel's, before a chunk */
+#define XFER_DRAIN_POLL     0.005   /* s between looks at a full kernel buffer */
 #define XFER_TICK           0.5     /* s between checks for cuts, stalls, timeouts */
 #define XFER_STALL          5.0     /* s without a chunk before ACCEPT is sent again */
 #define XFER_QUIET_MAX      60.0    /* s without a chunk from a present sender: timeout */
@@ -185,6 +187,7 @@ struct xfer_state {
 	size_t            n_quota;
 	ev_timer          tick;            /* cuts, stalls, timeouts, resumes */
 	ev_timer          pace;            /* the next chunk's earliest time */
+	double            gap;             /* s between chunks; 0: unpaced */
 	double            last_chunk;      /* ev_now of the last chunk sent */
 	unsigned          rr;              /* round robin: n served last */
 	uint64_t          serve_seq;       /* chunks sent, for the accepters' turns */

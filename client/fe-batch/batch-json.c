@@ -294,7 +294,8 @@ history_kind_word(int kind)
 }
 
 /* {"event":"history","origin":...,"kind":...,"self":...,"name":...,
- *  "fingerprint":...,"text":...,"ts":...}; no text for joined/left. */
+ *  "fingerprint":...,"text":...,"ts":...}; no text for joined/left; a DM
+ *  (/history NAME) ends with "peer":NAME, the member it is with. */
 static int
 history_body(struct sotto_wbuf *o, const struct client_ev_history *h)
 {
@@ -312,7 +313,9 @@ history_body(struct sotto_wbuf *o, const struct client_ev_history *h)
 	    (r = sotto_json_key(o, "text")) != 0 ||
 	    (r = sotto_json_str(o, h->text ? h->text : "", h->text ? h->text_len : 0)) != 0))
 		return r;
-	return put_u(o, "ts", h->ts);
+	if ((r = put_u(o, "ts", h->ts)) != 0 || h->peer == NULL)
+		return r;
+	return put_s(o, "peer", h->peer);
 }
 
 static int

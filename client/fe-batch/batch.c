@@ -106,20 +106,42 @@ words(const char *rest, size_t rest_len, char *buf, size_t cap)
 	return true;
 }
 
-/* /history [N]: the last N (default 20) stored records. */
+/* /history [N]: the last N (default 20) stored records of the room;
+ * /history NAME [N]: of the direct messages with trusted member NAME. One
+ * word of digits is a count (a member whose name is digits: give N too). */
 static void
 cmd_history(struct batch *b, const char *rest, size_t rest_len)
 {
 	unsigned long n = BATCH_HISTORY_DEFAULT;
-	char num[16], *end;
+	char buf[SOTTO_PEER_NAME_MAX + 16], *name = NULL, *num = buf, *sp, *end;
 
-	if (!words(rest, rest_len, num, sizeof(num)) ||
-	    (num[0] != '\0' && ((n = strtoul(num, &end, 10)) > BATCH_HISTORY_MAX ||
-	    num[0] < '0' || num[0] > '9' || *end != '\0'))) {
-		notice(b, "bad-command", "/history N: N is a count of lines up to 100000");
+	if (!words(rest, rest_len, buf, sizeof(buf)))
+		goto bad;
+	if ((sp = strchr(buf, ' ')) != NULL ||
+	    (buf[0] != '\0' && (buf[0] < '0' || buf[0] > '9'))) {
+		name = buf;
+		num = "";
+		if (sp != NULL) {
+			*sp++ = '\0';
+			num = sp;
+		}
+	}
+	if (num[0] != '\0' && ((n = strtoul(num, &end, 10)) > BATCH_HISTORY_MAX ||
+	    num[0] < '0' || num[0] > '9' || *end != '\0'))
+		goto bad;
+	if (name != NULL && !client_trusts_name(b->client, name)) {
+		notice(b, "bad-command", "/history NAME [N]: NAME is not a name in "
+		    "the trusted folder");
 		return;
 	}
-	(void)client_history_replay(b->client, n, "history");
+	if (name != NULL)
+		(void)client_history_dm_replay(b->client, name, n, "history");
+	else
+		(void)client_history_replay(b->client, n, "history");
+	return;
+bad:
+	notice(b, "bad-command", "/history [NAME] [N]: N is a count of lines up "
+	    "to 100000");
 }
 
 /* /search TEXT: matches among the newest BATCH_SEARCH_SCAN records, then
@@ -354,7 +376,8 @@ command(struct batch *b, const char *line, size_t len)
 		break;
 	case FE_CMD_FORGET:
 		if (client_history_forget(b->client) == 0)
-			notice(b, "forgotten", "this room's history is wiped");
+			notice(b, "forgotten", "this room's history is wiped, its "
+			    "private messages too");
 		break;
 	case FE_CMD_ME:
 		(void)send_kind(b, SOTTO_CT_ACTION, arg, alen);

@@ -282,7 +282,9 @@ const char *const *ui_cmd_names(size_t *n)
 #define UI_SEARCH_HITS     200u
 #define UI_SEARCH_SCAN     100000u
 
-/* /history [N]: the room's last N stored lines. arg is NUL-terminated. */
+/* /history [N]: the last N stored lines of the window's conversation (the
+ * room's, or in a private view the DMs with its peer). arg is
+ * NUL-terminated. */
 static void cmd_history(struct ui *ui, const char *arg)
 {
 	unsigned long n = UI_HISTORY_DEFAULT;
@@ -296,13 +298,15 @@ static void cmd_history(struct ui *ui, const char *arg)
 		}
 	}
 	ui->hist_shown = 0;
-	if (client_history_replay(ui->w->client, n, "history") == 0)
+	if ((ui->w->peer != NULL ? client_history_dm_replay(ui->w->client,
+	    ui->w->peer, n, "history") : client_history_replay(ui->w->client, n,
+	    "history")) == 0)
 		ui_line(ui, SB_INFO, "%zu stored line%s above", ui->hist_shown,
 		    ui->hist_shown == 1 ? "" : "s");
 }
 
-/* /search TEXT: the room's history decrypted newest first, in batches,
- * up to UI_SEARCH_SCAN lines (docs/ui.md "History"). */
+/* /search TEXT: the window's conversation (as /history) decrypted newest
+ * first, in batches, up to UI_SEARCH_SCAN lines (docs/ui.md "History"). */
 static void cmd_search(struct ui *ui, const char *arg)
 {
 	bool all;
@@ -313,19 +317,28 @@ static void cmd_search(struct ui *ui, const char *arg)
 		return;
 	}
 	ui->hist_shown = 0;
-	if ((n = client_history_search(ui->w->client, arg, UI_SEARCH_HITS,
+	if ((n = ui->w->peer != NULL ? client_history_dm_search(ui->w->client,
+	    ui->w->peer, arg, UI_SEARCH_HITS, UI_SEARCH_SCAN, &all) :
+	    client_history_search(ui->w->client, arg, UI_SEARCH_HITS,
 	    UI_SEARCH_SCAN, &all)) < 0)
 		return;
 	ui_line(ui, SB_INFO, "%d match%s for \"%s\"%s", n, n == 1 ? "" : "es", arg,
 	    all ? "" : " (stopped before the oldest stored lines)");
 }
 
+/* /forget: in a room window the room's stored lines with its DMs; in a
+ * private view that conversation only. */
 static void cmd_forget(struct ui *ui, const char *arg, size_t n)
 {
 	(void)arg;
 	(void)n;
-	if (client_history_forget(ui->w->client) == 0)
-		ui_line(ui, SB_INFO, "this room's local history is wiped");
+	if (ui->w->peer != NULL) {
+		if (client_history_dm_forget(ui->w->client, ui->w->peer) == 0)
+			ui_line(ui, SB_INFO, "the local history of your private "
+			    "messages with %s in #%s is wiped", ui->w->peer, ui->w->room);
+	} else if (client_history_forget(ui->w->client) == 0)
+		ui_line(ui, SB_INFO, "this room's local history is wiped, its "
+		    "private messages too");
 }
 
 /* The words after a command, leading spaces dropped, NUL-terminated. */

@@ -182,6 +182,18 @@ static void on_message(struct ui_win *w, const struct client_ev_message *ev,
 	w->ui->dirty = true;
 }
 
+/* Where a stored record shows: a DM's in the private view with its peer
+ * (ui-query.c and ui-cmd.c ask for one conversation at a time), the rest
+ * in the room window. */
+static struct ui_win *history_win(struct ui_win *w, const struct client_ev_history *ev)
+{
+	struct ui_win *q;
+
+	if (ev->peer != NULL && (q = query_find(w->ui, w, ev->peer)) != NULL)
+		return q;
+	return w;
+}
+
 /* A stored record (restore at start, /history, /search): dimmed, with the
  * history bar; its time is when it was sent or stored. */
 static void on_history(struct ui_win *w, const struct client_ev_history *ev)
@@ -374,7 +386,9 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 		member_remove(w, ev->left.fpr);
 		win_line(w, SB_LEFT, "%s left", or(ev->left.name, "?"));
 		break;
-	case CLIENT_EV_HISTORY: on_history(w, &ev->history); break;
+	case CLIENT_EV_HISTORY:
+		on_history(history_win(w, &ev->history), &ev->history);
+		break;
 	case CLIENT_EV_MESSAGE: on_message(w, &ev->message, SB_MSG); break;
 	case CLIENT_EV_ACTION: on_message(w, &ev->message, SB_ACTION); break;
 	case CLIENT_EV_QUIT_MESSAGE:

@@ -16,6 +16,28 @@ struct ui_win *query_find(struct ui *ui, const struct ui_win *rw, const char *pe
 	return NULL;
 }
 
+/* A new view: the conversation's last stored lines (--history N, as the
+ * room window at start), dimmed, then the line that says so. They land
+ * here through ui-event.c's on_history, which routes a DM record to the
+ * view with its peer. A DM that opens the view is stored already; the
+ * core leaves it out (it is shown live right after). */
+static void query_restore(struct ui_win *w)
+{
+	struct ui *ui = w->ui;
+	size_t before = ui->hist_shown, n;
+
+	if (ui->cfg.history_restore == 0)
+		return;
+	ui->hist_shown = 0;
+	(void)client_history_dm_replay(w->client, w->peer, ui->cfg.history_restore,
+	    "restore");
+	n = ui->hist_shown;
+	ui->hist_shown = before;
+	if (n > 0)
+		win_line(w, SB_INFO, "%zu line%s above from the local history", n,
+		    n == 1 ? "" : "s");
+}
+
 /* A private view with peer in room window rw's room: the next number, or
  * NULL with err filled (all nine windows taken). */
 struct ui_win *query_open(struct ui *ui, struct ui_win *rw, const char *peer,
@@ -50,6 +72,7 @@ struct ui_win *query_open(struct ui *ui, struct ui_win *rw, const char *peer,
 	sb_set_time_format(&w->sb, ui->ts_format);
 	sb_resize(&w->sb, rw->sb.width, rw->sb.height);
 	ui->win[ui->n_win++] = w;
+	query_restore(w);
 	win_line(w, SB_INFO, "private messages with %s in #%s: only %s's current "
 	    "session can read what you type here", peer, rw->room, peer);
 	return w;

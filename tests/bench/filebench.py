@@ -6,18 +6,27 @@
   filebench.py --client SOTTO --keygen SOTTO-KEYGEN --relay SOTTO-RELAY
                --loadgen SOTTO-LOADGEN [--mib 100] [--runs 5] [--json]
 
-Each round runs three measurements, interleaved so a slow stretch of the
-shared machine does not land on one of them only:
+Each round runs, for each configuration, a file and a raw measurement,
+then the floor, interleaved so a slow stretch of the shared machine does
+not land on one of them only. The configurations (--configs):
 
-  file   alice `/send`s the file to bob through a fresh sotto-relay with its
-         input budget off (--rate 0 --rate-bytes 0); time from the `/send`
-         line to bob's `file-received` (the SHA-256 checked after the
-         clock stops, the published bytes compared); CPU seconds of sender,
-         relay and receiver from /proc/PID/stat over that span, once all
-         three were idle (no pending RSA key generation) before it.
-  raw    sotto-loadgen through a fresh relay (budget off): 1 room of 2
-         members, 1 sender, DATs of a chunk DAT's size (CHUNK_DAT bytes),
-         32 in flight: the relay's own forwarding rate for that size.
+  default  as shipped: the relay's default input budget (50 frames/s,
+           4 MiB/s a connection) and the client's default --file-rate (40
+           chunks/s, within that budget);
+  open     the relay's budget off (--rate 0 --rate-bytes 0) and the sender
+           unpaced (--file-rate 0), as an operator who lifts the budget
+           would run them.
+
+  file   alice `/send`s the file to bob through a fresh sotto-relay; time
+         from the `/send` line to bob's `file-received` (the SHA-256
+         checked after the clock stops, the published bytes compared); CPU
+         seconds of sender, relay and receiver from /proc/PID/stat over
+         that span, once all three were idle (no pending RSA key
+         generation) before it.
+  raw    sotto-loadgen through a fresh relay of the same configuration: 1
+         room of 2 members, 1 sender, DATs of a chunk DAT's size
+         (CHUNK_DAT bytes), 32 in flight: the relay's own forwarding rate
+         for that size, for one sending connection as the file has.
   floor  the same file over one loopback TCP connection, `cat FILE | nc`
          if nc is installed, else two Python processes (read 64 KiB and
          sendall / recv_into and discard), timed by the receiver from the
@@ -45,6 +54,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import servers  # noqa: E402
 from sottotest import BatchClient, TestFailure, free_port, scaled  # noqa: E402
 
+
+
+# Configuration: (relay flags, sender flags).
+CONFIGS = {
+    "default": ((), ()),
+    "open": (servers.BUDGET_OFF, ("--file-rate", "0")),
+}
 
 
 def wire_constant(name):
@@ -161,11 +177,12 @@ class Bench:
                 return
         raise TestFailure("the clients never went idle")
 
-    def run_file(self, i):
-        dl = os.path.join(self.tmp, "dl-%d" % i)
+    def run_file(self, i, cfg):
+        dl = os.path.join(self.tmp, "dl-%s-%d" % (cfg, i))
         os.makedirs(dl, mode=0o700)
-        with servers.relay(self.args.relay, self.tmp, extra=servers.BUDGET_OFF) as relay:
-            a = self.client("alice", relay.port)
+        relay_flags, sender_flags = CONFIGS[cfg]
+        with servers.relay(self.args.relay, self.tmp, extra=relay_flags) as relay:
+            a = self.client("alice", relay.port, sender_flags)
             b = None
             try:
                 a.wait("ready", READY_TIMEOUT)
@@ -194,8 +211,8 @@ class Bench:
                 # set the pace: the busiest of the three.
                 "cpu_ceiling_mib_s": self.size / MIB / max(cpu.values())}
 
-    def run_raw(self):
-        with servers.relay(self.args.relay, self.tmp, extra=servers.BUDGET_OFF) as relay:
+    def run_raw(self, cfg):
+        with servers.relay(self.args.relay, self.tmp, extra=CONFIGS[cfg][0]) as relay:
             out = subprocess.run([self.args.loadgen, "--proto", "sotto", "--port",
                                   str(relay.port), "--rooms", "1", "--members", "2",
                                   "--senders", "1", "--size", str(CHUNK_DAT),
@@ -266,10 +283,13 @@ class Bench:
         for i in range(self.args.runs):
             load = loadavg()
             log("round %d/%d, load %s" % (i + 1, self.args.runs, load))
-            r = {"load": load, "file": self.run_file(i), "raw": self.run_raw(),
-                 "floor": self.run_floor()}
-            log("  file %.1f MiB/s, raw %.1f MiB/s, floor %.1f MiB/s" % (
-                r["file"]["mib_s"], r["raw"]["mib_s"], r["floor"]["mib_s"]))
+            r = {"load": load}
+            for cfg in self.args.configs:
+                r[cfg] = {"file": self.run_file(i, cfg), "raw": self.run_raw(cfg)}
+                log("  %s: file %.1f MiB/s, raw %.1f MiB/s" % (
+                    cfg, r[cfg]["file"]["mib_s"], r[cfg]["raw"]["mib_s"]))
+            r["floor"] = self.run_floor()
+            log("  floor %.1f MiB/s" % r["floor"]["mib_s"])
             rounds.append(r)
         return rounds
 
@@ -281,29 +301,38 @@ def med(vals):
     return "%.3g (%.3g-%.3g)" % (statistics.median(vals), min(vals), max(vals))
 
 
-def report(rounds, mib):
-    f = [r["file"] for r in rounds]
-    raw = [r["raw"] for r in rounds]
+def report(rounds, mib, configs):
     fl = [r["floor"] for r in rounds]
-    ratio = [a["mib_s"] / b["mib_s"] for a, b in zip(f, raw)]
     lines = [
         "| %d MiB, %d rounds | MiB/s | CPU s sender | CPU s relay | CPU s receiver |" % (
             mib, len(rounds)),
         "|---|---|---|---|---|",
-        "| sotto file transfer | %s | %s | %s | %s |" % (
-            med([x["mib_s"] for x in f]), med([x["cpu"]["sender"] for x in f]),
-            med([x["cpu"]["relay"] for x in f]), med([x["cpu"]["receiver"] for x in f])),
-        "| relay raw forwarding, %d B DATs | %s |  | %s per %d MiB |  |" % (
-            CHUNK_DAT, med([x["mib_s"] for x in raw]),
-            med([x["relay_cpu_per_mib"] * mib for x in raw]), mib),
+    ]
+    tail = []
+    for cfg in configs:
+        f = [r[cfg]["file"] for r in rounds]
+        raw = [r[cfg]["raw"] for r in rounds]
+        ratio = [a["mib_s"] / b["mib_s"] for a, b in zip(f, raw)]
+        lines += [
+            "| %s: sotto file transfer | %s | %s | %s | %s |" % (
+                cfg, med([x["mib_s"] for x in f]), med([x["cpu"]["sender"] for x in f]),
+                med([x["cpu"]["relay"] for x in f]), med([x["cpu"]["receiver"] for x in f])),
+            "| %s: relay raw forwarding, %d B DATs | %s |  | %s per %d MiB |  |" % (
+                cfg, CHUNK_DAT, med([x["mib_s"] for x in raw]),
+                med([x["relay_cpu_per_mib"] * mib for x in raw]), mib),
+        ]
+        tail += [
+            "%s: file / raw forwarding (per round): %s; target >= 0.5" % (cfg, med(ratio)),
+            "%s: CPU-bound ceiling of the file path (size / CPU s of its busiest "
+            "process): %s MiB/s" % (cfg, med([x["cpu_ceiling_mib_s"] for x in f])),
+            "%s: file transfer time: %s s" % (cfg, med([x["seconds"] for x in f])),
+        ]
+    lines += [
         "| loopback floor | %s | %s |  | %s |" % (
             med([x["mib_s"] for x in fl]), med([x["cpu"]["sender"] for x in fl]),
             med([x["cpu"]["receiver"] for x in fl])),
         "",
-        "CPU-bound ceiling of the file path (size / CPU s of its busiest process): %s MiB/s" %
-        med([x["cpu_ceiling_mib_s"] for x in f]),
-        "file / raw forwarding (per round): %s; target >= 0.5" % med(ratio),
-        "file transfer time: %s s" % med([x["seconds"] for x in f]),
+    ] + tail + [
         "floor: %s" % fl[0]["how"],
         "1-minute load average before each round: %s" % " ".join(
             "%.2f" % r["load"][0] for r in rounds),
@@ -320,8 +349,14 @@ def main():
     ap.add_argument("--mib", type=int, default=100)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--raw-seconds", type=float, default=5)
+    ap.add_argument("--configs", default="default,open",
+                    help="comma-separated: default (as shipped), open (no budget, unpaced)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    args.configs = args.configs.split(",")
+    for cfg in args.configs:
+        if cfg not in CONFIGS:
+            ap.error("--configs: unknown configuration %r (default, open)" % cfg)
     b = Bench(args)
     try:
         rounds = b.run()
@@ -332,7 +367,7 @@ def main():
         b.cleanup()
     if args.json:
         print(json.dumps(rounds, indent=1))
-    print(report(rounds, args.mib))
+    print(report(rounds, args.mib, args.configs))
     return 0
 
 

@@ -261,9 +261,10 @@ class Proxy:
     could do.
     """
 
-    def __init__(self, relay_port):
+    def __init__(self, relay_port, up_frames=False):
         self.relay_port = relay_port
         self.lsock, self.port = listen_socket(4)
+        self.up_frames = [] if up_frames else None  # client->relay frame sizes
         self.frames = []
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
@@ -271,6 +272,9 @@ class Proxy:
         self.inject_after = None      # (predicate, [raw frames]) checked per frame
         self.rewrite = None           # frame -> replacement raw bytes, or None
         self.stopped = False
+        self.up_open = threading.Event()  # cleared: client->relay bytes wait
+        self.up_open.set()
+        self.up_bytes = 0             # client->relay bytes read from the client
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -282,15 +286,19 @@ class Proxy:
             r = socket.create_connection(("127.0.0.1", self.relay_port))
             with self.lock:
                 self.client_sock = c
-            threading.Thread(target=self._up, args=(c, r), daemon=True).start()
+            up = self._up_frames if self.up_frames is not None else self._up
+            threading.Thread(target=up, args=(c, r), daemon=True).start()
             threading.Thread(target=self._down, args=(c, r), daemon=True).start()
 
     def _up(self, c, r):
         try:
             while True:
+                self.up_open.wait()
                 data = c.recv(65536)
                 if not data:
                     break
+                with self.lock:
+                    self.up_bytes += len(data)
                 r.sendall(data)
         except OSError:
             pass
@@ -299,6 +307,26 @@ class Proxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _up_frames(self, c, r):
+        """_up, a whole frame at a time, its size recorded."""
+        f = c.makefile("rb")
+        try:
+            while True:
+                self.up_open.wait()
+                _, raw = read_frame(f)
+                if not raw:
+                    break
+                with self.lock:
+                    self.up_bytes += len(raw)
+                    self.up_frames.append(len(raw))
+                r.sendall(raw)
+        except OSError:
+            pass
+        try:
+            r.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _down(self, c, r):
         f = r.makefile("rb")
@@ -324,6 +352,16 @@ class Proxy:
             c.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def hold_up(self, hold):
+        """Stop (True) or go on (False) reading what the client sends: a
+        relay that holds the client's input. The client's kernel then keeps
+        what it writes; the proxy's own receive buffer is what the accept
+        gave it (listen_socket's, below the proxy)."""
+        if hold:
+            self.up_open.clear()
+        else:
+            self.up_open.set()
 
     def inject(self, raws):
         """Send frames to the client now, between two relay frames."""

@@ -5,6 +5,7 @@ import hashlib
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clienttest as ct  # noqa: E402
@@ -312,6 +313,116 @@ def test_line_during_transfer():
         b.wait("message", text="typed during the file")
         check_eq(b.all("file-received"), [], "the line came before the rest of the file")
         received(b, data, n=off["n"])
+
+
+def event_time(c, kind, **match):
+    """When c's reader took the first event of kind matching match."""
+    with c.cond:
+        for e, t in zip(c.events, c.times):
+            if e["event"] == kind and all(e.get(k) == v for k, v in match.items()):
+                return t
+    raise ct.TestFailure("%s has no %s %r" % (c.name, kind, match))
+
+
+def test_file_rate_bound():
+    """--file-rate 2: five chunks leave at least 0.5 s apart, so the file
+    takes at least 2 s from bob's offer line to his file-received (1.5 s
+    checked: a slow machine only makes it longer). At the default 40
+    chunks/s it takes about 0.1 s."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_a=["--file-rate", "2"])
+        data = pattern(4 * CHUNK + 1, 21)
+        a.send("/send " + write(s, "paced.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        received(b, data, n=off["n"])
+        took = event_time(b, "file-received", n=off["n"]) - \
+            event_time(b, "file-offer", n=off["n"])
+        check(took >= 1.5, "5 chunks at 2 a second took %.2f s, not >= 1.5 s" % took)
+
+
+def unpaced(relay_args):
+    """alice sends 16 MiB with --file-rate 0 through a relay with
+    relay_args; a line she types part way overtakes the rest of the file,
+    and the file arrives whole."""
+    with Scene("alice", "bob", relay_args=relay_args) as s:
+        a, b = pair(s, extra_a=["--file-rate", "0"], extra_b=["--accept-files"])
+        data = pattern(16 * 1024 * 1024, 22)
+        a.send("/send " + write(s, "unpaced.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mid_way(b, len(data), n=off["n"])
+        a.send("typed during an unpaced file")
+        b.wait("message", text="typed during an unpaced file")
+        check_eq(b.all("file-received"), [], "the line came before the rest of the file")
+        received(b, data, timeout=120, n=off["n"])
+        a.wait("file-sent", n=a.wait("file-offer", outgoing=True)["n"])
+
+
+def test_unpaced_no_budget():
+    """--file-rate 0 through a relay without a budget (--rate 0
+    --rate-bytes 0): the sender is bounded only by what waits to be
+    sent; the file arrives whole (its speed: docs/benchmarks.md)."""
+    unpaced(["--rate", "0", "--rate-bytes", "0"])
+
+
+def test_unpaced_default_budget():
+    """--file-rate 0 through a relay with its default budget: the relay
+    holds the sender's input, our kernel buffer fills, and the sender waits
+    for it to drain (SIOCOUTQNSD) instead of queueing the file there; a
+    typed line still overtakes the file and nothing is lost."""
+    unpaced([])
+
+
+def test_unpaced_held_input():
+    """--file-rate 0, and the relay stops taking alice's input part way
+    (a budget, a slow path): alice stops making chunks once about two wait
+    unsent in her kernel, so a line she types then waits behind a few
+    chunks, not behind the send buffer (up to 4 MiB on loopback) filled
+    with the file. The proxy counts the chunk-sized frames ahead of the
+    line once it reads again; without the SIOCOUTQNSD look there were
+    48 (4-5 with it)."""
+    with Scene("alice", "bob", relay_args=["--rate", "0", "--rate-bytes", "0"]) as s:
+        proxy = Proxy(s.relay.port, up_frames=True)
+        s.proxies.append(proxy)
+        # A fixed receive buffer (the kernel doubles it: 128 KiB) that
+        # cannot grow, so what the proxy's socket holds is bounded too.
+        proxy.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        a, b = pair(s, extra_a=["--file-rate", "0"], extra_b=["--accept-files"],
+                    ports=[proxy.port, None])
+        data = pattern(32 * 1024 * 1024, 23)
+        a.send("/send " + write(s, "held.bin", data))
+        off = b.wait("file-offer", outgoing=False)
+        mine = a.wait("file-offer", outgoing=True)
+        mid_way(b, len(data), n=off["n"])
+        proxy.hold_up(True)
+        # alice writes until something stops her; her progress standing
+        # still for a second is that (the line must come after the backlog
+        # is written, or a missing bound would go unseen).
+        ct.wait_until(lambda: still(a, mine["n"], 1.0), 30, "alice's chunks to stop")
+        with proxy.lock:
+            before = len(proxy.up_frames)
+        # A DM: sealed and queued at once, and echoed once it is.
+        a.send("/msg bob typed while the relay holds alice")
+        a.wait("message", private=True, text="typed while the relay holds alice")
+        proxy.hold_up(False)
+        b.wait("message", private=True, text="typed while the relay holds alice")
+        with proxy.lock:
+            sizes = proxy.up_frames[before:]
+        small = [i for i, n in enumerate(sizes) if n < CHUNK // 2]
+        check(small, "the line's frame passed the proxy: %r" % sizes[:80])
+        ahead = sum(1 for n in sizes[:small[0]] if n >= CHUNK)
+        # At most: the frame the proxy was reading when told to hold, its
+        # 128 KiB (2), alice's unsent below 2 chunks plus the one then
+        # added (3), her own buffer (1), one for rounding; measured 4-5.
+        check(ahead <= 8, "%d chunks were ahead of the line (at most 8)" % ahead)
+        received(b, data, timeout=120, n=off["n"])
+
+
+def still(c, n, quiet):
+    """Whether c's last file-progress of transfer n is older than quiet s."""
+    with c.cond:
+        ts = [t for e, t in zip(c.events, c.times)
+              if e["event"] == "file-progress" and e.get("n") == n]
+    return bool(ts) and time.monotonic() - ts[-1] >= quiet
 
 
 def test_resume_receiver_cut():

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* test_history.c: the encrypted history store: round trip, sealing, refusal of other identities and tampered rows, faults (corrupt, locked, full disk, unreadable, kill -9), migrations, retention, search, forget. */
+/* test_history.c: the encrypted history store: round trip, sealing, direct messages per conversation, refusal of other identities and tampered rows, faults (corrupt, locked, full disk, unreadable, kill -9), migrations, retention, search, forget. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +51,24 @@ add_msg(struct history *h, const char *room, const char *name, const char *text,
 	};
 
 	return history_add(h, room, &e);
+}
+
+#define FPR_BOB   "SHA256:bobbobbobbobbobbobbobbobbobbobbobbobbobbobbob"
+#define FPR_CAROL "SHA256:carolcarolcarolcarolcarolcarolcarolcarolcar"
+
+/* A DM of the conversation with peer in room: ours (self) or the peer's. */
+static int
+add_dm(struct history *h, const char *room, const char *peer, bool self,
+    const char *text, uint64_t ts)
+{
+	struct history_entry e = {
+		.ts_ms = ts, .kind = HISTORY_DM, .self = self,
+		.name = (char *)(self ? "alice" : "peer"),
+		.fpr = (char *)(self ? "SHA256:alice" : peer),
+		.text = (char *)text, .text_len = strlen(text),
+	};
+
+	return history_add_dm(h, room, peer, &e, NULL);
 }
 
 static struct history *
@@ -630,7 +648,10 @@ test_migration_from_v1(void)
 	CHECK_EQ(raw_int(path, "PRAGMA user_version"), 1);
 	CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 	    " AND name = 'msg_room_id'"), 0);
-	if ((h = open_ok(path, root_a, &no_limits)) == NULL)
+	/* 1 -> 2 */
+	CHECK_EQ(history_open_at_version(&h, path, root_a, &no_limits, 2, err,
+	    sizeof(err)), 0);
+	if (h == NULL)
 		return;
 	CHECK_EQ(history_version(h), 2);
 	CHECK_EQ(history_last(h, "lobby", 5, &l), 0);
@@ -639,17 +660,257 @@ test_migration_from_v1(void)
 		CHECK_STR(l.e[0].text, "written by v1");
 	history_list_free(&l);
 	CHECK_EQ(add_msg(h, "lobby", "a", "written by v2", 8), 0);
+	/* A v2 file has no place for DMs. */
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "no dm at v2", 9), HISTORY_E_INVAL);
 	history_free(h);
 	CHECK_EQ(raw_int(path, "PRAGMA user_version"), 2);
 	CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 	    " AND name = 'msg_room_id'"), 1);
+	/* 2 -> 3: the rows of v1 and v2 are the room's, readable as before;
+	 * DMs can be stored and stay out of the room's reads. */
+	if ((h = open_ok(path, root_a, &no_limits)) == NULL)
+		return;
+	CHECK_EQ(history_version(h), 3);
+	CHECK_EQ(history_last(h, "lobby", 5, &l), 0);
+	CHECK_EQ(l.n, 2);
+	CHECK_EQ(l.refused, 0);
+	if (l.n == 2) {
+		CHECK_STR(l.e[0].text, "written by v1");
+		CHECK_STR(l.e[1].text, "written by v2");
+	}
+	history_list_free(&l);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "dm at v3", 10), 0);
+	CHECK_EQ(history_last(h, "lobby", 5, &l), 0);
+	CHECK_EQ(l.n, 2);
+	history_list_free(&l);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 5, &l), 0);
+	CHECK_EQ(l.n, 1);
+	if (l.n == 1)
+		CHECK_STR(l.e[0].text, "dm at v3");
+	history_list_free(&l);
+	history_free(h);
+	CHECK_EQ(raw_int(path, "PRAGMA user_version"), 3);
+	CHECK_EQ(raw_int(path, "SELECT count(*) FROM msg WHERE peer IS NULL"), 2);
+	CHECK_EQ(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	    " AND name = 'msg_room_peer_id'"), 1);
 
 	/* A schema from the future is left alone. */
 	CHECK_EQ(raw_exec(path, "PRAGMA user_version = 99"), SQLITE_OK);
 	CHECK_EQ(history_open(&h, path, root_a, &no_limits, err, sizeof(err)),
 	    HISTORY_E_NEWER);
 	CHECK(strstr(err, "newer") != NULL);
-	CHECK_EQ(raw_int(path, "SELECT count(*) FROM msg"), 2);
+	CHECK_EQ(raw_int(path, "SELECT count(*) FROM msg"), 3);
+}
+
+/* Texts of a list, joined by '|', for compact checks. */
+static void
+texts(const struct history_list *l, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < l->n && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "|" : "", l->e[i].text);
+}
+
+static void
+test_dm_rows(void)
+{
+	char path[512], got[256];
+	struct history *h;
+	struct history_list l;
+	struct history_entry bad = { .ts_ms = 1, .kind = HISTORY_DM, .name = "a",
+	    .fpr = "", .text = "x", .text_len = 1 };
+	uint64_t n;
+	int64_t id = 0;
+	bool all;
+
+	db_path(path, sizeof(path), "dm.db");
+	if ((h = open_ok(path, root_a, &no_limits)) == NULL)
+		return;
+	CHECK_EQ(add_msg(h, "lobby", "a", "room one", 1), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "bob: secret one", 2), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, true, "to bob: secret two", 3), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_CAROL, false, "carol: secret three", 4), 0);
+	CHECK_EQ(add_dm(h, "elsewhere", FPR_BOB, false, "bob elsewhere: secret", 5), 0);
+	CHECK_EQ(add_msg(h, "lobby", "a", "room two", 6), 0);
+	/* A DM row is HISTORY_DM and only that; a room row never is. */
+	CHECK_EQ(history_add(h, "lobby", &bad), HISTORY_E_INVAL);
+	bad.kind = HISTORY_MSG;
+	CHECK_EQ(history_add_dm(h, "lobby", FPR_BOB, &bad, NULL), HISTORY_E_INVAL);
+	CHECK_EQ(history_add_dm(h, "lobby", NULL, &bad, NULL), HISTORY_E_INVAL);
+	bad.kind = HISTORY_DM;
+	CHECK_EQ(history_add_dm(h, "lobby", "", &bad, NULL), HISTORY_E_INVAL);
+	CHECK_EQ(history_add_dm(h, "lobby", FPR_BOB, &bad, &id), 0);
+	CHECK_EQ(id, 7);
+
+	/* The room's reads: its own lines only. */
+	CHECK_EQ(history_last(h, "lobby", 50, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "room one|room two");
+	history_list_free(&l);
+	CHECK_EQ(history_search(h, "lobby", "secret", 50, 1000, &l, &all), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK(all);
+	history_list_free(&l);
+
+	/* One conversation: that peer in that room, ours and theirs, oldest
+	 * first. */
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 50, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "bob: secret one|to bob: secret two|x");
+	CHECK_EQ(l.refused, 0);
+	if (l.n == 3) {
+		CHECK(!l.e[0].self);
+		CHECK(l.e[1].self);
+		CHECK_EQ(l.e[0].kind, HISTORY_DM);
+		CHECK_STR(l.e[0].fpr, FPR_BOB);
+		CHECK_EQ(l.e[1].ts_ms, 3);
+	}
+	history_list_free(&l);
+	/* The last n, and only rows before a given id. */
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 1, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "x");
+	history_list_free(&l);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, 7, 2, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "bob: secret one|to bob: secret two");
+	history_list_free(&l);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_CAROL, INT64_MAX, 50, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "carol: secret three");
+	history_list_free(&l);
+	CHECK_EQ(history_last_dm(h, "elsewhere", FPR_BOB, INT64_MAX, 50, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "bob elsewhere: secret");
+	history_list_free(&l);
+	CHECK_EQ(history_search_dm(h, "lobby", FPR_BOB, "SECRET", 50, 1000, &l, &all), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "to bob: secret two|bob: secret one");   /* newest first */
+	history_list_free(&l);
+
+	/* Forgetting one conversation keeps the rest. */
+	CHECK_EQ(history_forget_dm(h, "lobby", FPR_BOB), 0);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 50, &l), 0);
+	CHECK_EQ(l.n, 0);
+	history_list_free(&l);
+	CHECK_EQ(history_count(h, "lobby", &n), 0);
+	CHECK_EQ(n, 3);              /* room one, room two, carol's */
+	CHECK_EQ(history_count(h, "elsewhere", &n), 0);
+	CHECK_EQ(n, 1);
+	/* Forgetting the room takes its DMs along, not another room's. */
+	CHECK_EQ(history_forget(h, "lobby"), 0);
+	CHECK_EQ(history_count(h, "lobby", &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_CAROL, INT64_MAX, 50, &l), 0);
+	CHECK_EQ(l.n, 0);
+	history_list_free(&l);
+	CHECK_EQ(history_count(h, "elsewhere", &n), 0);
+	CHECK_EQ(n, 1);
+	history_free(h);
+	/* Nothing of a DM in the file in clear. */
+	CHECK(!file_contains(path, "secret"));
+}
+
+/* Rows 1 room "r1" (lobby), 2 "b1" (bob), 3 "c1" (carol), 4 "e1" (bob in
+ * elsewhere), 5 "b2" (bob); alter the file, read bob's conversation in
+ * lobby (or the room when room_read): what comes back and what is
+ * refused. */
+static void
+dm_tamper_case(const char *name, const char *sql, bool room_read,
+    const char *want, size_t want_refused)
+{
+	char path[512], got[128];
+	struct history *h;
+	struct history_list l;
+
+	db_path(path, sizeof(path), name);
+	if ((h = open_ok(path, root_a, &no_limits)) == NULL)
+		return;
+	CHECK_EQ(add_msg(h, "lobby", "a", "r1", 10), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "b1", 20), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_CAROL, false, "c1", 30), 0);
+	CHECK_EQ(add_dm(h, "elsewhere", FPR_BOB, false, "e1", 40), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, true, "b2", 50), 0);
+	history_free(h);
+	CHECK_EQ(raw_exec(path, sql), SQLITE_OK);
+	if ((h = open_ok(path, root_a, &no_limits)) == NULL)
+		return;
+	if (room_read)
+		CHECK_EQ(history_last(h, "lobby", 10, &l), 0);
+	else
+		CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 10, &l), 0);
+	texts(&l, got, sizeof(got));
+	if (strcmp(got, want) != 0 || l.refused != want_refused)
+		fprintf(stderr, "dm tamper %s: got %s refused=%zu\n", name, got,
+		    l.refused);
+	CHECK_STR(got, want);
+	CHECK_EQ(l.refused, want_refused);
+	history_list_free(&l);
+	history_free(h);
+}
+
+static void
+test_dm_tampered(void)
+{
+	/* Carol's DM moved into the conversation with bob (peer tag copied). */
+	dm_tamper_case("d1.db", "UPDATE msg SET peer = (SELECT peer FROM msg "
+	    "WHERE id = 2) WHERE id = 3", false, "b1|b2", 1);
+	/* Bob's DM of another room moved into lobby (room tag copied). */
+	dm_tamper_case("d2.db", "UPDATE msg SET room = (SELECT room FROM msg "
+	    "WHERE id = 1) WHERE id = 4", false, "b1|b2", 1);
+	/* A DM made a room line (peer tag dropped): not in the room's lines. */
+	dm_tamper_case("d3.db", "UPDATE msg SET peer = NULL WHERE id = 2", true,
+	    "r1", 1);
+	/* A room line made a DM with bob. */
+	dm_tamper_case("d4.db", "UPDATE msg SET peer = (SELECT peer FROM msg "
+	    "WHERE id = 2) WHERE id = 1", false, "b1|b2", 1);
+	/* A DM given another time, and one replayed under another id. */
+	dm_tamper_case("d5.db", "UPDATE msg SET ts = ts + 1 WHERE id = 5", false,
+	    "b1", 1);
+	dm_tamper_case("d6.db", "UPDATE msg SET id = 9 WHERE id = 2", false, "b2", 1);
+}
+
+/* Age and size retention take DM rows like any other. */
+static void
+test_dm_retention(void)
+{
+	char path[512], got[64];
+	struct history *h;
+	struct history_list l;
+	struct history_opts age = { .max_age_ms = 1000, .max_bytes = 0 };
+	struct history_opts size = { .max_age_ms = 0, .max_bytes = 20000 };
+	uint64_t t = now_ms();
+	char text[128];
+	int i;
+
+	db_path(path, sizeof(path), "dmage.db");
+	if ((h = open_ok(path, root_a, &age)) == NULL)
+		return;
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "old", t - 5000), 0);
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, true, "new", t), 0);
+	CHECK_EQ(history_prune(h, t), 0);
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 10, &l), 0);
+	texts(&l, got, sizeof(got));
+	CHECK_STR(got, "new");
+	history_list_free(&l);
+	history_free(h);
+
+	db_path(path, sizeof(path), "dmsize.db");
+	if ((h = open_ok(path, root_a, &size)) == NULL)
+		return;
+	CHECK_EQ(add_dm(h, "lobby", FPR_BOB, false, "first", t), 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(text, sizeof(text), "%04d %s", i,
+		    "padding padding padding padding padding padding padding");
+		CHECK_EQ(add_dm(h, "lobby", FPR_CAROL, false, text, t), 0);
+		CHECK(history_bytes(h) <= size.max_bytes);
+	}
+	CHECK_EQ(history_last_dm(h, "lobby", FPR_BOB, INT64_MAX, 10, &l), 0);
+	CHECK_EQ(l.n, 0);
+	history_list_free(&l);
+	history_free(h);
 }
 
 static void
@@ -867,6 +1128,9 @@ main(void)
 	test_unreadable();
 	test_kill9();
 	test_migration_from_v1();
+	test_dm_rows();
+	test_dm_tampered();
+	test_dm_retention();
 	test_retention();
 	test_search();
 	test_forget();

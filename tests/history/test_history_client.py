@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
-"""test_history_client.py: the encrypted local history through `sotto --batch`: restore before `connected`, /history, /search, /forget, --no-history, kill -9 under load, and every fault (corrupt, locked, full disk, unreadable, another identity, tampered row) giving one line while the chat goes on."""
+"""test_history_client.py: the encrypted local history through `sotto --batch`: restore before `connected`, /history, /search, /forget, direct messages per conversation, --no-history, kill -9 under load, and every fault (corrupt, locked, full disk, unreadable, another identity, tampered row) giving one line while the chat goes on."""
 import glob
 import os
 import resource
@@ -154,6 +154,78 @@ def test_no_history():
         check_eq(history_msgs(a2), [], "nothing was kept")
         check_eq(history_notices(a2), [], "no history notice")
         quit_ok(a2)
+
+
+def test_dm_history():
+    """DMs shown are stored, ours and the peer's, and read back per conversation (/history NAME [N],
+    with "peer"); the room's restore, /history and /search never show one; /forget wipes them with
+    the room; --no-history keeps none."""
+    with Scene("alice", "bob", "carol") as s:
+        a = s.client("alice")
+        a.ready()
+        b = s.client("bob")
+        b.ready()
+        cl = s.client("carol")
+        cl.ready()
+        for who in ("bob", "carol"):
+            a.wait("joined", name=who)
+        b.wait("joined", name="carol")
+        b.send("/msg alice psst from bob")
+        a.wait("message", text="psst from bob", private=True)
+        a.send("/msg bob psst to bob")
+        b.wait("message", text="psst to bob", private=True)
+        cl.send("/msg alice psst from carol")
+        a.wait("message", text="psst from carol", private=True)
+        a.send("room line")
+        b.wait("message", text="room line")
+        quit_ok(a)
+
+        a2 = s.client("alice", ["--history", "50"])
+        a2.ready()
+        head = before_connected(a2)
+        check("room line" in [e.get("text") for e in head], "the room line is restored: %r" % head)
+        check(not [e for e in head if e["kind"] == "dm" or "psst" in e.get("text", "")],
+              "the room's restore shows a DM: %r" % head)
+        a2.send("/history bob")
+        a2.wait("history", origin="history", text="psst to bob")
+        got = [(e["kind"], e["text"], e["self"], e["name"], e.get("peer"))
+               for e in a2.all("history") if e["origin"] == "history"]
+        check_eq(got, [("dm", "psst from bob", False, "bob", "bob"),
+                       ("dm", "psst to bob", True, "alice", "bob")], "/history bob")
+        a2.send("/history carol 1")
+        a2.wait("history", origin="history", text="psst from carol")
+        a2.send("/history zed")
+        a2.wait("notice", reason="bad-command")
+        # The room's own reads: no DM (a /search marks the end of the /history answer).
+        n_hist = len(a2.all("history"))
+        a2.send("/history 50", "/search psst")
+        a2.wait("notice", reason="search-done")
+        room = a2.all("history")[n_hist:]
+        check("room line" in [e.get("text") for e in room], "/history shows the room line")
+        check(not [e for e in room if e["kind"] == "dm" or "psst" in e.get("text", "")],
+              "/history or /search in the room shows a DM: %r" % room)
+        check_eq(a2.all("notice", reason="search-done")[0]["detail"], "0 matches", "room search")
+        a2.send("/forget")
+        a2.wait("notice", reason="forgotten")
+        n_hist = len(a2.all("history"))
+        a2.send("/history bob", "/history carol", "/search marker")
+        a2.wait("notice", reason="search-done", count=2)
+        check_eq(a2.all("history")[n_hist:], [], "/forget left DMs")
+        quit_ok(a2)
+
+        joins = len(b.all("joined", name="alice"))
+        a3 = s.client("alice", ["--no-history"])
+        a3.ready()
+        b.wait("joined", name="alice", count=joins + 1)
+        b.send("/msg alice unsaved dm")
+        a3.wait("message", text="unsaved dm", private=True)
+        quit_ok(a3)
+        a4 = s.client("alice")
+        a4.ready()
+        a4.send("/history bob", "/search marker")
+        a4.wait("notice", reason="search-done")
+        check_eq(a4.all("history"), [], "--no-history stored a DM")
+        quit_ok(a4)
 
 
 def test_search_history_forget():

@@ -376,6 +376,97 @@ def scenario_dm(env, c):
     assert_clean_exit(c, alice, "/quit with a private view")
 
 
+def scenario_dmhistory(env, c):
+    """Direct messages are in the local history: after a restart, the private view a DM opens
+    shows the conversation's stored lines first (dimmed, then "N lines above from the local
+    history") and the new DM once, live, below; /history and /search in the view are that
+    conversation's, in the room window they never show a DM; /forget in the view wipes it."""
+    env.env["XDG_DATA_HOME"] = os.path.join(env.dir, "data")
+    alice = env.start_ui("dmh1", "alice")
+    alice.wait_ready()
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    bob.send("/msg alice stored psst")
+    alice.wait(lambda s: "Act: 2:bob(1)" in alice.status_row(),
+               "no private view for the DM: %r" % alice.status_row())
+    alice.type("/window 2")
+    alice.wait_text(r"bob │ stored psst", "/window 2 does not show the DM")
+    alice.type("stored reply")
+    bob.wait(r'"text":"stored reply".*"private":true', "bob did not get the DM")
+    alice.wait_text(r"alice » stored reply")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+
+    def alice_joins():
+        with bob.lock:
+            return sum(1 for l in bob.lines if re.search(r'"event":"joined","name":"alice"', l))
+
+    joins = alice_joins()
+    alice = env.start_ui("dmh2", "alice")
+    alice.wait_ready()
+    wait_for(lambda: alice_joins() > joins, "bob never saw alice join again")
+    screen = alice.screen()
+    c.ok("psst" not in screen and "stored reply" not in screen,
+         "the room window restored a DM:\n" + screen)
+    bob.send("/msg alice live psst")
+    alice.wait(lambda s: "Act: 2:bob(1)" in alice.status_row(),
+               "the DM after the restart opened no view: %r" % alice.status_row())
+    alice.type("/window 2")
+    screen = alice.wait_text(r"bob │ live psst", "/window 2 does not show the new DM")
+    rows = screen.split("\n")
+    at = [i for i, r in enumerate(rows) if re.search(r"bob ┆ stored psst", r)]
+    reply = [i for i, r in enumerate(rows) if re.search(r"alice ┆ stored reply", r)]
+    sep = [i for i, r in enumerate(rows) if "2 lines above from the local history" in r]
+    live = [i for i, r in enumerate(rows) if "live psst" in r]
+    c.ok(len(at) == 1 and len(reply) == 1 and len(sep) == 1 and len(live) == 1 and
+         at[0] < reply[0] < sep[0] < live[0],
+         "the view does not show the stored lines, then the separator, then the new DM "
+         "once:\n" + screen)
+    esc = [r for r in alice.screen(escapes=True).split("\n") if "stored psst" in r]
+    c.ok(bool(esc) and "dim" in sgr_attrs_at(esc[0], esc[0].index("stored psst")),
+         "the stored DM is not dimmed: %r" % esc)
+    live_esc = [r for r in alice.screen(escapes=True).split("\n") if "live psst" in r]
+    c.ok(bool(live_esc) and "dim" not in sgr_attrs_at(live_esc[0], live_esc[0].index("live psst")),
+         "the new DM is dimmed: %r" % live_esc)
+    alice.type("/history")
+    alice.wait_text(r"3 stored lines above", "/history in the view does not count its 3 DMs")
+    alice.type("/search PSST")
+    alice.wait_text(r'2 matches for "PSST"', "/search in the view")
+    alice.keys("M-1")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"), "Alt-1")
+    alice.type("/search psst")
+    alice.wait_text(r'0 matches for "psst"', "/search in the room found a DM")
+    alice.type("/history")
+    screen = alice.wait_text(r"stored lines? above", "/history in the room")
+    leaked = [r for r in screen.split("\n") if "┆" in r and ("psst" in r or "stored reply" in r)]
+    c.ok(not leaked, "/history in the room shows a DM:\n" + screen)
+    alice.keys("M-2")
+    alice.wait(lambda s: alice.input_row().startswith("[bob]"), "Alt-2")
+    alice.type("/forget")
+    alice.wait_text(r"private messages with bob in #%s is wiped" % ROOM, "/forget in the view")
+    alice.type("/history")
+    alice.wait_text(r"0 stored lines above", "/history after /forget in the view")
+    bob.send("/msg alice kept not shown")
+    alice.wait_text(r"bob │ kept not shown", "the DM after /forget")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+
+    # --history 0: a view opens with nothing restored, the DM is there for /history.
+    alice = env.start_ui("dmh3", "alice", extra=["--history", "0"])
+    alice.wait_ready()
+    alice.type("/query bob")
+    screen = alice.wait_text(r"private messages with bob in #%s" % ROOM, "/query bob")
+    c.ok("kept not shown" not in screen and "lines above" not in screen,
+         "--history 0 restored DMs:\n" + screen)
+    alice.type("/history")
+    alice.wait_text(r"1 stored line above", "/history in the view after --history 0")
+    alice.wait_text(r"bob ┆ kept not shown", "the stored DM is not shown by /history")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit")
+    bob.quit()
+
+
 def scenario_close(env, c):
     """/close: a private view goes, its slot with it (the windows after it move down one
     number: the status line's Act: list, Alt-N and /window N agree); a later DM opens the
@@ -720,7 +811,7 @@ def scenario_files(env, c):
     assert_clean_exit(c, alice, "/quit after files")
 
 
-SCENARIOS = {"dm": scenario_dm, "close": scenario_close, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
+SCENARIOS = {"dm": scenario_dm, "close": scenario_close, "dmhistory": scenario_dmhistory, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
              "mention": scenario_mention, "complete": scenario_complete,
              "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
              "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,

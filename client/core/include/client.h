@@ -101,6 +101,7 @@ struct client_ev_message {
 	 * (`to` is our own name). false and NULL for room messages. */
 	bool        dm;
 	const char *to;
+	const char *to_fpr;      /* `to`'s fingerprint (a DM; else NULL) */
 };
 
 struct client_ev_members {
@@ -218,6 +219,9 @@ struct client_ev_history {
 	size_t      text_len;
 	uint64_t    ts;          /* when it was sent (messages) or stored, s */
 	uint64_t    ts_ms;
+	/* A DM of client_history_dm_*: the name the conversation was asked
+	 * for (the other member, whoever sent the line); NULL otherwise. */
+	const char *peer;
 };
 
 /* Pointers are borrowed for the duration of the callback only. */
@@ -279,7 +283,14 @@ struct client_config {
 	uint64_t    max_file;     /* bytes; 0: SOTTO_FILE_MAX_DEFAULT (100 MiB) */
 	const char *download_dir; /* NULL: sotto_dl_dir() */
 	double      file_resume;  /* s a cut transfer waits; 0: SOTTO_FILE_RESUME_S */
+	/* Chunks a second a sender sends at most; 0: SOTTO_FILE_RATE. With
+	 * file_unpaced, no clock: only the unsent output bounds the sender
+	 * (for a relay run without a budget: docs/design-dm-files.md). */
+	unsigned    file_rate;    /* 0 or 1..CLIENT_FILE_RATE_MAX */
+	bool        file_unpaced;
 };
+
+#define CLIENT_FILE_RATE_MAX        1000u    /* --file-rate's bound */
 
 #define CLIENT_ROTATE_INTERVAL      3600.0   /* s: sotto's default */
 #define CLIENT_ROTATE_MESSAGES      10000u   /* sotto's default */
@@ -368,8 +379,19 @@ int client_history_replay(struct client *c, size_t n, const char *origin);
  * count. Looks at no more than max_scan of the newest records. */
 int client_history_search(struct client *c, const char *needle,
     size_t max_hits, size_t max_scan, bool *scanned_all);
-/* Wipe the room's history. */
+/* Wipe the room's history, its direct messages included. */
 int client_history_forget(struct client *c);
+/* The same three for the direct messages with trusted member `name` in
+ * this room only (CLIENT_HIST_DM events whose peer is name); the room's
+ * calls above never show a DM. A DM whose CLIENT_EV_MESSAGE is being
+ * delivered (called from inside that callback, e.g. to fill the view it
+ * opens) is not replayed: it is on its way to the screen. A name not in
+ * the trusted folder has no stored DMs: 0, nothing emitted. */
+int client_history_dm_replay(struct client *c, const char *name, size_t n,
+    const char *origin);
+int client_history_dm_search(struct client *c, const char *name,
+    const char *needle, size_t max_hits, size_t max_scan, bool *scanned_all);
+int client_history_dm_forget(struct client *c, const char *name);
 bool client_history_on(const struct client *c);
 
 /* Close the connection and stop all watchers; the loop then ends. */
