@@ -31,58 +31,77 @@ hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* hash_file's answer for a file whose size is not what fstat said. */
+/* hash_slice's answer for a file whose size is not what fstat said. */
 #define HASH_CHANGED SOTTO_E_FORMAT
 
-/* SHA-256 of exactly size bytes and the first bytes; the file is read
- * once, at the offer. A file that is shorter or longer than its size by
- * then (a log being written, a /proc file whose size says 0) is
- * HASH_CHANGED: an offer whose hash matches no size-byte prefix would
- * fail every receiver, and reading to EOF may never end. */
+/* Hash up to XFER_HASH_SLICE more bytes of x's file: 0 more to do, 1
+ * done (x->sha and x->head filled), else an error. Exactly x->size bytes
+ * are hashed; a file that is shorter or longer than that by then (a log
+ * being written, a /proc file whose size says 0) is HASH_CHANGED: an
+ * offer whose hash matches no size-byte prefix would fail every
+ * receiver, and reading to EOF may never end. */
 static int
-hash_file(int fd, uint64_t size, uint8_t sha[static SOTTO_SHA256_LEN],
-    uint8_t *head, size_t *head_len, uint8_t *buf, size_t cap)
+hash_slice(struct client *c, struct xfer *x)
 {
-	gcry_md_hd_t md;
-	uint64_t got = 0;
+	uint8_t *buf = c->xf->chunk;
+	size_t budget = XFER_HASH_SLICE, want, k;
 	ssize_t n;
-	size_t want;
 
-	*head_len = 0;
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0)
-		return SOTTO_E_CRYPTO;
-	for (;;) {
+	while (budget > 0 || x->hashed == x->size) {
 		/* One byte past size: it must be EOF. */
-		want = size - got < cap ? (size_t)(size - got) : cap;
+		want = x->size - x->hashed < SOTTO_FILE_CHUNK_MAX ?
+		    (size_t)(x->size - x->hashed) : SOTTO_FILE_CHUNK_MAX;
 		if (want == 0)
 			want = 1;
-		n = read(fd, buf, want);
+		n = read(x->fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			gcry_md_close(md);
+		if (n < 0)
 			return SOTTO_E_IO;
+		if (x->hashed == x->size) {
+			if (n != 0)
+				return HASH_CHANGED;
+			memcpy(x->sha, gcry_md_read(x->md, GCRY_MD_SHA256),
+			    SOTTO_SHA256_LEN);
+			return 1;
 		}
-		if (got == size || n == 0)
-			break;
-		if (*head_len < SOTTO_MT_SNIFF_LEN) {
-			size_t k = SOTTO_MT_SNIFF_LEN - *head_len;
-
+		if (n == 0)
+			return HASH_CHANGED;
+		if (x->head_len < SOTTO_MT_SNIFF_LEN) {
+			k = SOTTO_MT_SNIFF_LEN - x->head_len;
 			if (k > (size_t)n)
 				k = (size_t)n;
-			memcpy(head + *head_len, buf, k);
-			*head_len += k;
+			memcpy(x->head + x->head_len, buf, k);
+			x->head_len += k;
 		}
-		gcry_md_write(md, buf, (size_t)n);
-		got += (uint64_t)n;
+		gcry_md_write(x->md, buf, (size_t)n);
+		x->hashed += (uint64_t)n;
+		budget -= (size_t)n < budget ? (size_t)n : budget;
 	}
-	if (got != size || n != 0) {
-		gcry_md_close(md);
-		return HASH_CHANGED;
-	}
-	memcpy(sha, gcry_md_read(md, GCRY_MD_SHA256), SOTTO_SHA256_LEN);
-	gcry_md_close(md);
 	return 0;
+}
+
+/* Why hashing failed, for people. */
+static void
+hash_why(int r, const char *what, char *why, size_t why_len)
+{
+	if (r == HASH_CHANGED)
+		snprintf(why, why_len, "%s: its size changed while it was read (a "
+		    "file being written, or not a plain file on disk); not sent",
+		    what);
+	else
+		snprintf(why, why_len, "%s: cannot be read: %s; not sent", what,
+		    strerror(errno));
+}
+
+void
+xsend_hash_stop(struct client *c, struct xfer *x)
+{
+	ev_timer_stop(c->loop, &x->hash_w);
+	if (x->md != NULL)
+		gcry_md_close(x->md);
+	x->md = NULL;
+	x->hashing = false;
 }
 
 #ifdef SOTTO_TEST_HOOKS
@@ -164,16 +183,15 @@ offer_body(struct client *c, const struct xfer *x)
 	return 0;
 }
 
-/* Open, check and hash the file; why/reason say what is wrong. */
+/* Open and check the file, and start its hash; why/reason say what is
+ * wrong. */
 static int
 open_file(struct client *c, struct xfer *x, const char *path, char *why,
     size_t why_len, const char **reason)
 {
-	uint8_t head[SOTTO_MT_SNIFF_LEN];
-	size_t head_len;
 	struct stat st;
 	char h[32];
-	int r, fl;
+	int fl;
 
 	/* Non-blocking and no controlling tty: opening a FIFO or a device
 	 * must not block the loop or have side effects before S_ISREG. */
@@ -201,23 +219,16 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		    "(--max-file); not sent", path, h);
 		return SOTTO_E_TOOLONG;
 	}
-	if ((r = hash_file(x->fd, (uint64_t)st.st_size, x->sha, head, &head_len,
-	    c->xf->chunk, SOTTO_FILE_CHUNK_MAX)) != 0) {
-		*reason = "read-failed";
-		if (r == HASH_CHANGED)
-			snprintf(why, why_len, "%s: its size changed while it was "
-			    "read (a file being written, or not a plain file on "
-			    "disk); not sent", path);
-		else
-			snprintf(why, why_len, "%s: cannot be read: %s; not sent",
-			    path, strerror(errno));
-		return r;
+	if (gcry_md_open(&x->md, GCRY_MD_SHA256, 0) != 0) {
+		x->md = NULL;
+		*reason = "not-sent";
+		snprintf(why, why_len, "%s: cannot start its SHA-256; not sent", path);
+		return SOTTO_E_CRYPTO;
 	}
+	x->hashing = true;
 	x->size = (uint64_t)st.st_size;
 	x->cs = SOTTO_FILE_CHUNK;
 	x->chunks = (uint32_t)sotto_file_chunks(x->size, x->cs);
-	x->media = (uint8_t)sotto_mediatype_sniff(head, head_len);
-	hex(x->sha, SOTTO_SHA256_LEN, x->sha_hex);
 	return 0;
 }
 
@@ -248,6 +259,114 @@ peer_set(struct xpeer *p, const struct member *m, const struct sotto_peer *peer)
 	snprintf(p->fpr, sizeof(p->fpr), "%s", m->fpr);
 }
 
+/* Whether an offer may go now (the same test /send makes first). */
+static int
+may_offer(struct client *c, bool private_, char *why, size_t why_len,
+    const char **reason)
+{
+	if (dat_may_send(c) && (private_ || !xfer_room_held(c)))
+		return 0;
+	*reason = xfer_room_held(c) ? "strict" : "not-ready";
+	snprintf(why, why_len, "%s; file not sent", *reason[0] == 's' ?
+	    "strict mode: an untrusted reader is in the room" :
+	    "not in the room with its key right now (connecting, waiting "
+	    "for the key, a key change or a full send queue)");
+	return CLIENT_E_DM_NOTREADY;
+}
+
+/* x is hashed: the manifest goes, to the room or to the member /send
+ * named (looked up again: it may have gone while the file was hashed). */
+static int
+offer_now(struct client *c, struct xfer *x, char *why, size_t why_len,
+    const char **reason)
+{
+	struct member *m = NULL;
+	int r;
+
+	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
+	hex(x->sha, SOTTO_SHA256_LEN, x->sha_hex);
+	if (x->private_ &&
+	    (m = dm_member_for(c, x->to_name, why, why_len, reason)) == NULL)
+		return CLIENT_E_DM_TARGET;
+	if ((r = may_offer(c, x->private_, why, why_len, reason)) != 0)
+		return r;
+	if (m != NULL) {
+		memcpy(x->to_pub, m->pub, SOTTO_ED25519_PUB);
+		peer_set(&x->peers[0], m, sotto_trust_find(c->trust, m->pub));
+		x->n_peers = 1;
+	}
+	if ((r = send_offer(c, x, m)) != 0) {
+		x->n_peers = 0;
+		*reason = "not-sent";
+		snprintf(why, why_len, "offer of %s not sent: %s", x->file_name,
+		    sotto_strerror(r));
+		return r;
+	}
+	x->offer_due = false;
+	x->touched = ev_now(c->loop);
+	xfer_emit(c, CLIENT_EV_FILE_OFFER, x, m != NULL ? x->peers[0].name : NULL,
+	    m != NULL ? x->peers[0].fpr : NULL, NULL, NULL);
+	return 0;
+}
+
+/* A transfer that ends before its offer went: file-failed, no CANCEL
+ * (nobody heard of it). */
+static void
+unoffered_fail(struct client *c, struct xfer *x, const char *reason,
+    const char *detail)
+{
+	xfer_drop(c, x);
+	xfer_emit(c, CLIENT_EV_FILE_FAILED, x, x->to_name, NULL, reason, detail);
+}
+
+/* Hashed after /send returned: offer now, or from the tick while the
+ * room cannot be sent to (a key change, a reconnect), for the resume
+ * window at most. */
+static void
+offer_later(struct client *c, struct xfer *x)
+{
+	const char *reason = "not-sent";
+	char why[640];
+	int r;
+
+	if ((r = offer_now(c, x, why, sizeof(why), &reason)) == 0)
+		return;
+	if (r == CLIENT_E_DM_NOTREADY && strcmp(reason, "not-ready") == 0 &&
+	    ev_now(c->loop) - x->touched < c->xf->resume) {
+		x->offer_due = true;
+		return;
+	}
+	unoffered_fail(c, x, reason, why);
+}
+
+/* The next slice of a file being hashed: one per loop turn, so the
+ * network and the screen are served between slices. */
+static void
+on_hash(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xfer *x = container_of(w, struct xfer, hash_w);
+	struct client *c = x->owner;
+	char why[640];
+	int r;
+
+	(void)revents;
+	if (x->dead || c->closing || c->st == CS_CLOSED)
+		return;
+	if ((r = hash_slice(c, x)) == 0) {
+		ev_timer_set(w, 0., 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (r < 0) {
+		hash_why(r, x->file_name, why, sizeof(why));
+		unoffered_fail(c, x, "read-failed", why);
+		return;
+	}
+	xsend_hash_stop(c, x);
+	x->touched = ev_now(loop);
+	offer_later(c, x);
+}
+
 int
 xsend_offer(struct client *c, const char *to_name, const char *path,
     char *why, size_t why_len, const char **reason)
@@ -265,14 +384,8 @@ xsend_offer(struct client *c, const char *to_name, const char *path,
 	if (to_name != NULL &&
 	    (m = dm_member_for(c, to_name, why, why_len, reason)) == NULL)
 		return CLIENT_E_DM_TARGET;
-	if (!dat_may_send(c) || (m == NULL && xfer_room_held(c))) {
-		*reason = xfer_room_held(c) ? "strict" : "not-ready";
-		snprintf(why, why_len, "%s; file not sent", *reason[0] == 's' ?
-		    "strict mode: an untrusted reader is in the room" :
-		    "not in the room with its key right now (connecting, waiting "
-		    "for the key, a key change or a full send queue)");
-		return CLIENT_E_DM_NOTREADY;
-	}
+	if ((r = may_offer(c, m != NULL, why, why_len, reason)) != 0)
+		return r;
 	if ((x = xfer_alloc(c, true)) == NULL)
 		return SOTTO_E_ALLOC;
 	x->private_ = m != NULL;
@@ -280,19 +393,27 @@ xsend_offer(struct client *c, const char *to_name, const char *path,
 	if ((r = open_file(c, x, path, why, why_len, reason)) != 0 ||
 	    (r = set_wire_name(x, path)) != 0)
 		goto fail;
-	if (m != NULL) {
-		memcpy(x->to_pub, m->pub, SOTTO_ED25519_PUB);
-		peer_set(&x->peers[0], m, sotto_trust_find(c->trust, m->pub));
-		x->n_peers = 1;
-	}
-	if ((r = send_offer(c, x, m)) != 0) {
-		*reason = "not-sent";
-		snprintf(why, why_len, "offer of %s not sent: %s", x->file_name,
-		    sotto_strerror(r));
+	if (m != NULL && (x->to_name = strdup(to_name)) == NULL) {
+		r = SOTTO_E_ALLOC;
 		goto fail;
 	}
-	xfer_emit(c, CLIENT_EV_FILE_OFFER, x, m != NULL ? x->peers[0].name : NULL,
-	    m != NULL ? x->peers[0].fpr : NULL, NULL, NULL);
+	/* The first slice now: a file of up to XFER_HASH_SLICE bytes is
+	 * offered (or refused) before /send returns, as it always was. */
+	if ((r = hash_slice(c, x)) < 0) {
+		*reason = "read-failed";
+		hash_why(r, path, why, why_len);
+		goto fail;
+	}
+	if (r == 0) {
+		/* The rest a slice per loop turn; the offer when it is done. */
+		ev_timer_init(&x->hash_w, on_hash, 0., 0.);
+		ev_timer_start(c->loop, &x->hash_w);
+		xfer_emit(c, CLIENT_EV_FILE_HASHING, x, x->to_name, NULL, NULL, NULL);
+		return 0;
+	}
+	xsend_hash_stop(c, x);
+	if ((r = offer_now(c, x, why, why_len, reason)) != 0)
+		goto fail;
 	return 0;
 fail:
 	xfer_drop(c, x);
@@ -572,14 +693,35 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	xsend_pump(c);
 }
 
+/* Is this the first end of room offer x that member pub reports? Each
+ * member's end is reported once per transfer: a peer that sends CANCEL
+ * again and again (each a fresh DAT, so no replay) must not print a line
+ * each time. Past XFER_TOLD_MAX members, ends are counted only. */
+static bool
+end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB])
+{
+	for (size_t i = 0; i < x->n_told; i++)
+		if (memcmp(x->told[i], pub, SOTTO_ED25519_PUB) == 0) {
+			x->ends_unsaid++;
+			return false;
+		}
+	if (x->n_told == XFER_TOLD_MAX) {
+		x->ends_unsaid++;
+		return false;
+	}
+	memcpy(x->told[x->n_told++], pub, SOTTO_ED25519_PUB);
+	return true;
+}
+
 /* A receiver's CANCEL, DONE or FAIL. p is NULL for a member of the room
  * that never accepted our room offer (it refused it: too large for it). */
 static void
 on_end(struct client *c, struct xfer *x, struct xpeer *p,
-    const struct sotto_peer *peer, const struct sotto_fctl *fc)
+    const struct sotto_peer *peer, const uint8_t *pub, const struct sotto_fctl *fc)
 {
 	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
+	bool first;
 
 	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
 	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
@@ -588,12 +730,17 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 		x->touched = ev_now(c->loop);   /* only an accepter keeps it open */
 	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
+	/* A DM file ends at its one receiver's first end (dropped below). */
+	first = x->private_ || end_first_told(x, pub);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);
-		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
+		if (first)
+			xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		return;
 	}
+	if (!first)
+		return;
 	if (fc->op == SOTTO_FCTL_CANCEL)
 		snprintf(detail, sizeof(detail), "%s %s %s%s", name,
 		    fc->reason == SOTTO_FR_TOO_LARGE ? "refused" : "cancelled",
@@ -621,6 +768,8 @@ xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 {
 	struct xpeer *p;
 
+	if (x->hashing || x->offer_due)
+		return;     /* not offered yet: nobody can know its id */
 	if (x->private_ != private_ ||
 	    (x->private_ && memcmp(pub, x->to_pub, SOTTO_ED25519_PUB) != 0))
 		return;     /* not from whom this transfer is to */
@@ -630,7 +779,7 @@ xsend_ctl(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 	}
 	if ((p = peer_find(x, pub)) == NULL && x->private_)
 		return;
-	on_end(c, x, p, peer, fc);
+	on_end(c, x, p, peer, pub, fc);
 }
 
 /* --- cuts, re-offers, timeouts -------------------------------------------------------- */
@@ -654,6 +803,13 @@ xsend_tick(struct client *c, struct xfer *x, double now)
 	struct member *m;
 	struct xpeer *p;
 	size_t i;
+
+	if (x->hashing)
+		return;         /* nothing offered yet */
+	if (x->offer_due) {
+		offer_later(c, x);
+		return;
+	}
 
 	for (i = 0; i < x->n_peers; ) {
 		p = &x->peers[i];
@@ -717,6 +873,10 @@ void
 xsend_cancel(struct client *c, struct xfer *x, const char *reason,
     const char *detail)
 {
+	if (x->hashing || x->offer_due) {
+		unoffered_fail(c, x, reason, detail);
+		return;
+	}
 	/* A DM offer: to its one receiver. A room offer: to the room, so
 	 * those still deciding drop it too (one frame, however many); held
 	 * like any room body in strict mode while a reader is here. */

@@ -50,12 +50,14 @@ xfer_new(struct client *c, const struct client_config *cfg)
 }
 
 static void
-xfer_free_one(struct xfer *x)
+xfer_free_one(struct client *c, struct xfer *x)
 {
+	xsend_hash_stop(c, x);
 	if (x->fd >= 0)
 		close(x->fd);
 	sotto_dl_free(x->dl);
 	free(x->wire_name);
+	free(x->to_name);
 	free(x);
 }
 
@@ -71,7 +73,7 @@ xfer_free(struct client *c)
 	ev_timer_stop(c->loop, &xs->pace);
 	while ((x = xs->list) != NULL) {
 		xs->list = x->next;
-		xfer_free_one(x);
+		xfer_free_one(c, x);
 	}
 	free(xs->chunk);
 	sotto_wbuf_free(&xs->body);
@@ -88,6 +90,8 @@ xfer_stop(struct client *c)
 		return;
 	ev_timer_stop(c->loop, &c->xf->tick);
 	ev_timer_stop(c->loop, &c->xf->pace);
+	for (struct xfer *x = c->xf->list; x != NULL; x = x->next)
+		ev_timer_stop(c->loop, &x->hash_w);
 }
 
 /* --- the table --------------------------------------------------------------- */
@@ -101,6 +105,7 @@ xfer_alloc(struct client *c, bool outgoing)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	x->fd = -1;
+	x->owner = c;
 	x->outgoing = outgoing;
 	x->n = xs->next_n++;
 	x->touched = ev_now(c->loop);
@@ -129,8 +134,9 @@ xfer_drop(struct client *c, struct xfer *x)
 		xs->n_in--;
 		xs->n_told_busy = 0;    /* room again: say so again next time */
 	}
-	/* The descriptor and the temp file go now; the struct stays valid
-	 * (and in the list, skipped) until xfer_reap. */
+	/* The descriptor, the temp file and any hashing go now; the struct
+	 * stays valid (and in the list, skipped) until xfer_reap. */
+	xsend_hash_stop(c, x);
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -154,7 +160,7 @@ xfer_reap(struct client *c)
 	for (pp = &xs->list; (x = *pp) != NULL; )
 		if (x->dead) {
 			*pp = x->next;
-			xfer_free_one(x);
+			xfer_free_one(c, x);
 		} else
 			pp = &x->next;
 }
@@ -358,6 +364,22 @@ xfer_send_ctl(struct client *c, struct member *m, bool private_,
 	sotto_wbuf_init(&b, SOTTO_FCTL_LEN);
 	if ((r = sotto_fctl_build(&b, id, op, index, reason)) == 0)
 		r = xfer_send_body(c, m, private_, SOTTO_CT_FCTL, b.p, b.len);
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_FILE_CANCEL_REPEAT=N (1..16): a hostile peer that sends
+	 * each CANCEL N more times, each a fresh DAT (not a replay: every
+	 * copy passes every check); one notice test-cancel-repeated says
+	 * how many went (the sender's once-per-peer rule). */
+	if (r == 0 && op == SOTTO_FCTL_CANCEL &&
+	    getenv("SOTTO_TEST_FILE_CANCEL_REPEAT") != NULL) {
+		int want = atoi(getenv("SOTTO_TEST_FILE_CANCEL_REPEAT")), sent = 0;
+
+		while (sent < want && sent < 16 &&
+		    xfer_send_body(c, m, private_, SOTTO_CT_FCTL, b.p, b.len) == 0)
+			sent++;
+		core_notice_reason(c, "test-cancel-repeated", "CANCEL sent %d more "
+		    "times", sent);
+	}
+#endif
 	sotto_wbuf_free(&b);
 	return r;
 }

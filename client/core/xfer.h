@@ -31,6 +31,14 @@
 #define XFER_RATE_WINDOW    2.0     /* s over which the shown rate is measured */
 #define XFER_NAME_MAX       64u     /* bytes of a peer's display name kept */
 #define XFER_CTL_PENDING    32u     /* controls waiting to be sent */
+/* Bytes of a file /send hashes per loop turn (the first slice at once,
+ * the rest from hash_w): the loop keeps serving the network and the
+ * screen between slices, however large or slow the file. */
+#define XFER_HASH_SLICE     (1024u * 1024u)
+/* Members of the room whose end of one of our room offers (refused,
+ * cancelled, failed, done) was reported: a repeat of it is dropped, not
+ * reported again. Past this many, further ends are counted, not named. */
+#define XFER_TOLD_MAX       XFER_PEERS_MAX
 /* ACCEPTs with an index behind what an accepter was sent, allowed between
  * its cuts: a receiver re-requests a gap at most SOTTO_FILE_REREQ_MAX
  * times, plus one for a lost tail; past that it is cancelled (busy). */
@@ -88,6 +96,17 @@ struct xfer {
 	struct xpeer   peers[XFER_PEERS_MAX];
 	size_t         n_peers;
 	uint8_t        to_pub[SOTTO_ED25519_PUB];  /* a DM offer: the recipient */
+	char          *to_name;    /* a DM offer: the name /send was given */
+	/* Hashing before the offer: a slice per loop turn (xfer-send.c). */
+	struct client *owner;      /* for hash_w's callback */
+	ev_timer       hash_w;     /* the next slice: stopped before x is freed */
+	gcry_md_hd_t   md;         /* SHA-256 under way, NULL when none */
+	uint64_t       hashed;     /* bytes hashed so far */
+	bool           hashing;    /* not hashed yet: nothing offered */
+	bool           offer_due;  /* hashed, the offer waits to be sendable */
+	uint8_t        told[XFER_TOLD_MAX][SOTTO_ED25519_PUB];  /* ends reported */
+	size_t         n_told;
+	uint64_t       ends_unsaid;  /* ends not reported: repeats, or past the list */
 
 	/* receiving */
 	uint8_t        from_pub[SOTTO_ED25519_PUB];
@@ -229,6 +248,9 @@ void xsend_tick(struct client *c, struct xfer *x, double now);
 void xsend_cancel(struct client *c, struct xfer *x, const char *reason,
     const char *detail);
 void xsend_disconnected(struct xfer *x, double now);
+/* x's hashing ends here (dropped, or the client freed): watcher and
+ * digest go. */
+void xsend_hash_stop(struct client *c, struct xfer *x);
 
 /* xfer-recv.c */
 int xrecv_offer(struct client *c, const struct sotto_peer *peer,

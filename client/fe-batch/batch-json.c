@@ -255,6 +255,14 @@ file_body(struct sotto_wbuf *o, enum client_event_type t,
 		    (r = put_s(o, "fingerprint", f->fpr)) != 0)
 			return r;
 		return put_s(o, "file", f->file_name);
+	case CLIENT_EV_FILE_HASHING:
+		if ((r = open_event(o, "file-hashing")) != 0 ||
+		    (r = put_u(o, "n", f->n)) != 0 ||
+		    (r = put_s(o, "name", f->name)) != 0 ||
+		    (r = put_s(o, "file", f->file_name)) != 0 ||
+		    (r = put_u(o, "size", f->size)) != 0)
+			return r;
+		return put_bool(o, "private", f->private_);
 	case CLIENT_EV_FILE_FAILED:
 	case CLIENT_EV_FILE_INTERRUPTED:
 		if ((r = open_event(o, t == CLIENT_EV_FILE_FAILED ? "file-failed" :
@@ -407,6 +415,7 @@ event_body(struct sotto_wbuf *o, const struct client_event *ev)
 	case CLIENT_EV_FILE_SENT:
 	case CLIENT_EV_FILE_FAILED:
 	case CLIENT_EV_FILE_INTERRUPTED:
+	case CLIENT_EV_FILE_HASHING:
 		return file_body(o, ev->type, &ev->file);
 	}
 	return 1;

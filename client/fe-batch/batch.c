@@ -392,6 +392,7 @@ command(struct batch *b, const char *line, size_t len)
 		send_dm(b, arg, alen);
 		break;
 	case FE_CMD_QUERY:
+	case FE_CMD_CLOSE:
 	case FE_CMD_JOIN:
 	case FE_CMD_WINDOW:
 	case FE_CMD_CLEAR:

@@ -15,6 +15,8 @@ const struct fe_cmd fe_cmds[] = {
 	  "a private message only NAME's current session can read" },
 	{ FE_CMD_QUERY,       "query",       FE_ARGS_REQUIRED, " NAME",     true,
 	  "a window of private messages with NAME (typed lines go to NAME)" },
+	{ FE_CMD_CLOSE,       "close",       FE_ARGS_NONE,     "",          true,
+	  "close this private view (its number goes; a later DM opens it again)" },
 	{ FE_CMD_AWAY,        "away",        FE_ARGS_OPTIONAL, " [REASON]", false,
 	  "away with a reason (shown to the others), or back without one" },
 	{ FE_CMD_STRICT,      "strict",      FE_ARGS_OPTIONAL, " [on|off]", false,

@@ -25,6 +25,7 @@ enum fe_cmd_id {
 	FE_CMD_CLEAR,
 	FE_CMD_MSG,
 	FE_CMD_QUERY,
+	FE_CMD_CLOSE,
 };
 
 /* What follows the name. */

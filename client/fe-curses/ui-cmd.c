@@ -195,6 +195,26 @@ static void cmd_query(struct ui *ui, const char *arg, size_t n)
 	win_show(ui, w->num);
 }
 
+/* /close: the private view shown goes (a room window stays until /quit:
+ * closing it would leave the room, which /quit does for all of them). */
+static void cmd_close(struct ui *ui, const char *arg, size_t n)
+{
+	struct ui_win *w = ui->w;
+	char peer[SOTTO_PEER_NAME_MAX + 1];
+
+	(void)arg;
+	(void)n;
+	if (w->peer == NULL) {
+		ui_line(ui, SB_INFO, "window %d is the room #%s: /close closes private "
+		    "views only (/quit leaves)", w->num, w->room);
+		return;
+	}
+	snprintf(peer, sizeof(peer), "%s", w->peer);
+	query_close(ui, w);
+	ui_line(ui, SB_INFO, "closed the private view with %s (a DM from %s opens "
+	    "it again; /query %s too)", peer, peer, peer);
+}
+
 static void cmd_window(struct ui *ui, const char *arg, size_t n)
 {
 	if (n != 1 || arg[0] < '1' || arg[0] > '9') {
@@ -397,6 +417,7 @@ static void command(struct ui *ui, const char *line, size_t n)
 	case FE_CMD_FORGET:      cmd_forget(ui, arg, alen); break;
 	case FE_CMD_MSG:         cmd_msg(ui, arg, alen); break;
 	case FE_CMD_QUERY:       cmd_query(ui, arg, alen); break;
+	case FE_CMD_CLOSE:       cmd_close(ui, arg, alen); break;
 	case FE_CMD_HISTORY:
 	case FE_CMD_SEARCH:
 		if (!cmd_words(rest, rest_len, words, sizeof(words))) {

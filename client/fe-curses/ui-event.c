@@ -421,6 +421,7 @@ void ui_on_event(const struct client_event *ev, void *ctx)
 	case CLIENT_EV_FILE_SENT:
 	case CLIENT_EV_FILE_FAILED:
 	case CLIENT_EV_FILE_INTERRUPTED:
+	case CLIENT_EV_FILE_HASHING:
 		ui_files_event(w, ev);
 		break;
 	case CLIENT_EV_REKEYED:

@@ -218,6 +218,19 @@ static void on_failed(struct ui_win *w, const struct client_ev_file *f)
 		x->active = x->waiting = false;
 }
 
+/* Our /send of a large file: hashed a slice per loop turn before the
+ * offer goes (its own line then). */
+static void on_hashing(struct ui_win *w, const struct client_ev_file *f)
+{
+	struct ui_xfer *x = xfer_get(w, f);
+	char size[32];
+
+	ui_size_human(f->size, size, sizeof(size));
+	win_line(xfer_win(w, f->private_, f->name), SB_INFO, "hashing %s, %s, "
+	    "before offering it (transfer %u; /cancel %u stops it)", xfer_name(x),
+	    size, f->n, f->n);
+}
+
 /* Cut by a disconnect: it resumes (progress goes on) or fails later. */
 static void on_interrupted(struct ui_win *w, const struct client_ev_file *f)
 {
@@ -243,6 +256,7 @@ void ui_files_event(struct ui_win *w, const struct client_event *ev)
 	case CLIENT_EV_FILE_SENT:     on_sent(w, f); break;
 	case CLIENT_EV_FILE_FAILED:   on_failed(w, f); break;
 	case CLIENT_EV_FILE_INTERRUPTED: on_interrupted(w, f); break;
+	case CLIENT_EV_FILE_HASHING:  on_hashing(w, f); break;
 	default: break;
 	}
 	w->ui->dirty = true;

@@ -78,6 +78,19 @@ struct ui_win *query_open(struct ui *ui, struct ui_win *rw, const char *peer,
 	return w;
 }
 
+/* Close private view w (shown or not): its room window is shown if w was,
+ * its scrollback goes, and the windows after it move down one number. A
+ * later DM with its peer opens it again (query_route). Room windows are
+ * not closed here: their client stays until /quit. */
+void query_close(struct ui *ui, struct ui_win *w)
+{
+	if (w->room_win == NULL)
+		return;
+	if (ui->w == w)
+		win_show(ui, w->room_win->num);
+	win_remove(ui, w);
+}
+
 /* Where a direct message of room window rw shows: the view with its peer,
  * opened on the first one; the room window itself when all nine windows
  * are taken. */

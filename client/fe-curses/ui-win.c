@@ -92,6 +92,27 @@ struct ui_win *win_open(struct ui *ui, const char *room, char *err, size_t err_l
 	return w;
 }
 
+/* Take w out of the list and free it; the windows after it move down one
+ * number (irssi's renumbering), so num stays its place in ui->win and
+ * Alt-N, /window N and the status line's Act: list keep agreeing. The
+ * caller shows another window first when w is the one shown. */
+void win_remove(struct ui *ui, struct ui_win *w)
+{
+	size_t i = 0;
+
+	while (i < ui->n_win && ui->win[i] != w)
+		i++;
+	if (i == ui->n_win || ui->w == w)
+		return;
+	for (; i + 1 < ui->n_win; i++) {
+		ui->win[i] = ui->win[i + 1];
+		ui->win[i]->num = (int)i + 1;
+	}
+	ui->win[--ui->n_win] = NULL;
+	win_free(w);
+	ui->dirty = true;
+}
+
 /* Show window num (1-based); its activity mark goes. */
 void win_show(struct ui *ui, int num)
 {

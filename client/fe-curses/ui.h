@@ -125,12 +125,14 @@ void ui_set_str(char **dst, const char *src);
 struct ui_win *win_open(struct ui *ui, const char *room, char *err, size_t err_len);
 void win_free(struct ui_win *w);
 void win_show(struct ui *ui, int num);
+void win_remove(struct ui *ui, struct ui_win *w);
 size_t win_unsent(const struct ui_win *w);
 
 /* ui-query.c: private views */
 struct ui_win *query_find(struct ui *ui, const struct ui_win *rw, const char *peer);
 struct ui_win *query_open(struct ui *ui, struct ui_win *rw, const char *peer,
     char *err, size_t err_len);
+void query_close(struct ui *ui, struct ui_win *w);
 struct ui_win *query_route(struct ui_win *rw, const struct client_ev_message *ev,
     bool *own);
 

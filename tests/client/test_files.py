@@ -582,6 +582,96 @@ def test_disk_limit():
         received(b, small)
 
 
+HASHED_BIG = 64 * 1024 * 1024      # 64 slices of hashing (XFER_HASH_SLICE, 1 MiB)
+
+
+def sparse(s, name, size):
+    """A file of size zero bytes that takes no disk (a hole)."""
+    d = s.keys.path("out")
+    os.makedirs(d, exist_ok=True)
+    p = os.path.join(d, name)
+    with open(p, "wb") as f:
+        f.truncate(size)
+    return p
+
+
+def index_of(c, kind, **match):
+    evs = c.all()
+    for i, e in enumerate(evs):
+        if e["event"] == kind and all(e.get(k) == v for k, v in match.items()):
+            return i
+    raise ct.TestFailure("no %s %r in %r" % (kind, match, evs))
+
+
+def test_send_hashes_in_slices():
+    """/send of a 64 MiB file and a chat line in one read of alice's stdin: the
+    file is hashed a slice per loop turn, so the line goes out while it is
+    hashed and bob has the line before the offer (it waited behind the whole
+    hash when /send hashed at once). alice sees file-hashing, then file-offer
+    with the same number and the file's SHA-256."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = sparse(s, "big-hole.bin", HASHED_BIG)
+        a.send("/send " + p, "said while hashing")
+        b.wait("message", text="said while hashing")
+        off = b.wait("file-offer", outgoing=False, timeout=60)
+        check(index_of(b, "message", text="said while hashing") <
+              index_of(b, "file-offer"), "bob has the line before the offer: %r" % b.all())
+        h = a.wait("file-hashing")
+        check_eq((h["file"], h["size"], h["private"], h["name"]),
+                 ("big-hole.bin", HASHED_BIG, False, None), "alice's file-hashing")
+        mine = a.wait("file-offer", outgoing=True)
+        check_eq(mine["n"], h["n"], "the offer is the transfer that was hashed")
+        check(index_of(a, "file-hashing") < index_of(a, "file-offer"),
+              "file-hashing comes first")
+        want = hashlib.sha256(b"\0" * HASHED_BIG).hexdigest()
+        check_eq((mine["sha256"], off["sha256"]), (want, want), "the offered SHA-256")
+
+
+def test_cancel_while_hashing():
+    """/send of a 64 MiB file to bob and /cancel of it in the same read: the
+    cancel lands while the file is hashed; alice's transfer ends with
+    file-failed cancelled, nothing is offered (bob has alice's next line and
+    no offer) and nothing is sent for it."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        p = sparse(s, "never.bin", HASHED_BIG)
+        # A fresh client's first transfer is number 1.
+        a.send("/send bob " + p, "/cancel 1")
+        h = a.wait("file-hashing")
+        check_eq((h["n"], h["name"], h["private"]), (1, "bob", True), "alice's file-hashing")
+        f = a.wait("file-failed", n=1)
+        check_eq(f["reason"], "cancelled", "why: %r" % f)
+        a.send("after the cancel")
+        b.wait("message", text="after the cancel")
+        check_eq(a.all("file-offer"), [], "alice offered nothing")
+        check_eq([e for e in b.all() if e["event"].startswith("file-") or
+                  e["event"] in ("rejected", "notice") and "file" in e.get("reason", "")],
+                 [], "bob heard nothing of it")
+
+
+def test_shrunk_while_hashing():
+    """A 2 GiB file (a hole: no disk) cut to 1 MiB once alice says she is hashing
+    it (a slice of 1 MiB per loop turn: some 2000 turns, seconds; the cut comes
+    within milliseconds of file-hashing): her transfer ends with file-failed
+    read-failed (its size changed while it was read), nothing is offered, and
+    she chats on."""
+    size = 2 * 1024 * 1024 * 1024
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_a=["--max-file", "4G"])
+        p = sparse(s, "shrinks.bin", size)
+        a.send("/send " + p)
+        h = a.wait("file-hashing")
+        with open(p, "r+b") as f:
+            f.truncate(1024 * 1024)
+        f = a.wait("file-failed", n=h["n"], timeout=60)
+        check_eq(f["reason"], "read-failed", "why: %r" % f)
+        check("size changed" in f["detail"], "says why: %r" % f)
+        a.send("after the cut")
+        b.wait("message", text="after the cut")
+        check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
+
+
 def test_send_not_regular():
     """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
     no writer used to block alice's whole client); a /proc file, whose size

@@ -320,6 +320,41 @@ def test_drop_every_other_chunk():
             relay.stop()
 
 
+def test_cancel_repeated():
+    """bob refuses alice's room offer (too large for his --max-file) and, hostile
+    (test hook SOTTO_TEST_FILE_CANCEL_REPEAT=4), sends his CANCEL four more times,
+    each a fresh DAT that passes every check: alice reports bob's refusal once (one
+    notice file-refused), not five times; a second offer is a new transfer and gets
+    its own line."""
+    with Scene("alice", "bob") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob")
+        dl = download_dir(s, "bob")
+        a = s.client("alice", tr)
+        a.ready()
+        env = dict(os.environ, SOTTO_TEST_FILE_CANCEL_REPEAT="4")
+        b = s.client("bob", tr, extra=receiver_args(dl, "--max-file", "1K"), env=env)
+        b.ready()
+        a.wait("joined", name="bob")
+        for k in (1, 2):
+            src = s.keys.path("refused-%d.bin" % k)
+            make_file(src, 2048)
+            a.send("/send " + src)
+            b.wait("file-failed", reason="too-large", count=k)
+            rep = b.wait("notice", reason="test-cancel-repeated", count=k)
+            check("4 more" in rep["detail"], "bob sent his CANCEL 4 more times: %r" % rep)
+            # After the repeats, in bob's order: once alice has this line, she has
+            # read every CANCEL before it.
+            b.send("after the cancels %d" % k)
+            a.wait("message", text="after the cancels %d" % k)
+            refused = a.all("notice", reason="file-refused")
+            check_eq(len(refused), k, "alice's file-refused lines after offer %d: %r" %
+                     (k, refused))
+        check("refused-2.bin" in refused[1]["detail"], "the second line is the second "
+              "offer's: %r" % refused[1])
+        check_folder(dl, {})
+        check_eq(a.all("rejected"), [], "nothing rejected at alice")
+
+
 def test_changed_under_sender():
     """The file changes on alice's disk after she offered it (same size, its last MiB rewritten): the chunks no longer hash to the offered SHA-256, and bob reports file-failed (hash-mismatch), publishes nothing and leaves no .part: the hash is checked before the rename."""
     # 8 MiB: the last MiB goes out about 3 s after the offer (40 chunks/s),

@@ -576,6 +576,7 @@ fill_event(struct client_event *ev, enum client_event_type type, const char *cs,
 	case CLIENT_EV_FILE_SENT:
 	case CLIENT_EV_FILE_FAILED:
 	case CLIENT_EV_FILE_INTERRUPTED:
+	case CLIENT_EV_FILE_HASHING:
 		ev->file.name = ev->file.fpr = ev->file.file_name = cs;
 		ev->file.path = ev->file.sha256 = ev->file.reason = cs;
 		ev->file.detail = cs;
@@ -621,6 +622,7 @@ other_events(const struct line *l, struct sotto_wbuf *out,
 		{ CLIENT_EV_FILE_SENT, "name" },
 		{ CLIENT_EV_FILE_FAILED, "detail" },
 		{ CLIENT_EV_FILE_INTERRUPTED, "detail" },
+		{ CLIENT_EV_FILE_HASHING, "file" },
 	};
 	struct client_member members[2];
 	struct client_event ev;

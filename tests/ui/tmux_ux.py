@@ -476,6 +476,61 @@ def scenario_dmhistory(env, c):
     bob.quit()
 
 
+def scenario_close(env, c):
+    """/close: a private view goes, its slot with it (the windows after it move down one
+    number: the status line's Act: list, Alt-N and /window N agree); a later DM opens the
+    view again instead of landing in the room window; a room window is not closed; /help
+    lists /close."""
+    alice = env.start_ui("alice", "alice")
+    alice.wait_ready()
+    bob = env.start_batch("bob")
+    bob.wait(r'"event":\s*"ready"', "bob never became ready")
+    alice.wait_text(r"bob joined")
+    for k in range(2, 9):                   # windows 2..8: views with p2..p8
+        alice.type("/query p%d" % k)
+        alice.wait(lambda s: alice.input_row().startswith("[p%d]" % k), "/query p%d" % k)
+    alice.keys("M-1")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"), "Alt-1")
+    bob.send("/msg alice first dm")
+    alice.wait(lambda s: "Act: 9:bob(1)" in alice.status_row(),
+               "the DM did not open window 9: %r" % alice.status_row())
+    alice.type("/query p9")
+    alice.wait_text(r"/query: at most 9 windows")
+    # Close window 3 (p3) from inside it: the room window is shown, bob's view is 8 now.
+    alice.keys("M-3")
+    alice.wait(lambda s: alice.input_row().startswith("[p3]"), "Alt-3")
+    alice.type("/close")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"),
+               "/close did not show the room window: %r" % alice.input_row())
+    alice.wait(lambda s: "win 1/8" in alice.status_row() and "Act: 8:bob(1)" in alice.status_row(),
+               "no renumbering after /close: %r" % alice.status_row())
+    alice.wait_text(r"closed the private view with p3")
+    alice.keys("M-3")
+    alice.wait(lambda s: alice.input_row().startswith("[p4]"), "Alt-3 is not p4 after the close")
+    alice.type("/window 8")
+    alice.wait(lambda s: alice.input_row().startswith("[bob]") and "first dm" in s,
+               "/window 8 is not bob's view")
+    alice.type("/close")
+    alice.wait(lambda s: "win 1/7" in alice.status_row(), "bob's view not closed: %r" % alice.status_row())
+    # The slot is free: a later DM opens the view again, in a window of its own.
+    bob.send("/msg alice second dm")
+    alice.wait(lambda s: "Act: 8:bob(1)" in alice.status_row(),
+               "the DM did not reopen the view: %r" % alice.status_row())
+    c.ok("second dm" not in alice.screen(), "the DM shows in the room window")
+    alice.keys("M-8")
+    alice.wait(lambda s: alice.input_row().startswith("[bob]") and "second dm" in s,
+               "Alt-8 does not show the reopened view")
+    alice.keys("M-1")
+    alice.wait(lambda s: alice.input_row().startswith("[#" + ROOM + "]"), "Alt-1")
+    alice.type("/close")
+    alice.wait_text(r"window 1 is the room #%s: /close closes private views only" % ROOM)
+    c.ok("win 1/8" in alice.status_row(), "/close in the room window closed something")
+    alice.type("/help")
+    alice.wait_text(r"/close +close this private view")
+    alice.type("/quit")
+    assert_clean_exit(c, alice, "/quit after /close")
+
+
 def scenario_history(env, c):
     """Input history survives a restart (under $XDG_STATE_HOME/sotto, mode 0600);
     --timestamp-format shows seconds."""
@@ -692,7 +747,8 @@ def scenario_files(env, c):
     alice's pane shows `bob offers big.bin, 5.0 MiB, /accept N`; /accept N shows its progress on
     the status line (`N↓..%`) and then the received line, and the field goes; a second offer is
     refused with /cancel M (a failed line, and bob hears of it); alice's own /send shows
-    `offering …` and `bob has …` once bob has it."""
+    `offering …` and `bob has …` once bob has it; her /send of the 5 MiB file says
+    `hashing big.bin …` with its number before `offering …`."""
     dl = os.path.join(env.dir, "dl-alice")
     alice = env.start_ui("alice", "alice", extra=["--download-dir", dl])
     alice.wait_ready()
@@ -729,6 +785,13 @@ def scenario_files(env, c):
     alice.wait_text(r"offering note\.txt, 18 B, to the room \(transfer \d+")
     bob.wait(r'"event":\s*"file-received".*note\.txt', "bob did not get alice's file")
     alice.wait_text(r"bob has note\.txt \(transfer \d+\)")
+    # Over 1 MiB: hashed a slice per loop turn first, said with its number, then offered.
+    alice.type("/send " + big)
+    m = re.search(r"hashing big\.bin, 5\.0 MiB, before offering it \(transfer (\d+); /cancel \d+",
+                  alice.wait_text(r"hashing big\.bin, 5\.0 MiB, before offering it \(transfer \d+"))
+    alice.wait_text(r"offering big\.bin, 5\.0 MiB, to the room \(transfer %s;" % m.group(1))
+    alice.type("/cancel " + m.group(1))
+    alice.wait_text(r"transfer %s \(big\.bin\) failed: .*\(cancelled\)" % m.group(1))
     # To bob only: a DM file, its lines in the private view with bob.
     alice.type("/send bob " + small)
     bob.wait(r'"event":\s*"file-received".*"private":\s*true', "bob did not get the private file")
@@ -757,7 +820,7 @@ def scenario_files(env, c):
     assert_clean_exit(c, alice, "/quit after files")
 
 
-SCENARIOS = {"dm": scenario_dm, "dmhistory": scenario_dmhistory, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
+SCENARIOS = {"dm": scenario_dm, "close": scenario_close, "dmhistory": scenario_dmhistory, "untrusted": scenario_untrusted, "waitkey": scenario_waitkey,
              "mention": scenario_mention, "complete": scenario_complete,
              "paste": scenario_paste, "ctrlc": scenario_ctrlc, "windows": scenario_windows,
              "history": scenario_history, "locale": scenario_locale, "retry": scenario_retry,

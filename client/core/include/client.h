@@ -47,6 +47,10 @@ enum client_event_type {
 	CLIENT_EV_FILE_INTERRUPTED, /* cut by a disconnect: kept for the resume
 	                          * window (.detail), then resumes (PROGRESS goes
 	                          * on) or FAILED (sender-gone, timeout) */
+	CLIENT_EV_FILE_HASHING,  /* our /send of a file larger than one hashing
+	                          * slice (1 MiB): it is hashed a slice per loop
+	                          * turn; FILE_OFFER (outgoing) when done, or
+	                          * FILE_FAILED (read-failed, cancelled, ...) */
 };
 
 struct client_member {
