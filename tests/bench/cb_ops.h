@@ -27,7 +27,11 @@ int cb_accept(struct cb_side *s, size_t n);
 
 /* The bare primitives one by one, for the breakdown table: each does
  * n operations sized for text_len. */
-enum cb_prim { CB_NONCE, CB_GCM_SEAL, CB_SIGN, CB_VERIFY, CB_GCM_OPEN, CB_NPRIM };
+/* CB_SHA512 and CB_SHA256 hash text_len bytes: the pass Ed25519 makes
+ * over every signed byte, and a file's own hash (docs/benchmarks.md "File
+ * transfer"). */
+enum cb_prim { CB_NONCE, CB_GCM_SEAL, CB_SIGN, CB_VERIFY, CB_GCM_OPEN, CB_SHA512,
+    CB_SHA256, CB_NPRIM };
 const char *cb_prim_name(enum cb_prim p);
 int cb_prim_run(struct cb_side *bare, enum cb_prim p, size_t n);
 
