@@ -275,7 +275,11 @@ may_offer(struct client *c, bool private_, char *why, size_t why_len,
 }
 
 /* x is hashed: the manifest goes, to the room or to the member /send
- * named (looked up again: it may have gone while the file was hashed). */
+ * named (looked up again: it may have gone while the file was hashed).
+ * Whether we can send at all comes first: while we are away (a
+ * reconnect) the member table is empty, and the DM target is not gone
+ * for that; the offer waits (not-ready) and looks for it once we are
+ * back. */
 static int
 offer_now(struct client *c, struct xfer *x, char *why, size_t why_len,
     const char **reason)
@@ -285,11 +289,11 @@ offer_now(struct client *c, struct xfer *x, char *why, size_t why_len,
 
 	x->media = (uint8_t)sotto_mediatype_sniff(x->head, x->head_len);
 	hex(x->sha, SOTTO_SHA256_LEN, x->sha_hex);
+	if ((r = may_offer(c, x->private_, why, why_len, reason)) != 0)
+		return r;
 	if (x->private_ &&
 	    (m = dm_member_for(c, x->to_name, why, why_len, reason)) == NULL)
 		return CLIENT_E_DM_TARGET;
-	if ((r = may_offer(c, x->private_, why, why_len, reason)) != 0)
-		return r;
 	if (m != NULL) {
 		memcpy(x->to_pub, m->pub, SOTTO_ED25519_PUB);
 		peer_set(&x->peers[0], m, sotto_trust_find(c->trust, m->pub));

@@ -672,6 +672,61 @@ def test_shrunk_while_hashing():
         check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
 
 
+def read_pos(pid, path):
+    """Where process pid's descriptor of path is (/proc/PID/fdinfo), or None
+    when it has none: how far a /send has hashed the file."""
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            if os.readlink(os.path.join(d, fd)) != path:
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("pos:"):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return None
+
+
+def test_dm_hashed_while_reconnecting():
+    """alice's /send bob of a 2 GiB file (a hole: seconds of hashing) and her
+    connection drops while it is hashed; the hash ends while she is still
+    away (the relay does not get her input: she cannot join again). The
+    offer waits for the room (docs/batch.md file-hashing: not-ready until
+    --file-resume), it does not fail because bob is not in her empty member
+    table then: once she is back bob gets the offer, the transfer she was
+    told about. Before: file-failed not-in-room as the hash ended."""
+    size = 2 * 1024 * 1024 * 1024
+    with Scene("alice", "bob") as s:
+        pa = Proxy(s.relay.port)
+        s.proxies.append(pa)
+        a, b = pair(s, extra_a=["--max-file", "4G"], extra_b=["--max-file", "4G"],
+                    ports=[pa.port, None])
+        p = os.path.realpath(sparse(s, "away.bin", size))
+        a.send("/send bob " + p)
+        h = a.wait("file-hashing")
+        pa.hold_up(True)
+        cut(pa)
+        a.wait("disconnected")
+        pos = read_pos(a.proc.pid, p)
+        check(pos is not None and pos < size,
+              "still hashing when alice is cut (pos %r of %d)" % (pos, size))
+        # Done: the whole file read, or the descriptor closed (the
+        # transfer ended).
+        ct.wait_until(lambda: read_pos(a.proc.pid, p) in (None, size), 120,
+                      "alice's hash of the file done")
+        check_eq(a.all("file-failed") + a.all("file-offer"), [],
+                 "nothing offered or failed while alice is away")
+        check_eq(a.all("ready"), a.all("ready")[:1], "alice is not back yet")
+        pa.hold_up(False)
+        off = b.wait("file-offer", outgoing=False, timeout=60)
+        mine = a.wait("file-offer", outgoing=True)
+        check_eq((mine["n"], mine["private"], off["private"], off["size"]),
+                 (h["n"], True, True, size), "the hashed transfer, offered to bob")
+        check_eq(a.all("file-failed"), [], "alice's transfer did not fail")
+
+
 def test_send_not_regular():
     """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
     no writer used to block alice's whole client); a /proc file, whose size
