@@ -95,13 +95,46 @@ hash_why(int r, const char *what, char *why, size_t why_len)
 }
 
 void
-xsend_hash_stop(struct client *c, struct xfer *x)
+xsend_hash_free(struct client *c, struct xfer *x)
 {
 	ev_timer_stop(c->loop, &x->hash_w);
 	if (x->md != NULL)
 		gcry_md_close(x->md);
 	x->md = NULL;
 	x->hashing = false;
+}
+
+static void on_hash(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* One file is hashed at a time, the oldest /send first: a loop turn then
+ * hashes one slice however many /send wait (each hashed its first slice
+ * inside /send). Nothing starts once the client is shutting down. */
+static void
+hash_next(struct client *c)
+{
+	struct xfer *x, *first = NULL;
+
+	if (c->xf == NULL || c->st == CS_CLOSED)
+		return;
+	for (x = c->xf->list; x != NULL; x = x->next) {
+		if (x->dead || !x->hashing)
+			continue;
+		if (ev_is_active(&x->hash_w))
+			return;     /* one is under way */
+		if (first == NULL || x->n < first->n)
+			first = x;
+	}
+	if (first != NULL) {
+		ev_timer_set(&first->hash_w, 0., 0.);
+		ev_timer_start(c->loop, &first->hash_w);
+	}
+}
+
+void
+xsend_hash_stop(struct client *c, struct xfer *x)
+{
+	xsend_hash_free(c, x);
+	hash_next(c);
 }
 
 #ifdef SOTTO_TEST_HOOKS
@@ -226,6 +259,7 @@ open_file(struct client *c, struct xfer *x, const char *path, char *why,
 		return SOTTO_E_CRYPTO;
 	}
 	x->hashing = true;
+	ev_timer_init(&x->hash_w, on_hash, 0., 0.);
 	x->size = (uint64_t)st.st_size;
 	x->cs = SOTTO_FILE_CHUNK;
 	x->chunks = (uint32_t)sotto_file_chunks(x->size, x->cs);
@@ -354,7 +388,9 @@ on_hash(struct ev_loop *loop, ev_timer *w, int revents)
 	int r;
 
 	(void)revents;
-	if (x->dead || c->closing || c->st == CS_CLOSED)
+	/* Not c->closing: hashing needs no connection (the offer waits for
+	 * one), and returning here would leave every file waiting unhashed. */
+	if (x->dead || c->st == CS_CLOSED)
 		return;
 	if ((r = hash_slice(c, x)) == 0) {
 		ev_timer_set(w, 0., 0.);
@@ -409,9 +445,9 @@ xsend_offer(struct client *c, const char *to_name, const char *path,
 		goto fail;
 	}
 	if (r == 0) {
-		/* The rest a slice per loop turn; the offer when it is done. */
-		ev_timer_init(&x->hash_w, on_hash, 0., 0.);
-		ev_timer_start(c->loop, &x->hash_w);
+		/* The rest a slice per loop turn, after the files /send was
+		 * given before it; the offer when it is done. */
+		hash_next(c);
 		xfer_emit(c, CLIENT_EV_FILE_HASHING, x, x->to_name, NULL, NULL, NULL);
 		return 0;
 	}

@@ -52,7 +52,7 @@ xfer_new(struct client *c, const struct client_config *cfg)
 static void
 xfer_free_one(struct client *c, struct xfer *x)
 {
-	xsend_hash_stop(c, x);
+	xsend_hash_free(c, x);
 	if (x->fd >= 0)
 		close(x->fd);
 	sotto_dl_free(x->dl);

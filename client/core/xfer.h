@@ -248,9 +248,11 @@ void xsend_tick(struct client *c, struct xfer *x, double now);
 void xsend_cancel(struct client *c, struct xfer *x, const char *reason,
     const char *detail);
 void xsend_disconnected(struct xfer *x, double now);
-/* x's hashing ends here (dropped, or the client freed): watcher and
- * digest go. */
+/* x's hashing ends here (done, or dropped): watcher and digest go, and
+ * the next file waiting to be hashed starts. */
 void xsend_hash_stop(struct client *c, struct xfer *x);
+/* The same without starting another (x is freed with the client). */
+void xsend_hash_free(struct client *c, struct xfer *x);
 
 /* xfer-recv.c */
 int xrecv_offer(struct client *c, const struct sotto_peer *peer,

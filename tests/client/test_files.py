@@ -727,6 +727,56 @@ def test_dm_hashed_while_reconnecting():
         check_eq(a.all("file-failed"), [], "alice's transfer did not fail")
 
 
+def test_many_sends_hash_one_at_a_time():
+    """Four /send of 64 MiB files in one read: one file is hashed at a time,
+    oldest first, so a loop turn hashes one slice however many /send wait
+    (docs/design-dm-files.md: a slice is the most a keystroke waits
+    behind). Seen through alice's descriptors (/proc fdinfo), newest file
+    first so a file finished between two looks cannot pass for two under
+    way: never more than one is past its first slice (hashed in /send) and
+    not done. All four are offered, in order. Before: all four advanced
+    together, four slices a turn."""
+    # What /send hashes itself: reads of a chunk until XFER_HASH_SLICE
+    # (1 MiB) is reached, 18 of them.
+    first = -(-1024 * 1024 // CHUNK) * CHUNK
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        paths = [os.path.realpath(sparse(s, "many-%d.bin" % i, HASHED_BIG))
+                 for i in range(4)]
+        a.send(*["/send " + p for p in paths])
+        a.wait("file-hashing", count=4)
+        deadline = time.monotonic() + 120
+        looks = 0
+        while True:
+            pos = [read_pos(a.proc.pid, p) for p in reversed(paths)]
+            looks += 1
+            busy = [p for p in pos if p is not None and first < p < HASHED_BIG]
+            check(len(busy) <= 1, "one file hashed at a time: %r (newest first)" % pos)
+            if all(p == HASHED_BIG for p in pos):
+                break
+            check(time.monotonic() < deadline, "hashes done within 120 s: %r" % pos)
+        a.wait("file-offer", outgoing=True, count=4)
+        offers = [e["file"] for e in a.all("file-offer", outgoing=True)]
+        check_eq(offers, ["many-%d.bin" % i for i in range(4)], "offered in /send order")
+
+
+def test_cancel_hashed_while_others_wait():
+    """Three /send of 64 MiB files and /cancel of the first, in one read: the
+    first ends cancelled while it is hashed (the only one under way), and
+    the two waiting behind it are hashed and offered all the same."""
+    with Scene("alice", "bob") as s:
+        a, b = pair(s)
+        paths = [sparse(s, "queue-%d.bin" % i, HASHED_BIG) for i in range(3)]
+        # A fresh client's transfers are numbered 1, 2, 3.
+        a.send(*(["/send " + p for p in paths] + ["/cancel 1"]))
+        f = a.wait("file-failed", n=1)
+        check_eq(f["reason"], "cancelled", "why: %r" % f)
+        a.wait("file-offer", outgoing=True, count=2, timeout=60)
+        check_eq(sorted(e["n"] for e in a.all("file-offer", outgoing=True)), [2, 3],
+                 "the two behind it offered")
+        b.wait("file-offer", outgoing=False, count=2)
+
+
 def test_send_not_regular():
     """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
     no writer used to block alice's whole client); a /proc file, whose size
