@@ -736,16 +736,37 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 /* Is this the first end of room offer x that member pub reports? Each
  * member's end is reported once per transfer: a peer that sends CANCEL
  * again and again (each a fresh DAT, so no replay) must not print a line
- * each time. Past XFER_TOLD_MAX members, ends are counted only. */
+ * each time. An accepter's end (its xpeer goes with it, so one per
+ * acceptance, at most XFER_PEERS_MAX at once) is always reported, even
+ * with the list full: refusals of more than XFER_TOLD_MAX members must
+ * not hide who received the file. Past the list, only refusals of
+ * members that never accepted are counted, not named. */
+static size_t
+told_max(void)
+{
+#ifdef SOTTO_TEST_HOOKS
+	/* SOTTO_TEST_XFER_TOLD_MAX=N (1..XFER_TOLD_MAX): a shorter list, so a
+	 * test fills it without a room of 33 members. */
+	const char *e = getenv("SOTTO_TEST_XFER_TOLD_MAX");
+
+	if (e != NULL && atoi(e) >= 1 && (size_t)atoi(e) <= XFER_TOLD_MAX)
+		return (size_t)atoi(e);
+#endif
+	return XFER_TOLD_MAX;
+}
+
 static bool
-end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB])
+end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB],
+    bool accepter)
 {
 	for (size_t i = 0; i < x->n_told; i++)
 		if (memcmp(x->told[i], pub, SOTTO_ED25519_PUB) == 0) {
 			x->ends_unsaid++;
 			return false;
 		}
-	if (x->n_told == XFER_TOLD_MAX) {
+	if (x->n_told >= told_max()) {
+		if (accepter)
+			return true;
 		x->ends_unsaid++;
 		return false;
 	}
@@ -771,7 +792,7 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
 	/* A DM file ends at its one receiver's first end (dropped below). */
-	first = x->private_ || end_first_told(x, pub);
+	first = x->private_ || end_first_told(x, pub, p != NULL);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);

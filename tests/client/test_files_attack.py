@@ -355,6 +355,42 @@ def test_cancel_repeated():
         check_eq(a.all("rejected"), [], "nothing rejected at alice")
 
 
+def test_told_list_full_accepter_done():
+    """The list of members whose end of a room offer was reported (32,
+    XFER_TOLD_MAX; 1 here by the test hook SOTTO_TEST_XFER_TOLD_MAX) fills
+    with refusals (bob's: too large for him), as in a room of more than 32;
+    carol then accepts and receives the file: alice still hears that carol
+    has it (file-sent): an accepter's end is reported once per acceptance
+    whatever the list holds; past it only refusals of members that never
+    accepted are counted, not named. Before: carol's DONE was dropped."""
+    with Scene("alice", "bob", "carol") as s:
+        tr = s.keys.trusted("trusted", "alice", "bob", "carol")
+        env = dict(os.environ, SOTTO_TEST_XFER_TOLD_MAX="1")
+        a = s.client("alice", tr, env=env)
+        a.ready()
+        b = s.client("bob", tr, extra=receiver_args(download_dir(s, "bob"),
+                                                     "--max-file", "1K"))
+        b.ready()
+        dl = download_dir(s, "carol")
+        c = s.client("carol", tr, extra=receiver_args(dl))
+        c.ready()
+        a.wait("joined", name="bob")
+        a.wait("joined", name="carol")
+        src = s.keys.path("wanted.bin")
+        # Above the auto-accept size: carol takes it once alice has bob's
+        # refusal (the list is full before carol's end comes).
+        sha = make_file(src, 5 * 1024 * 1024)
+        a.send("/send " + src)
+        off = c.wait("file-offer", outgoing=False)
+        b.wait("file-failed", reason="too-large")
+        a.wait("notice", reason="file-refused")
+        c.send("/accept %d" % off["n"])
+        c.wait("file-received", timeout=60)
+        sent = a.wait("file-sent", name="carol")
+        check_eq(sent["file"], "wanted.bin", "carol's file-sent")
+        check_folder(dl, {"wanted.bin": sha})
+
+
 def test_changed_under_sender():
     """The file changes on alice's disk after she offered it (same size, its last MiB rewritten): the chunks no longer hash to the offered SHA-256, and bob reports file-failed (hash-mismatch), publishes nothing and leaves no .part: the hash is checked before the rename."""
     # 8 MiB: the last MiB goes out about 3 s after the offer (40 chunks/s),
