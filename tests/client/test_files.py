@@ -777,6 +777,22 @@ def test_cancel_hashed_while_others_wait():
         b.wait("file-offer", outgoing=False, count=2)
 
 
+def test_quit_while_hashing():
+    """/quit while three files wait to be hashed (one under way): alice exits
+    0 at once, with nothing for ASan/LeakSanitizer to report (each file's
+    timer stopped and its SHA-256 context freed), and offers nothing."""
+    size = 2 * 1024 * 1024 * 1024
+    with Scene("alice", "bob") as s:
+        a, b = pair(s, extra_a=["--max-file", "4G"])
+        paths = [sparse(s, "quit-%d.bin" % i, size) for i in range(3)]
+        a.send(*["/send " + p for p in paths])
+        a.wait("file-hashing", count=3)
+        check_eq(a.quit(), 0, "alice's exit status; stderr %r" % a.stderr())
+        a.no_bad_output()
+        check("Sanitizer" not in a.stderr(), "no sanitizer report: %r" % a.stderr())
+        check_eq(a.all("file-offer") + b.all("file-offer"), [], "nothing offered")
+
+
 def test_send_not_regular():
     """/send of a FIFO answers not-a-file at once (open(2) of a FIFO with
     no writer used to block alice's whole client); a /proc file, whose size
