@@ -595,8 +595,10 @@ send_chunk(struct client *c, struct xfer *x, struct xpeer *p, struct member *m)
 	x->send_errors = 0;
 	p->next++;
 	p->served = ++xs->serve_seq;
-	if (p->next == x->chunks)
+	if (p->next == x->chunks) {
 		p->sent_all = ev_now(c->loop);
+		p->sent_file = p->from_start;
+	}
 	xs->last_chunk = ev_now(c->loop);
 	xs->rr = x->n;
 	xfer_progress(c, x, p->next == x->chunks ? x->size : (uint64_t)p->next * x->cs,
@@ -708,6 +710,7 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 		}
 		p = &x->peers[x->n_peers++];
 		p->served = 0;      /* a newcomer goes first */
+		p->from_start = at == 0;
 	} else if (p->active && p->cut_at == 0 && at < p->next &&
 	    ++p->back > XFER_BACK_MAX) {
 		/* Going back again and again (each time a re-upload): not a
@@ -736,11 +739,13 @@ on_accept(struct client *c, struct xfer *x, const struct sotto_peer *peer,
 /* Is this the first end of room offer x that member pub reports? Each
  * member's end is reported once per transfer: a peer that sends CANCEL
  * again and again (each a fresh DAT, so no replay) must not print a line
- * each time. An accepter's end (its xpeer goes with it, so one per
- * acceptance, at most XFER_PEERS_MAX at once) is always reported, even
- * with the list full: refusals of more than XFER_TOLD_MAX members must
- * not hide who received the file. Past the list, only refusals of
- * members that never accepted are counted, not named. */
+ * each time. With the list full (refusals of more than XFER_TOLD_MAX
+ * members), the end of an accepter we sent the whole file to (first
+ * accepted at chunk 0, then every chunk: its DONE, or its FAIL on a hash
+ * mismatch) is still reported once: who received the file must not be
+ * hidden, and a repeat costs the whole file again (so an ACCEPT/DONE or
+ * ACCEPT/CANCEL loop stays silent). Other ends past the list are counted,
+ * not named. */
 static size_t
 told_max(void)
 {
@@ -757,7 +762,7 @@ told_max(void)
 
 static bool
 end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB],
-    bool accepter)
+    bool got_all)
 {
 	for (size_t i = 0; i < x->n_told; i++)
 		if (memcmp(x->told[i], pub, SOTTO_ED25519_PUB) == 0) {
@@ -765,7 +770,7 @@ end_first_told(struct xfer *x, const uint8_t pub[static SOTTO_ED25519_PUB],
 			return false;
 		}
 	if (x->n_told >= told_max()) {
-		if (accepter)
+		if (got_all)
 			return true;
 		x->ends_unsaid++;
 		return false;
@@ -782,7 +787,7 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 {
 	char name[XFER_NAME_MAX], fpr[SOTTO_FPR_STR_LEN], detail[512];
 	const char *word = xfer_reason_word(fc->reason);
-	bool first;
+	bool first, got_all = p != NULL && p->sent_file;
 
 	snprintf(name, sizeof(name), "%s", p != NULL ? p->name : peer->name);
 	snprintf(fpr, sizeof(fpr), "%s", p != NULL ? p->fpr : peer->fpr_str);
@@ -792,7 +797,7 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 	} else if (fc->op != SOTTO_FCTL_CANCEL)
 		return;     /* DONE or FAIL of nothing we sent it */
 	/* A DM file ends at its one receiver's first end (dropped below). */
-	first = x->private_ || end_first_told(x, pub, p != NULL);
+	first = x->private_ || end_first_told(x, pub, got_all);
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);

@@ -60,6 +60,9 @@ struct xpeer {
 	bool      told_cut;        /* file-interrupted emitted for this cut */
 	uint64_t  served;          /* xs->serve_seq when last sent a chunk */
 	double    sent_all;        /* ev_now when next reached chunks, 0 not */
+	bool      from_start;      /* its first ACCEPT was at chunk 0 */
+	bool      sent_file;       /* from_start, and we sent the last chunk:
+	                            * it was sent the whole file */
 	unsigned  back;            /* ACCEPTs going back since its last cut */
 };
 
