@@ -291,18 +291,25 @@ load_subkeys(struct history *h, const uint8_t *dek)
 	return r;
 }
 
+/* A tag: HMAC-SHA256 of s under key, cut to TAG_LEN; s is 1..max bytes. */
 static int
-room_tag(struct history *h, const char *room, uint8_t tag[static TAG_LEN])
+name_tag(const uint8_t *key, const char *s, size_t max, uint8_t tag[static TAG_LEN])
 {
 	uint8_t mac[SOTTO_SHA256_LEN];
-	size_t n = strlen(room);
+	size_t n = strlen(s);
 
-	if (n < 1 || n > HISTORY_ROOM_MAX)
+	if (n < 1 || n > max)
 		return HISTORY_E_INVAL;
-	if (sotto_hmac_sha256(mac, h->room_key, KEY_LEN, room, n) != 0)
+	if (sotto_hmac_sha256(mac, key, KEY_LEN, s, n) != 0)
 		return HISTORY_E_CRYPTO;
 	memcpy(tag, mac, TAG_LEN);
 	return 0;
+}
+
+static int
+room_tag(struct history *h, const char *room, uint8_t tag[static TAG_LEN])
+{
+	return name_tag(h->room_key, room, HISTORY_ROOM_MAX, tag);
 }
 
 /* The tag of a DM row's other member: an HMAC of its fingerprint string
@@ -310,15 +317,7 @@ room_tag(struct history *h, const char *room, uint8_t tag[static TAG_LEN])
 static int
 peer_tag(struct history *h, const char *peer, uint8_t tag[static TAG_LEN])
 {
-	uint8_t mac[SOTTO_SHA256_LEN];
-	size_t n = strlen(peer);
-
-	if (n < 1 || n > HISTORY_FPR_MAX)
-		return HISTORY_E_INVAL;
-	if (sotto_hmac_sha256(mac, h->peer_key, KEY_LEN, peer, n) != 0)
-		return HISTORY_E_CRYPTO;
-	memcpy(tag, mac, TAG_LEN);
-	return 0;
+	return name_tag(h->peer_key, peer, HISTORY_FPR_MAX, tag);
 }
 
 /* --- path ---------------------------------------------------------------- */

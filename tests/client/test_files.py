@@ -587,10 +587,8 @@ HASHED_BIG = 64 * 1024 * 1024      # 64 slices of hashing (XFER_HASH_SLICE, 1 Mi
 
 def sparse(s, name, size):
     """A file of size zero bytes that takes no disk (a hole)."""
-    d = s.keys.path("out")
-    os.makedirs(d, exist_ok=True)
-    p = os.path.join(d, name)
-    with open(p, "wb") as f:
+    p = write(s, name, b"")
+    with open(p, "r+b") as f:
         f.truncate(size)
     return p
 
