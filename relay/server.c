@@ -60,6 +60,11 @@ struct relay *relay_new(const struct relay_cfg *cfg)
 
 int relay_listen(struct relay *r, char *err, size_t err_len)
 {
+	/* Signals before the port opens: whoever sees it open (a supervisor,
+	 * a test) may stop us at once, and SIGTERM must then be the clean
+	 * stop, not the default death (relay_free stops them on failure). */
+	ev_signal_start(r->loop, &r->sigint_w);
+	ev_signal_start(r->loop, &r->sigterm_w);
 	if ((r->lfd = sotto_net_listen(r->cfg.listen, RELAY_BACKLOG, err, err_len)) < 0)
 		return -1;
 	ev_io_init(&r->accept_w, relay_accept_cb, r->lfd, EV_READ);
@@ -69,8 +74,6 @@ int relay_listen(struct relay *r, char *err, size_t err_len)
 		ev_io_start(r->loop, &r->accept_w);
 	ev_prepare_start(r->loop, &r->flush_w);
 	ev_timer_start(r->loop, &r->stall_w);
-	ev_signal_start(r->loop, &r->sigint_w);
-	ev_signal_start(r->loop, &r->sigterm_w);
 	return 0;
 }
 
