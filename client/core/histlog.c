@@ -28,11 +28,13 @@
 #include "err.h"
 #include "identity.h"
 #include "trust.h"
+#include "utf8.h"
 #include "xfer.h"
 
 /* A stored file line: a file name (sanitised, SOTTO_FNAME_MAX), a size,
  * a member's name (XFER_NAME_MAX) and a path (PATH_MAX). */
 #define HISTLOG_FILE_TEXT   (SOTTO_FNAME_MAX + XFER_NAME_MAX + PATH_MAX + 64u)
+_Static_assert(HISTLOG_FILE_TEXT <= HISTORY_TEXT_MAX, "a file line fits a record");
 
 /* One line for the user, once per cause. */
 static void
@@ -171,18 +173,46 @@ histlog_file(struct client *c, bool private_, bool self, const char *name,
 	};
 	int64_t id = 0;
 
-	c->hist_dm_showing = 0;
-	if (!history_on(c->hist))
-		return;
 	if (!private_) {
-		hist_failed(c, history_add(c->hist, c->room_str, &e));
+		if (history_on(c->hist))
+			hist_failed(c, history_add(c->hist, c->room_str, &e));
 		return;
 	}
-	if (peer == NULL)
+	c->hist_dm_showing = 0;
+	if (!history_on(c->hist) || peer == NULL)
 		return;
 	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, &e, &id));
 	if (id > 0)
 		c->hist_dm_showing = id;
+}
+
+/* The stored file line as plain text. The file name is sanitised already
+ * (fname.c); a member's name (UTF-8 without control characters, but
+ * chosen in the trusted folder) or the download folder's path may hold
+ * bidi controls or invisible format characters: dropped here as fname.c
+ * drops them, a control character or a byte that is not UTF-8 becoming
+ * '_'. In place: the text never grows. */
+static void
+file_text_clean(char *s)
+{
+	struct sotto_rd rd;
+	const uint8_t *seq;
+	size_t len, o = 0;
+	uint32_t cp;
+
+	sotto_rd_init(&rd, s, strlen(s));
+	while (sotto_rd_left(&rd) > 0) {
+		if (sotto_utf8_take(&rd, &cp, &seq, &len) != 0) {
+			(void)sotto_rd_skip(&rd, 1);   /* one invalid byte */
+			s[o++] = '_';
+		} else if (sotto_unicode_is_cc(cp) || cp == 0x2028 || cp == 0x2029)
+			s[o++] = '_';
+		else if (!sotto_fname_is_invisible(cp)) {
+			memmove(s + o, seq, len);
+			o += len;
+		}
+	}
+	s[o] = '\0';
 }
 
 /* A file we received (CLIENT_EV_FILE_RECEIVED): "sent NAME, SIZE, saved
@@ -197,6 +227,7 @@ histlog_file_received(struct client *c, const struct client_ev_file *f)
 	xfer_human(f->size, size, sizeof(size));
 	snprintf(text, sizeof(text), "sent %s, %s, saved as %s", f->file_name,
 	    size, f->path != NULL ? f->path : "?");
+	file_text_clean(text);
 	histlog_file(c, f->private_, false, f->name, f->fpr, f->fpr, text);
 }
 
@@ -218,6 +249,7 @@ histlog_file_sent(struct client *c, bool private_, const char *file_name,
 	else
 		snprintf(text, sizeof(text), "sent %s, %s, to the room: %s had it "
 		    "first", file_name, size, to_name);
+	file_text_clean(text);
 	histlog_file(c, private_, true, c->self_name, c->fpr_str, to_fpr, text);
 }
 
