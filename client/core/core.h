@@ -494,6 +494,8 @@ void histlog_event(struct client *c, const struct client_event *ev);
 /* From core_emit, after the front-end has seen the event. */
 void histlog_shown(struct client *c, const struct client_event *ev);
 void histlog_sent(struct client *c, const char *text, size_t len);
+void histlog_file_sent(struct client *c, bool private_, const char *file_name,
+    uint64_t bytes, const char *to_name, const char *to_fpr);
 void histlog_add(struct client *c, int kind, bool self, const char *name,
     const char *fpr, const char *text, size_t len, uint64_t ts_ms);
 

@@ -19,6 +19,7 @@
  * ssh-agent the same signature comes from the agent (Ed25519 signatures
  * are deterministic), so the history opens the same way.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,13 @@
 #include "err.h"
 #include "identity.h"
 #include "trust.h"
+#include "utf8.h"
+#include "xfer.h"
+
+/* A stored file line: a file name (sanitised, SOTTO_FNAME_MAX), a size,
+ * a member's name (XFER_NAME_MAX) and a path (PATH_MAX). */
+#define HISTLOG_FILE_TEXT   (SOTTO_FNAME_MAX + XFER_NAME_MAX + PATH_MAX + 64u)
+_Static_assert(HISTLOG_FILE_TEXT <= HISTORY_TEXT_MAX, "a file line fits a record");
 
 /* One line for the user, once per cause. */
 static void
@@ -147,6 +155,104 @@ histlog_dm(struct client *c, const struct client_ev_message *m)
 		c->hist_dm_showing = id;
 }
 
+/* A finished file transfer as one stored line (docs/ui.md "History"): a
+ * room file's a HISTORY_NOTE of the room, a DM file's a HISTORY_DM of the
+ * conversation with the other member (its row id kept, as a DM's, until
+ * the front-end has seen the event). name and fpr: who sent the file;
+ * peer: the other member of a DM file, NULL for a room file. The file
+ * name was sanitised by the file code (fname.c); text is at most
+ * HISTLOG_FILE_TEXT bytes, well below HISTORY_TEXT_MAX. */
+static void
+histlog_file(struct client *c, bool private_, bool self, const char *name,
+    const char *fpr, const char *peer, const char *text)
+{
+	struct history_entry e = {
+		.ts_ms = core_now_ms(), .kind = private_ ? HISTORY_DM : HISTORY_NOTE,
+		.self = self, .name = (char *)name, .fpr = (char *)fpr,
+		.text = (char *)text, .text_len = strlen(text),
+	};
+	int64_t id = 0;
+
+	if (!private_) {
+		if (history_on(c->hist))
+			hist_failed(c, history_add(c->hist, c->room_str, &e));
+		return;
+	}
+	c->hist_dm_showing = 0;
+	if (!history_on(c->hist) || peer == NULL)
+		return;
+	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, &e, &id));
+	if (id > 0)
+		c->hist_dm_showing = id;
+}
+
+/* The stored file line as plain text. The file name is sanitised already
+ * (fname.c); a member's name (UTF-8 without control characters, but
+ * chosen in the trusted folder) or the download folder's path may hold
+ * bidi controls or invisible format characters: dropped here as fname.c
+ * drops them, a control character or a byte that is not UTF-8 becoming
+ * '_'. In place: the text never grows. */
+static void
+file_text_clean(char *s)
+{
+	struct sotto_rd rd;
+	const uint8_t *seq;
+	size_t len, o = 0;
+	uint32_t cp;
+
+	sotto_rd_init(&rd, s, strlen(s));
+	while (sotto_rd_left(&rd) > 0) {
+		if (sotto_utf8_take(&rd, &cp, &seq, &len) != 0) {
+			(void)sotto_rd_skip(&rd, 1);   /* one invalid byte */
+			s[o++] = '_';
+		} else if (sotto_unicode_is_cc(cp) || cp == 0x2028 || cp == 0x2029)
+			s[o++] = '_';
+		else if (!sotto_fname_is_invisible(cp)) {
+			memmove(s + o, seq, len);
+			o += len;
+		}
+	}
+	s[o] = '\0';
+}
+
+/* A file we received (CLIENT_EV_FILE_RECEIVED): "sent NAME, SIZE, saved
+ * as PATH", from its sender. */
+static void
+histlog_file_received(struct client *c, const struct client_ev_file *f)
+{
+	char size[32], text[HISTLOG_FILE_TEXT];
+
+	if (f->name == NULL || f->fpr == NULL || f->file_name == NULL)
+		return;
+	xfer_human(f->size, size, sizeof(size));
+	snprintf(text, sizeof(text), "sent %s, %s, saved as %s", f->file_name,
+	    size, f->path != NULL ? f->path : "?");
+	file_text_clean(text);
+	histlog_file(c, f->private_, false, f->name, f->fpr, f->fpr, text);
+}
+
+/* A file we sent, at its first CLIENT_EV_FILE_SENT (xfer-send.c calls this
+ * once per transfer, before that event is emitted): "sent NAME, SIZE, to
+ * bob", or for a room file "to the room: bob had it first". */
+void
+histlog_file_sent(struct client *c, bool private_, const char *file_name,
+    uint64_t bytes, const char *to_name, const char *to_fpr)
+{
+	char size[32], text[HISTLOG_FILE_TEXT];
+
+	if (c->hist == NULL || file_name == NULL || to_name == NULL)
+		return;
+	xfer_human(bytes, size, sizeof(size));
+	if (private_)
+		snprintf(text, sizeof(text), "sent %s, %s, to %s", file_name, size,
+		    to_name);
+	else
+		snprintf(text, sizeof(text), "sent %s, %s, to the room: %s had it "
+		    "first", file_name, size, to_name);
+	file_text_clean(text);
+	histlog_file(c, private_, true, c->self_name, c->fpr_str, to_fpr, text);
+}
+
 /* From core_emit, before the front-end sees the event. */
 void
 histlog_event(struct client *c, const struct client_event *ev)
@@ -171,6 +277,9 @@ histlog_event(struct client *c, const struct client_event *ev)
 		histlog_add(c, HISTORY_LEAVE, false, ev->left.name, ev->left.fpr, NULL,
 		    0, core_now_ms());
 		break;
+	case CLIENT_EV_FILE_RECEIVED:
+		histlog_file_received(c, &ev->file);
+		break;
 	default:
 		break;
 	}
@@ -179,7 +288,9 @@ histlog_event(struct client *c, const struct client_event *ev)
 void
 histlog_shown(struct client *c, const struct client_event *ev)
 {
-	if (ev->type == CLIENT_EV_MESSAGE && ev->message.dm)
+	if ((ev->type == CLIENT_EV_MESSAGE && ev->message.dm) ||
+	    ((ev->type == CLIENT_EV_FILE_RECEIVED ||
+	    ev->type == CLIENT_EV_FILE_SENT) && ev->file.private_))
 		c->hist_dm_showing = 0;
 }
 

@@ -801,8 +801,15 @@ on_end(struct client *c, struct xfer *x, struct xpeer *p,
 	if (fc->op == SOTTO_FCTL_DONE) {
 		if (x->private_)
 			xfer_drop(c, x);
-		if (first)
-			xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
+		if (!first)
+			return;
+		/* One stored line per transfer: at the first receiver's. */
+		if (!x->hist_stored) {
+			x->hist_stored = true;
+			histlog_file_sent(c, x->private_, x->file_name, x->size, name,
+			    fpr);
+		}
+		xfer_emit(c, CLIENT_EV_FILE_SENT, x, name, fpr, NULL, NULL);
 		return;
 	}
 	if (!first)

@@ -110,6 +110,7 @@ struct xfer {
 	uint8_t        told[XFER_TOLD_MAX][SOTTO_ED25519_PUB];  /* ends reported */
 	size_t         n_told;
 	uint64_t       ends_unsaid;  /* ends not reported: repeats, or past the list */
+	bool           hist_stored;  /* its file-sent line is in the history */
 
 	/* receiving */
 	uint8_t        from_pub[SOTTO_ED25519_PUB];

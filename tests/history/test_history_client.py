@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
-"""test_history_client.py: the encrypted local history through `sotto --batch`: restore before `connected`, /history, /search, /forget, direct messages per conversation, --no-history, kill -9 under load, and every fault (corrupt, locked, full disk, unreadable, another identity, tampered row) giving one line while the chat goes on."""
+"""test_history_client.py: the encrypted local history through `sotto --batch`: restore before `connected`, /history, /search, /forget, direct messages per conversation, file transfers, --no-history, kill -9 under load, and every fault (corrupt, locked, full disk, unreadable, another identity, tampered row) giving one line while the chat goes on."""
 import glob
 import os
 import resource
@@ -240,6 +240,81 @@ def test_dm_history():
         a4.wait("notice", reason="search-done")
         check_eq(a4.all("history"), [], "--no-history stored a DM")
         quit_ok(a4)
+
+
+def file_lines(evs, needle):
+    """(kind, self, name, text, peer) of the history events whose text holds needle."""
+    return [(e["kind"], e["self"], e["name"], e["text"], e.get("peer")) for e in evs
+            if e["event"] == "history" and needle in e.get("text", "")]
+
+
+def test_file_history():
+    """A finished file transfer is one stored line (docs/ui.md "History"): a room file bob received
+    comes back in the room's restore, /history and /search, a DM file in /history alice only; alice
+    stores her room file once though two members have it, her DM file in /history bob; a receiver
+    run with --no-history stores nothing."""
+    with Scene("alice", "bob", "carol") as s:
+        # bob's download folder holds a bidi control (U+202E): the stored
+        # line drops it, as the file code drops one from a file name.
+        dl = {n: s.keys.path("dl-" + n) for n in ("alice", "bob", "carol")}
+        dl["bob"] = s.keys.path("dl-\u202ebob")
+        a = s.client("alice", ["--download-dir", dl["alice"]])
+        a.ready()
+        b = s.client("bob", ["--download-dir", dl["bob"]])
+        b.ready()
+        cl = s.client("carol", ["--download-dir", dl["carol"], "--no-history"])
+        cl.ready()
+        for who in ("bob", "carol"):
+            a.wait("joined", name=who)
+        b.wait("joined", name="carol")
+        out = s.keys.path("out")
+        os.makedirs(out)
+        for name, data in (("report.pdf", b"r" * 3000), ("note.txt", b"hello")):
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(data)
+        a.send("/send " + os.path.join(out, "report.pdf"))
+        room_b = b.wait("file-received", file="report.pdf")
+        cl.wait("file-received", file="report.pdf")
+        a.wait("file-sent", file="report.pdf", count=2)
+        a.send("/send bob " + os.path.join(out, "note.txt"))
+        dm_b = b.wait("file-received", file="note.txt")
+        a.wait("file-sent", file="note.txt")
+        quit_ok(b)
+        quit_ok(cl)
+        check_eq(os.listdir(s.data["carol"]), [], "--no-history: no file under carol's XDG_DATA_HOME")
+
+        check("\u202e" in room_b["path"], "bob's file is in his folder: %r" % room_b["path"])
+        room_line = ("notice", False, "alice", "sent report.pdf, 2.9 KiB, saved as " +
+                     room_b["path"].replace("\u202e", ""), None)
+        dm_text = "sent note.txt, 5 bytes, saved as " + dm_b["path"].replace("\u202e", "")
+        b2 = s.client("bob", ["--history", "50"])
+        b2.ready()
+        head = before_connected(b2)
+        check_eq(file_lines(head, "sent "), [room_line], "bob's restore: the room file, no DM file")
+        n_hist = len(b2.all("history"))
+        b2.send("/history 50", "/history alice", "/search report.pdf")
+        b2.wait("notice", reason="search-done")
+        asked = b2.all("history")[n_hist:]
+        check_eq(file_lines([e for e in asked if e["origin"] == "history"], "sent "),
+                 [room_line, ("dm", False, "alice", dm_text, "alice")],
+                 "bob's /history then /history alice")
+        check_eq(file_lines([e for e in asked if e["origin"] == "search"], "sent "), [room_line],
+                 "bob's /search report.pdf")
+        quit_ok(b2)
+
+        quit_ok(a)
+        a2 = s.client("alice", ["--history", "50"])
+        a2.ready()
+        mine = file_lines(before_connected(a2), "sent ")
+        check_eq(len(mine), 1, "alice stored her room file once: %r" % mine)
+        check(mine[0][:3] == ("notice", True, "alice") and mine[0][3] in (
+            "sent report.pdf, 2.9 KiB, to the room: %s had it first" % w for w in ("bob", "carol")),
+            "alice's room file line: %r" % mine)
+        a2.send("/history bob")
+        got = a2.wait("history", origin="history")
+        check_eq(file_lines([got], "sent "), [("dm", True, "alice", "sent note.txt, 5 bytes, to bob",
+                                               "bob")], "alice's /history bob")
+        quit_ok(a2)
 
 
 def test_search_history_forget():
