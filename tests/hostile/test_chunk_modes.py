@@ -107,7 +107,7 @@ def run_mode(mode, every=0):
             else:
                 check_eq(diff, [], "chunk %d intact" % f.body[1])
         with open(log) as fh:
-            recs = [json.loads(ln) for ln in fh if ln.strip()]
+            recs = [json.loads(ln) for ln in fh if ln.endswith("\n") and ln.strip()]
         faults = [r for r in recs if r["ev"] == "copy" and r["kind"] != "ok"]
         if FAULT[mode] is None:
             check_eq(faults, [], "an honest relay logs no fault")
