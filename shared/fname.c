@@ -32,20 +32,20 @@ sotto_fname_is_invisible(uint32_t cp)
 }
 
 static enum fname_action
-fname_action(uint32_t cp)
+fname_action(uint32_t cp, unsigned flags)
 {
-	if (cp == '/' || cp == '\\' || sotto_unicode_is_cc(cp) ||
-	    cp == 0x2028 || cp == 0x2029 || cp == 0xfffe || cp == 0xffff)
+	if ((cp == '/' || cp == '\\') && !(flags & SOTTO_FNAME_KEEP_SEP))
+		return FNAME_UNDERSCORE;
+	if (sotto_unicode_is_cc(cp) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0xfffe || cp == 0xffff)
 		return FNAME_UNDERSCORE;
 	if (sotto_fname_is_invisible(cp))
 		return FNAME_DROP;
 	return FNAME_KEEP;
 }
 
-/* Every code point of in, kept, replaced or dropped, into out (room for
- * n bytes: no rule makes a code point longer). Returns the length. */
-static size_t
-fname_filter(const uint8_t *in, size_t n, uint8_t *out)
+size_t
+sotto_fname_filter(const uint8_t *in, size_t n, uint8_t *out, unsigned flags)
 {
 	struct sotto_rd rd;
 	const uint8_t *seq;
@@ -59,9 +59,9 @@ fname_filter(const uint8_t *in, size_t n, uint8_t *out)
 			out[o++] = '_';
 			continue;
 		}
-		switch (fname_action(cp)) {
+		switch (fname_action(cp, flags)) {
 		case FNAME_KEEP:
-			memcpy(out + o, seq, len);
+			memmove(out + o, seq, len);     /* out may be in */
 			o += len;
 			break;
 		case FNAME_UNDERSCORE:
@@ -155,7 +155,7 @@ sotto_fname_sanitize(const uint8_t *in, size_t n,
 	memcpy(out, SOTTO_FNAME_EMPTY, sizeof(SOTTO_FNAME_EMPTY));
 	if ((tmp = malloc(n + 2)) == NULL)
 		return SOTTO_E_ALLOC;
-	len = fname_trim(tmp, fname_filter(in, n, tmp));
+	len = fname_trim(tmp, sotto_fname_filter(in, n, tmp, 0));
 	len = fname_trim(tmp, fname_shorten(tmp, len, SOTTO_FNAME_MAX));
 	if (len > 0) {
 		if (fname_reserved(tmp, len)) {

@@ -38,6 +38,16 @@
 int sotto_fname_sanitize(const uint8_t *in, size_t n,
     char out[static SOTTO_FNAME_MAX + 1]);
 
+/* The code-point rules of sotto_fname_sanitize alone, for text shown as
+ * a name (a member name, a path): every code point of in[0..n) kept,
+ * made '_' or dropped as above, into out, which has room for n bytes (no
+ * rule makes a code point longer) and may be in itself. With
+ * SOTTO_FNAME_KEEP_SEP, '/' and '\\' are kept (a path). No NUL is
+ * added. Returns the length written. */
+#define SOTTO_FNAME_KEEP_SEP 0x1u
+size_t sotto_fname_filter(const uint8_t *in, size_t n, uint8_t *out,
+    unsigned flags);
+
 /* 1 when the code point is dropped from names (bidi controls, zero-width
  * and other invisible format characters), else 0. */
 int sotto_fname_is_invisible(uint32_t cp);

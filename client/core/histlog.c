@@ -28,7 +28,6 @@
 #include "err.h"
 #include "identity.h"
 #include "trust.h"
-#include "utf8.h"
 #include "xfer.h"
 
 /* A stored file line: a file name (sanitised, SOTTO_FNAME_MAX), a size,
@@ -133,8 +132,24 @@ histlog_add(struct client *c, int kind, bool self, const char *name,
 	hist_failed(c, history_add(c->hist, c->room_str, &e));
 }
 
+/* Store e as a row of the DM conversation with peer; its row id is kept
+ * (hist_dm_showing) until the front-end has seen the event, so the view
+ * the event opens does not replay it. */
+static void
+store_dm(struct client *c, const char *peer, const struct history_entry *e)
+{
+	int64_t id = 0;
+
+	c->hist_dm_showing = 0;
+	if (!history_on(c->hist) || peer == NULL)
+		return;
+	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, e, &id));
+	if (id > 0)
+		c->hist_dm_showing = id;
+}
+
 /* A direct message shown: ours (its echo: the conversation is with `to`)
- * or the peer's. Its row id is kept until the front-end has seen it. */
+ * or the peer's. */
 static void
 histlog_dm(struct client *c, const struct client_ev_message *m)
 {
@@ -145,14 +160,8 @@ histlog_dm(struct client *c, const struct client_ev_message *m)
 		.self = self, .name = (char *)m->name, .fpr = (char *)m->fpr,
 		.text = (char *)m->text, .text_len = m->text_len,
 	};
-	int64_t id = 0;
 
-	c->hist_dm_showing = 0;
-	if (!history_on(c->hist) || peer == NULL)
-		return;
-	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, &e, &id));
-	if (id > 0)
-		c->hist_dm_showing = id;
+	store_dm(c, peer, &e);
 }
 
 /* A finished file transfer as one stored line (docs/ui.md "History"): a
@@ -171,48 +180,24 @@ histlog_file(struct client *c, bool private_, bool self, const char *name,
 		.self = self, .name = (char *)name, .fpr = (char *)fpr,
 		.text = (char *)text, .text_len = strlen(text),
 	};
-	int64_t id = 0;
 
-	if (!private_) {
-		if (history_on(c->hist))
-			hist_failed(c, history_add(c->hist, c->room_str, &e));
-		return;
-	}
-	c->hist_dm_showing = 0;
-	if (!history_on(c->hist) || peer == NULL)
-		return;
-	hist_failed(c, history_add_dm(c->hist, c->room_str, peer, &e, &id));
-	if (id > 0)
-		c->hist_dm_showing = id;
+	if (private_)
+		store_dm(c, peer, &e);
+	else if (history_on(c->hist))
+		hist_failed(c, history_add(c->hist, c->room_str, &e));
 }
 
 /* The stored file line as plain text. The file name is sanitised already
  * (fname.c); a member's name (UTF-8 without control characters, but
  * chosen in the trusted folder) or the download folder's path may hold
- * bidi controls or invisible format characters: dropped here as fname.c
- * drops them, a control character or a byte that is not UTF-8 becoming
- * '_'. In place: the text never grows. */
+ * bidi controls or invisible format characters: the file-name rules drop
+ * them and make a control character or a byte that is not UTF-8 '_',
+ * keeping the path's separators. In place: the text never grows. */
 static void
 file_text_clean(char *s)
 {
-	struct sotto_rd rd;
-	const uint8_t *seq;
-	size_t len, o = 0;
-	uint32_t cp;
-
-	sotto_rd_init(&rd, s, strlen(s));
-	while (sotto_rd_left(&rd) > 0) {
-		if (sotto_utf8_take(&rd, &cp, &seq, &len) != 0) {
-			(void)sotto_rd_skip(&rd, 1);   /* one invalid byte */
-			s[o++] = '_';
-		} else if (sotto_unicode_is_cc(cp) || cp == 0x2028 || cp == 0x2029)
-			s[o++] = '_';
-		else if (!sotto_fname_is_invisible(cp)) {
-			memmove(s + o, seq, len);
-			o += len;
-		}
-	}
-	s[o] = '\0';
+	s[sotto_fname_filter((const uint8_t *)s, strlen(s), (uint8_t *)s,
+	    SOTTO_FNAME_KEEP_SEP)] = '\0';
 }
 
 /* A file we received (CLIENT_EV_FILE_RECEIVED): "sent NAME, SIZE, saved
